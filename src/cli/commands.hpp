@@ -1,0 +1,22 @@
+// Each area of the ztp CLI registers its subcommands here; main.cpp calls every register_* once.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "common/result.hpp"
+
+namespace zt::cli {
+
+void register_ca_commands(CLI::App& app);
+
+// Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.
+std::function<void()> run_command(std::function<Status()> body);
+
+// Thrown by run_command to carry a non-zero exit code out of CLI11's callback.
+struct CommandFailed {
+  int exit_code;
+};
+
+}  // namespace zt::cli

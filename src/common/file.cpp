@@ -1,0 +1,118 @@
+#include "common/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+namespace zt {
+
+namespace {
+
+Error io_error(const std::filesystem::path& path, std::string_view what, int err) {
+  return make_error(err == EACCES || err == EPERM || err == EROFS ? Errc::permission : Errc::io,
+                    std::string(what) + " " + path.string() + ": " + std::strerror(err));
+}
+
+std::string temp_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return ".tmp." + std::to_string(getpid()) + "." + std::to_string(rng() & 0xFFFFFFFF);
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::filesystem::path& path, ByteView content, unsigned mode) {
+  std::filesystem::path dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  std::filesystem::path temp = dir / (path.filename().string() + temp_suffix());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return io_error(path, "cannot write", errno);
+  // The mode given to open() is filtered by the umask; key files must be exactly `mode`.
+  if (::fchmod(fd, mode) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return io_error(path, "cannot set mode of", err);
+  }
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return io_error(path, "cannot write", err);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    return io_error(path, "cannot flush", err);
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    return io_error(path, "cannot replace", err);
+  }
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return ok();
+}
+
+Result<Bytes> read_file(const std::filesystem::path& path, size_t max_size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return make_error(Errc::not_found, path.string() + " does not exist");
+    return io_error(path, "cannot read", err);
+  }
+  Bytes out;
+  uint8_t buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return io_error(path, "cannot read", err);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_size) {
+      ::close(fd);
+      return make_error(Errc::invalid_argument,
+                        path.string() + " is larger than " + std::to_string(max_size) + " bytes");
+    }
+    out.insert(out.end(), buffer, buffer + n);
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::string> read_text_file(const std::filesystem::path& path, size_t max_size) {
+  ZT_TRY_ASSIGN(Bytes bytes, read_file(path, max_size));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Status ensure_directory(const std::filesystem::path& path, unsigned mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return make_error(Errc::io, "cannot create directory " + path.string() + ": " + ec.message());
+  if (!std::filesystem::is_directory(path)) {
+    return make_error(Errc::invalid_argument, path.string() + " is not a directory");
+  }
+  (void)mode;
+  if (::access(path.c_str(), W_OK) != 0) {
+    return io_error(path, "cannot write into directory", errno);
+  }
+  return ok();
+}
+
+}  // namespace zt
