@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
       die("sign");
   });
   signature_size = sizeof signature;
-  if (EVP_PKEY_sign(sign_ctx.get(), signature, &signature_size, digest.data(), digest.size()) != 1) die("sign");
+  if (EVP_PKEY_sign(sign_ctx.get(), signature, &signature_size, digest.data(), digest.size()) != 1)
+    die("sign");
   const double verify_rate = rate(seconds, [&](size_t) {
     if (EVP_PKEY_verify(verify_ctx.get(), signature, signature_size, digest.data(),
                         digest.size()) != 1) {
@@ -104,7 +105,8 @@ int main(int argc, char** argv) {
   fmt::print("  raw OpenSSL ECDSA P-256 sign      {:10.0f} /s\n", sign_rate);
   fmt::print("  raw OpenSSL ECDSA P-256 verify    {:10.0f} /s\n", verify_rate);
   fmt::print(
-      "  device certificates issued        {:10.0f} /s  (CSR DER in: parse, verify, build, sign, DER out)\n",
+      "  device certificates issued        {:10.0f} /s  (CSR DER in: parse, verify, build, sign, "
+      "DER out)\n",
       issue_rate);
   fmt::print(
       "  bound 1/(1/sign+1/verify+1/sign)  {:10.0f} /s  -> ratio {:.0f} % (target >= 70 %)\n",

@@ -1,5 +1,5 @@
-// A bounds-checked DER cursor (X.690 §10: definite, minimal lengths) for reading the few structures we
-// take apart ourselves, where OpenSSL's generic decoders are too slow or too lenient.
+// A bounds-checked DER cursor (X.690 §10: definite, minimal lengths) for reading the few structures
+// we take apart ourselves, where OpenSSL's generic decoders are too slow or too lenient.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,9 @@
 namespace zt::crypto {
 
 namespace der_tag {
-inline constexpr uint8_t kInteger = 0x02, kBitString = 0x03, kOctetString = 0x04, kNull = 0x05, kOid = 0x06,
-                         kSequence = 0x30, kSet = 0x31, kContext0 = 0xA0, kContext3 = 0xA3;
+inline constexpr uint8_t kInteger = 0x02, kBitString = 0x03, kOctetString = 0x04, kNull = 0x05,
+                         kOid = 0x06, kSequence = 0x30, kSet = 0x31, kContext0 = 0xA0,
+                         kContext3 = 0xA3;
 }
 
 class DerReader {

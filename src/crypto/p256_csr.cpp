@@ -12,13 +12,16 @@ namespace zt::crypto {
 
 namespace {
 
-// DER of the object identifiers this shape allows (RFC 5480 §2.1.1, RFC 5758 §3.2, RFC 2985 §5.4.2).
+// DER of the object identifiers this shape allows (RFC 5480 §2.1.1, RFC 5758 §3.2, RFC 2985
+// §5.4.2).
 constexpr uint8_t kIdEcPublicKey[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
 constexpr uint8_t kPrime256v1[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 constexpr uint8_t kEcdsaWithSha256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
 constexpr uint8_t kExtensionRequest[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E};
 
-bool equals(ByteView a, std::span<const uint8_t> b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+bool equals(ByteView a, std::span<const uint8_t> b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 Error shape_error(std::string_view what) {
   return make_error(Errc::parse, "not a P-256/ecdsa-with-SHA256 CSR: " + std::string(what));
@@ -37,7 +40,8 @@ const EVP_PKEY* p256_template() {
 
 Result<PkeyPtr> p256_public_key_from_point(ByteView point65) {
   if (point65.size() != 65 || point65[0] != 0x04) {
-    return make_error(Errc::invalid_argument, "P-256 public key must be an uncompressed 65-byte point");
+    return make_error(Errc::invalid_argument,
+                      "P-256 public key must be an uncompressed 65-byte point");
   }
   const EVP_PKEY* params = p256_template();
   PkeyPtr key(EVP_PKEY_new());
@@ -64,7 +68,8 @@ Result<P256Csr> P256Csr::parse(ByteView input) {
   ZT_TRY_ASSIGN(ByteView signature, fields.read(der_tag::kBitString));
   ZT_TRY(fields.expect_end("the signature"));
 
-  // CertificationRequestInfo ::= SEQUENCE { version 0, subject Name, subjectPKInfo, [0] attributes }
+  // CertificationRequestInfo ::= SEQUENCE { version 0, subject Name, subjectPKInfo, [0] attributes
+  // }
   DerReader info_reader(info);
   ZT_TRY_ASSIGN(ByteView version, info_reader.read(der_tag::kInteger));
   if (version.size() != 1 || version[0] != 0) return shape_error("version is not 0 (v1)");
@@ -93,9 +98,11 @@ Result<P256Csr> P256Csr::parse(ByteView input) {
   // RFC 5758 §3.2: ecdsa-with-SHA256 with the parameters field absent.
   DerReader algorithm_reader(algorithm);
   ZT_TRY_ASSIGN(ByteView signature_type, algorithm_reader.read(der_tag::kOid));
-  if (!equals(signature_type, kEcdsaWithSha256)) return shape_error("signature is not ecdsa-with-SHA256");
+  if (!equals(signature_type, kEcdsaWithSha256))
+    return shape_error("signature is not ecdsa-with-SHA256");
   ZT_TRY(algorithm_reader.expect_end("the signature algorithm"));
-  if (signature.size() < 9 || signature[0] != 0x00) return shape_error("malformed signature BIT STRING");
+  if (signature.size() < 9 || signature[0] != 0x00)
+    return shape_error("malformed signature BIT STRING");
 
   csr.info_ = csr.range_of(info_whole);
   csr.subject_ = csr.range_of(subject_whole);
@@ -109,11 +116,15 @@ Status P256Csr::verify_signature(std::string_view what) const {
   point[0] = 0x04;
   std::copy(public_key_.begin(), public_key_.end(), point.begin() + 1);
   auto key = p256_public_key_from_point(point);
-  if (!key) return make_error(Errc::crypto, "the public key of " + std::string(what) + " is not a point on P-256");
+  if (!key)
+    return make_error(Errc::crypto,
+                      "the public key of " + std::string(what) + " is not a point on P-256");
   Sha256Digest digest = sha256(view(info_));
   if (!ecdsa_verify_digest(key->get(), digest, view(signature_))) {
     ERR_clear_error();
-    return make_error(Errc::crypto, std::string(what) + " has an invalid signature (it was not signed by its own key)");
+    return make_error(
+        Errc::crypto,
+        std::string(what) + " has an invalid signature (it was not signed by its own key)");
   }
   return ok();
 }

@@ -58,14 +58,15 @@ Status set_serial(X509* cert, ByteView serial) {
   return ok();
 }
 
-// SubjectPublicKeyInfo { id-ecPublicKey, prime256v1 } || BIT STRING 04 X Y (RFC 5480 §2), set directly.
+// SubjectPublicKeyInfo { id-ecPublicKey, prime256v1 } || BIT STRING 04 X Y (RFC 5480 §2), set
+// directly.
 Status set_p256_public_key(X509* cert, const PublicKeyRaw& xy) {
   auto* point = static_cast<unsigned char*>(OPENSSL_malloc(65));
   if (point == nullptr) return openssl_error("allocating public key");
   point[0] = 0x04;
   std::copy(xy.begin(), xy.end(), point + 1);
-  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
-                             OBJ_nid2obj(NID_X9_62_prime256v1), point, 65) != 1) {
+  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                             V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), point, 65) != 1) {
     OPENSSL_free(point);
     return openssl_error("setting certificate public key");
   }
@@ -83,7 +84,8 @@ Status set_public_key(X509* cert, const CertificateFields& fields, bool fast) {
     return set_p256_public_key(cert, xy);
   }
   clear_openssl_errors();
-  if (X509_set_pubkey(cert, fields.public_key) != 1) return openssl_error("setting certificate public key");
+  if (X509_set_pubkey(cert, fields.public_key) != 1)
+    return openssl_error("setting certificate public key");
   return ok();
 }
 
@@ -119,7 +121,8 @@ Result<X509Ptr> build_x509(const CertificateFields& fields, EVP_PKEY* signing_ke
       return openssl_error("adding certificate extension");
     }
   }
-  if (X509_sign(cert.get(), signing_key, EVP_sha256()) <= 0) return openssl_error("signing certificate");
+  if (X509_sign(cert.get(), signing_key, EVP_sha256()) <= 0)
+    return openssl_error("signing certificate");
   return cert;
 }
 
@@ -281,7 +284,8 @@ Result<UniquePtr<ASN1_STRING>> make_asn1_time(int64_t unix_seconds) {
 
 Result<X509Ptr> build_certificate(const CertificateFields& fields, EVP_PKEY* signing_key) {
   if (fields.public_key != nullptr) return build_x509(fields, signing_key, false);
-  // Only a raw point: build fast, then decode once so the object is complete (X509_get_pubkey works).
+  // Only a raw point: build fast, then decode once so the object is complete (X509_get_pubkey
+  // works).
   ZT_TRY_ASSIGN(Bytes der, build_certificate_der(fields, signing_key));
   return certificate_from_der(der);
 }

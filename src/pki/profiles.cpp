@@ -14,7 +14,6 @@ namespace {
 using crypto::NameEntry;
 using crypto::X509ExtensionPtr;
 
-
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 // Same calendar date `years` later; Feb 29 becomes Feb 28 in a non-leap target year.
