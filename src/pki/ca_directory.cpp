@@ -240,7 +240,7 @@ Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_p
   ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
   report.lines.push_back("Loading device CSR");
   report.lines.push_back("    Loading from " + csr_path.string());
-  ZT_TRY_ASSIGN(crypto::X509ReqPtr csr, crypto::load_csr(csr_path));
+  ZT_TRY_ASSIGN(crypto::X509ReqPtr csr, load_csr_checked(csr_path, csr_path.string()));
   report.lines.push_back("Generating device certificate from CSR");
   ZT_TRY_ASSIGN(report.certificate,
                 issue_device_certificate(csr.get(), signer.certificate.get(), signer.key.get(),

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "common/result.hpp"
@@ -18,6 +19,9 @@ inline bool is_pkcs11_uri(std::string_view text) { return text.starts_with("pkcs
 // from the URI's `module-path` query attribute, else $ZT_PKCS11_MODULE, else libp11's default
 // (p11-kit-proxy); the PIN from `pin-value`, else $ZT_PKCS11_PIN. RSA / other curves are refused.
 Result<crypto::PkeyPtr> load_signing_key(std::string_view file_or_pkcs11_uri);
+
+// The URI without its pin-value (and module-path), for messages and summaries.
+std::string redact_pkcs11_uri(std::string_view uri);
 
 // The PKCS#11 half of load_signing_key (pkcs11_key.cpp, over the libp11 engine).
 Result<crypto::PkeyPtr> load_pkcs11_private_key(std::string_view uri);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "pki/key_store.hpp"
 
 namespace zt::pki {
@@ -23,6 +24,7 @@ struct ParsedUri {
   std::string uri;          // what the engine gets: without module-path
   std::string display;      // for messages: without module-path and pin-value
   std::string module_path;  // RFC 7512 query attribute `module-path`
+  std::string pin;          // RFC 7512 `pin-value`, handed to the engine out of band
 };
 
 // Splits "pkcs11:path-attrs?query-attrs" (RFC 7512 §2.3) and takes out the attributes the engine
@@ -52,8 +54,12 @@ ParsedUri parse_uri(std::string_view uri) {
       out.module_path = std::string(attr.substr(12));
       return;
     }
+    if (attr.starts_with("pin-value=")) {
+      out.pin = std::string(attr.substr(10));
+      return;
+    }
     keep.emplace_back(attr);
-    if (!attr.starts_with("pin-value=")) show.emplace_back(attr);
+    show.emplace_back(attr);
   };
   for (std::string_view attr : split(path, ';')) sort_attr(attr, path_kept, path_shown);
   for (std::string_view attr : split(query, '&')) sort_attr(attr, query_kept, query_shown);
@@ -96,6 +102,8 @@ Result<ENGINE*> pkcs11_engine(const std::string& module_path) {
     ENGINE_free(e);
     return crypto::openssl_error("setting PKCS#11 module " + module_path);
   }
+  // Our error carries the engine's queued errors; its own stderr chatter would only repeat them.
+  ENGINE_ctrl_cmd_string(e, "QUIET", nullptr, 0);
   if (ENGINE_init(e) != 1) {
     ENGINE_free(e);
     return crypto::openssl_error(
@@ -110,26 +118,33 @@ Result<ENGINE*> pkcs11_engine(const std::string& module_path) {
 
 }  // namespace
 
+std::string redact_pkcs11_uri(std::string_view uri) { return parse_uri(uri).display; }
+
 Result<crypto::PkeyPtr> load_pkcs11_private_key(std::string_view uri) {
   ParsedUri parsed = parse_uri(uri);
   if (parsed.module_path.empty()) {
-    if (const char* env = std::getenv("ZT_PKCS11_MODULE"); env != nullptr && *env != '\0')
+    if (const char* env = std::getenv("ZT_PKCS11_MODULE"); env != nullptr && *env != '\0') {
       parsed.module_path = env;
-  }
-  ZT_TRY_ASSIGN(ENGINE * e, pkcs11_engine(parsed.module_path));
-  if (parsed.uri.find("pin-value=") == std::string::npos) {
-    if (const char* pin = std::getenv("ZT_PKCS11_PIN"); pin != nullptr && *pin != '\0') {
-      if (ENGINE_ctrl_cmd_string(e, "PIN", pin, 0) != 1)
-        return crypto::openssl_error("setting the PKCS#11 PIN");
     }
   }
-  EVP_PKEY* key = ENGINE_load_private_key(e, parsed.uri.c_str(), nullptr, nullptr);
-  if (key == nullptr) {
-    return crypto::openssl_error(
-        "cannot load the private key " + parsed.display + " (check token, object and PIN)",
-        Errc::not_found);
+  if (parsed.pin.empty()) {
+    if (const char* pin = std::getenv("ZT_PKCS11_PIN"); pin != nullptr) parsed.pin = pin;
   }
-  return crypto::PkeyPtr(key);
+  Result<crypto::PkeyPtr> result = [&]() -> Result<crypto::PkeyPtr> {
+    ZT_TRY_ASSIGN(ENGINE * e, pkcs11_engine(parsed.module_path));
+    if (!parsed.pin.empty() && ENGINE_ctrl_cmd_string(e, "PIN", parsed.pin.c_str(), 0) != 1) {
+      return crypto::openssl_error("setting the PKCS#11 PIN");
+    }
+    EVP_PKEY* key = ENGINE_load_private_key(e, parsed.uri.c_str(), nullptr, nullptr);
+    if (key == nullptr) {
+      return crypto::openssl_error(
+          "cannot load the private key " + parsed.display + " (check token, object and PIN)",
+          Errc::not_found);
+    }
+    return crypto::PkeyPtr(key);
+  }();
+  zt::secure_zero(parsed.pin.data(), parsed.pin.size());
+  return result;
 }
 
 }  // namespace zt::pki

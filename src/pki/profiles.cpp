@@ -1,5 +1,7 @@
 #include "pki/profiles.hpp"
 
+#include <memory>
+
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
@@ -11,6 +13,11 @@ namespace {
 
 using crypto::NameEntry;
 using crypto::X509ExtensionPtr;
+
+struct FreeBitString {
+  void operator()(ASN1_BIT_STRING* p) const noexcept { ASN1_BIT_STRING_free(p); }
+};
+using Asn1BitString = std::unique_ptr<ASN1_BIT_STRING, FreeBitString>;
 
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -93,6 +100,16 @@ Result<std::vector<X509ExtensionPtr>> device_requested_extensions(X509_REQ* csr)
       if (bc->ca)
         return make_error(Errc::invalid_argument,
                           "device CSR requests a CA certificate (BasicConstraints CA:TRUE)");
+    }
+    if (nid == NID_key_usage) {
+      // keyCertSign alone makes OpenSSL's non-strict path validation treat a certificate as a CA.
+      Asn1BitString usage(static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(ext.get())));
+      if (!usage)
+        return crypto::openssl_error("device CSR has a malformed KeyUsage request", Errc::parse);
+      if (ASN1_BIT_STRING_get_bit(usage.get(), 5) || ASN1_BIT_STRING_get_bit(usage.get(), 6)) {
+        return make_error(Errc::invalid_argument,
+                          "device CSR requests keyCertSign/cRLSign key usage");
+      }
     }
     out.push_back(std::move(ext));
   }
