@@ -1,6 +1,6 @@
 // CRC-16 of ATECC508A packets: polynomial 0x8005, initial value 0, each data byte fed LSB first,
-// result sent little-endian. Confirmed against Microchip's published example packets (Info
-// `07 30 00 00 00` -> `03 5D`; Read config `07 02 00 00 00` -> `B2 7E`) and cryptoauthlib's atCRC.
+// result sent little-endian. Confirmed against Microchip's published example packet (Info
+// `07 30 00 00 00` -> `03 5D`), the wake answer `04 11 33 43`, and cryptoauthlib's atCRC.
 #pragma once
 
 #include <array>
