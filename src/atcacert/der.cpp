@@ -87,8 +87,8 @@ Bytes encode_signature_bit_string(const crypto::RawSignature& signature) {
   const auto body_size = static_cast<uint8_t>(sequence_body.size());
   Bytes out;
   out.reserve(5 + sequence_body.size());
-  for (uint8_t b : {uint8_t{0x03}, static_cast<uint8_t>(body_size + 3), uint8_t{0x00}, uint8_t{0x30},
-                    body_size}) {
+  for (uint8_t b : {uint8_t{0x03}, static_cast<uint8_t>(body_size + 3), uint8_t{0x00},
+                    uint8_t{0x30}, body_size}) {
     out.push_back(b);
   }
   for (uint8_t b : sequence_body) out.push_back(b);

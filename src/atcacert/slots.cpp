@@ -233,26 +233,31 @@ Result<CertChain> read_chain(const CertDef& signer_def, const CertDef& device_de
   return chain;
 }
 
+Status verify_signature(const CertDef& def, ByteView cert, EVP_PKEY* issuer_key) {
+  ZT_TRY_ASSIGN(ByteView tbs, tbs_of(def, cert));
+  ZT_TRY_ASSIGN(crypto::RawSignature signature, signature_of(def, cert));
+  crypto::Sha256Digest digest = crypto::sha256(tbs);
+  if (!crypto::ecdsa_verify_digest_raw(issuer_key, digest, signature)) {
+    return make_error(
+        Errc::crypto,
+        fmt::format("the {} certificate's signature does not verify with the issuer's "
+                    "public key",
+                    def.name));
+  }
+  return ok();
+}
+
+Status verify_signature(const CertDef& def, ByteView cert, const crypto::PublicKeyRaw& issuer_key) {
+  ZT_TRY_ASSIGN(crypto::PkeyPtr key, crypto::public_key_from_raw(issuer_key));
+  return verify_signature(def, cert, key.get());
+}
+
 Status verify_chain(const CertDef& signer_def, const CertDef& device_def, const CertChain& chain,
                     const crypto::PublicKeyRaw& root_public_key) {
-  auto check = [](const CertDef& def, ByteView cert, const crypto::PublicKeyRaw& issuer_key,
-                  std::string_view issuer_name) -> Status {
-    ZT_TRY_ASSIGN(ByteView tbs, tbs_of(def, cert));
-    ZT_TRY_ASSIGN(crypto::RawSignature signature, signature_of(def, cert));
-    ZT_TRY_ASSIGN(crypto::PkeyPtr key, crypto::public_key_from_raw(issuer_key));
-    crypto::Sha256Digest digest = crypto::sha256(tbs);
-    if (!crypto::ecdsa_verify_digest_raw(key.get(), digest, signature)) {
-      return make_error(
-          Errc::crypto,
-          fmt::format("the rebuilt {} certificate's signature does not verify with the "
-                      "{} public key",
-                      def.name, issuer_name));
-    }
-    return ok();
-  };
-  ZT_TRY(check(signer_def, chain.signer, root_public_key, "root"));
+  ZT_TRY(
+      with_context(verify_signature(signer_def, chain.signer, root_public_key), "root → signer"));
   ZT_TRY_ASSIGN(crypto::PublicKeyRaw signer_key, public_key_of(signer_def, chain.signer));
-  return check(device_def, chain.device, signer_key, "signer");
+  return with_context(verify_signature(device_def, chain.device, signer_key), "signer → device");
 }
 
 }  // namespace zt::atcacert

@@ -77,6 +77,10 @@ Status write_chain(const CertDef& signer_def, const CertDef& device_def, SlotSto
 // Rebuilds both certificates; the root public key is read from slot 15.
 Result<CertChain> read_chain(const CertDef& signer_def, const CertDef& device_def,
                              SlotStore& store);
+// Checks that `issuer_key` signed the certificate (ECDSA P-256 over SHA-256 of its TBS part).
+Status verify_signature(const CertDef& def, ByteView cert_der, EVP_PKEY* issuer_key);
+Status verify_signature(const CertDef& def, ByteView cert_der,
+                        const crypto::PublicKeyRaw& issuer_key);
 // Checks the signer's signature with the root key and the device's with the signer's key.
 Status verify_chain(const CertDef& signer_def, const CertDef& device_def, const CertChain& chain,
                     const crypto::PublicKeyRaw& root_public_key);

@@ -67,6 +67,17 @@ inline void add_key_ids(X509* x, const crypto::PublicKeyRaw& subject,
   }
 }
 
+// Sets the subject public key from X‖Y directly: X509_set_pubkey goes through OpenSSL 3's
+// encoder machinery, which costs more than everything else here together.
+inline void set_public_key(X509* x, const crypto::PublicKeyRaw& key) {
+  auto* point = static_cast<unsigned char*>(OPENSSL_malloc(65));
+  point[0] = 0x04;
+  std::copy(key.begin(), key.end(), point + 1);
+  check(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                               V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), point, 65) == 1,
+        "public key");
+}
+
 inline void set_serial(X509* x, ByteView serial) {
   crypto::UniquePtr<BIGNUM> bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
   check(BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x)) != nullptr, "serial");
@@ -85,7 +96,10 @@ inline Issued finish(crypto::X509Ptr cert, crypto::PkeyPtr key, EVP_PKEY* signin
   check(der.has_value(), "der");
   out.der = *der;
   out.public_key = *crypto::public_key_raw(key.get());
-  out.cert = std::move(cert);
+  // Re-read from DER: set_public_key leaves the in-memory object without a decoded key, which
+  // OpenSSL's path validation needs.
+  out.cert = std::move(*crypto::certificate_from_der(out.der));
+  (void)cert;
   out.key = std::move(key);
   return out;
 }
@@ -101,7 +115,7 @@ inline Issued make_root(const UtcTime& not_before) {
   set_times(x.get(), not_before,
             {not_before.year + 25, not_before.month, std::min(not_before.day, 28), not_before.hour,
              0, 0});
-  X509_set_pubkey(x.get(), key.get());
+  set_public_key(x.get(), *crypto::public_key_raw(key.get()));
   crypto::UniquePtr<BASIC_CONSTRAINTS> bc(BASIC_CONSTRAINTS_new());
   bc->ca = 1;
   X509_add1_ext_i2d(x.get(), NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT);
@@ -125,7 +139,7 @@ inline Issued make_signer(const Issued& root, const UtcTime& not_before,
   UtcTime not_after = not_before;
   not_after.year += 10;
   set_times(x.get(), not_before, not_after);
-  X509_set_pubkey(x.get(), key.get());
+  set_public_key(x.get(), *crypto::public_key_raw(key.get()));
   crypto::UniquePtr<BASIC_CONSTRAINTS> bc(BASIC_CONSTRAINTS_new());
   bc->ca = 1;
   bc->pathlen = ASN1_INTEGER_new();
@@ -160,7 +174,7 @@ inline Issued make_device(const Issued& signer, const UtcTime& issue, crypto::Pk
   auto subject = make_name("Example Device");
   X509_set_subject_name(x.get(), subject.get());
   set_times(x.get(), issue, not_after);
-  X509_set_pubkey(x.get(), key.get());
+  set_public_key(x.get(), raw);
   add_key_ids(x.get(), raw, &signer.public_key);
   return finish(std::move(x), std::move(key), signer.key.get());
 }
