@@ -138,8 +138,8 @@ Result<CaReport> ca_create_signer_csr(const CaOptions& options, std::string_view
   CaReport report;
   const fs::path csr_path = in_dir(options.dir, kSignerCsrFile);
   ZT_TRY(refuse_overwrite(csr_path, options.force, "CSR"));
-  ZT_TRY_ASSIGN(KeyInUse key,
-                load_key(options, in_dir(options.dir, kSignerKeyFile), "signer CA", report.lines, ""));
+  ZT_TRY_ASSIGN(KeyInUse key, load_key(options, in_dir(options.dir, kSignerKeyFile), "signer CA",
+                                       report.lines, ""));
   report.lines.push_back("Generating signer CA CSR");
   ZT_TRY_ASSIGN(report.csr, create_signer_csr(key.key.get(), signer_id));
   ZT_TRY_ASSIGN(std::string pem, crypto::csr_to_pem(report.csr.get()));
@@ -215,6 +215,10 @@ Result<CaReport> ca_create_verification(const CaOptions& options,
   const fs::path cert_path = in_dir(options.dir, kVerificationCertFile);
   ZT_TRY(refuse_overwrite(cert_path, options.force, "certificate"));
   report.lines.push_back("Loading signer CA key and certificate");
+  if (!options.key.empty()) {
+    report.lines.push_back(
+        "    Using " + (is_pkcs11_uri(options.key) ? redact_pkcs11_uri(options.key) : options.key));
+  }
   ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
   report.lines.push_back("Generating signer CA verification certificate");
   ZT_TRY_ASSIGN(report.certificate,
@@ -232,7 +236,8 @@ Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_p
                                  const fs::path& out_path_in) {
   CaReport report;
   const fs::path csr_path = csr_path_in.empty() ? in_dir(options.dir, kDeviceCsrFile) : csr_path_in;
-  const fs::path out_path = out_path_in.empty() ? in_dir(options.dir, kDeviceCertFile) : out_path_in;
+  const fs::path out_path =
+      out_path_in.empty() ? in_dir(options.dir, kDeviceCertFile) : out_path_in;
   ZT_TRY(refuse_overwrite(out_path, options.force, "certificate"));
   std::error_code ec;
   if (!fs::exists(csr_path, ec)) {
@@ -242,6 +247,10 @@ Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_p
             " not found — the device makes it (`ztp kit provision`, or `openssl req`)");
   }
   report.lines.push_back("Loading signer CA key and certificate");
+  if (!options.key.empty()) {
+    report.lines.push_back(
+        "    Using " + (is_pkcs11_uri(options.key) ? redact_pkcs11_uri(options.key) : options.key));
+  }
   ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
   report.lines.push_back("Loading device CSR");
   report.lines.push_back("    Loading from " + csr_path.string());
