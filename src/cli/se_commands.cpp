@@ -10,7 +10,9 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "common/file.hpp"
 #include "common/hex.hpp"
+#include "crypto/ecdsa.hpp"
 #include "crypto/key.hpp"
 #include "secure_element/device.hpp"
 #include "secure_element/emulator.hpp"
@@ -242,6 +244,8 @@ void register_se_commands(CLI::App& app) {
   add_chip_options(sign, options);
   sign->add_option("--slot", slot, "private-key slot")->required();
   sign->add_option("--digest", digest_hex, "SHA-256 digest in hex")->required();
+  static std::string der_path;
+  sign->add_option("--der", der_path, "also write the signature as DER (for openssl dgst -verify)");
   sign->callback(run_command([]() -> Status {
     ZT_TRY_ASSIGN(unsigned chosen, parse_slot(slot));
     ZT_TRY_ASSIGN(Bytes digest, with_context(from_hex(digest_hex), "--digest"));
@@ -251,6 +255,10 @@ void register_se_commands(CLI::App& app) {
     ZT_TRY_ASSIGN(auto signature, with_context(device->sign_digest(chosen, digest),
                                                fmt::format("signing with slot {}", chosen)));
     fmt::print("{}\n", to_hex(signature));
+    if (!der_path.empty()) {
+      ZT_TRY_ASSIGN(Bytes der, crypto::signature_raw_to_der(signature));
+      ZT_TRY(write_file_atomic(der_path, der, 0644));
+    }
     return ok();
   }));
 
