@@ -12,6 +12,7 @@ namespace zt::cli {
 void register_ca_commands(CLI::App& app);
 void register_se_commands(CLI::App& app);
 void register_cert_commands(CLI::App& app);
+void register_broker_commands(CLI::App& app);
 
 // Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.
 std::function<void()> run_command(std::function<Status()> body);

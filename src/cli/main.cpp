@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   zt::cli::register_ca_commands(app);
   zt::cli::register_se_commands(app);
   zt::cli::register_cert_commands(app);
+  zt::cli::register_broker_commands(app);
 
   try {
     app.parse(argc, argv);
