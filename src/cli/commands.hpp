@@ -10,6 +10,7 @@
 namespace zt::cli {
 
 void register_ca_commands(CLI::App& app);
+void register_cloud_commands(CLI::App& app);  // cloud run, ca register
 
 // Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.
 std::function<void()> run_command(std::function<Status()> body);

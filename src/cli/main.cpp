@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { zt::setup_logging(log_level); });
 
   zt::cli::register_ca_commands(app);
+  zt::cli::register_cloud_commands(app);
 
   try {
     app.parse(argc, argv);
