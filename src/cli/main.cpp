@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
 
   zt::cli::register_ca_commands(app);
   zt::cli::register_cloud_commands(app);
+  zt::cli::register_ca_register_command(app);
 
   try {
     app.parse(argc, argv);
