@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   zt::cli::register_se_commands(app);
   zt::cli::register_cert_commands(app);
   zt::cli::register_broker_commands(app);
+  zt::cli::register_cloud_commands(app);
+  zt::cli::register_ca_register_command(app);
 
   try {
     app.parse(argc, argv);
