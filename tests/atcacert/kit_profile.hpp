@@ -159,7 +159,8 @@ inline Issued make_signer(const Issued& root, const UtcTime& not_before,
 // Device: notBefore with minutes and seconds 0, notAfter 3000-12-31 23:59:59 (GeneralizedTime),
 // serial = PUB_KEY_HASH over the issue date with expire years 0, SKI, AKI = signer SKI.
 inline Issued make_device(const Issued& signer, const UtcTime& issue, crypto::PkeyPtr key = nullptr,
-                          const UtcTime& not_after = {3000, 12, 31, 23, 59, 59}) {
+                          const UtcTime& not_after = {3000, 12, 31, 23, 59, 59},
+                          int serial_expire_years = 0) {
   if (!key) key = std::move(*crypto::generate_p256_key());
   crypto::X509Ptr x(X509_new());
   X509_set_version(x.get(), 2);
@@ -168,8 +169,13 @@ inline Issued make_device(const Issued& signer, const UtcTime& issue, crypto::Pk
   inputs.public_key = raw;
   UtcTime hours_only = issue;
   hours_only.minute = hours_only.second = 0;
-  inputs.encoded_dates = *encode_compressed_dates(hours_only, 0);
-  set_serial(x.get(), *generate_serial(SnSource::pub_key_hash, 16, inputs));
+  auto dates = encode_compressed_dates(hours_only, serial_expire_years);
+  if (dates) {
+    inputs.encoded_dates = *dates;
+    set_serial(x.get(), *generate_serial(SnSource::pub_key_hash, 16, inputs));
+  } else {
+    set_serial(x.get(), random_serial16());  // an issue date no compressed certificate can hold
+  }
   X509_set_issuer_name(x.get(), X509_get_subject_name(signer.cert.get()));
   auto subject = make_name("Example Device");
   X509_set_subject_name(x.get(), subject.get());
