@@ -10,6 +10,7 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
+#include "pki/device_issuer.hpp"
 #include "pki/profiles.hpp"
 
 namespace {
@@ -73,12 +74,32 @@ void exercise_csr(X509_REQ* csr, bool resign) {
   }
 }
 
+// The factory-rate route: raw DER through the DER-cursor CSR reader (and its OpenSSL fallback).
+void exercise_der_route(ByteView document) {
+  const Ca& authority = ca();
+  static const auto issuer =
+      pki::DeviceCertificateIssuer::create(authority.signer.get(), authority.signer_key.get());
+  auto der = issuer->issue_der(document, 1795617441, "fuzz CSR");
+  if (der) {
+    auto cert = crypto::certificate_from_der(*der);
+    if (!cert) __builtin_trap();  // we must never emit DER OpenSSL cannot read back
+    auto signer_key = crypto::certificate_public_key(authority.signer.get());
+    if (X509_verify(cert->get(), signer_key->get()) != 1 || X509_check_ca(cert->get()) != 0)
+      __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const bool resign = (data[0] & 1) != 0;
   ByteView document(data + 1, size - 1);
+  if ((data[0] & 2) != 0) {
+    exercise_der_route(document);
+    crypto::clear_openssl_errors();
+    return 0;
+  }
   if (auto cert = crypto::certificate_from_bytes(document, "fuzz certificate"))
     exercise_certificate(cert->get());
   if (auto csr = crypto::csr_from_bytes(document, "fuzz CSR")) exercise_csr(csr->get(), resign);

@@ -15,7 +15,11 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { zt::setup_logging(log_level); });
 
   zt::cli::register_ca_commands(app);
+  zt::cli::register_se_commands(app);
   zt::cli::register_cert_commands(app);
+  zt::cli::register_broker_commands(app);
+  zt::cli::register_cloud_commands(app);
+  zt::cli::register_ca_register_command(app);
 
   try {
     app.parse(argc, argv);

@@ -2,9 +2,11 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "common/time.hpp"
+#include "crypto/x509.hpp"
 
 namespace zt::crypto {
 
@@ -54,6 +56,74 @@ Status set_serial(X509* cert, ByteView serial) {
     return openssl_error("setting certificate serial");
   }
   return ok();
+}
+
+// SubjectPublicKeyInfo { id-ecPublicKey, prime256v1 } || BIT STRING 04 X Y (RFC 5480 §2), set
+// directly.
+Status set_p256_public_key(X509* cert, const PublicKeyRaw& xy) {
+  auto* point = static_cast<unsigned char*>(OPENSSL_malloc(65));
+  if (point == nullptr) return openssl_error("allocating public key");
+  point[0] = 0x04;
+  std::copy(xy.begin(), xy.end(), point + 1);
+  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                             V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), point, 65) != 1) {
+    OPENSSL_free(point);
+    return openssl_error("setting certificate public key");
+  }
+  return ok();
+}
+
+// `fast`: a P-256 key goes straight into the SubjectPublicKeyInfo. The resulting X509 then has no
+// decoded EVP_PKEY (OpenSSL 3.0 decodes keys only on d2i), so only its DER may leave this file.
+Status set_public_key(X509* cert, const CertificateFields& fields, bool fast) {
+  if (fields.public_key_xy && (fast || fields.public_key == nullptr)) {
+    return set_p256_public_key(cert, *fields.public_key_xy);
+  }
+  if (fast && require_p256(fields.public_key, "public key")) {
+    ZT_TRY_ASSIGN(PublicKeyRaw xy, public_key_raw(fields.public_key));
+    return set_p256_public_key(cert, xy);
+  }
+  clear_openssl_errors();
+  if (X509_set_pubkey(cert, fields.public_key) != 1)
+    return openssl_error("setting certificate public key");
+  return ok();
+}
+
+Result<X509Ptr> build_x509(const CertificateFields& fields, EVP_PKEY* signing_key, bool fast) {
+  if (fields.issuer == nullptr || fields.subject == nullptr ||
+      (fields.public_key == nullptr && !fields.public_key_xy) || signing_key == nullptr) {
+    return make_error(Errc::invalid_argument,
+                      "certificate needs an issuer, a subject, a public key and a signing key");
+  }
+  if (fields.not_after < fields.not_before) {
+    return make_error(Errc::invalid_argument, "certificate notAfter is before notBefore");
+  }
+  X509Ptr cert(X509_new());
+  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+    return openssl_error("allocating certificate");
+  }
+  ZT_TRY(set_serial(cert.get(), fields.serial));
+  // X509_set_issuer_name duplicates the name with its cached encoding, so the issuer field is the
+  // issuer certificate's subject byte for byte (RFC 5280 §4.1.2.4 name chaining).
+  if (X509_set_issuer_name(cert.get(), fields.issuer) != 1 ||
+      X509_set_subject_name(cert.get(), fields.subject) != 1) {
+    return openssl_error("setting certificate names");
+  }
+  ZT_TRY_ASSIGN(auto not_before, make_asn1_time(fields.not_before));
+  ZT_TRY_ASSIGN(auto not_after, make_asn1_time(fields.not_after));
+  if (X509_set1_notBefore(cert.get(), not_before.get()) != 1 ||
+      X509_set1_notAfter(cert.get(), not_after.get()) != 1) {
+    return openssl_error("setting certificate validity");
+  }
+  ZT_TRY(set_public_key(cert.get(), fields, fast));
+  for (const X509ExtensionPtr& extension : fields.extensions) {
+    if (X509_add_ext(cert.get(), extension.get(), -1) != 1) {
+      return openssl_error("adding certificate extension");
+    }
+  }
+  if (X509_sign(cert.get(), signing_key, EVP_sha256()) <= 0)
+    return openssl_error("signing certificate");
+  return cert;
 }
 
 }  // namespace
@@ -213,39 +283,16 @@ Result<UniquePtr<ASN1_STRING>> make_asn1_time(int64_t unix_seconds) {
 }
 
 Result<X509Ptr> build_certificate(const CertificateFields& fields, EVP_PKEY* signing_key) {
-  if (fields.issuer == nullptr || fields.subject == nullptr || fields.public_key == nullptr ||
-      signing_key == nullptr) {
-    return make_error(Errc::invalid_argument,
-                      "certificate needs an issuer, a subject, a public key and a signing key");
-  }
-  if (fields.not_after < fields.not_before) {
-    return make_error(Errc::invalid_argument, "certificate notAfter is before notBefore");
-  }
-  X509Ptr cert(X509_new());
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1)
-    return openssl_error("allocating certificate");
-  ZT_TRY(set_serial(cert.get(), fields.serial));
-  // X509_set_issuer_name duplicates the name with its cached encoding, so the issuer field is the
-  // issuer certificate's subject byte for byte (RFC 5280 §4.1.2.4 name chaining).
-  if (X509_set_issuer_name(cert.get(), fields.issuer) != 1 ||
-      X509_set_subject_name(cert.get(), fields.subject) != 1) {
-    return openssl_error("setting certificate names");
-  }
-  ZT_TRY_ASSIGN(auto not_before, make_asn1_time(fields.not_before));
-  ZT_TRY_ASSIGN(auto not_after, make_asn1_time(fields.not_after));
-  if (X509_set1_notBefore(cert.get(), not_before.get()) != 1 ||
-      X509_set1_notAfter(cert.get(), not_after.get()) != 1) {
-    return openssl_error("setting certificate validity");
-  }
-  if (X509_set_pubkey(cert.get(), fields.public_key) != 1)
-    return openssl_error("setting certificate public key");
-  for (const X509ExtensionPtr& extension : fields.extensions) {
-    if (X509_add_ext(cert.get(), extension.get(), -1) != 1)
-      return openssl_error("adding certificate extension");
-  }
-  if (X509_sign(cert.get(), signing_key, EVP_sha256()) <= 0)
-    return openssl_error("signing certificate");
-  return cert;
+  if (fields.public_key != nullptr) return build_x509(fields, signing_key, false);
+  // Only a raw point: build fast, then decode once so the object is complete (X509_get_pubkey
+  // works).
+  ZT_TRY_ASSIGN(Bytes der, build_certificate_der(fields, signing_key));
+  return certificate_from_der(der);
+}
+
+Result<Bytes> build_certificate_der(const CertificateFields& fields, EVP_PKEY* signing_key) {
+  ZT_TRY_ASSIGN(X509Ptr cert, build_x509(fields, signing_key, true));
+  return certificate_to_der(cert.get());
 }
 
 Result<X509ReqPtr> build_csr(const CsrFields& fields, EVP_PKEY* key) {

@@ -3,5 +3,6 @@
 #pragma once
 
 #include "pki/ca_directory.hpp"
+#include "pki/device_issuer.hpp"
 #include "pki/key_store.hpp"
 #include "pki/profiles.hpp"

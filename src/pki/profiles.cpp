@@ -14,11 +14,6 @@ namespace {
 using crypto::NameEntry;
 using crypto::X509ExtensionPtr;
 
-struct FreeBitString {
-  void operator()(ASN1_BIT_STRING* p) const noexcept { ASN1_BIT_STRING_free(p); }
-};
-using Asn1BitString = std::unique_ptr<ASN1_BIT_STRING, FreeBitString>;
-
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 // Same calendar date `years` later; Feb 29 becomes Feb 28 in a non-leap target year.
@@ -80,39 +75,6 @@ Result<std::vector<X509ExtensionPtr>> signer_extensions(EVP_PKEY* signer_key,
   out.push_back(std::move(ku));
   ZT_TRY_ASSIGN(auto ids, key_id_extensions(signer_key, root_cert, signer_key));
   for (auto& ext : ids) out.push_back(std::move(ext));
-  return out;
-}
-
-// A device CSR may request extensions (kit_provision.py copies them all), but never CA powers and
-// never its own key identifiers: the issuer sets SKI/AKI itself.
-Result<std::vector<X509ExtensionPtr>> device_requested_extensions(X509_REQ* csr) {
-  ZT_TRY_ASSIGN(auto requested, crypto::csr_extensions(csr));
-  std::vector<X509ExtensionPtr> out;
-  for (auto& ext : requested) {
-    int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext.get()));
-    if (nid == NID_subject_key_identifier || nid == NID_authority_key_identifier) continue;
-    if (nid == NID_basic_constraints) {
-      crypto::UniquePtr<BASIC_CONSTRAINTS> bc(
-          static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext.get())));
-      if (!bc)
-        return crypto::openssl_error("device CSR has a malformed BasicConstraints request",
-                                     Errc::parse);
-      if (bc->ca)
-        return make_error(Errc::invalid_argument,
-                          "device CSR requests a CA certificate (BasicConstraints CA:TRUE)");
-    }
-    if (nid == NID_key_usage) {
-      // keyCertSign alone makes OpenSSL's non-strict path validation treat a certificate as a CA.
-      Asn1BitString usage(static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(ext.get())));
-      if (!usage)
-        return crypto::openssl_error("device CSR has a malformed KeyUsage request", Errc::parse);
-      if (ASN1_BIT_STRING_get_bit(usage.get(), 5) || ASN1_BIT_STRING_get_bit(usage.get(), 6)) {
-        return make_error(Errc::invalid_argument,
-                          "device CSR requests keyCertSign/cRLSign key usage");
-      }
-    }
-    out.push_back(std::move(ext));
-  }
   return out;
 }
 
@@ -210,39 +172,6 @@ Result<crypto::X509Ptr> issue_signer_certificate(X509_REQ* csr, const X509* root
                                    .extensions = {}};
   ZT_TRY_ASSIGN(fields.extensions, signer_extensions(signer_key.get(), root_cert));
   return crypto::build_certificate(fields, root_key);
-}
-
-Result<crypto::X509Ptr> issue_device_certificate(X509_REQ* csr, const X509* signer_cert,
-                                                 EVP_PKEY* signer_key, int64_t now) {
-  ZT_TRY(require_signing_key(signer_key, "the signer CA key"));
-  ZT_TRY(require_key_matches(signer_cert, signer_key, "the signer CA certificate",
-                             "the signer CA key"));
-  ZT_TRY(crypto::verify_csr_signature(csr, "the device CSR"));
-  ZT_TRY_ASSIGN(crypto::PkeyPtr device_key, crypto::csr_public_key(csr));
-  ZT_TRY_ASSIGN(crypto::PublicKeyRaw device_xy, crypto::public_key_raw(device_key.get()));
-
-  // kit_provision.py: minutes and seconds 0, as the compressed certificate stores hours only.
-  UtcTime issue = to_utc(now);
-  issue.minute = 0;
-  issue.second = 0;
-  if (issue.year < 2000 || issue.year > 2031) {
-    return make_error(Errc::invalid_argument,
-                      "issue year " + std::to_string(issue.year) +
-                          " cannot be stored in a compressed certificate (2000..2031)");
-  }
-  const std::array<uint8_t, 3> encoded = compress_date(issue, 0);
-
-  crypto::CertificateFields fields{.serial = device_serial_number(device_xy, encoded),
-                                   .issuer = X509_get_subject_name(signer_cert),
-                                   .subject = X509_REQ_get_subject_name(csr),
-                                   .not_before = to_unix(issue),
-                                   .not_after = to_unix(kDeviceNotAfter),
-                                   .public_key = device_key.get(),
-                                   .extensions = {}};
-  ZT_TRY_ASSIGN(fields.extensions, device_requested_extensions(csr));
-  ZT_TRY_ASSIGN(auto ids, key_id_extensions(device_key.get(), signer_cert));
-  for (auto& ext : ids) fields.extensions.push_back(std::move(ext));
-  return crypto::build_certificate(fields, signer_key);
 }
 
 Result<crypto::X509Ptr> create_verification_certificate(std::string_view registration_code,

@@ -29,7 +29,8 @@ struct TempKey {
   bool valid = false;
   bool source_input = false;  // SourceFlag: true after Nonce pass-through
   bool gen_dig_data = false;  // produced by GenDig over a data slot
-  unsigned key_id = 0;        // that slot
+  bool gen_key_data = false;  // produced by a GenKey PubKey digest
+  unsigned key_id = 0;        // the slot GenDig / GenKey used
   bool no_mac = false;
 };
 
@@ -78,6 +79,9 @@ class Emulator {
   Reply nonce(const Command& command);
   Reply gen_key(const Command& command);
   Reply sign(const Command& command);
+  Reply sign_internal(uint8_t mode, unsigned slot);
+  void gen_key_digest(uint8_t mode, unsigned slot, ByteView public_key);
+  uint8_t temp_key_flags() const;
   Reply verify(const Command& command);
   Reply ecdh(const Command& command);
   Reply sha(const Command& command);

@@ -37,15 +37,12 @@ Emulator::Reply Emulator::info(const Command& command) {
       const bool valid = key.is_private() && key.is_p256() && private_key(slot) != nullptr;
       return output(Bytes{static_cast<uint8_t>(valid ? 1 : 0), 0, 0, 0});
     }
-    case 0x02: {  // State: our layout of the TempKey flags (the chip's exact bit layout is not
-                  // public)
-      uint8_t flags = static_cast<uint8_t>(temp_key_.key_id & 0x0F);
-      if (temp_key_.source_input) flags |= 0x10;
-      if (temp_key_.gen_dig_data) flags |= 0x20;
-      if (temp_key_.no_mac) flags |= 0x40;
-      if (temp_key_.valid) flags |= 0x80;
-      return output(Bytes{flags, 0, 0, 0});
-    }
+    case 0x02:
+      // State. Byte 0 uses the TempKeyFlags layout of the internal-sign message
+      // (atcah_sign_internal_msg: b0-3 KeyID, b4 SourceFlag, b5 GenDigData, b6 GenKeyData, b7
+      // NoMacFlag); byte 1 bit 7 = TempKey valid. The chip's exact State layout is not public.
+      return output(
+          Bytes{temp_key_flags(), static_cast<uint8_t>(temp_key_.valid ? 0x80 : 0x00), 0, 0});
     case 0x03:  // GPIO: no GPIO pin on the emulated part; reads as 0
       return output(Bytes{0, 0, 0, 0});
     default:
@@ -94,14 +91,18 @@ Emulator::Reply Emulator::gen_key(const Command& command) {
   const uint8_t mode = command.param1;
   if ((mode & ~0x1C) != 0 || !is_slot(command.param2)) return fail(status::parse_error);
   if (!command.data.empty() && command.data.size() != 3) return fail(status::parse_error);
-  // The PubKey-digest modes (0x08, 0x10) are not emulated.
-  if (mode & 0x18) return fail(status::parse_error);
+  // The digest of a stored public key (0x10) is not emulated: whether the chip hashes the padded
+  // 72-byte slot image or the 64-byte key is not public.
+  if (mode & 0x10) return fail(status::parse_error);
+  const bool digest = mode & 0x08;
+  if (digest && command.data.size() != 3) return fail(status::parse_error);
   const unsigned slot = command.param2;
   // Key rules read KeyConfig, which is trusted only once the configuration zone is locked
   // (conservative: GenKey before the config lock is refused).
   if (!state_.config_locked()) return fail(status::execution_error);
   const KeyConfig key = state_.key_config(slot);
   if (!key.is_private() || !key.is_p256()) return fail(status::execution_error);
+  if (digest && !temp_key_.valid) return fail(status::execution_error);
 
   if (mode & 0x04) {
     if (state_.slot_locked(slot)) return fail(status::execution_error);
@@ -118,6 +119,7 @@ Emulator::Reply Emulator::gen_key(const Command& command) {
     std::copy(scalar->begin(), scalar->end(), data.begin() + 4);
     secure_zero(scalar->data(), scalar->size());
     key_cache_[slot] = std::move(*generated);
+    if (digest) gen_key_digest(mode, slot, *public_key);
     return output(Bytes(public_key->begin(), public_key->end()));
   }
   // Public-key computation: only where KeyConfig.PubInfo allows it (conservative reading).
@@ -126,7 +128,38 @@ Emulator::Reply Emulator::gen_key(const Command& command) {
   if (private_key_handle == nullptr) return fail(status::execution_error);
   auto public_key = crypto::public_key_raw(private_key_handle);
   if (!public_key) return fail(status::execution_error);
+  if (digest) gen_key_digest(mode, slot, *public_key);
   return output(Bytes(public_key->begin(), public_key->end()));
+}
+
+// GenKey digest mode (atca_host.c atcah_gen_key_msg): TempKey = SHA-256 of a 128-byte message:
+// TempKey, 0x40, mode, KeyID (LE), SN[8], SN[0:1], zeros, the 64-byte public key in the last 64
+// bytes.
+void Emulator::gen_key_digest(uint8_t mode, unsigned slot, ByteView public_key) {
+  std::array<uint8_t, 128> message{};
+  std::copy(temp_key_.value.begin(), temp_key_.value.end(), message.begin());
+  const auto sn = state_.serial_number();
+  message[32] = static_cast<uint8_t>(Opcode::gen_key);
+  message[33] = mode;
+  message[34] = static_cast<uint8_t>(slot);
+  message[35] = 0;
+  message[36] = sn[8];
+  message[37] = sn[0];
+  message[38] = sn[1];
+  std::copy(public_key.begin(), public_key.end(), message.end() - public_key.size());
+  temp_key_.value = crypto::sha256(message);
+  temp_key_.gen_dig_data = false;
+  temp_key_.gen_key_data = true;
+  temp_key_.key_id = slot;
+}
+
+uint8_t Emulator::temp_key_flags() const {
+  uint8_t flags = static_cast<uint8_t>(temp_key_.key_id & 0x0F);
+  if (temp_key_.source_input) flags |= 0x10;
+  if (temp_key_.gen_dig_data) flags |= 0x20;
+  if (temp_key_.gen_key_data) flags |= 0x40;
+  if (temp_key_.no_mac) flags |= 0x80;
+  return flags;
 }
 
 Emulator::Reply Emulator::sign(const Command& command) {
@@ -139,10 +172,7 @@ Emulator::Reply Emulator::sign(const Command& command) {
   if (!state_.config_locked() || !state_.data_locked()) return fail(status::execution_error);
   const KeyConfig key = state_.key_config(slot);
   if (!key.is_private() || !key.is_p256()) return fail(status::execution_error);
-  if (!(mode & 0x80)) {
-    // Internal signatures (of a GenDig/GenKey-generated message) are not emulated.
-    return fail(status::parse_error);
-  }
+  if (!(mode & 0x80)) return sign_internal(mode, slot);
   if (mode & 0x41)
     return fail(status::parse_error);  // include-SN / invalidate apply to internal only
   if (!state_.slot_config(slot).external_sign_allowed()) return fail(status::execution_error);
@@ -152,6 +182,49 @@ Emulator::Reply Emulator::sign(const Command& command) {
   if (private_key_handle == nullptr) return fail(status::execution_error);
   auto signature = crypto::ecdsa_sign_digest_raw(private_key_handle, temp_key_.value);
   temp_key_.valid = false;  // conservative: one Nonce per signature
+  if (!signature) return fail(status::ecc_fault);
+  return output(Bytes(signature->begin(), signature->end()));
+}
+
+// Internal Sign: the signed message describes TempKey's origin (atca_host.c
+// atcah_sign_internal_msg, ATECC508A layout): TempKey(32) 0x41 mode KeyID(LE) SlotConfig[k]
+// KeyConfig[k] TempKeyFlags 00 00 SN[8] SN[4:7]|0 SN[0:1] SN[2:3]|0 SlotLocked[k]?00:01 00 00,
+// where k = TempKey.KeyID. TempKey must come from GenDig or GenKey. The invalidate mode (bit 0) is
+// not emulated.
+Emulator::Reply Emulator::sign_internal(uint8_t mode, unsigned slot) {
+  if (mode & 0x01) return fail(status::parse_error);
+  if (!state_.slot_config(slot).internal_sign_allowed()) return fail(status::execution_error);
+  if (!temp_key_.valid || !(temp_key_.gen_dig_data || temp_key_.gen_key_data)) {
+    return fail(status::execution_error);
+  }
+  const unsigned k = temp_key_.key_id & 0x0F;
+  const auto sn = state_.serial_number();
+  std::array<uint8_t, 55> message{};
+  std::copy(temp_key_.value.begin(), temp_key_.value.end(), message.begin());
+  message[32] = static_cast<uint8_t>(Opcode::sign);
+  message[33] = mode;
+  message[34] = static_cast<uint8_t>(slot);
+  message[35] = 0;
+  const uint16_t slot_config = state_.slot_config(k).raw;
+  const uint16_t key_config = state_.key_config(k).raw;
+  message[36] = static_cast<uint8_t>(slot_config);
+  message[37] = static_cast<uint8_t>(slot_config >> 8);
+  message[38] = static_cast<uint8_t>(key_config);
+  message[39] = static_cast<uint8_t>(key_config >> 8);
+  message[40] = temp_key_flags();
+  message[43] = sn[8];
+  message[48] = sn[0];
+  message[49] = sn[1];
+  if (mode & 0x40) {
+    std::copy(sn.begin() + 4, sn.begin() + 8, message.begin() + 44);
+    message[50] = sn[2];
+    message[51] = sn[3];
+  }
+  message[52] = state_.slot_locked(k) ? 0x00 : 0x01;
+  EVP_PKEY* private_key_handle = private_key(slot);
+  if (private_key_handle == nullptr) return fail(status::execution_error);
+  auto signature = crypto::ecdsa_sign_digest_raw(private_key_handle, crypto::sha256(message));
+  temp_key_.valid = false;
   if (!signature) return fail(status::ecc_fault);
   return output(Bytes(signature->begin(), signature->end()));
 }

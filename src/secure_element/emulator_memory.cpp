@@ -238,6 +238,7 @@ Emulator::Reply Emulator::gen_dig(const Command& command) {
   h.update(temp_key_.value);
   temp_key_.value = h.finish();
   temp_key_.gen_dig_data = zone == 2;
+  temp_key_.gen_key_data = false;
   temp_key_.key_id = zone == 2 ? id : 0;
   return done();
 }

@@ -77,7 +77,7 @@ TEST(Info, RevisionKeyValidStateAndErrors) {
   chip.provision_kit();
   EXPECT_EQ(chip.command(Opcode::info, 0x01, 0).data, (Bytes{1, 0, 0, 0}));
   EXPECT_EQ(chip.command(Opcode::info, 0x01, 8).data, (Bytes{0, 0, 0, 0}));  // not a key slot
-  EXPECT_EQ(chip.command(Opcode::info, 0x02, 0).data[0] & 0x80, 0);          // TempKey invalid
+  EXPECT_EQ(chip.command(Opcode::info, 0x02, 0).data[1] & 0x80, 0);          // TempKey invalid
   EXPECT_EQ(chip.command(Opcode::info, 0x04, 0).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::info, 0x01, 16).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::info, 0x00, 0, Bytes{1}).status, status::parse_error);
@@ -109,12 +109,13 @@ TEST(Nonce, RandomAndPassThrough) {
   const Bytes num_in(20, 0x5A);
   const Reply random = chip.command(Opcode::nonce, 0x00, 0, num_in);
   ASSERT_EQ(random.data.size(), 32u);
-  uint8_t state = chip.command(Opcode::info, 0x02, 0).data[0];
-  EXPECT_EQ(state & 0x80, 0x80);  // valid
-  EXPECT_EQ(state & 0x10, 0x00);  // SourceFlag = random
+  Bytes state = chip.command(Opcode::info, 0x02, 0).data;
+  EXPECT_EQ(state[1] & 0x80, 0x80);  // valid
+  EXPECT_EQ(state[0] & 0x10, 0x00);  // SourceFlag = random
   EXPECT_EQ(chip.command(Opcode::nonce, 0x03, 0, Bytes(32, 1)).status, status::success);
-  state = chip.command(Opcode::info, 0x02, 0).data[0];
-  EXPECT_EQ(state & 0x90, 0x90);  // valid, SourceFlag = input
+  state = chip.command(Opcode::info, 0x02, 0).data;
+  EXPECT_EQ(state[1] & 0x80, 0x80);  // valid
+  EXPECT_EQ(state[0] & 0x10, 0x10);  // SourceFlag = input
   EXPECT_EQ(chip.command(Opcode::nonce, 0x03, 0, Bytes(20, 1)).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::nonce, 0x00, 0, Bytes(32, 1)).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::nonce, 0x02, 0, Bytes(20, 1)).status, status::parse_error);
@@ -137,8 +138,12 @@ TEST(GenKey, RulesAndPublicKey) {
             status::execution_error);  // public-key slot
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x01, 0).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x04, 16).status, status::parse_error);
+  EXPECT_EQ(chip.command(Opcode::gen_key, 0x10, 0, Bytes(3, 0)).status,
+            status::parse_error);  // stored digest
+  EXPECT_EQ(chip.command(Opcode::gen_key, 0x08, 0).status,
+            status::parse_error);  // digest needs OtherData
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x08, 0, Bytes(3, 0)).status,
-            status::parse_error);  // digest: not emulated
+            status::execution_error);  // no TempKey
 }
 
 TEST(GenKey, AfterDataLockNeedsWriteConfigGenKeyAndUnlockedSlot) {
@@ -191,9 +196,66 @@ TEST(Sign, AccessRules) {
   };
   EXPECT_EQ(sign_slot(8, 0x80), status::execution_error);  // not a key
   EXPECT_EQ(sign_slot(7, 0x80), status::execution_error);  // slot 7: internal signatures only
-  EXPECT_EQ(sign_slot(0, 0x00), status::parse_error);      // internal sign: not emulated
+  EXPECT_EQ(sign_slot(0, 0x00),
+            status::execution_error);  // internal: TempKey not from GenDig/GenKey
+  EXPECT_EQ(sign_slot(8, 0x00), status::execution_error);  // internal on a non-key slot
   EXPECT_EQ(sign_slot(0, 0x82), status::parse_error);
   EXPECT_EQ(sign_slot(16, 0x80), status::parse_error);
+}
+
+// GenKey digest (atcah_gen_key_msg) then internal Sign (atcah_sign_internal_msg), with both
+// messages rebuilt here from their published layouts: the signature must verify over our digest.
+TEST(Sign, InternalSignatureOverGenKeyDigest) {
+  Chip chip;
+  chip.provision_kit();
+  const auto sn = chip.emulator->state().serial_number();
+  const Bytes nonce(32, 0x6B);
+  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
+  const Bytes public2 =
+      chip.command(Opcode::gen_key, 0x0C, 2, Bytes(3, 0)).data;  // new key + digest
+  ASSERT_EQ(public2.size(), 64u);
+  EXPECT_EQ(chip.command(Opcode::info, 0x02, 0).data[0],
+            0x40 | 0x10 | 2);  // GenKeyData, SourceFlag, KeyID 2
+
+  Bytes genkey_message(128, 0);
+  std::copy(nonce.begin(), nonce.end(), genkey_message.begin());
+  genkey_message[32] = 0x40;
+  genkey_message[33] = 0x0C;
+  genkey_message[34] = 2;
+  genkey_message[36] = sn[8];
+  genkey_message[37] = sn[0];
+  genkey_message[38] = sn[1];
+  std::copy(public2.begin(), public2.end(), genkey_message.begin() + 64);
+  const auto temp_key = crypto::sha256(genkey_message);
+
+  const Bytes signature =
+      chip.command(Opcode::sign, 0x40, 7).data;  // slot 7: internal sign, include SN
+  ASSERT_EQ(signature.size(), 64u);
+  const auto state = chip.emulator->state();
+  Bytes sign_message(55, 0);
+  std::copy(temp_key.begin(), temp_key.end(), sign_message.begin());
+  sign_message[32] = 0x41;
+  sign_message[33] = 0x40;
+  sign_message[34] = 7;
+  std::copy_n(state.config.begin() + 20 + 2 * 2, 2, sign_message.begin() + 36);  // SlotConfig[2]
+  std::copy_n(state.config.begin() + 96 + 2 * 2, 2, sign_message.begin() + 38);  // KeyConfig[2]
+  sign_message[40] = 0x40 | 0x10 | 2;
+  sign_message[43] = sn[8];
+  std::copy_n(sn.begin() + 4, 4, sign_message.begin() + 44);
+  sign_message[48] = sn[0];
+  sign_message[49] = sn[1];
+  sign_message[50] = sn[2];
+  sign_message[51] = sn[3];
+  sign_message[52] = 0x01;  // slot 2 not locked
+  const Bytes public7 = chip.command(Opcode::gen_key, 0x00, 7).data;
+  auto key7 = public_key_of(public7);
+  const auto digest = crypto::sha256(sign_message);
+  EXPECT_TRUE(crypto::ecdsa_verify_digest_raw(key7.get(), digest, signature));
+  // Slot 0 has internal signing too; slot 2 without a GenDig/GenKey TempKey is refused.
+  EXPECT_EQ(chip.command(Opcode::sign, 0x00, 0).status,
+            status::execution_error);  // TempKey consumed
+  EXPECT_EQ(chip.command(Opcode::sign, 0x01, 7).status,
+            status::parse_error);  // invalidate: not emulated
 }
 
 TEST(Verify, ExternalAndStored) {
