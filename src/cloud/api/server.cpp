@@ -73,16 +73,19 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::strin
   if (!match.handler) {
     if (match.path_known) {
       return error_reply(405, "MethodNotAllowedException",
-                         "Method " + http_request.method + " is not allowed on " + std::string(path.substr(0, 200)));
+                         "Method " + http_request.method + " is not allowed on " +
+                             std::string(path.substr(0, 200)));
     }
-    return error_reply(404, "ResourceNotFoundException",
-                       "No operation matches " + http_request.method + " " + std::string(path.substr(0, 200)));
+    return error_reply(
+        404, "ResourceNotFoundException",
+        "No operation matches " + http_request.method + " " + std::string(path.substr(0, 200)));
   }
-  ApiRequest request{.http = &http_request,
-                     .operation = match.operation,
-                     .path = std::move(match.path),
-                     .query = parse_query(question == std::string_view::npos ? "" : target.substr(question + 1)),
-                     .caller_region = region};
+  ApiRequest request{
+      .http = &http_request,
+      .operation = match.operation,
+      .path = std::move(match.path),
+      .query = parse_query(question == std::string_view::npos ? "" : target.substr(question + 1)),
+      .caller_region = region};
   // One API call = one transaction: a handler error (status >= 300) rolls everything back.
   Reply reply;
   Status committed = context_.registry.transaction([&]() -> Status {
@@ -106,7 +109,8 @@ Reply ApiServer::handle(const aws::HttpRequest& request) {
 
 namespace {
 
-http::response<http::string_body> to_response(const Reply& reply, unsigned version, bool keep_alive) {
+http::response<http::string_body> to_response(const Reply& reply, unsigned version,
+                                              bool keep_alive) {
   http::response<http::string_body> response{static_cast<http::status>(reply.status), version};
   response.set(http::field::server, "zerotouch");
   for (const auto& [name, value] : reply.headers) response.set(name, value);
@@ -126,17 +130,20 @@ asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
     parser.header_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(options.idle_timeout_seconds));
     boost::system::error_code ec;
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
       break;
     }
     if (ec) {
       // Malformed or oversized request: answer in the AWS shape, then close (the stream's framing
       // is no longer trustworthy).
-      Reply reply = ec == http::error::body_limit
-                        ? error_reply(413, "RequestEntityTooLargeException", "the request body is too large")
-                        : error_reply(400, "InvalidRequestException", "malformed HTTP request: " + ec.message());
+      Reply reply =
+          ec == http::error::body_limit
+              ? error_reply(413, "RequestEntityTooLargeException", "the request body is too large")
+              : error_reply(400, "InvalidRequestException",
+                            "malformed HTTP request: " + ec.message());
       auto response = to_response(reply, 11, false);
       co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       break;
@@ -176,8 +183,8 @@ asio::awaitable<void> accept_loop(ApiServer& server, tcp::acceptor& acceptor, as
                                   const ServerOptions& options) {
   while (acceptor.is_open()) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(io),
-                                                        asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket = co_await acceptor.async_accept(
+        asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -192,7 +199,8 @@ asio::awaitable<void> accept_loop(ApiServer& server, tcp::acceptor& acceptor, as
 Result<tcp::endpoint> ApiServer::start() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options_.address, ec);
-  if (ec) return make_error(Errc::invalid_argument, "bad listen address '" + options_.address + "'");
+  if (ec)
+    return make_error(Errc::invalid_argument, "bad listen address '" + options_.address + "'");
   tcp::endpoint endpoint(address, options_.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
