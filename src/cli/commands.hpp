@@ -10,6 +10,9 @@
 namespace zt::cli {
 
 void register_ca_commands(CLI::App& app);
+void register_se_commands(CLI::App& app);
+void register_cert_commands(CLI::App& app);
+void register_broker_commands(CLI::App& app);
 void register_cloud_commands(CLI::App& app);      // cloud run
 void register_ca_register_command(CLI::App& app);  // ca register (after register_ca_commands)
 

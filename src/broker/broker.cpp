@@ -1,0 +1,173 @@
+#include "broker/broker.hpp"
+
+#include <utility>  // before Boost 1.74 asio/awaitable.hpp, which uses std::exchange without it
+
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <thread>
+
+#include "broker/connection.hpp"
+#include "common/log.hpp"
+#include "crypto/ossl.hpp"
+
+namespace zt::cloud::broker {
+
+struct Broker::Impl {
+  Impl(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
+       std::shared_ptr<Authorizer> authorizer)
+      : core(std::move(config), std::move(authenticator), std::move(authorizer)),
+        tls(asio::ssl::context::tls_server) {}
+
+  Core core;
+  asio::ssl::context tls;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> expiry_timer;
+  std::atomic<size_t> next_context{0};
+  uint16_t port = 0;
+  bool running = false;
+
+  Status configure_tls();
+  asio::awaitable<void> accept_loop();
+  void schedule_expiry();
+};
+
+Status Broker::Impl::configure_tls() {
+  SSL_CTX* ctx = tls.native_handle();
+  // aws-iot.md §6.2: TLS 1.2 and 1.3.
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle connections give their TLS record buffers back (most of an idle connection's memory).
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  const auto& config = core.config();
+  if (SSL_CTX_use_certificate_chain_file(ctx, config.certificate_file.c_str()) != 1) {
+    return crypto::openssl_error(
+        fmt::format("loading server certificate {}", config.certificate_file.string()));
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return crypto::openssl_error(fmt::format("loading server key {}", config.key_file.string()));
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return crypto::openssl_error("the server key does not match the server certificate");
+  }
+  // Client certificate required; the trust store is set per connection
+  // (Authenticator::trust_store).
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return ok();
+}
+
+asio::awaitable<void> Broker::Impl::accept_loop() {
+  while (true) {
+    // Connections are spread round-robin over the io_contexts; each then lives on one thread.
+    auto& context = *contexts[next_context++ % contexts.size()];
+    tcp::socket socket(context);
+    boost::system::error_code ec;
+    co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) {
+      spdlog::warn("broker: accept: {}", ec.message());
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<Connection>(core, std::move(socket), tls)->start();
+  }
+}
+
+void Broker::Impl::schedule_expiry() {
+  expiry_timer->expires_after(std::chrono::seconds(30));
+  expiry_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (size_t expired = core.expire_sessions(std::chrono::steady_clock::now())) {
+      spdlog::info("broker: {} persistent session(s) expired", expired);
+    }
+    schedule_expiry();
+  });
+}
+
+Broker::Broker(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
+               std::shared_ptr<Authorizer> authorizer)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(authenticator),
+                                   std::move(authorizer))) {}
+
+Broker::~Broker() { stop(); }
+
+void Broker::add_observer(std::shared_ptr<Observer> observer) {
+  impl_->core.add_observer(std::move(observer));
+}
+
+Status Broker::start() {
+  auto& impl = *impl_;
+  ZT_TRY(impl.configure_tls());
+  const auto& config = impl.core.config();
+  size_t threads =
+      config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < threads; ++i) {
+    impl.contexts.push_back(std::make_unique<asio::io_context>(1));
+    impl.guards.push_back(asio::make_work_guard(*impl.contexts.back()));
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config.host, ec);
+  if (ec)
+    return make_error(Errc::invalid_argument,
+                      fmt::format("listen address '{}': {}", config.host, ec.message()));
+  tcp::endpoint endpoint(address, config.port);
+  impl.acceptor = std::make_unique<tcp::acceptor>(*impl.contexts[0]);
+  impl.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl.acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl.acceptor->bind(endpoint, ec);
+  if (!ec) impl.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(
+        Errc::io, fmt::format("listening on {}:{}: {}", config.host, config.port, ec.message()));
+  }
+  impl.port = impl.acceptor->local_endpoint().port();
+  asio::co_spawn(*impl.contexts[0], impl.accept_loop(), asio::detached);
+  impl.expiry_timer = std::make_unique<asio::steady_timer>(*impl.contexts[0]);
+  impl.schedule_expiry();
+  for (auto& context : impl.contexts) {
+    impl.threads.emplace_back([&context] { context->run(); });
+  }
+  impl.running = true;
+  return ok();
+}
+
+uint16_t Broker::port() const { return impl_->port; }
+
+void Broker::publish(Message message) {
+  if (message.timestamp_ms == 0) {
+    message.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  }
+  impl_->core.publish(std::make_shared<const Message>(std::move(message)));
+}
+
+size_t Broker::connection_count() const { return impl_->core.connections.load(); }
+size_t Broker::session_count() const { return impl_->core.session_count(); }
+
+void Broker::stop() {
+  auto& impl = *impl_;
+  if (!impl.running) return;
+  impl.running = false;
+  asio::post(*impl.contexts[0], [&impl] {
+    boost::system::error_code ec;
+    impl.acceptor->close(ec);
+    impl.expiry_timer->cancel();
+  });
+  // Stopping the contexts abandons the connections; their sockets close when destroyed.
+  impl.guards.clear();
+  for (auto& context : impl.contexts) context->stop();
+  for (auto& thread : impl.threads) thread.join();
+  impl.threads.clear();
+  impl.acceptor.reset();
+  impl.expiry_timer.reset();
+  impl.contexts.clear();
+}
+
+}  // namespace zt::cloud::broker

@@ -1,0 +1,145 @@
+#include "broker/core.hpp"
+
+#include <algorithm>
+
+#include "mqtt/topic.hpp"
+
+namespace zt::cloud::broker {
+
+const char* to_string(Action action) {
+  switch (action) {
+    case Action::connect:
+      return "iot:Connect";
+    case Action::publish:
+      return "iot:Publish";
+    case Action::retain_publish:
+      return "iot:RetainPublish";
+    case Action::subscribe:
+      return "iot:Subscribe";
+    case Action::receive:
+      return "iot:Receive";
+  }
+  return "unknown";
+}
+
+const char* to_string(DisconnectReason reason) {
+  switch (reason) {
+    case DisconnectReason::client_initiated:
+      return "CLIENT_INITIATED_DISCONNECT";
+    case DisconnectReason::client_error:
+      return "CLIENT_ERROR";
+    case DisconnectReason::connection_lost:
+      return "CONNECTION_LOST";
+    case DisconnectReason::duplicate_client_id:
+      return "DUPLICATE_CLIENTID";
+    case DisconnectReason::forbidden_access:
+      return "FORBIDDEN_ACCESS";
+    case DisconnectReason::keep_alive_timeout:
+      return "MQTT_KEEP_ALIVE_TIMEOUT";
+    case DisconnectReason::server_initiated:
+      return "SERVER_INITIATED_DISCONNECT";
+    case DisconnectReason::auth_error:
+      return "AUTH_ERROR";
+  }
+  return "UNKNOWN";
+}
+
+Core::Core(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
+           std::shared_ptr<Authorizer> authorizer)
+    : config_(std::move(config)),
+      authenticator_(std::move(authenticator)),
+      authorizer_(std::move(authorizer)) {}
+
+Core::Attached Core::attach(const std::string& client_id, bool clean_session,
+                            const std::shared_ptr<Outlet>& outlet, const ClientContext& context) {
+  std::shared_ptr<Outlet> previous;
+  Attached attached;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    auto& slot = sessions_[client_id];
+    if (slot && (clean_session || !slot->persistent())) {
+      previous = slot->attach(nullptr, {}, false);
+      discard_locked(slot);
+      slot.reset();
+    }
+    if (slot) {
+      attached.session_present = true;
+    } else {
+      slot = std::make_shared<Session>(client_id, config_.limits.session);
+    }
+    attached.session = slot;
+    auto replaced = slot->attach(outlet, context, !clean_session);
+    if (replaced) previous = std::move(replaced);
+  }
+  // reference/aws-iot.md §6.2: the new connection wins, the old one is disconnected.
+  if (previous) previous->close(DisconnectReason::duplicate_client_id);
+  return attached;
+}
+
+void Core::detach(const std::shared_ptr<Session>& session, const Outlet* outlet) {
+  if (!session->detach(outlet) || session->persistent()) return;
+  std::lock_guard lock(sessions_mutex_);
+  discard_locked(session);
+  auto it = sessions_.find(session->client_id());
+  if (it != sessions_.end() && it->second == session) sessions_.erase(it);
+}
+
+void Core::discard_locked(const std::shared_ptr<Session>& session) {
+  for (const auto& filter : session->subscription_filters()) trie_.remove(filter, session.get());
+}
+
+bool Core::subscribe(const std::shared_ptr<Session>& session, const std::string& filter,
+                     uint8_t qos) {
+  if (!session->add_subscription(filter, qos)) return false;
+  trie_.add(filter, session, qos);
+  return true;
+}
+
+void Core::unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter) {
+  session->remove_subscription(filter);
+  trie_.remove(filter, session.get());
+}
+
+void Core::send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
+                         uint8_t qos) {
+  if (mqtt::is_wildcard_filter(filter)) return;
+  if (auto message = retained_.find(filter)) {
+    session->deliver(message, std::min(qos, message->qos), true, *authorizer_);
+  }
+}
+
+void Core::publish(const std::shared_ptr<const Message>& message) {
+  if (message->retain) retained_.store(message);
+  thread_local std::vector<Subscriber> subscribers;
+  subscribers.clear();
+  trie_.match(message->topic, subscribers);
+  for (const auto& subscriber : subscribers) {
+    // §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set.
+    subscriber.session->deliver(message, std::min(message->qos, subscriber.qos), false,
+                                *authorizer_);
+  }
+  subscribers.clear();
+}
+
+size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(sessions_mutex_);
+  size_t expired = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const auto& session = it->second;
+    if (!session->attached() && now - session->offline_since() >= config_.limits.session_expiry) {
+      discard_locked(session);
+      it = sessions_.erase(it);
+      ++expired;
+    } else {
+      ++it;
+    }
+  }
+  return expired;
+}
+
+size_t Core::session_count() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+}  // namespace zt::cloud::broker

@@ -1,0 +1,102 @@
+// The broker core shared by every connection: configuration, the pluggable interfaces, the session
+// table (client id → Session, with takeover), the subscription trie and retained messages.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/interfaces.hpp"
+#include "broker/session.hpp"
+#include "broker/subscriptions.hpp"
+
+namespace zt::cloud::broker {
+
+// reference/aws-iot.md §6.3 quotas, as defaults.
+struct BrokerLimits {
+  size_t max_payload_bytes = 128 * 1024;
+  size_t max_client_id_bytes = 128;
+  size_t max_filters_per_subscribe = 8;
+  uint16_t min_keep_alive_seconds = 30;    // 1–29 → 30
+  uint16_t max_keep_alive_seconds = 1200;  // 0 or > 1200 → 1200
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds session_expiry{3600};   // persistent sessions kept 1 h offline
+  size_t max_output_buffer_bytes = 64u << 20;  // beyond it QoS 0 deliveries are dropped
+  SessionLimits session;
+};
+
+struct BrokerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8883;                    // 0: an ephemeral port
+  std::filesystem::path certificate_file;  // server certificate (chain) PEM
+  std::filesystem::path key_file;
+  size_t threads = 0;  // io_contexts; 0 = one per hardware thread
+  BrokerLimits limits;
+};
+
+class Core {
+ public:
+  Core(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
+       std::shared_ptr<Authorizer> authorizer);
+
+  const BrokerConfig& config() const { return config_; }
+  const BrokerLimits& limits() const { return config_.limits; }
+  Authenticator& authenticator() { return *authenticator_; }
+  Authorizer& authorizer() { return *authorizer_; }
+
+  void add_observer(std::shared_ptr<Observer> observer) {
+    observers_.push_back(std::move(observer));
+  }
+  template <class Fn>
+  void notify(Fn&& fn) {
+    for (const auto& observer : observers_) fn(*observer);
+  }
+
+  struct Attached {
+    std::shared_ptr<Session> session;
+    bool session_present = false;
+  };
+  // CONNECT accepted: finds or creates the session of `client_id`. A connection already using that
+  // client id is closed (DUPLICATE_CLIENTID); clean_session or a non-persistent old session starts
+  // fresh (MQTT 3.1.1 §3.1.2.4).
+  Attached attach(const std::string& client_id, bool clean_session,
+                  const std::shared_ptr<Outlet>& outlet, const ClientContext& context);
+  // The connection ended. A non-persistent session is discarded with its subscriptions.
+  void detach(const std::shared_ptr<Session>& session, const Outlet* outlet);
+
+  // Returns false when the session already holds the maximum number of filters.
+  bool subscribe(const std::shared_ptr<Session>& session, const std::string& filter, uint8_t qos);
+  void unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter);
+  // Retained message for an exact (non-wildcard) filter, sent after SUBACK. AWS does not send
+  // retained messages to wildcard subscriptions (reference/aws-iot.md §6.2).
+  void send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
+                     uint8_t qos);
+
+  // Stores (if retained) and routes a message to every matching subscriber.
+  void publish(const std::shared_ptr<const Message>& message);
+
+  // Drops persistent sessions offline for longer than session_expiry. Returns how many.
+  size_t expire_sessions(std::chrono::steady_clock::time_point now);
+
+  size_t session_count() const;
+  std::atomic<size_t> connections{0};
+
+ private:
+  void discard_locked(const std::shared_ptr<Session>& session);
+
+  BrokerConfig config_;
+  std::shared_ptr<Authenticator> authenticator_;
+  std::shared_ptr<Authorizer> authorizer_;
+  std::vector<std::shared_ptr<Observer>> observers_;
+  SubscriptionTrie trie_;
+  RetainedStore retained_;
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+};
+
+}  // namespace zt::cloud::broker

@@ -1,0 +1,110 @@
+// PUBLISH, SUBSCRIBE and UNSUBSCRIBE from a client (MQTT 3.1.1 §3.3, §3.8, §3.10) with AWS IoT's
+// rules: QoS 0/1 only, reserved `$` topics, 128 KB payloads, a denial closes the connection
+// (reference/aws-iot.md §5, §6.2, §6.3).
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "broker/connection.hpp"
+#include "common/log.hpp"
+#include "mqtt/topic.hpp"
+
+namespace zt::cloud::broker {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// aws-iot.md §6.1: clients may publish to reserved topics only where a service listens.
+bool client_may_publish_reserved(std::string_view topic) {
+  return topic.starts_with("$aws/things/") || topic.starts_with("$aws/rules/");
+}
+
+}  // namespace
+
+bool Connection::handle_publish(mqtt::Publish& publish) {
+  // aws-iot.md §6.2: QoS 2 is not supported; in practice the client sees a disconnect.
+  if (publish.qos > 1) return fail(DisconnectReason::client_error, "PUBLISH with QoS 2");
+  if (auto valid = mqtt::validate_topic_name(publish.topic); !valid) {
+    return fail(DisconnectReason::client_error, valid.error().message);
+  }
+  if (publish.payload.size() > core_.limits().max_payload_bytes) {
+    return fail(DisconnectReason::client_error,
+                fmt::format("payload of {} bytes exceeds {}", publish.payload.size(),
+                            core_.limits().max_payload_bytes));
+  }
+  if (publish.topic[0] == '$') {
+    if (!client_may_publish_reserved(publish.topic)) {
+      return fail(DisconnectReason::forbidden_access,
+                  fmt::format("publish to reserved topic '{}'", publish.topic));
+    }
+    if (publish.retain)
+      return fail(DisconnectReason::forbidden_access, "RETAIN on a reserved topic");
+  }
+  Authorizer& authorizer = core_.authorizer();
+  if (!authorizer.allow(Action::publish, publish.topic, context_) ||
+      (publish.retain && !authorizer.allow(Action::retain_publish, publish.topic, context_))) {
+    return fail(DisconnectReason::forbidden_access,
+                fmt::format("publish to '{}' not authorized", publish.topic));
+  }
+  auto message = std::make_shared<Message>(Message{.topic = std::move(publish.topic),
+                                                   .payload = std::move(publish.payload),
+                                                   .qos = publish.qos,
+                                                   .retain = publish.retain,
+                                                   .publisher_client_id = context_.client_id,
+                                                   .timestamp_ms = now_ms()});
+  core_.notify([&](Observer& observer) { observer.on_publish(*message, context_); });
+  // Basic Ingest (`$aws/rules/<rule>/…`) goes to the rules engine only, never to subscribers.
+  if (!message->topic.starts_with("$aws/rules/")) core_.publish(message);
+  if (publish.qos == 1) send_packet(mqtt::Puback{publish.packet_id});
+  return true;
+}
+
+bool Connection::handle_subscribe(const mqtt::Subscribe& subscribe) {
+  const BrokerLimits& limits = core_.limits();
+  mqtt::Suback suback{.packet_id = subscribe.packet_id, .return_codes = {}};
+  std::vector<std::pair<std::string, uint8_t>> accepted;
+  for (size_t i = 0; i < subscribe.subscriptions.size(); ++i) {
+    const auto& [filter, requested_qos] = subscribe.subscriptions[i];
+    // aws-iot.md §6.2: a QoS 2 request gets no SUBACK; the connection ends.
+    if (requested_qos > 1) return fail(DisconnectReason::client_error, "SUBSCRIBE with QoS 2");
+    if (i >= limits.max_filters_per_subscribe || !mqtt::validate_topic_filter(filter)) {
+      suback.return_codes.push_back(mqtt::kSubackFailure);
+      continue;
+    }
+    if (!core_.authorizer().allow(Action::subscribe, filter, context_)) {
+      return fail(DisconnectReason::forbidden_access,
+                  fmt::format("subscribe to '{}' not authorized", filter));
+    }
+    if (!core_.subscribe(session_, filter, requested_qos)) {
+      suback.return_codes.push_back(mqtt::kSubackFailure);  // over 50 subscriptions
+      continue;
+    }
+    suback.return_codes.push_back(requested_qos);
+    accepted.emplace_back(filter, requested_qos);
+    spdlog::debug("broker: {} subscribed to {} (QoS {})", context_.client_id, filter,
+                  requested_qos);
+  }
+  send_packet(suback);
+  std::vector<std::string> filters;
+  for (const auto& [filter, qos] : accepted) {
+    core_.send_retained(session_, filter, qos);
+    filters.push_back(filter);
+  }
+  if (!filters.empty())
+    core_.notify([&](Observer& observer) { observer.on_subscribed(context_, filters); });
+  return true;
+}
+
+bool Connection::handle_unsubscribe(const mqtt::Unsubscribe& unsubscribe) {
+  for (const auto& filter : unsubscribe.filters) core_.unsubscribe(session_, filter);
+  send_packet(mqtt::Unsuback{unsubscribe.packet_id});
+  core_.notify(
+      [&](Observer& observer) { observer.on_unsubscribed(context_, unsubscribe.filters); });
+  return true;
+}
+
+}  // namespace zt::cloud::broker

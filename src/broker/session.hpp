@@ -1,0 +1,98 @@
+// MQTT session state that outlives a connection (MQTT 3.1.1 §4.1): subscriptions, QoS 1 messages
+// sent but not acknowledged, and QoS 1 messages queued while the client is offline or its in-flight
+// window is full. A Session is shared between the router (any network thread) and the connection
+// that owns it, so it guards itself with a mutex; it sends through an Outlet while attached.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/interfaces.hpp"
+
+namespace zt::cloud::broker {
+
+// Where a session's outgoing PUBLISH packets go while a client is connected (the Connection).
+class Outlet {
+ public:
+  virtual ~Outlet() = default;
+  virtual void send_publish(const Message& message, uint8_t qos, uint16_t packet_id, bool dup,
+                            bool retain) = 0;
+  // Ends the connection (from any thread), e.g. when another connection takes the client id over.
+  virtual void close(DisconnectReason reason) = 0;
+};
+
+struct SessionLimits {
+  size_t max_inflight = 100;      // §6.3: 100 unacknowledged outbound QoS 1 per client
+  size_t max_queued = 1000;       // QoS 1 messages held beyond the in-flight window / while offline
+  size_t max_subscriptions = 50;  // §6.3: subscriptions per connection
+};
+
+class Session {
+ public:
+  Session(std::string client_id, SessionLimits limits)
+      : client_id_(std::move(client_id)), limits_(limits) {}
+
+  const std::string& client_id() const { return client_id_; }
+
+  // Binds the session to a connection (nullptr: to none). `persistent` is !clean_session of that
+  // CONNECT. Returns the outlet it was bound to before, if any.
+  std::shared_ptr<Outlet> attach(std::shared_ptr<Outlet> outlet, ClientContext context,
+                                 bool persistent);
+  // Resends unacknowledged messages with DUP (§4.4) and then the queue; call after CONNACK.
+  void resume();
+  // Unbinds if `outlet` is the one attached (a takeover may have replaced it). Returns whether it
+  // was.
+  bool detach(const Outlet* outlet);
+  bool persistent() const;
+  bool attached() const;
+  std::chrono::steady_clock::time_point offline_since() const;
+
+  // PUBACK from the client: frees a window slot, which the queue refills.
+  void acknowledge(uint16_t packet_id);
+
+  // Routes one message to this session at `qos` (already min(publish, granted)). `retain` is the
+  // flag on the wire (set only for retained messages sent on subscribe, §3.3.1.3).
+  void deliver(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
+               Authorizer& authorizer);
+
+  // Bookkeeping of this session's filters (the trie holds the routing copy). add_subscription
+  // refuses a new filter beyond max_subscriptions; replacing an existing one is always allowed.
+  bool add_subscription(const std::string& filter, uint8_t qos);
+  bool remove_subscription(const std::string& filter);
+  std::vector<std::string> subscription_filters() const;
+
+  size_t inflight_count() const;
+  size_t queued_count() const;
+  size_t dropped_count() const;
+
+ private:
+  struct Pending {
+    std::shared_ptr<const Message> message;
+    bool retain = false;
+  };
+  uint16_t allocate_packet_id();
+  void send_locked(uint16_t packet_id, const Pending& pending, bool dup);
+  void fill_window_locked();
+  void enqueue_locked(Pending pending);
+
+  const std::string client_id_;
+  const SessionLimits limits_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<Outlet> outlet_;
+  ClientContext context_;
+  bool persistent_ = false;
+  std::chrono::steady_clock::time_point offline_since_{};
+  std::unordered_map<std::string, uint8_t> subscriptions_;
+  std::map<uint16_t, Pending> inflight_;
+  std::deque<Pending> queue_;
+  uint16_t next_packet_id_ = 1;
+  size_t dropped_ = 0;
+};
+
+}  // namespace zt::cloud::broker

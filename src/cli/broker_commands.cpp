@@ -1,0 +1,100 @@
+// `ztp broker run`: the MQTT broker alone, for tests and benchmarks. Trust anchors come from a PEM
+// file and every authenticated client may do everything; `ztp cloud run` embeds the same broker
+// with the registry-backed Authenticator and the policy engine.
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdio>
+
+#include "broker/broker.hpp"
+#include "broker/trust.hpp"
+#include "cli/commands.hpp"
+
+namespace zt::cli {
+namespace {
+
+struct BrokerRunOptions {
+  std::string certificate;
+  std::string key;
+  std::string trust;
+  std::string listen = "127.0.0.1:8883";
+  size_t threads = 0;
+};
+
+Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("--listen '{}': expected HOST:PORT", listen));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("--listen '{}': the port is not a number", listen));
+  }
+  if (port > 65535)
+    return make_error(Errc::invalid_argument,
+                      fmt::format("--listen '{}': port above 65535", listen));
+  return std::pair{host, static_cast<uint16_t>(port)};
+}
+
+Status run_broker(const BrokerRunOptions& options) {
+  ZT_TRY_ASSIGN(auto listen, parse_listen(options.listen));
+  ZT_TRY_ASSIGN(auto authenticator, cloud::broker::PemFileAuthenticator::load(options.trust));
+  cloud::broker::BrokerConfig config;
+  config.host = listen.first;
+  config.port = listen.second;
+  config.certificate_file = options.certificate;
+  config.key_file = options.key;
+  config.threads = options.threads;
+  cloud::broker::Broker broker(config, authenticator,
+                               std::make_shared<cloud::broker::AllowAllAuthorizer>());
+  ZT_TRY(broker.start());
+  bool ipv6 = config.host.find(':') != std::string::npos;
+  fmt::print("listening mqtts={}{}{}:{}\n", ipv6 ? "[" : "", config.host, ipv6 ? "]" : "",
+             broker.port());
+  std::fflush(stdout);
+
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int) {});
+  signals_context.run();
+  broker.stop();
+  return ok();
+}
+
+}  // namespace
+
+void register_broker_commands(CLI::App& app) {
+  auto* broker = app.add_subcommand("broker", "The MQTT broker on its own (mutual TLS, allow-all)");
+  broker->require_subcommand(1);
+  auto options = std::make_shared<BrokerRunOptions>();
+  auto* run = broker->add_subcommand("run", "Run the broker until SIGINT/SIGTERM");
+  run->add_option("--cert", options->certificate, "Server certificate (chain) PEM")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("--key", options->key, "Server private key PEM")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("--ca", options->trust,
+                  "Trust anchors for client certificates (PEM, may be intermediates)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("--listen", options->listen, "HOST:PORT (port 0: ephemeral)")
+      ->capture_default_str();
+  run->add_option("--threads", options->threads, "Network threads (0: one per core)")
+      ->capture_default_str();
+  run->callback(run_command([options] { return run_broker(*options); }));
+}
+
+}  // namespace zt::cli

@@ -1,0 +1,124 @@
+"""The broker against a paho-mqtt (Debian python3-paho-mqtt 1.6) subscriber over mutual TLS: SUBACK
+codes (AWS limit of 8 filters per SUBSCRIBE), QoS 1 delivery with PUBACK, and AWS's topic-matching
+deviations seen from a real client: `a/#` does not match `a`, `#` does not receive `$aws/...`."""
+import os
+import queue
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+import paho.mqtt.client as mqtt
+
+SOURCE = os.environ.get("ZT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+ZTP = os.environ.get("ZTP", os.path.join(os.environ.get("ZT_BINARY_DIR", "build"), "bin", "ztp"))
+failures = []
+
+
+def check(description, condition):
+    print(("ok   - " if condition else "FAIL - ") + description)
+    if not condition:
+        failures.append(description)
+
+
+def client(pki, client_id):
+    c = mqtt.Client(client_id=client_id, clean_session=True, protocol=mqtt.MQTTv311)
+    c.tls_set(ca_certs=f"{pki}/root.crt", certfile=f"{pki}/device.crt", keyfile=f"{pki}/device.key",
+              tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    events = queue.Queue()
+    c.on_connect = lambda _c, _u, _f, rc: events.put(("connack", rc))
+    c.on_subscribe = lambda _c, _u, mid, granted: events.put(("suback", list(granted)))
+    c.on_message = lambda _c, _u, msg: events.put(("message", (msg.topic, msg.payload.decode(), msg.qos)))
+    c.on_disconnect = lambda _c, _u, rc: events.put(("disconnect", rc))
+    return c, events
+
+
+def expect(events, kind, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            got, value = events.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if got == kind:
+            return value
+    return None
+
+
+def drain_messages(events, wait=0.5):
+    time.sleep(wait)
+    messages = []
+    while not events.empty():
+        kind, value = events.get_nowait()
+        if kind == "message":
+            messages.append(value)
+    return messages
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="zt-paho-e2e.")
+    broker = None
+    clients = []
+    try:
+        pki = os.path.join(work, "pki")
+        subprocess.run(["bash", os.path.join(SOURCE, "tools", "make-test-pki.sh"), pki], check=True,
+                       stdout=subprocess.DEVNULL)
+        broker = subprocess.Popen([ZTP, "broker", "run", "--cert", f"{pki}/server.crt", "--key", f"{pki}/server.key",
+                                   "--ca", f"{pki}/inter.crt", "--listen", "127.0.0.1:0"],
+                                  stdout=subprocess.PIPE, text=True)
+        line = broker.stdout.readline().strip()
+        assert line.startswith("listening mqtts=127.0.0.1:"), line
+        port = int(line.rsplit(":", 1)[1])
+
+        sub, sub_events = client(pki, "paho-sub")
+        clients.append(sub)
+        sub.connect("127.0.0.1", port, keepalive=30)
+        sub.loop_start()
+        check("paho connects (CONNACK 0)", expect(sub_events, "connack") == 0)
+        sub.subscribe([("zt/paho/#", 1), ("#", 0)])
+        check("SUBACK grants QoS 1 and 0", expect(sub_events, "suback") == [1, 0])
+        nine = [(f"zt/many/{i}", 0) for i in range(9)]
+        sub.subscribe(nine)
+        check("9th filter of one SUBSCRIBE refused (AWS limit 8)", expect(sub_events, "suback") == [0] * 8 + [128])
+
+        pub, pub_events = client(pki, "paho-pub")
+        clients.append(pub)
+        pub.connect("127.0.0.1", port, keepalive=30)
+        pub.loop_start()
+        expect(pub_events, "connack")
+        pub.publish("zt/paho", "parent", qos=1).wait_for_publish()
+        pub.publish("zt/paho/a", "child", qos=1).wait_for_publish()
+        pub.publish("$aws/things/t1/shadow/update", "{}", qos=0).wait_for_publish()
+        messages = drain_messages(sub_events)
+        check("QoS 1 delivered at QoS 1 through zt/paho/#", ("zt/paho/a", "child", 1) in messages)
+        check("zt/paho/# does not match zt/paho (AWS), only # delivers it",
+              [m for m in messages if m[0] == "zt/paho"] == [("zt/paho", "parent", 0)])
+        check("# does not receive $aws/... topics", not [m for m in messages if m[0].startswith("$aws")])
+
+        bad, bad_events = client(pki, "paho-qos2")
+        clients.append(bad)
+        bad.connect("127.0.0.1", port, keepalive=30)
+        bad.loop_start()
+        expect(bad_events, "connack")
+        bad.subscribe("zt/x", 2)
+        check("SUBSCRIBE with QoS 2 closes the connection (AWS)", expect(bad_events, "disconnect") is not None)
+    finally:
+        for c in clients:
+            c.loop_stop()
+            c.disconnect()
+        if broker:
+            broker.terminate()
+            try:
+                broker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                broker.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        sys.exit(f"{len(failures)} check(s) failed")
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    main()
