@@ -6,6 +6,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
+#include "pki/profiles.hpp"
 
 namespace zt::cloud {
 namespace {
@@ -108,25 +109,16 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
 
   int64_t now = unix_now();
   ZT_TRY_ASSIGN(auto server_ca, load_or_create(dir, "server-ca", [&](EVP_PKEY* key) {
-                  return issue_certificate(
-                      {.subject = {{"O", "zerotouch"}, {"CN", "zerotouch local cloud CA"}},
-                       .is_ca = true,
-                       .not_before = now - 3600,
-                       .not_after = now + 10LL * 365 * 86400},
-                      key, nullptr, key);
+                  return pki::create_server_ca(key, "zerotouch local cloud CA", now);
                 }));
-  ZT_TRY_ASSIGN(
-      auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
-        std::string ats = state.endpoint_address();
-        return issue_certificate(
-            {.subject = {{"CN", ats}},
-             .dns_names = {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
-                           "localhost", "127.0.0.1", "::1"},
-             .server_auth = true,
-             .not_before = now - 3600,
-             .not_after = now + 825LL * 86400},
-            key, server_ca.cert.get(), server_ca.key.get());
-      }));
+  ZT_TRY_ASSIGN(auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
+                  std::string ats = state.endpoint_address();
+                  return pki::issue_server_certificate(
+                      key,
+                      {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
+                       "localhost", "127.0.0.1", "::1"},
+                      server_ca.cert.get(), server_ca.key.get(), now);
+                }));
   ZT_TRY_ASSIGN(auto issuer, load_or_create(dir, "issuer-ca", [&](EVP_PKEY* key) {
                   // The subject AWS puts in the issuer of the certificates it creates (reference
                   // §2).
