@@ -62,7 +62,14 @@ std::string CloudState::endpoint_address() const {
 }
 
 Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std::string& region) {
+  bool fresh_directory = !std::filesystem::exists(dir);
   ZT_TRY(ensure_directory(dir, 0700));
+  if (fresh_directory) {
+    // Our own new directory: private (it holds keys and the access key secret).
+    std::error_code ignored;
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ignored);
+  }
   CloudState state;
   state.dir = dir;
   ZT_TRY_ASSIGN(state.registry, registry::Registry::open(dir / "registry.db"));
