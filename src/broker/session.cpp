@@ -56,6 +56,18 @@ void Session::acknowledge(uint16_t packet_id) {
 void Session::deliver(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
                       Authorizer& authorizer) {
   std::lock_guard lock(mutex_);
+  deliver_locked(message, qos, retain, authorizer);
+}
+
+void Session::deliver_all(
+    const std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>>& messages,
+    Authorizer& authorizer) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [message, qos] : messages) deliver_locked(message, qos, false, authorizer);
+}
+
+void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint8_t qos,
+                             bool retain, Authorizer& authorizer) {
   // §5 iot:Receive is checked for every delivery, against the subscriber's identity.
   if (!authorizer.allow(Action::receive, message->topic, context_)) return;
   Pending pending{message, retain};

@@ -60,6 +60,9 @@ class Session {
   // flag on the wire (set only for retained messages sent on subscribe, §3.3.1.3).
   void deliver(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
                Authorizer& authorizer);
+  // The same for several live messages (RETAIN 0), under one lock.
+  void deliver_all(const std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>>& messages,
+                   Authorizer& authorizer);
 
   // Bookkeeping of this session's filters (the trie holds the routing copy). add_subscription
   // refuses a new filter beyond max_subscriptions; replacing an existing one is always allowed.
@@ -80,6 +83,8 @@ class Session {
   void send_locked(uint16_t packet_id, const Pending& pending, bool dup);
   void fill_window_locked();
   void enqueue_locked(Pending pending);
+  void deliver_locked(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
+                      Authorizer& authorizer);
 
   const std::string client_id_;
   const SessionLimits limits_;

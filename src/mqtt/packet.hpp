@@ -152,6 +152,11 @@ Result<Packet> decode_packet(uint8_t first_byte, ByteView body);
 Status encode_packet(const Packet& packet, Bytes& out);
 Result<Bytes> encode_packet(const Packet& packet);
 
+// Appends a PUBLISH built from views, for a broker that sends one stored message to many
+// subscribers without copying it into a Publish value first. Same checks as encode_packet.
+Status encode_publish(std::string_view topic, ByteView payload, uint8_t qos, bool retain, bool dup,
+                      uint16_t packet_id, Bytes& out);
+
 // §2.2.3 remaining length: appends the 1–4 byte varint.
 void encode_remaining_length(size_t length, Bytes& out);
 
