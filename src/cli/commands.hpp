@@ -10,7 +10,11 @@
 namespace zt::cli {
 
 void register_ca_commands(CLI::App& app);
+void register_se_commands(CLI::App& app);
+void register_cert_commands(CLI::App& app);
 void register_broker_commands(CLI::App& app);
+void register_cloud_commands(CLI::App& app);      // cloud run
+void register_ca_register_command(CLI::App& app);  // ca register (after register_ca_commands)
 
 // Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.
 std::function<void()> run_command(std::function<Status()> body);

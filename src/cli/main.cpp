@@ -1,9 +1,12 @@
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include "cli/commands.hpp"
 #include "common/log.hpp"
 
 int main(int argc, char** argv) {
+  // A peer (socket, function process) that goes away must surface as an error, not kill ztp.
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{"ztp — zero-touch secure provisioning: factory PKI, secure element, kit and local cloud"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ztp 0.1.0");
@@ -12,7 +15,11 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { zt::setup_logging(log_level); });
 
   zt::cli::register_ca_commands(app);
+  zt::cli::register_se_commands(app);
+  zt::cli::register_cert_commands(app);
   zt::cli::register_broker_commands(app);
+  zt::cli::register_cloud_commands(app);
+  zt::cli::register_ca_register_command(app);
 
   try {
     app.parse(argc, argv);

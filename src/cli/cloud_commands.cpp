@@ -1,0 +1,109 @@
+// `ztp cloud run`: the local AWS-IoT-compatible control plane.
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cloud/api/server.hpp"
+#include "cloud/state.hpp"
+#include "common/log.hpp"
+
+namespace zt::cli {
+namespace {
+
+struct CloudRunOptions {
+  std::string state_dir;
+  std::string http = "127.0.0.1:4580";
+  std::string region = "us-east-1";
+  unsigned threads = 0;
+};
+
+Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return make_error(Errc::invalid_argument, "--http wants HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) port = -1;
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535)
+    return make_error(Errc::invalid_argument, "bad port in --http '" + text + "'");
+  return std::pair{host, static_cast<uint16_t>(port)};
+}
+
+Status cloud_run(const CloudRunOptions& options) {
+  ZT_TRY_ASSIGN(auto listen, split_host_port(options.http));
+  ZT_TRY_ASSIGN(cloud::CloudState state,
+                cloud::open_cloud_state(options.state_dir, options.region));
+  if (state.created) {
+    fmt::print("created account {} in {}\n", state.account_id, state.region);
+    fmt::print("access key id: {}\nsecret access key: {}\n", state.access_key_id,
+               state.secret_access_key);
+    fmt::print(
+        "aws configure files: AWS_SHARED_CREDENTIALS_FILE={}/credentials "
+        "AWS_CONFIG_FILE={}/config\n",
+        state.dir.string(), state.dir.string());
+  }
+  fmt::print("account={} region={} endpoint={}\n", state.account_id, state.region,
+             state.endpoint_address());
+
+  cloud::api::ServiceContext context{.registry = *state.registry,
+                                     .account_id = state.account_id,
+                                     .region = state.region,
+                                     .endpoint_prefix = state.endpoint_prefix,
+                                     .endpoint_domain = "localhost",
+                                     .issuer_cert = state.issuer_cert.get(),
+                                     .issuer_key = state.issuer_key.get()};
+  unsigned threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  boost::asio::io_context io(static_cast<int>(threads));
+  cloud::api::ApiServer server(io, context, cloud::api::make_control_plane_router(),
+                               {.address = listen.first, .port = listen.second});
+  ZT_TRY_ASSIGN(auto endpoint, server.start());
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  // Machine-readable: tests and scripts read the bound port from this line.
+  fmt::print("listening http={}:{}\n", host, endpoint.port());
+  std::fflush(stdout);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    server.stop();
+    io.stop();
+  });
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& worker : workers) worker.join();
+  fmt::print("stopped\n");
+  return ok();
+}
+
+}  // namespace
+
+void register_cloud_commands(CLI::App& app) {
+  auto* cloud = app.add_subcommand("cloud", "The local AWS-IoT-compatible cloud");
+  cloud->require_subcommand(1);
+  auto options = std::make_shared<CloudRunOptions>();
+  auto* run = cloud->add_subcommand("run", "Serve the control-plane REST API (SigV4, rest-json)");
+  run->add_option("--state-dir", options->state_dir, "State directory (registry, keys, aws config)")
+      ->required();
+  run->add_option("--http", options->http, "HOST:PORT to listen on (port 0 = ephemeral)")
+      ->capture_default_str();
+  run->add_option("--region", options->region, "Region of a new state directory")
+      ->capture_default_str();
+  run->add_option("--threads", options->threads, "Network threads (0 = one per core)");
+  run->callback(run_command([options] { return cloud_run(*options); }));
+}
+
+}  // namespace zt::cli

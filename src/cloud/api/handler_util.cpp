@@ -1,0 +1,151 @@
+#include "cloud/api/handler_util.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace zt::cloud::api {
+
+std::optional<nlohmann::json> json_body(const ApiRequest& request, Reply& error, bool required) {
+  if (request.body().empty()) {
+    if (required) {
+      error = invalid_request("the request body is empty; a JSON object is required");
+      return std::nullopt;
+    }
+    return nlohmann::json::object();
+  }
+  nlohmann::json body = nlohmann::json::parse(request.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    error = error_reply(400, "SerializationException", "the request body is not a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+bool string_member(const nlohmann::json& body, const char* name, std::optional<std::string>& out,
+                   Reply& error) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_string()) {
+    error = error_reply(400, "SerializationException", std::string(name) + " must be a string");
+    return false;
+  }
+  out = it->get<std::string>();
+  return true;
+}
+
+std::optional<registry::PageRequest> page_request(const ApiRequest& request, Reply& error,
+                                                  const char* token_name, const char* size_name,
+                                                  int max_size) {
+  registry::PageRequest page{.after = "", .limit = max_size, .ascending = true};
+  if (auto size = request.query_value(size_name)) {
+    int value = 0;
+    bool digits = !size->empty() && size->size() < 8 &&
+                  std::all_of(size->begin(), size->end(),
+                              [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (digits) value = std::stoi(*size);
+    if (!digits || value < 1 || value > max_size) {
+      error = invalid_request(std::string(size_name) + " must be between 1 and " +
+                              std::to_string(max_size));
+      return std::nullopt;
+    }
+    page.limit = value;
+  }
+  if (auto token = request.query_value(token_name); token && !token->empty()) {
+    auto decoded = base64_decode(*token);
+    if (!decoded || token->size() > 1024) {
+      error = invalid_request(std::string(token_name) + " is not a token this service issued");
+      return std::nullopt;
+    }
+    page.after = std::string(decoded->begin(), decoded->end());
+  }
+  auto ascending = query_bool(request, "isAscendingOrder", error, true);
+  if (!ascending) return std::nullopt;
+  page.ascending = *ascending;
+  return page;
+}
+
+std::string page_token(const std::string& next_key) {
+  return next_key.empty() ? std::string() : base64_encode(as_bytes(next_key));
+}
+
+std::optional<bool> query_bool(const ApiRequest& request, const char* name, Reply& error,
+                               bool fallback) {
+  auto value = request.query_value(name);
+  if (!value) return fallback;
+  std::string lower = *value;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  if (lower == "true") return true;
+  if (lower == "false") return false;
+  error = invalid_request(std::string(name) + " must be true or false");
+  return std::nullopt;
+}
+
+namespace {
+bool all_of_set(std::string_view name, size_t max, bool (*allowed)(char)) {
+  return !name.empty() && name.size() <= max && std::all_of(name.begin(), name.end(), allowed);
+}
+}  // namespace
+
+bool valid_thing_name(std::string_view name) {
+  return all_of_set(name, 128, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '_' || c == '-';
+  });
+}
+bool valid_policy_name(std::string_view name) {
+  return all_of_set(name, 128, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_+=,.@-").find(c) != std::string_view::npos;
+  });
+}
+bool valid_rule_name(std::string_view name) {
+  return all_of_set(name, 128,
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+bool valid_certificate_id(std::string_view id) {
+  return id.size() == 64 && std::all_of(id.begin(), id.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c));
+         });
+}
+
+std::optional<std::string> certificate_id_of_arn(std::string_view arn) {
+  // arn:aws:iot:<region>:<account>:cert/<id>
+  if (arn.rfind("arn:", 0) != 0) return std::nullopt;
+  size_t slash = arn.rfind(":cert/");
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string id(arn.substr(slash + 6));
+  if (!valid_certificate_id(id)) return std::nullopt;
+  std::transform(id.begin(), id.end(), id.begin(), ::tolower);
+  return id;
+}
+
+}  // namespace zt::cloud::api
+
+#include "crypto/digest.hpp"
+
+namespace zt::cloud::api {
+
+std::string new_uuid() {
+  Bytes r = crypto::random_bytes(16);
+  r[6] = static_cast<uint8_t>((r[6] & 0x0f) | 0x40);
+  r[8] = static_cast<uint8_t>((r[8] & 0x3f) | 0x80);
+  std::string h = to_hex(r);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+std::optional<Reply> check_principal(ServiceContext& ctx, std::string_view principal) {
+  if (principal.empty() || principal.size() > 2048) {
+    return invalid_request("the principal is missing or too long");
+  }
+  if (principal.find(":cert/") == std::string_view::npos) return std::nullopt;  // Cognito etc.
+  auto id = certificate_id_of_arn(principal);
+  if (!id)
+    return invalid_request("'" + std::string(principal.substr(0, 200)) +
+                           "' is not a certificate ARN");
+  auto found = ctx.registry.find_certificate(*id);
+  if (!found) return registry_failure(found.error());
+  if (!*found) return not_found("The certificate " + *id + " does not exist");
+  return std::nullopt;
+}
+
+}  // namespace zt::cloud::api

@@ -1,0 +1,95 @@
+// Shared pieces of the control-plane handlers: AWS error replies, body/paging/name parsing.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cloud/api/service.hpp"
+#include "common/hex.hpp"
+
+namespace zt::cloud::api {
+
+inline double now_seconds() {
+  using namespace std::chrono;
+  return static_cast<double>(
+             duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) /
+         1000.0;
+}
+
+inline Reply invalid_request(std::string_view message) {
+  return error_reply(400, "InvalidRequestException", message);
+}
+inline Reply not_found(std::string_view message) {
+  return error_reply(404, "ResourceNotFoundException", message);
+}
+inline Reply already_exists(std::string_view message, std::string_view id, std::string_view arn) {
+  return error_reply(409, "ResourceAlreadyExistsException", message,
+                     {{"resourceId", id}, {"resourceArn", arn}});
+}
+inline Reply no_content() { return json_reply(nlohmann::json::object()); }
+
+// A registry failure that is not the client's fault (disk, corruption) → 500; the expected
+// ones map to their AWS shapes.
+inline Reply registry_failure(const Error& error) {
+  switch (error.code) {
+    case Errc::not_found:
+      return not_found(error.message);
+    case Errc::already_exists:
+      return error_reply(409, "ResourceAlreadyExistsException", error.message);
+    case Errc::invalid_argument:
+      return invalid_request(error.message);
+    case Errc::conflict:
+      return error_reply(409, "ConflictingResourceUpdateException", error.message);
+    default:
+      return error_reply(500, "InternalFailureException", error.message);
+  }
+}
+
+#define ZT_API_TRY_ASSIGN(lhs, expr) \
+  ZT_API_TRY_ASSIGN_IMPL(ZT_CONCAT(zt_api_tmp_, __LINE__), lhs, expr)
+#define ZT_API_TRY_ASSIGN_IMPL(tmp, lhs, expr)                      \
+  auto tmp = (expr);                                                \
+  if (!tmp) return ::zt::cloud::api::registry_failure(tmp.error()); \
+  lhs = std::move(*tmp)
+#define ZT_API_TRY(expr)                                                                    \
+  do {                                                                                      \
+    auto zt_api_status_ = (expr);                                                           \
+    if (!zt_api_status_) return ::zt::cloud::api::registry_failure(zt_api_status_.error()); \
+  } while (false)
+
+// Parses the body as a JSON object ("" → {} unless required). nullopt + reply on error.
+std::optional<nlohmann::json> json_body(const ApiRequest& request, Reply& error, bool required);
+
+// A string member of `body`: absent → nullopt; present and not a string → error.
+bool string_member(const nlohmann::json& body, const char* name, std::optional<std::string>& out,
+                   Reply& error);
+
+// Paging: marker/pageSize (1..max) or nextToken/maxResults. Markers are base64 of the last key.
+std::optional<registry::PageRequest> page_request(const ApiRequest& request, Reply& error,
+                                                  const char* token_name, const char* size_name,
+                                                  int max_size);
+std::string page_token(const std::string& next_key);
+
+// Query booleans: "true"/"false" (case-insensitive); anything else → error.
+std::optional<bool> query_bool(const ApiRequest& request, const char* name, Reply& error,
+                               bool fallback = false);
+
+// Name checks (reference §1.6 patterns).
+bool valid_thing_name(std::string_view name);    // [a-zA-Z0-9:_-]{1,128}
+bool valid_policy_name(std::string_view name);   // [\w+=,.@-]{1,128}
+bool valid_rule_name(std::string_view name);     // [a-zA-Z0-9_]{1,128}
+bool valid_certificate_id(std::string_view id);  // 64 hex
+
+// cert/<id> from a certificate ARN, nullopt if the ARN is not a certificate's.
+std::optional<std::string> certificate_id_of_arn(std::string_view arn);
+
+}  // namespace zt::cloud::api
+
+namespace zt::cloud::api {
+// Random RFC 4122 version-4 UUID text (thingId, thingTypeId).
+std::string new_uuid();
+// A principal named in a request must exist when it is one of our certificates.
+std::optional<Reply> check_principal(ServiceContext& ctx, std::string_view principal);
+}  // namespace zt::cloud::api

@@ -1,0 +1,333 @@
+// Thing types, things and thing ↔ principal attachments (reference/aws-iot.md §1.6).
+#include "cloud/api/handler_util.hpp"
+
+namespace zt::cloud::api {
+namespace {
+
+using nlohmann::json;
+using registry::Thing;
+
+std::optional<std::string> thing_name_param(const ApiRequest& request, Reply& error) {
+  const std::string& name = request.path.at("thingName");
+  if (!valid_thing_name(name)) {
+    error = invalid_request("thingName must match [a-zA-Z0-9:_-]{1,128}");
+    return std::nullopt;
+  }
+  return name;
+}
+
+// attributePayload.attributes: an object of string values (AWS: 800-character values).
+std::optional<json> attributes_of(const json& body, Reply& error, bool& merge) {
+  merge = false;
+  auto payload = body.find("attributePayload");
+  if (payload == body.end() || payload->is_null()) return json::object();
+  if (!payload->is_object()) {
+    error = invalid_request("attributePayload must be an object");
+    return std::nullopt;
+  }
+  merge = payload->value("merge", false);
+  json attributes = payload->value("attributes", json::object());
+  if (!attributes.is_object()) {
+    error = invalid_request("attributePayload.attributes must be an object");
+    return std::nullopt;
+  }
+  for (auto it = attributes.begin(); it != attributes.end(); ++it) {
+    if (!it.value().is_string() || it.key().empty() || it.key().size() > 128 ||
+        it.value().get<std::string>().size() > 800) {
+      error = invalid_request("attribute '" + it.key().substr(0, 64) +
+                              "' must be a string of at most 800 characters");
+      return std::nullopt;
+    }
+  }
+  return attributes;
+}
+
+std::optional<Reply> check_thing_type(ServiceContext& ctx, const std::optional<std::string>& type) {
+  if (!type) return std::nullopt;
+  auto found = ctx.registry.find_thing_type(*type);
+  if (!found) return registry_failure(found.error());
+  if (!*found) return not_found("Thing type " + *type + " does not exist");
+  if ((*found)->deprecated) return invalid_request("Thing type " + *type + " is deprecated");
+  return std::nullopt;
+}
+
+json thing_json(const ServiceContext& ctx, const Thing& thing, bool describe) {
+  json out = {{"thingName", thing.name},
+              {"thingArn", ctx.arn("thing/" + thing.name)},
+              {"attributes", json::parse(thing.attributes, nullptr, false)},
+              {"version", thing.version}};
+  if (thing.type_name) out["thingTypeName"] = *thing.type_name;
+  if (describe) {
+    out["defaultClientId"] = thing.name;
+    out["thingId"] = thing.id;
+  }
+  return out;
+}
+
+Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto name = thing_name_param(request, error);
+  if (!name) return error;
+  auto body = json_body(request, error, false);
+  if (!body) return error;
+  std::optional<std::string> type;
+  if (!string_member(*body, "thingTypeName", type, error)) return error;
+  bool merge = false;
+  auto attributes = attributes_of(*body, error, merge);
+  if (!attributes) return error;
+  // Without a thing type at most 3 attributes, 50 with one (reference §1.6 notes).
+  if (attributes->size() > (type ? 50u : 3u)) {
+    return invalid_request(type ? "at most 50 attributes"
+                                : "at most 3 attributes without a thing type");
+  }
+  if (auto problem = check_thing_type(ctx, type)) return *problem;
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing(*name));
+  if (existing) {
+    // CreateThing is idempotent for an identical configuration.
+    if (existing->type_name == type && json::parse(existing->attributes) == *attributes) {
+      return json_reply({{"thingName", existing->name},
+                         {"thingArn", ctx.arn("thing/" + existing->name)},
+                         {"thingId", existing->id}});
+    }
+    return already_exists("Thing " + *name + " already exists with different tags or attributes",
+                          existing->id, ctx.arn("thing/" + *name));
+  }
+  Thing thing{.name = *name,
+              .id = new_uuid(),
+              .type_name = type,
+              .attributes = attributes->dump(),
+              .version = 1};
+  ZT_API_TRY(ctx.registry.insert_thing(thing));
+  return json_reply({{"thingName", thing.name},
+                     {"thingArn", ctx.arn("thing/" + thing.name)},
+                     {"thingId", thing.id}});
+}
+
+std::optional<Thing> require_thing(ServiceContext& ctx, const ApiRequest& request, Reply& error) {
+  auto name = thing_name_param(request, error);
+  if (!name) return std::nullopt;
+  auto found = ctx.registry.find_thing(*name);
+  if (!found) {
+    error = registry_failure(found.error());
+    return std::nullopt;
+  }
+  if (!*found) {
+    error = not_found("Thing " + *name + " cannot be found.");
+    return std::nullopt;
+  }
+  return std::move(**found);
+}
+
+Reply describe_thing(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto thing = require_thing(ctx, request, error);
+  if (!thing) return error;
+  return json_reply(thing_json(ctx, *thing, true));
+}
+
+Reply list_things(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto page = page_request(request, error, "nextToken", "maxResults", 250);
+  if (!page) return error;
+  auto prefix = query_bool(request, "usePrefixAttributeValue", error);
+  if (!prefix) return error;
+  registry::ThingFilter filter{.type_name = request.query_value("thingTypeName"),
+                               .attribute_name = request.query_value("attributeName"),
+                               .attribute_value = request.query_value("attributeValue"),
+                               .attribute_prefix = *prefix};
+  if (filter.attribute_value && !filter.attribute_name) {
+    return invalid_request("attributeValue requires attributeName");
+  }
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_things(*page, filter));
+  json items = json::array();
+  for (const auto& thing : result.items) items.push_back(thing_json(ctx, thing, false));
+  json out = {{"things", items}};
+  if (!result.next_key.empty()) out["nextToken"] = page_token(result.next_key);
+  return json_reply(out);
+}
+
+Reply update_thing(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto thing = require_thing(ctx, request, error);
+  if (!thing) return error;
+  auto body = json_body(request, error, false);
+  if (!body) return error;
+  if (body->contains("expectedVersion")) {
+    const json& expected = (*body)["expectedVersion"];
+    if (!expected.is_number_integer()) return invalid_request("expectedVersion must be an integer");
+    if (expected.get<int64_t>() != thing->version) {
+      return error_reply(
+          409, "VersionConflictException",
+          "The version for thing " + thing->name + " does not match the expected version.");
+    }
+  }
+  std::optional<std::string> type;
+  if (!string_member(*body, "thingTypeName", type, error)) return error;
+  if (body->value("removeThingType", false)) {
+    if (type) return invalid_request("removeThingType and thingTypeName are mutually exclusive");
+    thing->type_name.reset();
+  } else if (type) {
+    if (auto problem = check_thing_type(ctx, type)) return *problem;
+    thing->type_name = type;
+  }
+  if (body->contains("attributePayload")) {
+    bool merge = false;
+    auto attributes = attributes_of(*body, error, merge);
+    if (!attributes) return error;
+    json current = merge ? json::parse(thing->attributes, nullptr, false) : json::object();
+    if (!current.is_object()) current = json::object();
+    for (auto it = attributes->begin(); it != attributes->end(); ++it) {
+      // merge: an empty value removes the attribute (UpdateThing docs).
+      if (merge && it.value().get<std::string>().empty()) {
+        current.erase(it.key());
+      } else {
+        current[it.key()] = it.value();
+      }
+    }
+    thing->attributes = current.dump();
+  }
+  thing->version += 1;
+  ZT_API_TRY(ctx.registry.update_thing(*thing));
+  return no_content();
+}
+
+Reply delete_thing(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto name = thing_name_param(request, error);
+  if (!name) return error;
+  ZT_API_TRY_ASSIGN(auto thing, ctx.registry.find_thing(*name));
+  if (!thing) return no_content();  // "Returns successfully … if … the thing doesn't exist"
+  if (auto expected = request.query_value("expectedVersion")) {
+    if (*expected != std::to_string(thing->version)) {
+      return error_reply(
+          409, "VersionConflictException",
+          "The version for thing " + *name + " does not match the expected version.");
+    }
+  }
+  ZT_API_TRY_ASSIGN(auto principals,
+                    ctx.registry.list_thing_principals(*name, {.after = "", .limit = 1}));
+  if (!principals.items.empty()) {
+    return invalid_request("Cannot delete. Thing " + *name +
+                           " is still attached to one or more principals");
+  }
+  ZT_API_TRY(ctx.registry.delete_thing(*name));
+  return no_content();
+}
+
+Reply create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
+  const std::string& name = request.path.at("thingTypeName");
+  if (!valid_thing_name(name))
+    return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
+  Reply error;
+  auto body = json_body(request, error, false);
+  if (!body) return error;
+  json properties = body->value("thingTypeProperties", json::object());
+  if (!properties.is_object()) return invalid_request("thingTypeProperties must be an object");
+  std::string arn = ctx.arn("thingtype/" + name);
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing_type(name));
+  if (existing) {
+    if (json::parse(existing->properties, nullptr, false) == properties) {
+      return json_reply(
+          {{"thingTypeName", name}, {"thingTypeArn", arn}, {"thingTypeId", existing->id}});
+    }
+    return already_exists("Thing type " + name + " already exists", existing->id, arn);
+  }
+  registry::ThingType type{.name = name,
+                           .id = new_uuid(),
+                           .properties = properties.dump(),
+                           .creation_date = now_seconds()};
+  ZT_API_TRY(ctx.registry.insert_thing_type(type));
+  return json_reply({{"thingTypeName", name}, {"thingTypeArn", arn}, {"thingTypeId", type.id}});
+}
+
+Reply describe_thing_type(ServiceContext& ctx, const ApiRequest& request) {
+  const std::string& name = request.path.at("thingTypeName");
+  if (!valid_thing_name(name))
+    return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
+  ZT_API_TRY_ASSIGN(auto type, ctx.registry.find_thing_type(name));
+  if (!type) return not_found("Thing type " + name + " does not exist");
+  json metadata = {{"deprecated", type->deprecated}, {"creationDate", type->creation_date}};
+  if (type->deprecated) metadata["deprecationDate"] = type->deprecation_date;
+  return json_reply({{"thingTypeName", name},
+                     {"thingTypeId", type->id},
+                     {"thingTypeArn", ctx.arn("thingtype/" + name)},
+                     {"thingTypeProperties", json::parse(type->properties, nullptr, false)},
+                     {"thingTypeMetadata", metadata}});
+}
+
+std::optional<std::string> principal_header(const ApiRequest& request, Reply& error) {
+  auto principal = request.header("x-amzn-principal");
+  if (!principal || principal->empty()) {
+    error = invalid_request("the x-amzn-principal header (principal) is required");
+    return std::nullopt;
+  }
+  return principal;
+}
+
+Reply attach_thing_principal(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto thing = require_thing(ctx, request, error);
+  if (!thing) return error;
+  auto principal = principal_header(request, error);
+  if (!principal) return error;
+  if (auto problem = check_principal(ctx, *principal)) return *problem;
+  std::string type = request.query_value("thingPrincipalType").value_or("NON_EXCLUSIVE_THING");
+  if (type != "NON_EXCLUSIVE_THING" && type != "EXCLUSIVE_THING") {
+    return invalid_request("thingPrincipalType must be EXCLUSIVE_THING or NON_EXCLUSIVE_THING");
+  }
+  ZT_API_TRY(ctx.registry.attach_thing_principal(thing->name, *principal, type));
+  return no_content();
+}
+
+Reply detach_thing_principal(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto thing = require_thing(ctx, request, error);
+  if (!thing) return error;
+  auto principal = principal_header(request, error);
+  if (!principal) return error;
+  ZT_API_TRY(ctx.registry.detach_thing_principal(thing->name, *principal));
+  return no_content();
+}
+
+Reply list_principal_things(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto principal = principal_header(request, error);
+  if (!principal) return error;
+  if (auto problem = check_principal(ctx, *principal)) return *problem;
+  auto page = page_request(request, error, "nextToken", "maxResults", 250);
+  if (!page) return error;
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_principal_things(*principal, *page));
+  json out = {{"things", result.items}};
+  if (!result.next_key.empty()) out["nextToken"] = page_token(result.next_key);
+  return json_reply(out);
+}
+
+Reply list_thing_principals(ServiceContext& ctx, const ApiRequest& request) {
+  Reply error;
+  auto thing = require_thing(ctx, request, error);
+  if (!thing) return error;
+  auto page = page_request(request, error, "nextToken", "maxResults", 250);
+  if (!page) return error;
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_thing_principals(thing->name, *page));
+  json out = {{"principals", result.items}};
+  if (!result.next_key.empty()) out["nextToken"] = page_token(result.next_key);
+  return json_reply(out);
+}
+
+}  // namespace
+
+void add_thing_routes(Router& r) {
+  r.add("POST", "/thing-types/{thingTypeName}", "CreateThingType", create_thing_type);
+  r.add("GET", "/thing-types/{thingTypeName}", "DescribeThingType", describe_thing_type);
+  r.add("POST", "/things/{thingName}", "CreateThing", create_thing);
+  r.add("GET", "/things/{thingName}", "DescribeThing", describe_thing);
+  r.add("PATCH", "/things/{thingName}", "UpdateThing", update_thing);
+  r.add("DELETE", "/things/{thingName}", "DeleteThing", delete_thing);
+  r.add("GET", "/things", "ListThings", list_things);
+  r.add("PUT", "/things/{thingName}/principals", "AttachThingPrincipal", attach_thing_principal);
+  r.add("DELETE", "/things/{thingName}/principals", "DetachThingPrincipal", detach_thing_principal);
+  r.add("GET", "/things/{thingName}/principals", "ListThingPrincipals", list_thing_principals);
+  r.add("GET", "/principals/things", "ListPrincipalThings", list_principal_things);
+}
+
+}  // namespace zt::cloud::api

@@ -1,0 +1,74 @@
+// Table-driven routing for the rest-json control plane. Routes are matched on the RAW path split
+// at '/', each segment percent-decoded afterwards, so a path parameter may contain an encoded '/'
+// (ListAttachedPolicies' target ARN, reference/aws-iot.md §1.3). Adding an operation = one
+// `add` line + one handler.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aws/sigv4.hpp"
+
+namespace zt::cloud::api {
+
+struct ServiceContext;
+
+// One answer: JSON body (or empty) with status and extra headers.
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Reply json_reply(const nlohmann::json& body, int status = 200);
+// The AWS rest-json error shape (§1.4): x-amzn-ErrorType + {"message": ...} (+ extra members).
+Reply error_reply(int status, std::string_view type, std::string_view message,
+                  const nlohmann::json& extra = nlohmann::json::object());
+
+struct ApiRequest {
+  const aws::HttpRequest* http = nullptr;
+  std::string operation;
+  std::map<std::string, std::string> path;                 // decoded path parameters
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::string caller_region;
+
+  std::optional<std::string> query_value(std::string_view name) const;
+  std::optional<std::string> header(std::string_view name) const;
+  const std::string& body() const { return http->body; }
+};
+
+using Handler = std::function<Reply(ServiceContext&, const ApiRequest&)>;
+
+class Router {
+ public:
+  // pattern: "/things/{thingName}/principals"; a final "{name+}" takes the rest of the path.
+  void add(std::string_view method, std::string_view pattern, std::string operation,
+           Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string operation;
+    std::map<std::string, std::string> path;
+    bool path_known = false;  // some route has this path (for 405 vs 404)
+  };
+  Match match(std::string_view method, std::string_view raw_path) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    std::string operation;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw_query);
+
+}  // namespace zt::cloud::api

@@ -1,0 +1,94 @@
+#include "cloud/api/server.hpp"
+
+#include "cloud/api/handler_util.hpp"
+#include "cloud/api/server_impl.hpp"
+#include "common/log.hpp"
+
+namespace zt::cloud::api {
+namespace asio = boost::asio;
+
+ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, Router router,
+                     ServerOptions options)
+    : io_(io),
+      context_(context),
+      router_(std::move(router)),
+      options_(std::move(options)),
+      impl_(std::make_unique<Impl>(io)) {}
+
+ApiServer::~ApiServer() {
+  stop();
+  registry_worker_.join();
+}
+
+void ApiServer::stop() {
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, std::string& region) {
+  aws::SecretLookup lookup = [this](std::string_view key) -> std::optional<std::string> {
+    {
+      std::shared_lock lock(secrets_mutex_);
+      if (auto it = secrets_.find(key); it != secrets_.end()) return it->second;
+    }
+    auto secret = context_.registry.find_secret(key);
+    if (!secret || !*secret) return std::nullopt;
+    std::unique_lock lock(secrets_mutex_);
+    secrets_.emplace(std::string(key), **secret);
+    return *secret;
+  };
+  std::string error_type;
+  auto caller = aws::verify_request(request, lookup,
+                                    {.services = options_.services,
+                                     .now = 0,
+                                     .max_skew_seconds = options_.max_skew_seconds,
+                                     .normalize = true},
+                                    &error_type);
+  if (!caller) return error_reply(403, error_type, caller.error().message);
+  region = caller->region;
+  return std::nullopt;
+}
+
+Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::string& region) {
+  std::string_view target = http_request.target;
+  size_t question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  auto match = router_.match(http_request.method, path);
+  if (!match.handler) {
+    if (match.path_known) {
+      return error_reply(405, "MethodNotAllowedException",
+                         "Method " + http_request.method + " is not allowed on " +
+                             std::string(path.substr(0, 200)));
+    }
+    return error_reply(
+        404, "ResourceNotFoundException",
+        "No operation matches " + http_request.method + " " + std::string(path.substr(0, 200)));
+  }
+  ApiRequest request{
+      .http = &http_request,
+      .operation = match.operation,
+      .path = std::move(match.path),
+      .query = parse_query(question == std::string_view::npos ? "" : target.substr(question + 1)),
+      .caller_region = region};
+  // One API call = one transaction: a handler error (status >= 300) rolls everything back.
+  Reply reply;
+  Status committed = context_.registry.transaction([&]() -> Status {
+    reply = (*match.handler)(context_, request);
+    if (reply.status >= 300) return make_error(Errc::conflict, "handler refused the request");
+    return ok();
+  });
+  if (!committed && reply.status < 300) {
+    spdlog::error("{}: commit failed: {}", request.operation, committed.error().message);
+    return error_reply(500, "InternalFailureException", "the change could not be committed");
+  }
+  spdlog::debug("{} {} -> {}", request.operation, std::string(path), reply.status);
+  return reply;
+}
+
+Reply ApiServer::handle(const aws::HttpRequest& request) {
+  std::string region;
+  if (auto refused = authenticate(request, region)) return *refused;
+  return dispatch(request, region);
+}
+
+}  // namespace zt::cloud::api

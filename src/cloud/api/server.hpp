@@ -1,0 +1,64 @@
+// The control-plane HTTP/1.1 server (Boost.Beast, C++20 coroutines). Embeddable: it runs on the
+// caller's io_context (run it from as many threads as cores); registry work is serialised on
+// one worker thread so SQLite writes never block the network threads.
+//
+// Every request: SigV4 verification (services iot/execute-api by default) → route on the raw
+// path → handler inside one registry transaction → AWS rest-json answer.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "cloud/api/router.hpp"
+#include "cloud/api/service.hpp"
+
+namespace zt::cloud::api {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 4580;  // 0 = ephemeral
+  size_t body_limit = 1 << 20;
+  std::vector<std::string> services{"iot", "execute-api"};
+  int64_t max_skew_seconds = 15 * 60;
+  int idle_timeout_seconds = 120;
+};
+
+class ApiServer {
+ public:
+  ApiServer(boost::asio::io_context& io, ServiceContext& context, Router router,
+            ServerOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds and starts accepting; returns the bound endpoint (useful with port 0).
+  Result<boost::asio::ip::tcp::endpoint> start();
+  void stop();
+
+  // Authentication + routing + handler for one request, without the network (tests, fuzzing).
+  Reply handle(const aws::HttpRequest& request);
+  // The two halves: authenticate on any thread; dispatch on the registry worker.
+  std::optional<Reply> authenticate(const aws::HttpRequest& request, std::string& region);
+  Reply dispatch(const aws::HttpRequest& request, const std::string& region);
+
+  boost::asio::thread_pool& registry_worker() { return registry_worker_; }
+
+ private:
+  struct Impl;
+  boost::asio::io_context& io_;
+  ServiceContext& context_;
+  Router router_;
+  ServerOptions options_;
+  boost::asio::thread_pool registry_worker_{1};
+  std::unique_ptr<Impl> impl_;
+  std::shared_mutex secrets_mutex_;
+  std::map<std::string, std::string, std::less<>> secrets_;  // cache of access keys
+};
+
+}  // namespace zt::cloud::api

@@ -1,0 +1,35 @@
+// What every control-plane handler sees: the registry, the account identity and the issuer the
+// cloud uses for certificates it creates (CreateKeysAndCertificate, CreateCertificateFromCsr).
+#pragma once
+
+#include <string>
+
+#include "cloud/api/router.hpp"
+#include "cloud/registry/registry.hpp"
+#include "crypto/ossl.hpp"
+
+namespace zt::cloud::api {
+
+struct ServiceContext {
+  registry::Registry& registry;
+  std::string account_id;
+  std::string region;
+  std::string endpoint_prefix;  // DescribeEndpoint: <prefix>-ats.iot.<region>.<domain>
+  std::string endpoint_domain = "localhost";
+  const X509* issuer_cert = nullptr;
+  EVP_PKEY* issuer_key = nullptr;
+
+  std::string arn(std::string_view resource) const {
+    return "arn:aws:iot:" + region + ":" + account_id + ":" + std::string(resource);
+  }
+};
+
+// The full control-plane route table (reference/aws-iot.md §1.6).
+Router make_control_plane_router();
+
+void add_certificate_routes(Router& router);
+void add_thing_routes(Router& router);
+void add_policy_routes(Router& router);
+void add_rule_routes(Router& router);
+
+}  // namespace zt::cloud::api

@@ -1,0 +1,89 @@
+#include "cloud/functions/dispatcher.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/time.hpp"
+
+namespace zt::cloud::functions {
+
+Dispatcher::Dispatcher(size_t workers, RetryPolicy policy, Observer observer)
+    : policy_(policy), observer_(std::move(observer)) {
+  for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) workers_.emplace_back([this] { work(); });
+}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+std::string Dispatcher::submit(std::string function_name, nlohmann::json event, Handler handler) {
+  std::lock_guard lock(mutex_);
+  std::string id = std::to_string(unix_now_ms()) + "-" + std::to_string(next_id_++);
+  jobs_.push_back(Job{std::move(function_name), id, std::move(event), std::move(handler), 1,
+                      std::chrono::steady_clock::now()});
+  wake_.notify_one();
+  return id;
+}
+
+void Dispatcher::drain() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [&] { return (jobs_.empty() && running_ == 0) || stopping_; });
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  idle_.notify_all();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
+}
+
+void Dispatcher::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (stopping_) return;
+    auto now = std::chrono::steady_clock::now();
+    auto ready = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& job) { return job.not_before <= now; });
+    if (ready == jobs_.end()) {
+      if (jobs_.empty()) {
+        wake_.wait(lock);
+      } else {
+        auto earliest = std::min_element(jobs_.begin(), jobs_.end(), [](const Job& a, const Job& b) {
+                          return a.not_before < b.not_before;
+                        })->not_before;
+        wake_.wait_until(lock, earliest);
+      }
+      continue;
+    }
+    Job job = std::move(*ready);
+    jobs_.erase(ready);
+    ++running_;
+    lock.unlock();
+
+    AttemptRecord record{job.function_name, job.invocation_id, job.attempt, false, false, "", unix_now_ms(), 0};
+    Status status = job.handler(job.event);
+    record.duration_ms = unix_now_ms() - record.started_ms;
+    record.succeeded = static_cast<bool>(status);
+    record.detail = status ? "ok" : status.error().message;
+    record.final = record.succeeded || job.attempt >= policy_.max_attempts;
+    if (observer_) observer_(record);
+
+    lock.lock();
+    --running_;
+    if (!record.final) {
+      auto backoff = std::chrono::milliseconds(static_cast<int64_t>(
+          static_cast<double>(policy_.first_backoff.count()) * std::pow(policy_.multiplier, job.attempt - 1)));
+      job.attempt += 1;
+      job.not_before = std::chrono::steady_clock::now() + backoff;
+      jobs_.push_back(std::move(job));
+      wake_.notify_one();
+    }
+    if (jobs_.empty() && running_ == 0) idle_.notify_all();
+  }
+}
+
+}  // namespace zt::cloud::functions

@@ -1,0 +1,149 @@
+#include "cloud/functions/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+extern char** environ;
+
+namespace zt::cloud::functions {
+
+namespace {
+
+struct Pipe {
+  int read_end = -1, write_end = -1;
+  ~Pipe() {
+    if (read_end >= 0) ::close(read_end);
+    if (write_end >= 0) ::close(write_end);
+  }
+  bool open() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    read_end = fds[0];
+    write_end = fds[1];
+    return true;
+  }
+  void close_read() {
+    if (read_end >= 0) ::close(read_end);
+    read_end = -1;
+  }
+  void close_write() {
+    if (write_end >= 0) ::close(write_end);
+    write_end = -1;
+  }
+};
+
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> out;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    std::string name(text.substr(0, text.find('=')));
+    if (overrides.find(name) == overrides.end()) out.emplace_back(text);
+  }
+  for (const auto& [name, value] : overrides) out.push_back(name + "=" + value);
+  return out;
+}
+
+}  // namespace
+
+// Hand-written over posix_spawn rather than Boost.Process: Boost.Process 1.74 would pull in
+// Boost.Filesystem, and all we need is three pipes, a deadline and a process-group kill.
+Result<ProcessResult> run_process(const ProcessRequest& request) {
+  Pipe in, out, err;
+  if (!in.open() || !out.open() || !err.open()) {
+    return make_error(Errc::io, std::string("cannot create pipes: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.read_end, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out.write_end, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err.write_end, STDERR_FILENO);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&attributes, 0);  // its own group, so a timeout kills its children too
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+
+  std::vector<std::string> environment = merged_environment(request.environment);
+  std::vector<char*> envp;
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::string shell = "/bin/sh", dash_c = "-c", command = request.command;
+  char* argv[] = {shell.data(), dash_c.data(), command.data(), nullptr};
+
+  auto started = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  int spawn_error = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawn_error != 0) {
+    return make_error(Errc::io, "cannot start '" + request.command + "': " + std::strerror(spawn_error));
+  }
+  in.close_read();
+  out.close_write();
+  err.close_write();
+  ::fcntl(in.write_end, F_SETFL, O_NONBLOCK);
+
+  ProcessResult result;
+  size_t input_written = 0;
+  if (request.input.empty()) in.close_write();
+  auto deadline = started + request.timeout;
+  while (out.read_end >= 0 || err.read_end >= 0) {
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (remaining.count() <= 0) {
+      result.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      break;
+    }
+    pollfd fds[3];
+    nfds_t count = 0;
+    auto watch = [&](int fd, short events) {
+      if (fd >= 0) fds[count++] = pollfd{fd, events, 0};
+    };
+    watch(out.read_end, POLLIN);
+    watch(err.read_end, POLLIN);
+    watch(in.write_end, POLLOUT);
+    int ready = ::poll(fds, count, static_cast<int>(std::min<int64_t>(remaining.count(), 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    for (nfds_t i = 0; i < count; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (fds[i].fd == in.write_end) {
+        ssize_t n = ::write(in.write_end, request.input.data() + input_written, request.input.size() - input_written);
+        if (n > 0) input_written += static_cast<size_t>(n);
+        if (n < 0 && errno != EAGAIN) in.close_write();  // the function stopped reading (EPIPE)
+        if (input_written == request.input.size()) in.close_write();
+        continue;
+      }
+      Pipe& source = fds[i].fd == out.read_end ? out : err;
+      std::string& sink = fds[i].fd == out.read_end ? result.standard_output : result.standard_error;
+      char buffer[8192];
+      ssize_t n = ::read(source.read_end, buffer, sizeof buffer);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        source.close_read();
+        continue;
+      }
+      size_t room = request.max_output_bytes - std::min(request.max_output_bytes, sink.size());
+      sink.append(buffer, std::min(room, static_cast<size_t>(n)));
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  result.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace zt::cloud::functions

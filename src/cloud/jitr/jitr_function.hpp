@@ -1,0 +1,45 @@
+// The built-in JITR function: the seed's ZTLambdaJITR (reference/kit.md) plus AttachThingPrincipal,
+// run against the control plane through a narrow interface (the local registry in-process, or any
+// other implementation of it). Thing name = MQTT client id = lowercase hex SubjectKeyIdentifier.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "common/result.hpp"
+
+namespace zt::cloud::jitr {
+
+inline constexpr const char* kThingTypeName = "microchip-zero-touch-kit";
+inline constexpr const char* kPolicyPrefix = "ZTPolicy_";
+
+// The calls the function makes, named after the AWS operations. Implementations report an existing
+// resource with Errc::already_exists (the function treats that as success where the seed does).
+class ControlPlane {
+ public:
+  virtual ~ControlPlane() = default;
+  virtual Result<std::string> describe_certificate_pem(const std::string& certificate_id) = 0;
+  virtual Status create_thing_type(const std::string& name) = 0;
+  virtual Status create_thing(const std::string& name, const std::string& thing_type) = 0;
+  virtual Status create_policy(const std::string& name, const std::string& document) = 0;
+  virtual Status attach_principal_policy(const std::string& policy_name, const std::string& principal_arn) = 0;
+  virtual Status attach_thing_principal(const std::string& thing_name, const std::string& principal_arn) = 0;
+  virtual Status activate_certificate(const std::string& certificate_id) = 0;
+};
+
+struct Registration {
+  std::string certificate_id;
+  std::string thing_name;
+  std::string policy_name;
+};
+
+// The seed's policy, scoped to this region/account, with ${iot:ClientId} variables (kit.md).
+std::string zero_touch_policy_document(const std::string& region, const std::string& account_id,
+                                       const std::string& thing_name);
+
+// Runs the function on a `$aws/events/certificates/registered/<caId>` event. Every step is
+// idempotent, so a retried invocation completes a half-done registration.
+Result<Registration> register_device(const nlohmann::json& event, const std::string& region, ControlPlane& plane);
+
+}  // namespace zt::cloud::jitr

@@ -1,0 +1,213 @@
+// The local cloud's registry: everything AWS IoT's control plane stores, in one SQLite file
+// (WAL, synchronous=FULL so an acknowledged change survives a crash; schema migrations are
+// versioned with PRAGMA user_version). Thread-safe: one connection behind a mutex; every public
+// call is one transaction, and `transaction()` groups several calls (nestable) so an API call
+// commits all or nothing.
+//
+// Used by the REST API (cloud/api) and, in-process, by the MQTT broker / JITR.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cloud/registry/sqlite.hpp"
+#include "common/result.hpp"
+
+namespace zt::cloud::registry {
+
+// Certificate states (reference §1.6 CertificateStatus).
+inline constexpr const char* kActive = "ACTIVE";
+inline constexpr const char* kInactive = "INACTIVE";
+inline constexpr const char* kRevoked = "REVOKED";
+inline constexpr const char* kPendingActivation = "PENDING_ACTIVATION";
+inline constexpr const char* kPendingTransfer = "PENDING_TRANSFER";
+inline constexpr const char* kRegisterInactive = "REGISTER_INACTIVE";
+
+struct CaCertificate {
+  std::string id{};  // lowercase hex SHA-256 of DER
+  std::string pem{};
+  std::string subject{};
+  std::string status = kInactive;             // ACTIVE | INACTIVE
+  std::string auto_registration = "DISABLE";  // ENABLE | DISABLE
+  std::string registration_config = "{}";     // JSON object text
+  std::string certificate_mode = "DEFAULT";
+  double creation_date = 0;
+  double last_modified = 0;
+  int64_t customer_version = 1;
+  std::string generation_id{};
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+};
+
+struct Certificate {
+  std::string id{};
+  std::string pem{};
+  std::optional<std::string> ca_id{};
+  std::string status = kInactive;
+  std::string certificate_mode = "DEFAULT";
+  double creation_date = 0;
+  double last_modified = 0;
+  int64_t customer_version = 1;
+  std::string generation_id{};
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+};
+
+struct ThingType {
+  std::string name{};
+  std::string id{};
+  std::string properties = "{}";  // thingTypeProperties JSON
+  double creation_date = 0;
+  bool deprecated = false;
+  double deprecation_date = 0;
+};
+
+struct Thing {
+  std::string name{};
+  std::string id{};
+  std::optional<std::string> type_name{};
+  std::string attributes = "{}";  // JSON object of string → string
+  int64_t version = 1;
+};
+
+struct Policy {
+  std::string name{};
+  std::string document{};  // of the default version
+  int64_t default_version = 1;
+  double creation_date = 0;
+  double last_modified = 0;
+  std::string generation_id{};
+};
+
+struct TopicRule {
+  std::string name{};
+  std::string payload{};  // TopicRulePayload JSON as given (sql, actions, ruleDisabled, ...)
+  double created_at = 0;
+};
+
+// A page of a list: items plus the key to continue after (empty when done).
+template <class T>
+struct Page {
+  std::vector<T> items{};
+  std::string next_key{};
+};
+
+struct PageRequest {
+  std::string after{};  // exclusive start key ("" = from the beginning)
+  int limit = 250;
+  bool ascending = true;
+};
+
+struct ThingFilter {
+  std::optional<std::string> type_name{};
+  std::optional<std::string> attribute_name{};
+  std::optional<std::string> attribute_value{};
+  bool attribute_prefix = false;
+};
+
+class Registry {
+ public:
+  static Result<std::unique_ptr<Registry>> open(const std::filesystem::path& path);
+
+  // Runs `body` in one transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error). Nestable: inner
+  // calls join the outer transaction. `body` returns Status or Result<T>.
+  template <class F>
+  auto transaction(F&& body) -> decltype(body()) {
+    std::lock_guard lock(mutex_);
+    if (auto begun = begin(); !begun) return begun.error();
+    auto result = body();
+    if (auto ended = end(static_cast<bool>(result)); !ended && result) return ended.error();
+    return result;
+  }
+
+  // Paging helpers shared by the per-area source files.
+  Database& database() { return db_; }
+
+  // Account-wide values: account_id, region, endpoint_prefix, registration_code.
+  Result<std::optional<std::string>> get_setting(std::string_view key);
+  Status set_setting(std::string_view key, std::string_view value);
+  // GetRegistrationCode: created on first use, the same afterwards.
+  Result<std::string> registration_code();
+
+  Status add_access_key(std::string_view access_key_id, std::string_view secret);
+  Result<std::optional<std::string>> find_secret(std::string_view access_key_id);
+
+  // CA certificates.
+  Status insert_ca(const CaCertificate& ca);
+  Result<std::optional<CaCertificate>> find_ca(std::string_view id);
+  Result<Page<CaCertificate>> list_cas(const PageRequest& page);
+  Result<std::vector<CaCertificate>> list_active_cas();
+  Result<int64_t> count_cas_with_subject(std::string_view subject);
+  Status update_ca(const CaCertificate& ca);  // replaces mutable fields, bumps customer_version
+  Status delete_ca(std::string_view id);
+
+  // Device certificates.
+  Status insert_certificate(const Certificate& certificate);
+  Result<std::optional<Certificate>> find_certificate(std::string_view id);
+  Result<Page<Certificate>> list_certificates(const PageRequest& page,
+                                              std::optional<std::string> ca_id = std::nullopt);
+  Status update_certificate_status(std::string_view id, std::string_view status);
+  Status delete_certificate(std::string_view id);
+  // JITR: an unknown certificate of an ACTIVE CA with auto-registration. Inserts it as
+  // PENDING_ACTIVATION (or returns the existing record unchanged).
+  Result<Certificate> register_pending_certificate(const Certificate& certificate);
+
+  // Thing types and things.
+  Status insert_thing_type(const ThingType& type);
+  Result<std::optional<ThingType>> find_thing_type(std::string_view name);
+  Status insert_thing(const Thing& thing);
+  Result<std::optional<Thing>> find_thing(std::string_view name);
+  Result<Page<Thing>> list_things(const PageRequest& page, const ThingFilter& filter = {});
+  Status update_thing(const Thing& thing);  // caller bumps version
+  Status delete_thing(std::string_view name);
+
+  // Policies (versions: version 1 is created and made default; later versions are not exposed yet).
+  Status insert_policy(std::string_view name, std::string_view document, double now,
+                       std::string_view generation_id);
+  Result<std::optional<Policy>> find_policy(std::string_view name);
+  Result<Page<Policy>> list_policies(const PageRequest& page);
+  Status delete_policy(std::string_view name);
+
+  // principal/target (certificate ARN, thing-group ARN, Cognito id) ↔ policy name.
+  Status attach_policy(std::string_view policy_name, std::string_view target);
+  Result<bool> detach_policy(std::string_view policy_name, std::string_view target);
+  Result<Page<Policy>> list_attached_policies(std::string_view target, const PageRequest& page);
+  Result<Page<std::string>> list_policy_targets(std::string_view policy_name,
+                                                const PageRequest& page);
+  Result<int64_t> count_policy_targets(std::string_view policy_name);
+  // For the broker: every policy attached to a certificate ARN (documents of default versions).
+  Result<std::vector<Policy>> get_policies_for_principal(std::string_view principal_arn);
+
+  // thing ↔ principal.
+  Status attach_thing_principal(std::string_view thing_name, std::string_view principal,
+                                std::string_view type);
+  Result<bool> detach_thing_principal(std::string_view thing_name, std::string_view principal);
+  Result<Page<std::string>> list_principal_things(std::string_view principal,
+                                                  const PageRequest& page);
+  Result<Page<std::string>> list_thing_principals(std::string_view thing_name,
+                                                  const PageRequest& page);
+
+  // Topic rules.
+  Status insert_topic_rule(const TopicRule& rule);
+  Result<std::optional<TopicRule>> find_topic_rule(std::string_view name);
+  Result<Page<TopicRule>> list_topic_rules(const PageRequest& page);
+  Result<std::vector<TopicRule>> get_topic_rules();  // all, for the rules engine
+  Status replace_topic_rule(std::string_view name, std::string_view payload);
+  Status delete_topic_rule(std::string_view name);
+
+ private:
+  explicit Registry(Database db) : db_(std::move(db)) {}
+  Status migrate();
+  Status begin();
+  Status end(bool commit);
+
+  std::recursive_mutex mutex_;
+  Database db_;
+  int depth_ = 0;
+  bool rollback_only_ = false;  // an inner transaction failed: the outer one must not commit
+};
+
+}  // namespace zt::cloud::registry

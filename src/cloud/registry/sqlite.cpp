@@ -1,0 +1,138 @@
+#include "cloud/registry/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace zt::cloud::registry {
+namespace {
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+  // SQLITE_CONSTRAINT_PRIMARYKEY/UNIQUE: a duplicate the caller usually checked for first.
+  Errc errc = (code & 0xff) == SQLITE_CONSTRAINT ? Errc::already_exists : Errc::io;
+  return make_error(errc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+}  // namespace
+
+Statement::~Statement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_status_(other.bind_status_) {}
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_) sqlite3_finalize(stmt_);
+    db_ = other.db_;
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_status_ = other.bind_status_;
+  }
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK) {
+    bind_status_ = sqlite_error(db_, "binding a value");
+  }
+  return *this;
+}
+Statement& Statement::bind(int index, int64_t value) {
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
+    bind_status_ = sqlite_error(db_, "binding");
+  return *this;
+}
+Statement& Statement::bind(int index, double value) {
+  if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK)
+    bind_status_ = sqlite_error(db_, "binding");
+  return *this;
+}
+Statement& Statement::bind(int index, const std::optional<std::string>& text) {
+  return text ? bind(index, std::string_view(*text)) : bind_null(index);
+}
+Statement& Statement::bind_null(int index) {
+  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) bind_status_ = sqlite_error(db_, "binding");
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  if (!bind_status_) return bind_status_.error();
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_error(db_, "executing statement");
+}
+
+Status Statement::run() {
+  while (true) {
+    ZT_TRY_ASSIGN(bool row, step());
+    if (!row) return ok();
+  }
+}
+
+std::string Statement::text(int column) const {
+  const unsigned char* data = sqlite3_column_text(stmt_, column);
+  if (!data) return {};
+  return std::string(reinterpret_cast<const char*>(data),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+std::optional<std::string> Statement::optional_text(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return text(column);
+}
+int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Database::~Database() {
+  if (db_) sqlite3_close_v2(db_);
+}
+Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    if (db_) sqlite3_close_v2(db_);
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+Result<Database> Database::open(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error error = sqlite_error(db, "opening " + path.string());
+    sqlite3_close_v2(db);
+    return error;
+  }
+  Database database(db);
+  sqlite3_busy_timeout(db, 5000);
+  return database;
+}
+
+Status Database::exec(std::string_view sql) {
+  char* message = nullptr;
+  std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string reason = message ? message : "unknown error";
+    sqlite3_free(message);
+    return make_error(Errc::io, "SQL '" + text.substr(0, 60) + "': " + reason);
+  }
+  return ok();
+}
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return sqlite_error(db_, "preparing '" + std::string(sql.substr(0, 60)) + "'");
+  }
+  return Statement(db_, stmt);
+}
+
+int Database::changes() const { return sqlite3_changes(db_); }
+
+}  // namespace zt::cloud::registry

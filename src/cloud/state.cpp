@@ -1,0 +1,151 @@
+#include "cloud/state.hpp"
+
+#include "cloud/local_ca.hpp"
+#include "common/file.hpp"
+#include "common/time.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/key.hpp"
+#include "crypto/x509.hpp"
+
+namespace zt::cloud {
+namespace {
+
+// Uniformly random text over `alphabet` (rejection sampling keeps it unbiased).
+std::string random_text(std::string_view alphabet, size_t length) {
+  std::string out;
+  while (out.size() < length) {
+    for (uint8_t byte : crypto::random_bytes(length)) {
+      size_t limit = 256 - 256 % alphabet.size();
+      if (byte < limit && out.size() < length) out.push_back(alphabet[byte % alphabet.size()]);
+    }
+  }
+  return out;
+}
+
+Status write_aws_files(const CloudState& state) {
+  std::string credentials = "[default]\naws_access_key_id = " + state.access_key_id +
+                            "\naws_secret_access_key = " + state.secret_access_key + "\n";
+  std::string config = "[default]\nregion = " + state.region + "\noutput = json\n";
+  ZT_TRY(write_file_atomic(state.dir / "credentials", credentials, 0600));
+  return write_file_atomic(state.dir / "config", config, 0600);
+}
+
+struct KeyAndCert {
+  crypto::PkeyPtr key;
+  crypto::X509Ptr cert;
+};
+
+// Loads <name>.key/.crt, or creates them with `make` when either is missing.
+template <class Make>
+Result<KeyAndCert> load_or_create(const std::filesystem::path& dir, const std::string& name,
+                                  Make make) {
+  auto key_path = dir / (name + ".key");
+  auto cert_path = dir / (name + ".crt");
+  if (std::filesystem::exists(key_path) && std::filesystem::exists(cert_path)) {
+    ZT_TRY_ASSIGN(auto key, crypto::load_private_key(key_path));
+    ZT_TRY_ASSIGN(auto cert, crypto::load_certificate(cert_path));
+    return KeyAndCert{std::move(key), std::move(cert)};
+  }
+  ZT_TRY_ASSIGN(auto key, crypto::generate_p256_key());
+  ZT_TRY_ASSIGN(auto cert, make(key.get()));
+  ZT_TRY(crypto::save_private_key(key_path, key.get()));
+  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(cert.get()));
+  ZT_TRY(write_file_atomic(cert_path, pem, 0644));
+  return KeyAndCert{std::move(key), std::move(cert)};
+}
+
+}  // namespace
+
+std::string CloudState::endpoint_address() const {
+  return endpoint_prefix + "-ats.iot." + region + ".localhost";
+}
+
+Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std::string& region) {
+  ZT_TRY(ensure_directory(dir, 0700));
+  CloudState state;
+  state.dir = dir;
+  ZT_TRY_ASSIGN(state.registry, registry::Registry::open(dir / "registry.db"));
+  registry::Registry& reg = *state.registry;
+
+  // Account identity: created in one transaction, so a crash leaves either all or nothing.
+  Status identity = reg.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(auto account, reg.get_setting("account_id"));
+    if (!account) {
+      state.created = true;
+      state.account_id = random_text("0123456789", 12);
+      state.region = region;
+      state.endpoint_prefix = random_text("abcdefghijklmnopqrstuvwxyz0123456789", 14);
+      // AWS key shapes: AKIA + 16 base32 characters; 40-character secret.
+      state.access_key_id = "AKIA" + random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+      state.secret_access_key =
+          random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+      ZT_TRY(reg.set_setting("account_id", state.account_id));
+      ZT_TRY(reg.set_setting("region", state.region));
+      ZT_TRY(reg.set_setting("endpoint_prefix", state.endpoint_prefix));
+      ZT_TRY(reg.set_setting("access_key_id", state.access_key_id));
+      return reg.add_access_key(state.access_key_id, state.secret_access_key);
+    }
+    state.account_id = *account;
+    ZT_TRY_ASSIGN(auto stored_region, reg.get_setting("region"));
+    ZT_TRY_ASSIGN(auto prefix, reg.get_setting("endpoint_prefix"));
+    ZT_TRY_ASSIGN(auto key_id, reg.get_setting("access_key_id"));
+    if (!stored_region || !prefix || !key_id) {
+      return make_error(Errc::parse, "registry.db lacks region/endpoint_prefix/access_key_id");
+    }
+    state.region = *stored_region;
+    state.endpoint_prefix = *prefix;
+    state.access_key_id = *key_id;
+    ZT_TRY_ASSIGN(auto secret, reg.find_secret(*key_id));
+    if (!secret) return make_error(Errc::parse, "registry.db lacks the secret of " + *key_id);
+    state.secret_access_key = *secret;
+    return ok();
+  });
+  ZT_TRY(with_context(std::move(identity), (dir / "registry.db").string()));
+  if (state.created || !std::filesystem::exists(dir / "credentials") ||
+      !std::filesystem::exists(dir / "config")) {
+    ZT_TRY(write_aws_files(state));
+  }
+
+  int64_t now = unix_now();
+  ZT_TRY_ASSIGN(auto server_ca, load_or_create(dir, "server-ca", [&](EVP_PKEY* key) {
+                  return issue_certificate(
+                      {.subject = {{"O", "zerotouch"}, {"CN", "zerotouch local cloud CA"}},
+                       .is_ca = true,
+                       .not_before = now - 3600,
+                       .not_after = now + 10LL * 365 * 86400},
+                      key, nullptr, key);
+                }));
+  ZT_TRY_ASSIGN(
+      auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
+        std::string ats = state.endpoint_address();
+        return issue_certificate(
+            {.subject = {{"CN", ats}},
+             .dns_names = {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
+                           "localhost", "127.0.0.1", "::1"},
+             .server_auth = true,
+             .not_before = now - 3600,
+             .not_after = now + 825LL * 86400},
+            key, server_ca.cert.get(), server_ca.key.get());
+      }));
+  ZT_TRY_ASSIGN(auto issuer, load_or_create(dir, "issuer-ca", [&](EVP_PKEY* key) {
+                  // The subject AWS puts in the issuer of the certificates it creates (reference
+                  // §2).
+                  return issue_certificate({.subject = {{"C", "US"},
+                                                        {"ST", "Washington"},
+                                                        {"L", "Seattle"},
+                                                        {"O", "Amazon.com Inc."},
+                                                        {"OU", "Amazon Web Services"}},
+                                            .is_ca = true,
+                                            .not_before = now - 3600,
+                                            .not_after = 2524607999},
+                                           key, nullptr, key);
+                }));
+  state.server_ca_cert = std::move(server_ca.cert);
+  state.server_cert = std::move(server.cert);
+  state.server_key = std::move(server.key);
+  state.issuer_cert = std::move(issuer.cert);
+  state.issuer_key = std::move(issuer.key);
+  return state;
+}
+
+}  // namespace zt::cloud
