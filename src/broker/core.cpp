@@ -180,6 +180,14 @@ size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
   return expired;
 }
 
+size_t Core::disconnect_principal(std::string_view principal, DisconnectReason reason) {
+  std::lock_guard lock(sessions_mutex_);
+  size_t closed = 0;
+  for (const auto& [client_id, session] : sessions_)
+    closed += session->close_if_principal(principal, reason) ? 1 : 0;
+  return closed;
+}
+
 size_t Core::session_count() const {
   std::lock_guard lock(sessions_mutex_);
   return sessions_.size();

@@ -88,6 +88,9 @@ class Core {
   // Drops persistent sessions offline for longer than session_expiry. Returns how many.
   size_t expire_sessions(std::chrono::steady_clock::time_point now);
 
+  // Closes every connection authenticated as `principal`. Returns how many.
+  size_t disconnect_principal(std::string_view principal, DisconnectReason reason);
+
   size_t session_count() const;
   std::atomic<size_t> connections{0};
 

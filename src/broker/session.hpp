@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -69,6 +70,9 @@ class Session {
   bool add_subscription(const std::string& filter, uint8_t qos);
   bool remove_subscription(const std::string& filter);
   std::vector<std::string> subscription_filters() const;
+
+  // Closes the attached connection if it authenticated as `principal` (a revoked certificate).
+  bool close_if_principal(std::string_view principal, DisconnectReason reason);
 
   size_t inflight_count() const;
   size_t queued_count() const;
