@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "broker/broker.hpp"
+#include "broker/lifecycle.hpp"
 #include "broker/trust.hpp"
 #include "cli/commands.hpp"
 
@@ -61,6 +62,9 @@ Status run_broker(const BrokerRunOptions& options) {
   config.limits.session.max_queued = options.max_queued;
   cloud::broker::Broker broker(config, authenticator,
                                std::make_shared<cloud::broker::AllowAllAuthorizer>());
+  // AWS lifecycle events on $aws/events/presence|subscriptions/... (reference/aws-iot.md §6.1).
+  broker.add_observer(std::make_shared<cloud::broker::LifecycleEvents>(
+      [&broker](cloud::broker::Message message) { broker.publish(std::move(message)); }));
   ZT_TRY(broker.start());
   bool ipv6 = config.host.find(':') != std::string::npos;
   fmt::print("listening mqtts={}{}{}:{}\n", ipv6 ? "[" : "", config.host, ipv6 ? "]" : "",
