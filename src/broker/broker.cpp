@@ -149,6 +149,9 @@ void Broker::publish(Message message) {
 }
 
 size_t Broker::connection_count() const { return impl_->core.connections.load(); }
+size_t Broker::disconnect_principal(std::string_view principal, DisconnectReason reason) {
+  return impl_->core.close_principal(principal, reason);
+}
 size_t Broker::session_count() const { return impl_->core.session_count(); }
 
 void Broker::stop() {

@@ -28,6 +28,9 @@ class Broker {
   // Publishes as the broker itself (lifecycle events, shadow responses): no authorization.
   void publish(Message message);
   size_t connection_count() const;
+  // Closes the live connections of a certificate (UpdateCertificate to INACTIVE/REVOKED).
+  size_t disconnect_principal(std::string_view principal,
+                              DisconnectReason reason = DisconnectReason::server_initiated);
   size_t session_count() const;
   // Closes the listener and every connection, joins the threads. Idempotent.
   void stop();

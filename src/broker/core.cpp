@@ -137,6 +137,17 @@ size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
   return expired;
 }
 
+size_t Core::close_principal(std::string_view principal, DisconnectReason reason) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& [id, session] : sessions_) sessions.push_back(session);
+  }
+  size_t closed = 0;
+  for (const auto& session : sessions) closed += session->close_if_principal(principal, reason);
+  return closed;
+}
+
 size_t Core::session_count() const {
   std::lock_guard lock(sessions_mutex_);
   return sessions_.size();

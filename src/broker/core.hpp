@@ -84,6 +84,8 @@ class Core {
   size_t expire_sessions(std::chrono::steady_clock::time_point now);
 
   size_t session_count() const;
+  // Closes every connection that authenticated as `principal`. Returns how many.
+  size_t close_principal(std::string_view principal, DisconnectReason reason);
   std::atomic<size_t> connections{0};
 
  private:
