@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <future>
 #include <map>
+#include <set>
 
 #include "broker/broker.hpp"
 #include "cloud/service/auth.hpp"
@@ -77,9 +78,12 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   std::atomic<bool> stopped{false};
 
   // Worker-thread state.
-  std::map<std::string, int64_t> next_version;      // client id → lifecycle versionNumber
-  std::map<std::string, int64_t> session_version;   // session identifier → its versionNumber
-  std::map<std::string, int> connected_principals;  // certificate id → live connections
+  struct LiveSession {
+    std::string principal;
+    int64_t version = 0;  // lifecycle versionNumber, shared by connected and disconnected
+  };
+  std::map<std::string, int64_t> next_version;       // client id → next versionNumber
+  std::map<std::string, LiveSession> live_sessions;  // session identifier → (CONNACK sent)
 
   template <class Fn>
   void post(Fn&& fn) {
@@ -126,10 +130,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   // broker::Observer — network threads: copy and queue.
   void on_connected(const broker::ClientContext& client) override {
     post([self = shared_from_this(), client] {
-      self->connected_principals[client.principal]++;
-      if (!has_lifecycle_events(client.client_id)) return;
       int64_t version = self->next_version[client.client_id]++;
-      self->session_version[client.session_identifier] = version;
+      self->live_sessions[client.session_identifier] = {client.principal, version};
+      if (!has_lifecycle_events(client.client_id)) return;
       json payload = self->presence(client, "connected", version);
       payload["ipAddress"] = client.remote_address;
       self->publish_now({"$aws/events/presence/connected/" + client.client_id, payload.dump()}, "",
@@ -139,15 +142,13 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   void on_disconnected(const broker::ClientContext& client,
                        broker::DisconnectReason reason) override {
     post([self = shared_from_this(), client, reason] {
-      if (auto it = self->connected_principals.find(client.principal);
-          it != self->connected_principals.end() && --it->second <= 0) {
-        self->connected_principals.erase(it);
-      }
+      // Only connections that got a CONNACK have a session here (not JITR or refused ones).
+      auto found = self->live_sessions.find(client.session_identifier);
+      if (found == self->live_sessions.end()) return;
+      int64_t version = found->second.version;
+      self->live_sessions.erase(found);
       if (!has_lifecycle_events(client.client_id)) return;
-      auto found = self->session_version.find(client.session_identifier);
-      if (found == self->session_version.end()) return;  // never connected (no CONNACK)
-      json payload = self->presence(client, "disconnected", found->second);
-      self->session_version.erase(found);
+      json payload = self->presence(client, "disconnected", version);
       payload["clientInitiatedDisconnect"] = reason == broker::DisconnectReason::client_initiated;
       payload["disconnectReason"] = aws_reason(reason);
       self->publish_now({"$aws/events/presence/disconnected/" + client.client_id, payload.dump()},
@@ -195,7 +196,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     revocation_timer->expires_after(options.revocation_check);
     revocation_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->stopped) return;
-      for (const auto& [principal, count] : self->connected_principals) {
+      std::set<std::string> principals;
+      for (const auto& [id, live] : self->live_sessions) principals.insert(live.principal);
+      for (const auto& principal : principals) {
         auto certificate = self->state.registry->find_certificate(principal);
         if (!certificate) continue;
         if (*certificate && (*certificate)->status == registry::kActive) continue;
@@ -265,12 +268,13 @@ void CloudService::stop() {
   if (!impl_ || impl_->stopped) return;
   Impl& impl = *impl_;
   impl.stopped = true;
-  if (impl.broker) impl.broker->stop();
+  // The worker first: it publishes into the broker, whose io_contexts die with Broker::stop().
   impl.post([self = impl_] {
     if (self->revocation_timer) self->revocation_timer->cancel();
   });
-  impl.rules.stop();
   impl.worker.join();
+  impl.rules.stop();
+  if (impl.broker) impl.broker->stop();
   impl.broker.reset();
 }
 
