@@ -213,7 +213,7 @@ TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
   fs::path out = dir_ / "event.json";
   ASSERT_TRUE(register_function(
       *registry_, "Record",
-      "cat > '" + out.string() + "'; echo \"$AWS_ENDPOINT_URL\" >> '" + out.string() + "'"));
+      "cat > '" + out.string() + "'; echo \"$AWS_ENDPOINT_URL\" > '" + out.string() + ".url'"));
   ASSERT_TRUE(register_function(*registry_, "Broken", "echo boom >&2; exit 3"));
   auto lambda = [&](const std::string& name) {
     return json{
@@ -236,10 +236,10 @@ TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
 
   runtime.on_message(message("jobs/1", R"({"job":1})", "c"));
   runtime.drain();
-  std::ifstream in(out);
+  std::ifstream in(out), url(out.string() + ".url");
   std::string event_line, url_line;
   std::getline(in, event_line);
-  std::getline(in, url_line);
+  std::getline(url, url_line);
   EXPECT_EQ(json::parse(event_line), (json{{"job", 1}}));
   EXPECT_EQ(url_line, "http://127.0.0.1:1");
 
