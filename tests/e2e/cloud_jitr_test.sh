@@ -73,9 +73,9 @@ admin_arn=$(jq -r .certificateArn admin.json)
 iot create-policy --policy-name AdminAll \
   --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}' >/dev/null
 iot attach-policy --policy-name AdminAll --target "$admin_arn"
-mosquitto_sub $(mqtt_tls admin.crt admin.key) -i admin -q 1 -t '$aws/events/#' -v -d >events.log 2>&1 &
+stdbuf -oL mosquitto_sub $(mqtt_tls admin.crt admin.key) -i admin -q 1 -t '$aws/events/#' -v -d >events.log 2>&1 &
 pids+=($!)
-wait_until 10 grep -q 'Received SUBACK' events.log || fail "admin subscriber: $(cat events.log)"
+wait_until 10 grep -q 'received SUBACK' events.log || fail "admin subscriber: $(cat events.log)"
 
 # --- a device nobody registered ------------------------------------------------------------------
 device() {  # device NAME CN: key, CSR (openssl req), certificate from ztp ca issue-device, chain
@@ -88,22 +88,23 @@ device dev1 "sn0123abcd"
 dev1_id=$(cert_id dev1.crt)
 thing=$(openssl x509 -in dev1.crt -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
 
+# The first attempt runs in the background so the activation is timed from the connect itself.
 t0=$(now_ms)
-if timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$thing/hello" -m first -q 1 \
-  >first.out 2>&1; then
-  fail "first connect of an unregistered device succeeded"
-fi
+timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$thing/hello" -m first -q 1 \
+  >first.out 2>&1 &
+first_pub=$!
+active() { [[ $(iot describe-certificate --certificate-id "$dev1_id" | jq -r .certificateDescription.status) == ACTIVE ]]; }
+wait_until 20 active || fail "the JITR function did not activate $dev1_id: $("$ZTP" cloud function log --state-dir state)"
+t1=$(now_ms)
+if wait "$first_pub"; then fail "first connect of an unregistered device succeeded"; fi
 wait_until 10 grep -q "certificates/registered/$ca_id .*\"certificateId\":\"$dev1_id\"" events.log \
   || fail "no registration event: $(grep -v '^Client' events.log)"
-event=$(grep -m1 "certificates/registered/$ca_id" events.log | cut -d' ' -f2-)
+event=$(grep -m1 "^\$aws/events/certificates/registered/$ca_id " events.log | cut -d' ' -f2-)
 jq -e --arg ca "$ca_id" --arg acct "$account" '.caCertificateId == $ca and .awsAccountId == $acct and
   .certificateStatus == "PENDING_ACTIVATION" and (.timestamp | type) == "number" and
   (.certificateRegistrationTimestamp | test("^[0-9]{13}$")) and .sourceIp == "127.0.0.1"' <<<"$event" >/dev/null \
   || fail "registration event payload: $event"
-active() { [[ $(iot describe-certificate --certificate-id "$dev1_id" | jq -r .certificateDescription.status) == ACTIVE ]]; }
-wait_until 20 active || fail "the JITR function did not activate $dev1_id: $("$ZTP" cloud function log --state-dir state)"
-t1=$(now_ms)
-echo "JITR: first connect refused → certificate ACTIVE in $((t1 - t0)) ms (polled every 100 ms)"
+echo "JITR: first connect → certificate ACTIVE seen by aws iot describe-certificate in $((t1 - t0)) ms (CLI polling: ~0.5 s per call)"
 iot describe-thing --thing-name "$thing" | jq -e '.thingTypeName == "microchip-zero-touch-kit"' >/dev/null || fail "thing"
 iot list-thing-principals --thing-name "$thing" | jq -e --arg id "$dev1_id" '.principals[0] | endswith($id)' >/dev/null \
   || fail "thing principal"
@@ -146,14 +147,14 @@ out=$(iotdata get-thing-shadow --thing-name "$thing" --shadow-name nope nope.jso
 grep -q "ResourceNotFoundException" <<<"$out" || fail "missing shadow: $out"
 
 # --- revoking a certificate ends its live session ---------------------------------------------
-mosquitto_sub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$thing/#" -d >dev1-sub.log 2>&1 &
+stdbuf -oL mosquitto_sub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$thing/#" -d >dev1-sub.log 2>&1 &
 dev1_sub=$!
 pids+=("$dev1_sub")
-wait_until 10 grep -q 'Received SUBACK' dev1-sub.log || fail "device subscriber: $(cat dev1-sub.log)"
+wait_until 10 grep -q 'received SUBACK' dev1-sub.log || fail "device subscriber: $(cat dev1-sub.log)"
 iot update-certificate --certificate-id "$dev1_id" --new-status REVOKED
 wait_until 10 grep -q "presence/disconnected/$thing .*SERVER_INITIATED_DISCONNECT" events.log \
   || fail "revoked certificate still connected"
-kill "$dev1_sub"
+kill "$dev1_sub" 2>/dev/null || true  # it may have given up by itself
 if timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$thing/x" -m x -q 1 >/dev/null 2>&1; then
   fail "revoked certificate connected"
 fi
