@@ -117,7 +117,7 @@ inline Issued make_root(const UtcTime& not_before) {
              0, 0});
   set_public_key(x.get(), *crypto::public_key_raw(key.get()));
   crypto::UniquePtr<BASIC_CONSTRAINTS> bc(BASIC_CONSTRAINTS_new());
-  bc->ca = 1;
+  bc->ca = 0xFF;  // DER BOOLEAN TRUE; OpenSSL writes the int as given
   X509_add1_ext_i2d(x.get(), NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT);
   auto raw = *crypto::public_key_raw(key.get());
   add_key_ids(x.get(), raw, nullptr);
@@ -141,7 +141,7 @@ inline Issued make_signer(const Issued& root, const UtcTime& not_before,
   set_times(x.get(), not_before, not_after);
   set_public_key(x.get(), *crypto::public_key_raw(key.get()));
   crypto::UniquePtr<BASIC_CONSTRAINTS> bc(BASIC_CONSTRAINTS_new());
-  bc->ca = 1;
+  bc->ca = 0xFF;  // DER BOOLEAN TRUE; OpenSSL writes the int as given
   bc->pathlen = ASN1_INTEGER_new();
   ASN1_INTEGER_set(bc->pathlen, 0);
   check(X509_add1_ext_i2d(x.get(), NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT) == 1,
@@ -193,6 +193,96 @@ inline UtcTime random_issue_date(std::mt19937& rng) {
   t.day = std::uniform_int_distribution<int>(1, days_in_month(t.year, t.month))(rng);
   t.hour = std::uniform_int_distribution<int>(0, 23)(rng);
   return t;
+}
+
+}  // namespace zt::atcacert::testing
+
+// ---- The same profiles issued by zt::pki (what `ztp ca` runs). ----
+#include "crypto/x509_builder.hpp"
+#include "pki/profiles.hpp"
+
+namespace zt::atcacert::testing {
+
+inline Issued issued_from(crypto::X509Ptr cert, crypto::PkeyPtr key) {
+  Issued out;
+  out.der = *crypto::certificate_to_der(cert.get());
+  out.public_key = *crypto::public_key_raw(key.get());
+  out.cert = std::move(cert);
+  out.key = std::move(key);
+  return out;
+}
+
+inline Issued pki_root(const UtcTime& now) {
+  auto key = std::move(*crypto::generate_p256_key());
+  auto cert = pki::create_root_certificate(key.get(), to_unix(now));
+  check(cert.has_value(), "pki root");
+  return issued_from(std::move(*cert), std::move(key));
+}
+
+inline Issued pki_signer(const Issued& root, const UtcTime& now,
+                         std::string_view signer_id = "FFFF") {
+  auto key = std::move(*crypto::generate_p256_key());
+  auto csr = pki::create_signer_csr(key.get(), signer_id);
+  check(csr.has_value(), "pki signer csr");
+  auto cert =
+      pki::issue_signer_certificate(csr->get(), root.cert.get(), root.key.get(), to_unix(now));
+  check(cert.has_value(), "pki signer");
+  return issued_from(std::move(*cert), std::move(key));
+}
+
+// A device CSR as the kit's CSR template makes it (O=Example Inc, CN=Example Device), then the
+// device certificate from zt::pki.
+inline Issued pki_device(const Issued& signer, const UtcTime& now) {
+  auto key = std::move(*crypto::generate_p256_key());
+  auto name = crypto::make_name({{"O", "Example Inc"}, {"CN", "Example Device"}});
+  crypto::CsrFields fields{.subject = name->get(), .extensions = {}};
+  auto csr = crypto::build_csr(fields, key.get());
+  check(csr.has_value(), "device csr");
+  auto cert =
+      pki::issue_device_certificate(csr->get(), signer.cert.get(), signer.key.get(), to_unix(now));
+  check(cert.has_value(), "pki device");
+  return issued_from(std::move(*cert), std::move(key));
+}
+
+}  // namespace zt::atcacert::testing
+
+// ---- Factory-rate issuance through zt::pki::DeviceCertificateIssuer (DER CSR in, DER out). ----
+#include "pki/device_issuer.hpp"
+
+namespace zt::atcacert::testing {
+
+// A device CSR (O=Example Inc, CN=Example Device, no extensions) in DER, built with the public key
+// set from X‖Y directly (OpenSSL 3.0's key encoders are the slow part of build_csr).
+inline Bytes fast_device_csr(EVP_PKEY* key) {
+  crypto::UniquePtr<X509_REQ> req(X509_REQ_new());
+  X509_REQ_set_version(req.get(), 0);
+  auto name = make_name("Example Device");
+  X509_REQ_set_subject_name(req.get(), name.get());
+  auto raw = *crypto::public_key_raw(key);
+  auto* point = static_cast<unsigned char*>(OPENSSL_malloc(65));
+  point[0] = 0x04;
+  std::copy(raw.begin(), raw.end(), point + 1);
+  check(X509_PUBKEY_set0_param(X509_REQ_get_X509_PUBKEY(req.get()),
+                               OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                               OBJ_nid2obj(NID_X9_62_prime256v1), point, 65) == 1,
+        "csr key");
+  check(X509_REQ_sign(req.get(), key, EVP_sha256()) > 0, "csr sign");
+  unsigned char* der = nullptr;
+  int n = i2d_X509_REQ(req.get(), &der);
+  check(n > 0, "csr der");
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+inline Issued pki_fast_device(const pki::DeviceCertificateIssuer& issuer, const UtcTime& now) {
+  Issued out;
+  out.key = std::move(*crypto::generate_p256_key());
+  out.public_key = *crypto::public_key_raw(out.key.get());
+  auto der = issuer.issue_der(fast_device_csr(out.key.get()), to_unix(now));
+  check(der.has_value(), der ? "" : der.error().message.c_str());
+  out.der = std::move(*der);
+  return out;
 }
 
 }  // namespace zt::atcacert::testing
