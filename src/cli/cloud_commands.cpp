@@ -17,7 +17,9 @@ namespace {
 struct CloudRunOptions {
   std::string state_dir;
   std::string http = "127.0.0.1:4580";
-  std::string mqtt = "127.0.0.1:8883";  // "off": control plane only
+  // Off unless asked for: a fixed default port would make concurrent control-plane-only runs
+  // (tests) collide. `--mqtt 127.0.0.1:8883` is the AWS port.
+  std::string mqtt = "off";
   std::string region = "us-east-1";
   unsigned threads = 0;
 };
@@ -134,8 +136,10 @@ void register_cloud_commands(CLI::App& app) {
       ->required();
   run->add_option("--http", options->http, "HOST:PORT to listen on (port 0 = ephemeral)")
       ->capture_default_str();
-  run->add_option("--mqtt", options->mqtt,
-                  "HOST:PORT of the MQTT broker (mutual TLS; port 0 = ephemeral; off = none)")
+  run->add_option(
+         "--mqtt", options->mqtt,
+         "HOST:PORT of the MQTT broker, e.g. 127.0.0.1:8883 (mutual TLS, JITR, shadows; port 0 = "
+         "ephemeral; off = control plane only)")
       ->capture_default_str();
   run->add_option("--region", options->region, "Region of a new state directory")
       ->capture_default_str();
