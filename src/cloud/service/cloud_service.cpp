@@ -190,6 +190,20 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     });
   }
 
+  // Why a live certificate may no longer be connected (deleted, not ACTIVE, or its CA deactivated),
+  // or nullopt while it may. Registry errors keep the session (the next check retries).
+  std::optional<std::string> revoked(const std::string& principal) {
+    auto certificate = state.registry->find_certificate(principal);
+    if (!certificate) return std::nullopt;
+    if (!*certificate) return "was deleted";
+    if ((*certificate)->status != registry::kActive) return "is " + (*certificate)->status;
+    if (!(*certificate)->ca_id) return std::nullopt;
+    auto ca = state.registry->find_ca(*(*certificate)->ca_id);
+    if (!ca) return std::nullopt;
+    if (!*ca || (*ca)->status != registry::kActive) return "has an inactive or deleted CA";
+    return std::nullopt;
+  }
+
   // UpdateCertificate to INACTIVE/REVOKED (by the API or any other writer of the registry) ends the
   // certificate's live sessions: checked every `revocation_check` on the worker thread.
   void schedule_revocation_check() {
@@ -199,13 +213,11 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       std::set<std::string> principals;
       for (const auto& [id, live] : self->live_sessions) principals.insert(live.principal);
       for (const auto& principal : principals) {
-        auto certificate = self->state.registry->find_certificate(principal);
-        if (!certificate) continue;
-        if (*certificate && (*certificate)->status == registry::kActive) continue;
+        auto why = self->revoked(principal);
+        if (!why) continue;
         size_t closed = self->broker->disconnect_principal(principal);
         self->authorizer->invalidate();
-        spdlog::info("broker: certificate {} is {}: closed {} connection(s)", principal,
-                     *certificate ? (*certificate)->status : std::string("deleted"), closed);
+        spdlog::info("broker: certificate {} {}: closed {} connection(s)", principal, *why, closed);
       }
       self->schedule_revocation_check();
     });
