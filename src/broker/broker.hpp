@@ -27,9 +27,11 @@ class Broker {
   uint16_t port() const;
   // Publishes as the broker itself (lifecycle events, shadow responses): no authorization.
   void publish(Message message);
-  // Closes the live connections of a certificate (e.g. just revoked): reference/aws-iot.md §3.
-  size_t disconnect_principal(std::string_view principal);
   size_t connection_count() const;
+  // Closes the live connections of a certificate (UpdateCertificate to INACTIVE/REVOKED,
+  // reference/aws-iot.md §2).
+  size_t disconnect_principal(std::string_view principal,
+                              DisconnectReason reason = DisconnectReason::server_initiated);
   size_t session_count() const;
   // Closes the listener and every connection, joins the threads. Idempotent.
   void stop();

@@ -181,10 +181,13 @@ size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
 }
 
 size_t Core::disconnect_principal(std::string_view principal, DisconnectReason reason) {
-  std::lock_guard lock(sessions_mutex_);
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& [id, session] : sessions_) sessions.push_back(session);
+  }
   size_t closed = 0;
-  for (const auto& [client_id, session] : sessions_)
-    closed += session->close_if_principal(principal, reason) ? 1 : 0;
+  for (const auto& session : sessions) closed += session->close_if_principal(principal, reason);
   return closed;
 }
 

@@ -36,6 +36,17 @@ bool Session::persistent() const {
   return persistent_;
 }
 
+bool Session::close_if_principal(std::string_view principal, DisconnectReason reason) {
+  std::shared_ptr<Outlet> outlet;
+  {
+    std::lock_guard lock(mutex_);
+    if (!outlet_ || context_.principal != principal) return false;
+    outlet = outlet_;
+  }
+  outlet->close(reason);  // posts to the connection's thread; never under our lock
+  return true;
+}
+
 bool Session::attached() const {
   std::lock_guard lock(mutex_);
   return outlet_ != nullptr;

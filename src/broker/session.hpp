@@ -52,6 +52,8 @@ class Session {
   bool detach(const Outlet* outlet);
   bool persistent() const;
   bool attached() const;
+  // Closes the attached connection when it authenticated as `principal` (a revoked certificate).
+  bool close_if_principal(std::string_view principal, DisconnectReason reason);
   std::chrono::steady_clock::time_point offline_since() const;
 
   // PUBACK from the client: frees a window slot, which the queue refills.

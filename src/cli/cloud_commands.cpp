@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cloud/api/server.hpp"
+#include "cloud/service/cloud_service.hpp"
 #include "cloud/state.hpp"
 #include "common/log.hpp"
 
@@ -16,14 +17,19 @@ namespace {
 struct CloudRunOptions {
   std::string state_dir;
   std::string http = "127.0.0.1:4580";
+  // Off unless asked for: a fixed default port would make concurrent control-plane-only runs
+  // (tests) collide. `--mqtt 127.0.0.1:8883` is the AWS port.
+  std::string mqtt = "off";
   std::string region = "us-east-1";
   unsigned threads = 0;
 };
 
-Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text) {
+Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text,
+                                                         const char* option = "--http") {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 == text.size()) {
-    return make_error(Errc::invalid_argument, "--http wants HOST:PORT, got '" + text + "'");
+    return make_error(Errc::invalid_argument,
+                      std::string(option) + " wants HOST:PORT, got '" + text + "'");
   }
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
@@ -37,12 +43,17 @@ Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text
     port = -1;
   }
   if (port < 0 || port > 65535)
-    return make_error(Errc::invalid_argument, "bad port in --http '" + text + "'");
+    return make_error(Errc::invalid_argument,
+                      "bad port in " + std::string(option) + " '" + text + "'");
   return std::pair{host, static_cast<uint16_t>(port)};
 }
 
 Status cloud_run(const CloudRunOptions& options) {
   ZT_TRY_ASSIGN(auto listen, split_host_port(options.http));
+  std::optional<std::pair<std::string, uint16_t>> mqtt_listen;
+  if (options.mqtt != "off") {
+    ZT_TRY_ASSIGN(mqtt_listen, split_host_port(options.mqtt, "--mqtt"));
+  }
   ZT_TRY_ASSIGN(cloud::CloudState state,
                 cloud::open_cloud_state(options.state_dir, options.region));
   if (state.created) {
@@ -67,13 +78,37 @@ Status cloud_run(const CloudRunOptions& options) {
   unsigned threads =
       options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   boost::asio::io_context io(static_cast<int>(threads));
-  cloud::api::ApiServer server(io, context, cloud::api::make_control_plane_router(),
-                               {.address = listen.first, .port = listen.second});
+  // The data plane (broker, shadows, rules, JITR) shares the registry; its iot-data routes
+  // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
+  std::unique_ptr<cloud::service::CloudService> service;
+  cloud::api::Router router = cloud::api::make_control_plane_router();
+  cloud::api::ServerOptions server_options{.address = listen.first, .port = listen.second};
+  if (mqtt_listen) {
+    service = std::make_unique<cloud::service::CloudService>(
+        state, cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
+                                                   .mqtt_port = mqtt_listen->second,
+                                                   .threads = options.threads});
+    service->add_routes(router);
+    server_options.services.push_back("iotdata");
+    server_options.services.push_back("iotdevicegateway");
+  }
+  cloud::api::ApiServer server(io, context, std::move(router), server_options);
   ZT_TRY_ASSIGN(auto endpoint, server.start());
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
-  // Machine-readable: tests and scripts read the bound port from this line.
+  // Machine-readable: tests and scripts read the bound ports from these lines.
   fmt::print("listening http={}:{}\n", host, endpoint.port());
+  if (service) {
+    service->set_api_url(fmt::format("http://{}:{}", host, endpoint.port()));
+    if (auto started = service->start(); !started) {
+      server.stop();
+      return started;
+    }
+    std::string mqtt_host = mqtt_listen->first.find(':') != std::string::npos
+                                ? "[" + mqtt_listen->first + "]"
+                                : mqtt_listen->first;
+    fmt::print("listening mqtts={}:{}\n", mqtt_host, service->mqtt_port());
+  }
   std::fflush(stdout);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -85,6 +120,7 @@ Status cloud_run(const CloudRunOptions& options) {
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
+  if (service) service->stop();
   fmt::print("stopped\n");
   return ok();
 }
@@ -100,10 +136,16 @@ void register_cloud_commands(CLI::App& app) {
       ->required();
   run->add_option("--http", options->http, "HOST:PORT to listen on (port 0 = ephemeral)")
       ->capture_default_str();
+  run->add_option(
+         "--mqtt", options->mqtt,
+         "HOST:PORT of the MQTT broker, e.g. 127.0.0.1:8883 (mutual TLS, JITR, shadows; port 0 = "
+         "ephemeral; off = control plane only)")
+      ->capture_default_str();
   run->add_option("--region", options->region, "Region of a new state directory")
       ->capture_default_str();
   run->add_option("--threads", options->threads, "Network threads (0 = one per core)");
   run->callback(run_command([options] { return cloud_run(*options); }));
+  register_cloud_service_commands(*cloud);
 }
 
 }  // namespace zt::cli

@@ -14,6 +14,7 @@ void register_se_commands(CLI::App& app);
 void register_cert_commands(CLI::App& app);
 void register_broker_commands(CLI::App& app);
 void register_cloud_commands(CLI::App& app);      // cloud run
+void register_cloud_service_commands(CLI::App& cloud);  // cloud function …, cloud setup-jitr
 void register_ca_register_command(CLI::App& app);  // ca register (after register_ca_commands)
 
 // Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.

@@ -17,6 +17,29 @@ namespace zt::cloud::functions {
 
 namespace {
 
+// A function that exits without reading stdin makes our write() raise SIGPIPE, which would kill the
+// whole cloud. Block it on this thread while we write (the write then fails with EPIPE) and
+// discard a SIGPIPE left pending, restoring the thread's mask afterwards.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlock() {
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_{}, old_{};
+};
+
 struct Pipe {
   int read_end = -1, write_end = -1;
   ~Pipe() {
@@ -56,6 +79,7 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
 // Hand-written over posix_spawn rather than Boost.Process: Boost.Process 1.74 would pull in
 // Boost.Filesystem, and all we need is three pipes, a deadline and a process-group kill.
 Result<ProcessResult> run_process(const ProcessRequest& request) {
+  SigpipeBlock sigpipe_blocked;
   Pipe in, out, err;
   if (!in.open() || !out.open() || !err.open()) {
     return make_error(Errc::io, std::string("cannot create pipes: ") + std::strerror(errno));

@@ -1,0 +1,288 @@
+#include "cloud/service/auth.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "broker/trust.hpp"
+#include "cloud/api/handler_util.hpp"
+#include "common/hex.hpp"
+#include "common/log.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/x509.hpp"
+
+namespace zt::cloud::service {
+namespace {
+
+using broker::AuthDecision;
+using broker::AuthOutcome;
+
+AuthDecision refuse(std::string reason) {
+  return AuthDecision{
+      .outcome = AuthOutcome::reject, .principal = {}, .reason = std::move(reason), .context = {}};
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// §5 certificate variables: attribute name in the policy → OpenSSL short name.
+constexpr std::pair<const char*, const char*> kNameVariables[] = {
+    {"CommonName", "CN"},
+    {"Country", "C"},
+    {"Organization", "O"},
+    {"OrganizationalUnit", "OU"},
+    {"State", "ST"},
+    {"SerialNumber", "serialNumber"},
+    {"Title", "title"},
+    {"Surname", "SN"},
+    {"GivenName", "GN"},
+    {"Initials", "initials"},
+    {"Pseudonym", "pseudonym"},
+    {"GenerationQualifier", "generationQualifier"},
+    {"DistinguishedNameQualifier", "dnQualifier"},
+};
+
+std::map<std::string, std::string> certificate_variables(const X509* certificate) {
+  std::map<std::string, std::string> variables;
+  for (const auto& [prefix, name] : {std::pair{"Subject.", X509_get_subject_name(certificate)},
+                                     std::pair{"Issuer.", X509_get_issuer_name(certificate)}}) {
+    for (const auto& [attribute, field] : kNameVariables) {
+      std::string value = crypto::name_entry(name, field);
+      if (!value.empty()) variables[std::string(prefix) + attribute] = value;
+    }
+  }
+  variables["SerialNumber"] = to_hex(crypto::certificate_serial(certificate));
+  return variables;
+}
+
+}  // namespace
+
+std::string registration_event(const registry::Certificate& certificate,
+                               const std::string& account_id, const std::string& source_ip,
+                               int64_t now) {
+  // reference/aws-iot.md §3 step 3: timestamp is a number (ms), the registration time a string
+  // (ms).
+  nlohmann::json event = {
+      {"certificateId", certificate.id},
+      {"caCertificateId", certificate.ca_id.value_or("")},
+      {"timestamp", now},
+      {"certificateStatus", certificate.status},
+      {"awsAccountId", account_id},
+      {"certificateRegistrationTimestamp",
+       std::to_string(static_cast<int64_t>(certificate.creation_date * 1000))},
+      {"sourceIp", source_ip},
+  };
+  return event.dump();
+}
+
+RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
+                                             std::set<std::string> server_names,
+                                             const X509* cloud_issuer, EventPublisher publish)
+    : registry_(registry),
+      account_(std::move(account)),
+      server_names_(std::move(server_names)),
+      publish_(std::move(publish)) {
+  if (cloud_issuer) {
+    X509_up_ref(const_cast<X509*>(cloud_issuer));
+    cloud_issuer_.reset(const_cast<X509*>(cloud_issuer));
+  }
+}
+
+crypto::UniquePtr<X509_STORE> RegistryAuthenticator::trust_store() {
+  // Asked on every handshake, so a CA registered or deactivated a moment ago applies at once.
+  std::vector<crypto::X509Ptr> anchors;
+  if (cloud_issuer_) {
+    X509_up_ref(cloud_issuer_.get());
+    anchors.emplace_back(cloud_issuer_.get());
+  }
+  if (auto cas = registry_.list_active_cas(); cas) {
+    for (const auto& ca : *cas) {
+      if (auto cert = crypto::certificate_from_pem(ca.pem, "CA certificate"); cert)
+        anchors.push_back(std::move(*cert));
+    }
+  } else {
+    spdlog::error("broker: listing active CAs: {}", cas.error().message);
+  }
+  broker::TrustAnchorSet set;
+  if (auto replaced = set.replace(anchors); !replaced)
+    spdlog::error("broker: trust store: {}", replaced.error().message);
+  return set.store();
+}
+
+AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certificate,
+                                            const std::string& source_ip) {
+  publish_("$aws/events/certificates/registered/" + certificate.ca_id.value_or(""),
+           registration_event(certificate, account_.account_id, source_ip, now_ms()));
+  return AuthDecision{
+      .outcome = AuthOutcome::close_without_connack,
+      .principal = certificate.id,
+      .reason = "certificate " + certificate.id + " is PENDING_ACTIVATION (JITR event published)",
+      .context = {}};
+}
+
+AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& peer) {
+  if (!peer.server_name.empty() && !server_names_.contains(peer.server_name)) {
+    return refuse("SNI '" + peer.server_name + "' is not this endpoint");
+  }
+  auto id = broker::certificate_id(peer.certificate.get());
+  if (!id) return refuse(id.error().message);
+  auto known = registry_.find_certificate(*id);
+  if (!known) return refuse(known.error().message);
+
+  auto identity = std::make_shared<CertificateIdentity>();
+  identity->certificate_id = *id;
+  identity->variables = certificate_variables(peer.certificate.get());
+
+  if (*known) {
+    const registry::Certificate& certificate = **known;
+    if (certificate.ca_id) {
+      auto ca = registry_.find_ca(*certificate.ca_id);
+      if (!ca || !*ca || (*ca)->status != registry::kActive)
+        return refuse("the certificate's CA is not ACTIVE");
+    }
+    if (certificate.status == registry::kActive) {
+      return AuthDecision{
+          .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity};
+    }
+    if (certificate.status == registry::kPendingActivation)
+      return pending(certificate, peer.remote_address);
+    return refuse("certificate " + *id + " is " + certificate.status);
+  }
+
+  // Unknown certificate: JITR applies when the chain reached a registered ACTIVE CA with
+  // auto-registration (§3). The first registered certificate above the leaf is its CA.
+  std::optional<registry::CaCertificate> ca;
+  for (size_t i = 1; i < peer.verified_chain.size() && !ca; ++i) {
+    auto ca_id = broker::certificate_id(peer.verified_chain[i].get());
+    if (!ca_id) continue;
+    if (auto found = registry_.find_ca(*ca_id); found && *found) ca = **found;
+  }
+  if (!ca) return refuse("certificate " + *id + " is not registered");
+  if (ca->status != registry::kActive) return refuse("CA " + ca->id + " is not ACTIVE");
+  if (ca->auto_registration != "ENABLE")
+    return refuse("CA " + ca->id + " does not allow auto-registration");
+
+  auto pem = crypto::certificate_to_pem(peer.certificate.get());
+  auto not_before = crypto::certificate_not_before(peer.certificate.get());
+  auto not_after = crypto::certificate_not_after(peer.certificate.get());
+  if (!pem || !not_before || !not_after) return refuse("cannot read the client certificate");
+  double now = api::now_seconds();
+  registry::Certificate record{.id = *id,
+                               .pem = *pem,
+                               .ca_id = ca->id,
+                               .status = registry::kPendingActivation,
+                               .certificate_mode = ca->certificate_mode,
+                               .creation_date = now,
+                               .last_modified = now,
+                               .customer_version = 1,
+                               .generation_id = to_hex(crypto::random_bytes(16)),
+                               .not_before = *not_before,
+                               .not_after = *not_after};
+  auto registered =
+      registry_.transaction([&] { return registry_.register_pending_certificate(record); });
+  if (!registered) return refuse("registering " + *id + ": " + registered.error().message);
+  spdlog::info("jitr: registered certificate {} of CA {} as {}", *id, ca->id, registered->status);
+  if (registered->status == registry::kActive) {  // a concurrent activation won the race
+    return AuthDecision{
+        .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity};
+  }
+  if (registered->status != registry::kPendingActivation)
+    return refuse("certificate " + *id + " is " + registered->status);
+  return pending(*registered, peer.remote_address);
+}
+
+PolicyAuthorizer::PolicyAuthorizer(registry::Registry& registry, AccountInfo account,
+                                   std::chrono::milliseconds cache_ttl)
+    : registry_(registry), account_(std::move(account)), ttl_(cache_ttl) {}
+
+void PolicyAuthorizer::invalidate() {
+  std::lock_guard lock(mutex_);
+  cache_.clear();
+}
+
+Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientContext& client) {
+  Entry entry;
+  std::string principal_arn = account_.arn("cert/" + client.principal);
+  ZT_TRY_ASSIGN(auto stored, registry_.get_policies_for_principal(principal_arn));
+  for (const auto& document : stored) {
+    auto parsed = policy::parse_policy(document.document, document.name);
+    if (!parsed) {
+      spdlog::warn("broker: policy {} does not parse: {}", document.name, parsed.error().message);
+      continue;
+    }
+    entry.policies.push_back(std::move(*parsed));
+  }
+  entry.context.client_id = client.client_id;
+  // Thing variables only when the client id names a thing attached to this certificate (§5).
+  ZT_TRY_ASSIGN(auto things, registry_.list_principal_things(
+                                 principal_arn, {.after = {}, .limit = 250, .ascending = true}));
+  for (const auto& name : things.items) {
+    if (name != client.client_id) continue;
+    ZT_TRY_ASSIGN(auto thing, registry_.find_thing(name));
+    if (!thing) break;
+    entry.context.thing_name = thing->name;
+    entry.context.thing_type_name = thing->type_name;
+    auto attributes = nlohmann::json::parse(thing->attributes, nullptr, false);
+    if (attributes.is_object()) {
+      for (const auto& [key, value] : attributes.items()) {
+        if (value.is_string()) entry.context.thing_attributes[key] = value.get<std::string>();
+      }
+    }
+  }
+  if (auto identity = std::static_pointer_cast<const CertificateIdentity>(client.auth_context)) {
+    entry.context.certificate = identity->variables;
+  }
+  entry.expires = std::chrono::steady_clock::now() + ttl_;
+  return entry;
+}
+
+bool PolicyAuthorizer::allow(broker::Action action, std::string_view resource,
+                             const broker::ClientContext& client) {
+  if (client.principal.empty()) return false;
+  auto key = std::pair{client.principal, client.client_id};
+  std::optional<Entry> entry;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(key);
+        it != cache_.end() && it->second.expires > std::chrono::steady_clock::now()) {
+      entry = it->second;
+    }
+  }
+  if (!entry) {
+    auto loaded = load(client);
+    if (!loaded) {
+      spdlog::error("broker: loading policies of {}: {}", client.principal, loaded.error().message);
+      return false;
+    }
+    entry = std::move(*loaded);
+    std::lock_guard lock(mutex_);
+    cache_[key] = *entry;
+  }
+  std::string iot_action, arn;
+  switch (action) {
+    case broker::Action::connect:
+      iot_action = "iot:Connect", arn = account_.arn("client/" + std::string(resource));
+      break;
+    case broker::Action::publish:
+      iot_action = "iot:Publish", arn = account_.arn("topic/" + std::string(resource));
+      break;
+    case broker::Action::retain_publish:
+      iot_action = "iot:RetainPublish", arn = account_.arn("topic/" + std::string(resource));
+      break;
+    case broker::Action::subscribe:
+      iot_action = "iot:Subscribe", arn = account_.arn("topicfilter/" + std::string(resource));
+      break;
+    case broker::Action::receive:
+      iot_action = "iot:Receive", arn = account_.arn("topic/" + std::string(resource));
+      break;
+  }
+  auto decision = policy::evaluate(entry->policies, iot_action, arn, entry->context);
+  if (decision != policy::Decision::allow && action != broker::Action::receive) {
+    spdlog::info("broker: {} {} denied for {} ({})", iot_action, arn, client.client_id,
+                 decision == policy::Decision::explicit_deny ? "explicit deny" : "no allow");
+  }
+  return decision == policy::Decision::allow;
+}
+
+}  // namespace zt::cloud::service

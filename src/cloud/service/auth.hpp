@@ -1,0 +1,95 @@
+// The local cloud's broker plug-ins backed by the registry (reference/aws-iot.md §3, §5):
+//  - RegistryAuthenticator: client chains must reach a registered ACTIVE CA (partial chain, so an
+//    intermediate can be the registered CA) or the cloud's own issuer (certificates made by
+//    CreateKeysAndCertificate / CreateCertificateFromCsr). An ACTIVE certificate is accepted with
+//    principal = certificateId. An unknown certificate of an ACTIVE CA with auto-registration
+//    ENABLE is registered PENDING_ACTIVATION (JITR) and the registration event is published; the
+//    connection is then closed without CONNACK, and again on every attempt while still pending.
+//  - PolicyAuthorizer: iot:Connect/Publish/RetainPublish/Subscribe/Receive against the policies
+//    attached to the certificate, with client, thing and certificate policy variables.
+//
+// SNI rule: AWS routes on SNI; here a client may send the endpoint name
+// (<prefix>-ats.iot.<region>.localhost), "localhost", or no SNI at all (clients connecting to an IP
+// literal send none). Any other name is refused, as AWS refuses an unknown endpoint.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "broker/interfaces.hpp"
+#include "cloud/policy/policy.hpp"
+#include "cloud/registry/registry.hpp"
+
+namespace zt::cloud::service {
+
+// Publishes a broker-originated event (topic, JSON payload text); must not block.
+using EventPublisher = std::function<void(std::string topic, std::string payload)>;
+
+struct AccountInfo {
+  std::string account_id;
+  std::string region;
+  std::string arn(std::string_view resource) const {
+    return "arn:aws:iot:" + region + ":" + account_id + ":" + std::string(resource);
+  }
+};
+
+// What the authenticator learned, handed to the authorizer through AuthDecision::context.
+struct CertificateIdentity {
+  std::string certificate_id;
+  std::map<std::string, std::string> variables;  // "Subject.CommonName" → value, … (policy §5)
+};
+
+class RegistryAuthenticator final : public broker::Authenticator {
+ public:
+  RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
+                        std::set<std::string> server_names, const X509* cloud_issuer,
+                        EventPublisher publish);
+
+  crypto::UniquePtr<X509_STORE> trust_store() override;
+  broker::AuthDecision authenticate(const broker::PeerCertificate& peer) override;
+
+ private:
+  broker::AuthDecision pending(const registry::Certificate& certificate,
+                               const std::string& source_ip);
+
+  registry::Registry& registry_;
+  AccountInfo account_;
+  std::set<std::string> server_names_;
+  crypto::X509Ptr cloud_issuer_;
+  EventPublisher publish_;
+};
+
+// The §3 registration event payload.
+std::string registration_event(const registry::Certificate& certificate,
+                               const std::string& account_id, const std::string& source_ip,
+                               int64_t now_ms);
+
+class PolicyAuthorizer final : public broker::Authorizer {
+ public:
+  PolicyAuthorizer(registry::Registry& registry, AccountInfo account,
+                   std::chrono::milliseconds cache_ttl = std::chrono::milliseconds(1000));
+  bool allow(broker::Action action, std::string_view resource,
+             const broker::ClientContext& client) override;
+  // Forget cached policies (after a policy or certificate change).
+  void invalidate();
+
+ private:
+  struct Entry {
+    std::vector<policy::Policy> policies;
+    policy::RequestContext context;
+    std::chrono::steady_clock::time_point expires;
+  };
+  Result<Entry> load(const broker::ClientContext& client);
+
+  registry::Registry& registry_;
+  AccountInfo account_;
+  std::chrono::milliseconds ttl_;
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, Entry> cache_;  // (principal, client id)
+};
+
+}  // namespace zt::cloud::service

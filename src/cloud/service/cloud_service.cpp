@@ -1,0 +1,293 @@
+#include "cloud/service/cloud_service.hpp"
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <future>
+#include <map>
+#include <set>
+
+#include "broker/broker.hpp"
+#include "cloud/service/auth.hpp"
+#include "common/log.hpp"
+
+namespace zt::cloud::service {
+namespace {
+
+using nlohmann::json;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// §6.1: client ids with wildcards get no lifecycle events.
+bool has_lifecycle_events(const std::string& client_id) {
+  return client_id.find_first_of("#+") == std::string::npos;
+}
+
+const char* aws_reason(broker::DisconnectReason reason) {
+  switch (reason) {
+    case broker::DisconnectReason::client_initiated:
+      return "CLIENT_INITIATED_DISCONNECT";
+    case broker::DisconnectReason::client_error:
+      return "CLIENT_ERROR";
+    case broker::DisconnectReason::connection_lost:
+      return "CONNECTION_LOST";
+    case broker::DisconnectReason::duplicate_client_id:
+      return "DUPLICATE_CLIENTID";
+    case broker::DisconnectReason::forbidden_access:
+      return "FORBIDDEN_ACCESS";
+    case broker::DisconnectReason::keep_alive_timeout:
+      return "MQTT_KEEP_ALIVE_TIMEOUT";
+    case broker::DisconnectReason::server_initiated:
+      return "SERVER_INITIATED_DISCONNECT";
+    case broker::DisconnectReason::auth_error:
+      return "AUTH_ERROR";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace
+
+struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl> {
+  Impl(CloudState& state, CloudServiceOptions options)
+      : state(state),
+        options(options),
+        account{state.account_id, state.region},
+        shadows(*state.registry),
+        rules(
+            *state.registry, account,
+            {.endpoint_url = {},
+             .access_key_id = state.access_key_id,
+             .secret_access_key = state.secret_access_key,
+             .region = state.region},
+            [this](Outgoing message) { publish_now(std::move(message), "", ""); }, options.retry) {}
+
+  CloudState& state;
+  CloudServiceOptions options;
+  AccountInfo account;
+  ShadowStore shadows;
+  RulesRuntime rules;
+  std::shared_ptr<PolicyAuthorizer> authorizer;
+  std::unique_ptr<broker::Broker> broker;
+  boost::asio::thread_pool worker{1};
+  std::unique_ptr<boost::asio::steady_timer> revocation_timer;
+  std::atomic<bool> stopped{false};
+
+  // Worker-thread state.
+  struct LiveSession {
+    std::string principal;
+    int64_t version = 0;  // lifecycle versionNumber, shared by connected and disconnected
+  };
+  std::map<std::string, int64_t> next_version;       // client id → next versionNumber
+  std::map<std::string, LiveSession> live_sessions;  // session identifier → (CONNACK sent)
+
+  template <class Fn>
+  void post(Fn&& fn) {
+    boost::asio::post(worker, std::forward<Fn>(fn));
+  }
+
+  // Worker thread: to subscribers, then to the rules engine.
+  void publish_now(Outgoing message, const std::string& client_id, const std::string& principal) {
+    if (broker) {
+      broker->publish(
+          broker::Message{.topic = message.topic,
+                          .payload = Bytes(message.payload.begin(), message.payload.end()),
+                          .qos = message.qos,
+                          .retain = message.retain,
+                          .publisher_client_id = {},
+                          .timestamp_ms = 0});
+    }
+    rules::MessageContext context{.topic = message.topic,
+                                  .payload = message.payload,
+                                  .client_id = client_id.empty() ? "n/a" : client_id,
+                                  .principal = principal,
+                                  .account_id = account.account_id,
+                                  .timestamp_ms = now_ms()};
+    rules.on_message(context);
+  }
+  void send_later(std::vector<Outgoing> messages) {
+    post([self = shared_from_this(), messages = std::move(messages)]() mutable {
+      for (auto& message : messages) self->publish_now(std::move(message), "", "");
+    });
+  }
+  void event(std::string topic, json payload) {
+    send_later({Outgoing{std::move(topic), payload.dump()}});
+  }
+
+  json presence(const broker::ClientContext& client, const char* type, int64_t version) {
+    return {{"clientId", client.client_id},
+            {"timestamp", now_ms()},
+            {"eventType", type},
+            {"sessionIdentifier", client.session_identifier},
+            {"principalIdentifier", client.principal},
+            {"versionNumber", version}};
+  }
+
+  // broker::Observer — network threads: copy and queue.
+  void on_connected(const broker::ClientContext& client) override {
+    post([self = shared_from_this(), client] {
+      int64_t version = self->next_version[client.client_id]++;
+      self->live_sessions[client.session_identifier] = {client.principal, version};
+      if (!has_lifecycle_events(client.client_id)) return;
+      json payload = self->presence(client, "connected", version);
+      payload["ipAddress"] = client.remote_address;
+      self->publish_now({"$aws/events/presence/connected/" + client.client_id, payload.dump()}, "",
+                        "");
+    });
+  }
+  void on_disconnected(const broker::ClientContext& client,
+                       broker::DisconnectReason reason) override {
+    post([self = shared_from_this(), client, reason] {
+      // Only connections that got a CONNACK have a session here (not JITR or refused ones).
+      auto found = self->live_sessions.find(client.session_identifier);
+      if (found == self->live_sessions.end()) return;
+      int64_t version = found->second.version;
+      self->live_sessions.erase(found);
+      if (!has_lifecycle_events(client.client_id)) return;
+      json payload = self->presence(client, "disconnected", version);
+      payload["clientInitiatedDisconnect"] = reason == broker::DisconnectReason::client_initiated;
+      payload["disconnectReason"] = aws_reason(reason);
+      self->publish_now({"$aws/events/presence/disconnected/" + client.client_id, payload.dump()},
+                        "", "");
+    });
+  }
+  void subscriptions(const broker::ClientContext& client, const std::vector<std::string>& filters,
+                     const char* type) {
+    if (!has_lifecycle_events(client.client_id)) return;
+    json payload = presence(client, type, 0);
+    payload.erase("versionNumber");
+    payload["topics"] = filters;
+    event(std::string("$aws/events/subscriptions/") + type + "/" + client.client_id,
+          std::move(payload));
+  }
+  void on_subscribed(const broker::ClientContext& client,
+                     const std::vector<std::string>& filters) override {
+    subscriptions(client, filters, "subscribed");
+  }
+  void on_unsubscribed(const broker::ClientContext& client,
+                       const std::vector<std::string>& filters) override {
+    subscriptions(client, filters, "unsubscribed");
+  }
+  void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
+    post([self = shared_from_this(), topic = message.topic,
+          payload = std::string(message.payload.begin(), message.payload.end()),
+          client_id = client.client_id, principal = client.principal] {
+      if (auto request = shadow::parse_request_topic(topic)) {
+        ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
+                                                 request->operation, payload, true);
+        for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
+      }
+      self->rules.on_message({.topic = topic,
+                              .payload = payload,
+                              .client_id = client_id,
+                              .principal = principal,
+                              .account_id = self->account.account_id,
+                              .timestamp_ms = now_ms()});
+    });
+  }
+
+  // Why a live certificate may no longer be connected (deleted, not ACTIVE, or its CA deactivated),
+  // or nullopt while it may. Registry errors keep the session (the next check retries).
+  std::optional<std::string> revoked(const std::string& principal) {
+    auto certificate = state.registry->find_certificate(principal);
+    if (!certificate) return std::nullopt;
+    if (!*certificate) return "was deleted";
+    if ((*certificate)->status != registry::kActive) return "is " + (*certificate)->status;
+    if (!(*certificate)->ca_id) return std::nullopt;
+    auto ca = state.registry->find_ca(*(*certificate)->ca_id);
+    if (!ca) return std::nullopt;
+    if (!*ca || (*ca)->status != registry::kActive) return "has an inactive or deleted CA";
+    return std::nullopt;
+  }
+
+  // UpdateCertificate to INACTIVE/REVOKED (by the API or any other writer of the registry) ends the
+  // certificate's live sessions: checked every `revocation_check` on the worker thread.
+  void schedule_revocation_check() {
+    revocation_timer->expires_after(options.revocation_check);
+    revocation_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->stopped) return;
+      std::set<std::string> principals;
+      for (const auto& [id, live] : self->live_sessions) principals.insert(live.principal);
+      for (const auto& principal : principals) {
+        auto why = self->revoked(principal);
+        if (!why) continue;
+        size_t closed = self->broker->disconnect_principal(principal);
+        self->authorizer->invalidate();
+        spdlog::info("broker: certificate {} {}: closed {} connection(s)", principal, *why, closed);
+      }
+      self->schedule_revocation_check();
+    });
+  }
+};
+
+CloudService::CloudService(CloudState& state, CloudServiceOptions options)
+    : impl_(std::make_shared<Impl>(state, options)) {}
+
+CloudService::~CloudService() { stop(); }
+
+void CloudService::add_routes(api::Router& router) {
+  std::weak_ptr<Impl> weak = impl_;
+  add_data_plane_routes(router, impl_->shadows, [weak](std::vector<Outgoing> messages) {
+    if (auto impl = weak.lock()) impl->send_later(std::move(messages));
+  });
+}
+
+void CloudService::set_api_url(std::string url) { impl_->rules.set_endpoint_url(std::move(url)); }
+
+Status CloudService::start() {
+  Impl& impl = *impl_;
+  ZT_TRY(impl.shadows.init());
+  ZT_TRY(create_invocation_table(*impl.state.registry));
+  std::weak_ptr<Impl> weak = impl_;
+  auto authenticator = std::make_shared<RegistryAuthenticator>(
+      *impl.state.registry, impl.account,
+      std::set<std::string>{impl.state.endpoint_address(), "localhost"},
+      impl.state.issuer_cert.get(), [weak](std::string topic, std::string payload) {
+        if (auto impl = weak.lock())
+          impl->send_later({Outgoing{std::move(topic), std::move(payload)}});
+      });
+  impl.authorizer = std::make_shared<PolicyAuthorizer>(*impl.state.registry, impl.account);
+  broker::BrokerConfig config;
+  config.host = impl.options.mqtt_host;
+  config.port = impl.options.mqtt_port;
+  config.certificate_file = impl.state.dir / "server.crt";
+  config.key_file = impl.state.dir / "server.key";
+  config.threads = impl.options.threads;
+  impl.broker = std::make_unique<broker::Broker>(config, authenticator, impl.authorizer);
+  impl.broker->add_observer(impl_);
+  ZT_TRY(impl.broker->start());
+  impl.revocation_timer = std::make_unique<boost::asio::steady_timer>(impl.worker.get_executor());
+  impl.post([self = impl_] { self->schedule_revocation_check(); });
+  return ok();
+}
+
+uint16_t CloudService::mqtt_port() const { return impl_->broker ? impl_->broker->port() : 0; }
+
+void CloudService::drain() {
+  for (int round = 0; round < 3; ++round) {  // events → invocations → their events
+    std::promise<void> done;
+    impl_->post([&done] { done.set_value(); });
+    done.get_future().wait();
+    impl_->rules.drain();
+  }
+}
+
+void CloudService::stop() {
+  if (!impl_ || impl_->stopped) return;
+  Impl& impl = *impl_;
+  impl.stopped = true;
+  // The worker first: it publishes into the broker, whose io_contexts die with Broker::stop().
+  impl.post([self = impl_] {
+    if (self->revocation_timer) self->revocation_timer->cancel();
+  });
+  impl.worker.join();
+  impl.rules.stop();
+  if (impl.broker) impl.broker->stop();
+  impl.broker.reset();
+}
+
+}  // namespace zt::cloud::service

@@ -1,0 +1,52 @@
+// The AWS-IoT-compatible cloud's data plane, joined to the control plane's registry: the MQTT
+// broker with registry authentication (JITR) and policy authorization, lifecycle events, the rules
+// engine, device shadows (MQTT and HTTP) and revocation of live sessions. `ztp cloud run` embeds it
+// next to the REST API server.
+//
+// Threads: the broker's network threads call the observer, which only queues work; one service
+// worker thread runs shadows, rules and events in arrival order; function invocations run on the
+// dispatcher's threads. Nothing publishes to the broker while holding the registry lock (the
+// broker's receive checks take the registry lock under a session lock).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cloud/api/router.hpp"
+#include "cloud/service/rules_runtime.hpp"
+#include "cloud/state.hpp"
+
+namespace zt::cloud::service {
+
+struct CloudServiceOptions {
+  std::string mqtt_host = "127.0.0.1";
+  uint16_t mqtt_port = 8883;  // 0 = ephemeral
+  size_t threads = 0;         // broker io_contexts; 0 = one per core
+  std::chrono::milliseconds revocation_check{500};
+  functions::RetryPolicy retry{};
+};
+
+class CloudService {
+ public:
+  CloudService(CloudState& state, CloudServiceOptions options);
+  ~CloudService();
+  CloudService(const CloudService&) = delete;
+  CloudService& operator=(const CloudService&) = delete;
+
+  // Adds the iot-data routes (shadows, Publish) to the API router; before the API server starts.
+  void add_routes(api::Router& router);
+  // Where external functions reach the API (AWS_ENDPOINT_URL), once the API server is bound.
+  void set_api_url(std::string url);
+  Status start();
+  uint16_t mqtt_port() const;
+  // Waits until queued events and function invocations are done (tests).
+  void drain();
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;  // shared: queued work and the broker's observer hold it
+};
+
+}  // namespace zt::cloud::service

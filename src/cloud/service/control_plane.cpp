@@ -1,0 +1,62 @@
+#include "cloud/service/control_plane.hpp"
+
+#include "cloud/api/handler_util.hpp"
+#include "cloud/policy/policy.hpp"
+
+namespace zt::cloud::service {
+
+Result<std::string> RegistryControlPlane::describe_certificate_pem(
+    const std::string& certificate_id) {
+  ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(certificate_id));
+  if (!certificate)
+    return make_error(Errc::not_found, "certificate " + certificate_id + " does not exist");
+  return certificate->pem;
+}
+
+Status RegistryControlPlane::create_thing_type(const std::string& name) {
+  return registry_.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(auto existing, registry_.find_thing_type(name));
+    if (existing) return make_error(Errc::already_exists, "thing type " + name + " already exists");
+    return registry_.insert_thing_type({.name = name,
+                                        .id = api::new_uuid(),
+                                        .properties = "{}",
+                                        .creation_date = api::now_seconds()});
+  });
+}
+
+Status RegistryControlPlane::create_thing(const std::string& name, const std::string& thing_type) {
+  return registry_.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(auto existing, registry_.find_thing(name));
+    if (existing) return make_error(Errc::already_exists, "thing " + name + " already exists");
+    return registry_.insert_thing({.name = name,
+                                   .id = api::new_uuid(),
+                                   .type_name = thing_type,
+                                   .attributes = "{}",
+                                   .version = 1});
+  });
+}
+
+Status RegistryControlPlane::create_policy(const std::string& name, const std::string& document) {
+  ZT_TRY(policy::parse_policy(document, name));  // validated as CreatePolicy does
+  return registry_.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(auto existing, registry_.find_policy(name));
+    if (existing) return make_error(Errc::already_exists, "policy " + name + " already exists");
+    return registry_.insert_policy(name, document, api::now_seconds(), api::new_uuid());
+  });
+}
+
+Status RegistryControlPlane::attach_principal_policy(const std::string& policy_name,
+                                                     const std::string& principal_arn) {
+  return registry_.attach_policy(policy_name, principal_arn);
+}
+
+Status RegistryControlPlane::attach_thing_principal(const std::string& thing_name,
+                                                    const std::string& principal_arn) {
+  return registry_.attach_thing_principal(thing_name, principal_arn, "NON_EXCLUSIVE_THING");
+}
+
+Status RegistryControlPlane::activate_certificate(const std::string& certificate_id) {
+  return registry_.update_certificate_status(certificate_id, registry::kActive);
+}
+
+}  // namespace zt::cloud::service

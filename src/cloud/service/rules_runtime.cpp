@@ -1,0 +1,262 @@
+#include "cloud/service/rules_runtime.hpp"
+
+#include "cloud/functions/process.hpp"
+#include "cloud/jitr/jitr_function.hpp"
+#include "cloud/service/control_plane.hpp"
+#include "common/log.hpp"
+#include "mqtt/topic.hpp"
+
+namespace zt::cloud::service {
+namespace {
+
+using nlohmann::json;
+
+std::string function_setting(const std::string& name) { return "function." + name; }
+
+std::string tail(const std::string& text, size_t bytes = 400) {
+  return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
+}
+
+}  // namespace
+
+Status register_function(registry::Registry& registry, const std::string& name,
+                         const std::string& command) {
+  // Lambda function names: [a-zA-Z0-9-_]{1,64}.
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+          std::string::npos) {
+    return make_error(Errc::invalid_argument,
+                      "function name '" + name + "' must match [a-zA-Z0-9-_]{1,64}");
+  }
+  if (command.empty()) return make_error(Errc::invalid_argument, "--exec must not be empty");
+  return registry.set_setting(function_setting(name), command);
+}
+
+Result<std::optional<std::string>> find_function(registry::Registry& registry,
+                                                 const std::string& name) {
+  return registry.get_setting(function_setting(name));
+}
+
+Status create_invocation_table(registry::Registry& registry) {
+  return registry.transaction([&]() -> Status {
+    return registry.database().exec(
+        "CREATE TABLE IF NOT EXISTS function_invocations(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "invocation_id TEXT NOT NULL, function_name TEXT NOT NULL, attempt INTEGER NOT NULL, "
+        "succeeded INTEGER NOT NULL, final INTEGER NOT NULL, detail TEXT NOT NULL, "
+        "started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL)");
+  });
+}
+
+Result<std::vector<json>> recent_invocations(registry::Registry& registry, int limit) {
+  return registry.transaction([&]() -> Result<std::vector<json>> {
+    ZT_TRY_ASSIGN(
+        auto st,
+        registry.database().prepare(
+            "SELECT invocation_id, function_name, attempt, succeeded, final, detail, started_ms, "
+            "duration_ms FROM function_invocations ORDER BY seq DESC LIMIT ?1"));
+    st.bind(1, limit);
+    std::vector<json> out;
+    while (true) {
+      ZT_TRY_ASSIGN(bool row, st.step());
+      if (!row) break;
+      out.push_back({{"invocationId", st.text(0)},
+                     {"functionName", st.text(1)},
+                     {"attempt", st.integer(2)},
+                     {"succeeded", st.integer(3) != 0},
+                     {"final", st.integer(4) != 0},
+                     {"detail", st.text(5)},
+                     {"startedMs", st.integer(6)},
+                     {"durationMs", st.integer(7)}});
+    }
+    return out;
+  });
+}
+
+json jitr_rule_payload(const AccountInfo& account, const std::string& function_name) {
+  std::string arn =
+      "arn:aws:lambda:" + account.region + ":" + account.account_id + ":function:" + function_name;
+  return {{"sql", "SELECT * FROM '$aws/events/certificates/registered/#'"},
+          {"description", "Zero Touch just-in-time registration (seed guide section V)"},
+          {"ruleDisabled", false},
+          {"awsIotSqlVersion", "2016-03-23"},
+          {"actions", json::array({{{"lambda", {{"functionArn", arn}}}}})}};
+}
+
+RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
+                           FunctionEnvironment environment, Republish republish,
+                           functions::RetryPolicy retry)
+    : registry_(registry),
+      account_(std::move(account)),
+      environment_(std::move(environment)),
+      republish_(std::move(republish)),
+      dispatcher_(2, retry, [this](const functions::AttemptRecord& attempt) { record(attempt); }) {}
+
+RulesRuntime::~RulesRuntime() { stop(); }
+
+void RulesRuntime::set_endpoint_url(std::string url) {
+  std::lock_guard lock(environment_mutex_);
+  environment_.endpoint_url = std::move(url);
+}
+
+void RulesRuntime::drain() { dispatcher_.drain(); }
+void RulesRuntime::stop() { dispatcher_.stop(); }
+
+void RulesRuntime::record(const functions::AttemptRecord& attempt) {
+  if (attempt.succeeded) {
+    spdlog::info("function {} ({}) attempt {} succeeded in {} ms", attempt.function_name,
+                 attempt.invocation_id, attempt.attempt, attempt.duration_ms);
+  } else {
+    spdlog::warn("function {} ({}) attempt {} failed{}: {}", attempt.function_name,
+                 attempt.invocation_id, attempt.attempt,
+                 attempt.final ? " (giving up)" : ", will retry", attempt.detail);
+  }
+  auto stored = registry_.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(
+        auto st,
+        registry_.database().prepare(
+            "INSERT INTO function_invocations(invocation_id, function_name, attempt, succeeded, "
+            "final, detail, started_ms, duration_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    return st.bind(1, attempt.invocation_id)
+        .bind(2, attempt.function_name)
+        .bind(3, attempt.attempt)
+        .bind(4, attempt.succeeded ? 1 : 0)
+        .bind(5, attempt.final ? 1 : 0)
+        .bind(6, attempt.detail)
+        .bind(7, attempt.started_ms)
+        .bind(8, attempt.duration_ms)
+        .run();
+  });
+  if (!stored)
+    spdlog::error("recording invocation {}: {}", attempt.invocation_id, stored.error().message);
+}
+
+std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
+  std::vector<std::shared_ptr<const rules::Rule>> out;
+  auto stored = registry_.get_topic_rules();
+  if (!stored) {
+    spdlog::error("rules: {}", stored.error().message);
+    return out;
+  }
+  std::lock_guard lock(rules_mutex_);
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const rules::Rule>>> compiled;
+  for (const auto& rule : *stored) {
+    // Recompiled only when the stored payload changed (ReplaceTopicRule).
+    if (auto it = compiled_.find(rule.name);
+        it != compiled_.end() && it->second.first == rule.payload) {
+      compiled.insert(*it);
+    } else {
+      auto parsed = rules::parse_rule(rule.name, json::parse(rule.payload, nullptr, false));
+      if (!parsed) {
+        spdlog::warn("rules: rule {} does not compile: {}", rule.name, parsed.error().message);
+        continue;
+      }
+      compiled[rule.name] = {rule.payload, std::make_shared<const rules::Rule>(std::move(*parsed))};
+    }
+    out.push_back(compiled[rule.name].second);
+  }
+  compiled_ = std::move(compiled);
+  return out;
+}
+
+void RulesRuntime::on_message(const rules::MessageContext& message) {
+  // Basic Ingest (§6.1): `$aws/rules/<rule>/<topic>` goes to that rule only, matched without the
+  // prefix.
+  std::optional<std::string> only_rule;
+  rules::MessageContext effective = message;
+  if (message.topic.starts_with("$aws/rules/")) {
+    std::string rest = message.topic.substr(11);
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos) return;
+    only_rule = rest.substr(0, slash);
+    effective.topic = rest.substr(slash + 1);
+  }
+  for (const auto& rule : current_rules()) {
+    if (rule->disabled || (only_rule && *only_rule != rule->name)) continue;
+    if (!mqtt::topic_matches(rule->query.topic_filter(), effective.topic)) continue;
+    auto output = rule->query.evaluate(effective);
+    if (!output) continue;
+    for (const auto& action : rule->actions) run_action(*rule, action, *output, effective);
+  }
+}
+
+void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& action,
+                              const json& output, const rules::MessageContext& message) {
+  if (const auto* republish = std::get_if<rules::RepublishAction>(&action)) {
+    auto topic = rules::expand_template(republish->topic, message);
+    if (!topic) {
+      spdlog::warn("rule {}: republish topic: {}", rule.name, topic.error().message);
+      return;
+    }
+    republish_({*topic, output.is_string() ? output.get<std::string>() : output.dump(),
+                static_cast<uint8_t>(republish->qos), false});
+    return;
+  }
+  std::string function_name;
+  functions::Dispatcher::Handler handler;
+  if (const auto* lambda = std::get_if<rules::LambdaAction>(&action)) {
+    auto arn = rules::expand_template(lambda->function_arn, message);
+    auto name = arn ? rules::lambda_function_name(*arn) : std::nullopt;
+    function_name = name.value_or(lambda->function_arn);
+    if (!name) {
+      handler = [arn = lambda->function_arn](const json&) -> Status {
+        return make_error(Errc::invalid_argument, "'" + arn + "' is not a Lambda function ARN");
+      };
+    } else if (auto resolved = resolve(*name); resolved) {
+      handler = std::move(*resolved);
+    } else {
+      handler = [error = resolved.error()](const json&) -> Status { return error; };
+    }
+  } else {
+    function_name = std::get<rules::UnsupportedAction>(action).type;
+    handler = [type = function_name](const json&) -> Status {
+      return make_error(Errc::unsupported,
+                        "rule action '" + type + "' is not supported by the local cloud");
+    };
+  }
+  // Failures show up as attempt records, like an asynchronous Lambda invocation's.
+  dispatcher_.submit(function_name, output, std::move(handler));
+}
+
+Result<functions::Dispatcher::Handler> RulesRuntime::resolve(const std::string& function_name) {
+  ZT_TRY_ASSIGN(auto command, find_function(registry_, function_name));
+  if (command) {
+    FunctionEnvironment environment;
+    {
+      std::lock_guard lock(environment_mutex_);
+      environment = environment_;
+    }
+    return functions::Dispatcher::Handler(
+        [command = *command, environment, function_name](const json& event) -> Status {
+          functions::ProcessRequest request{
+              .command = command,
+              .input = event.dump(),
+              .environment = {{"AWS_ENDPOINT_URL", environment.endpoint_url},
+                              {"AWS_ACCESS_KEY_ID", environment.access_key_id},
+                              {"AWS_SECRET_ACCESS_KEY", environment.secret_access_key},
+                              {"AWS_DEFAULT_REGION", environment.region},
+                              {"AWS_REGION", environment.region},
+                              {"AWS_LAMBDA_FUNCTION_NAME", function_name}},
+          };
+          ZT_TRY_ASSIGN(auto result, functions::run_process(request));
+          if (result.succeeded()) return ok();
+          std::string why = result.timed_out ? "timed out"
+                            : result.signal  ? "killed by signal " + std::to_string(result.signal)
+                                             : "exit code " + std::to_string(result.exit_code);
+          return make_error(Errc::internal, why + ": " + tail(result.standard_error));
+        });
+  }
+  if (function_name == kBuiltinJitrFunction) {
+    return functions::Dispatcher::Handler([this](const json& event) -> Status {
+      RegistryControlPlane plane(registry_);
+      ZT_TRY_ASSIGN(auto registration, jitr::register_device(event, account_.region, plane));
+      spdlog::info("jitr: certificate {} ACTIVE, thing {}, policy {}", registration.certificate_id,
+                   registration.thing_name, registration.policy_name);
+      return ok();
+    });
+  }
+  return make_error(Errc::not_found, "function " + function_name +
+                                         " is not registered (ztp cloud function add " +
+                                         function_name + " --exec CMD)");
+}
+
+}  // namespace zt::cloud::service

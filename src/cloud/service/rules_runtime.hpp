@@ -1,0 +1,81 @@
+// The rules engine at run time (reference/aws-iot.md §7): every message (client PUBLISH, HTTP
+// Publish, broker-originated events such as the JITR registration event) is matched against the
+// FROM filter of every enabled rule; the SELECT output goes to the rule's actions.
+//  - republish: to the broker (templates expanded; not fed back into the rules, to avoid loops).
+//  - lambda: a registered function, invoked asynchronously through functions::Dispatcher (retried
+//    with backoff). Functions: an external command registered with `ztp cloud function add`
+//    (stored in the registry as setting "function.<name>", run with the event on stdin and the
+//    local cloud's AWS_* variables), else the built-in ZTLambdaJITR (cloud/jitr over the registry).
+// Every attempt is recorded in the table `function_invocations` (`ztp cloud function log`).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cloud/functions/dispatcher.hpp"
+#include "cloud/registry/registry.hpp"
+#include "cloud/rules/rule.hpp"
+#include "cloud/service/auth.hpp"
+#include "cloud/service/shadows.hpp"
+
+namespace zt::cloud::service {
+
+inline constexpr const char* kBuiltinJitrFunction = "ZTLambdaJITR";
+inline constexpr const char* kJitrRuleName = "ZeroTouchJustInTimeRegistration";
+
+// The AWS_* variables an external function gets: the local cloud's API and credentials.
+struct FunctionEnvironment {
+  std::string endpoint_url;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string region;
+};
+
+// Registered external functions (settings "function.<name>" = command).
+Status register_function(registry::Registry& registry, const std::string& name,
+                         const std::string& command);
+Result<std::optional<std::string>> find_function(registry::Registry& registry,
+                                                 const std::string& name);
+Status create_invocation_table(registry::Registry& registry);
+// The most recent attempts, newest first, as JSON objects.
+Result<std::vector<nlohmann::json>> recent_invocations(registry::Registry& registry, int limit);
+// The JITR rule of the seed guide §V: SELECT * FROM '$aws/events/certificates/registered/#' →
+// lambda.
+nlohmann::json jitr_rule_payload(const AccountInfo& account, const std::string& function_name);
+
+class RulesRuntime {
+ public:
+  using Republish = std::function<void(Outgoing)>;
+  RulesRuntime(registry::Registry& registry, AccountInfo account, FunctionEnvironment environment,
+               Republish republish, functions::RetryPolicy retry = {});
+  ~RulesRuntime();
+
+  void set_endpoint_url(std::string url);
+  // Matches and runs rules for one message. Call from a worker thread, never holding broker locks.
+  void on_message(const rules::MessageContext& message);
+  void drain();
+  void stop();
+
+ private:
+  std::vector<std::shared_ptr<const rules::Rule>> current_rules();
+  void run_action(const rules::Rule& rule, const rules::Action& action,
+                  const nlohmann::json& output, const rules::MessageContext& message);
+  Result<functions::Dispatcher::Handler> resolve(const std::string& function_name);
+  void record(const functions::AttemptRecord& attempt);
+
+  registry::Registry& registry_;
+  AccountInfo account_;
+  std::mutex environment_mutex_;
+  FunctionEnvironment environment_;
+  Republish republish_;
+  std::mutex rules_mutex_;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const rules::Rule>>>
+      compiled_;  // name → (payload, rule)
+  functions::Dispatcher dispatcher_;
+};
+
+}  // namespace zt::cloud::service

@@ -1,0 +1,165 @@
+#include "cloud/service/shadows.hpp"
+
+#include <chrono>
+
+#include "cloud/api/handler_util.hpp"
+#include "common/log.hpp"
+#include "mqtt/topic.hpp"
+
+namespace zt::cloud::service {
+namespace {
+
+using nlohmann::json;
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* error_type(int status) {
+  switch (status) {
+    case 400:
+      return "InvalidRequestException";
+    case 401:
+      return "UnauthorizedException";
+    case 403:
+      return "ForbiddenException";
+    case 404:
+      return "ResourceNotFoundException";
+    case 405:
+      return "MethodNotAllowedException";
+    case 409:
+      return "ConflictException";
+    case 413:
+      return "RequestEntityTooLargeException";
+    case 415:
+      return "UnsupportedDocumentEncodingException";
+    case 429:
+      return "ThrottlingException";
+    default:
+      return "InternalFailureException";
+  }
+}
+
+api::Reply to_reply(const ShadowReply& reply) {
+  if (reply.status == 200) return api::json_reply(reply.body);
+  return api::error_reply(reply.status, error_type(reply.status),
+                          reply.body.value("message", std::string()));
+}
+
+}  // namespace
+
+Status ShadowStore::init() {
+  return registry_.transaction([&]() -> Status {
+    return registry_.database().exec(
+        "CREATE TABLE IF NOT EXISTS shadows(thing_name TEXT NOT NULL, shadow_name TEXT NOT NULL, "
+        "document TEXT NOT NULL, PRIMARY KEY(thing_name, shadow_name))");
+  });
+}
+
+ShadowReply ShadowStore::handle(const std::string& thing, const std::string& shadow_name,
+                                const std::string& operation, std::string_view payload,
+                                bool via_mqtt) {
+  ShadowReply reply;
+  std::string prefix = shadow::shadow_topic_prefix(thing, shadow_name) + "/" + operation;
+  auto token = shadow::client_token_of(payload);
+  int64_t now = now_seconds();
+  auto reject = [&](int code, std::string message) {
+    shadow::Rejection rejection{code, std::move(message)};
+    reply.status = code;
+    reply.body = rejection.to_json(now, token);
+    if (via_mqtt) reply.messages.push_back({prefix + "/rejected", reply.body.dump()});
+    return reply;
+  };
+  if (!shadow::valid_thing_name(thing)) return reject(400, "Invalid thing name");
+  if (!shadow_name.empty() && !shadow::valid_shadow_name(shadow_name))
+    return reject(400, "Invalid shadow name");
+
+  auto done = registry_.transaction([&]() -> Status {
+    auto& db = registry_.database();
+    ZT_TRY_ASSIGN(
+        auto select,
+        db.prepare("SELECT document FROM shadows WHERE thing_name = ?1 AND shadow_name = ?2"));
+    select.bind(1, thing).bind(2, shadow_name);
+    ZT_TRY_ASSIGN(bool found, select.step());
+    shadow::Shadow document;
+    if (found) {
+      auto stored = shadow::Shadow::from_storage(json::parse(select.text(0), nullptr, false));
+      if (!stored) return make_error(Errc::parse, "stored shadow of " + thing + " is corrupt");
+      document = std::move(*stored);
+    }
+    auto refused = [&](int code, std::string message) -> Status {
+      reject(code, std::move(message));
+      return ok();
+    };
+    std::string display_name = shadow_name.empty() ? thing : shadow_name;
+    bool changed = false;
+    if (operation == "get") {
+      auto got = document.get(now, display_name, token);
+      if (!got) return refused(got.rejection.code, got.rejection.message);
+      reply.body = *got.value;
+      if (via_mqtt) reply.messages.push_back({prefix + "/accepted", reply.body.dump()});
+    } else if (operation == "update") {
+      auto updated = document.update(payload, now);
+      if (!updated) return refused(updated.rejection.code, updated.rejection.message);
+      reply.body = updated.value->accepted;
+      // REST updates publish accepted/delta/documents too (§4.1).
+      reply.messages.push_back({prefix + "/accepted", reply.body.dump()});
+      if (updated.value->delta)
+        reply.messages.push_back({prefix + "/delta", updated.value->delta->dump()});
+      reply.messages.push_back({prefix + "/documents", updated.value->documents.dump()});
+      changed = true;
+    } else if (operation == "delete") {
+      auto removed = document.remove(now, display_name, token);
+      if (!removed) return refused(removed.rejection.code, removed.rejection.message);
+      reply.body = *removed.value;
+      reply.messages.push_back({prefix + "/accepted", reply.body.dump()});
+      changed = true;
+    } else {
+      return refused(400, "Unsupported operation " + operation);
+    }
+    if (!changed) return ok();
+    ZT_TRY_ASSIGN(
+        auto upsert,
+        db.prepare("INSERT INTO shadows VALUES(?1, ?2, ?3) ON CONFLICT(thing_name, shadow_name) "
+                   "DO UPDATE SET document = excluded.document"));
+    return upsert.bind(1, thing).bind(2, shadow_name).bind(3, document.to_storage().dump()).run();
+  });
+  if (!done) {
+    spdlog::error("shadow {}/{}: {}", thing, shadow_name, done.error().message);
+    reply.messages.clear();
+    return reject(500, "Internal service failure");
+  }
+  return reply;
+}
+
+void add_data_plane_routes(api::Router& router, ShadowStore& store,
+                           std::function<void(std::vector<Outgoing>)> send) {
+  auto shadow_handler = [&store, send](std::string operation) {
+    return [&store, send, operation](api::ServiceContext&, const api::ApiRequest& request) {
+      std::string shadow_name = request.query_value("name").value_or("");
+      ShadowReply reply = store.handle(
+          request.path.at("thingName"), shadow_name, operation,
+          operation == "update" ? std::string_view(request.body()) : std::string_view(), false);
+      if (!reply.messages.empty()) send(std::move(reply.messages));
+      return to_reply(reply);
+    };
+  };
+  router.add("GET", "/things/{thingName}/shadow", "GetThingShadow", shadow_handler("get"));
+  router.add("POST", "/things/{thingName}/shadow", "UpdateThingShadow", shadow_handler("update"));
+  router.add("DELETE", "/things/{thingName}/shadow", "DeleteThingShadow", shadow_handler("delete"));
+  router.add("POST", "/topics/{topic+}", "Publish",
+             [send](api::ServiceContext&, const api::ApiRequest& request) {
+               const std::string& topic = request.path.at("topic");
+               if (auto valid = mqtt::validate_topic_name(topic); !valid) {
+                 return api::error_reply(400, "InvalidRequestException", valid.error().message);
+               }
+               int qos = request.query_value("qos").value_or("0") == "1" ? 1 : 0;
+               bool retain = request.query_value("retain").value_or("false") == "true";
+               send({Outgoing{topic, request.body(), static_cast<uint8_t>(qos), retain}});
+               return api::Reply{200, "", {{"x-amzn-RequestId", api::new_uuid()}}};
+             });
+}
+
+}  // namespace zt::cloud::service

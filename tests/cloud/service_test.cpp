@@ -1,0 +1,291 @@
+// The data-plane plug-ins against a real Registry in a temp dir: JITR authentication, policy
+// authorization with variables, and the rules runtime (republish, external functions, retries).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../pki/pki_test_util.hpp"
+#include "broker/trust.hpp"
+#include "cloud/service/auth.hpp"
+#include "cloud/service/rules_runtime.hpp"
+#include "cloud/service/shadows.hpp"
+#include "common/hex.hpp"
+#include "crypto/digest.hpp"
+
+namespace zt::cloud::service {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+rules::MessageContext message(std::string topic, std::string payload, std::string client_id) {
+  rules::MessageContext context;
+  context.topic = std::move(topic);
+  context.payload = std::move(payload);
+  context.client_id = std::move(client_id);
+  return context;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("zt-service-" + to_hex(crypto::random_bytes(6)));
+    fs::create_directories(dir_);
+    registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
+    chain_ = pki::testing::make_chain(unix_now());
+    signer_id_ = *broker::certificate_id(chain_.signer.get());
+  }
+  void TearDown() override {
+    registry_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void register_signer(const char* status, const char* auto_registration) {
+    registry::CaCertificate ca{.id = signer_id_,
+                               .pem = *crypto::certificate_to_pem(chain_.signer.get()),
+                               .subject = "signer",
+                               .status = status,
+                               .auto_registration = auto_registration};
+    ASSERT_TRUE(registry_->insert_ca(ca));
+  }
+  crypto::X509Ptr new_device(crypto::PkeyPtr* key_out = nullptr) {
+    auto key = std::move(*crypto::generate_p256_key());
+    auto csr = pki::testing::make_device_csr(key.get());
+    auto cert = pki::issue_device_certificate(csr.get(), chain_.signer.get(),
+                                              chain_.signer_key.get(), unix_now());
+    EXPECT_TRUE(cert);
+    if (key_out) *key_out = std::move(key);
+    return std::move(*cert);
+  }
+  broker::PeerCertificate peer_of(const X509* device, std::string sni = "") {
+    broker::PeerCertificate peer;
+    X509_up_ref(const_cast<X509*>(device));
+    peer.certificate.reset(const_cast<X509*>(device));
+    X509_up_ref(const_cast<X509*>(device));
+    peer.verified_chain.emplace_back(const_cast<X509*>(device));
+    X509_up_ref(chain_.signer.get());
+    peer.verified_chain.emplace_back(chain_.signer.get());
+    peer.server_name = std::move(sni);
+    peer.remote_address = "127.0.0.1";
+    return peer;
+  }
+  RegistryAuthenticator authenticator() {
+    return RegistryAuthenticator(*registry_, account_,
+                                 {"abc-ats.iot.us-east-1.localhost", "localhost"}, nullptr,
+                                 [this](std::string topic, std::string payload) {
+                                   events_.emplace_back(std::move(topic), std::move(payload));
+                                 });
+  }
+
+  fs::path dir_;
+  std::unique_ptr<registry::Registry> registry_;
+  pki::testing::Chain chain_;
+  std::string signer_id_;
+  AccountInfo account_{"123456789012", "us-east-1"};
+  std::vector<std::pair<std::string, std::string>> events_;
+};
+
+TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
+  register_signer(registry::kActive, "ENABLE");
+  auto auth = authenticator();
+  auto device = new_device();
+  std::string id = *broker::certificate_id(device.get());
+
+  auto first = auth.authenticate(peer_of(device.get(), "localhost"));
+  EXPECT_EQ(first.outcome, broker::AuthOutcome::close_without_connack);
+  auto stored = *registry_->find_certificate(id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, registry::kPendingActivation);
+  EXPECT_EQ(stored->ca_id, signer_id_);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].first, "$aws/events/certificates/registered/" + signer_id_);
+  json event = json::parse(events_[0].second);
+  EXPECT_EQ(event["certificateId"], id);
+  EXPECT_EQ(event["caCertificateId"], signer_id_);
+  EXPECT_EQ(event["certificateStatus"], "PENDING_ACTIVATION");
+  EXPECT_EQ(event["awsAccountId"], "123456789012");
+  EXPECT_TRUE(event["timestamp"].is_number());
+  EXPECT_TRUE(event["certificateRegistrationTimestamp"].is_string());
+
+  // Still pending: the event again, and again no CONNACK.
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+            broker::AuthOutcome::close_without_connack);
+  EXPECT_EQ(events_.size(), 2u);
+
+  ASSERT_TRUE(registry_->update_certificate_status(id, registry::kActive));
+  auto accepted = auth.authenticate(peer_of(device.get()));
+  EXPECT_EQ(accepted.outcome, broker::AuthOutcome::accept);
+  EXPECT_EQ(accepted.principal, id);
+  EXPECT_EQ(events_.size(), 2u);
+
+  ASSERT_TRUE(registry_->update_certificate_status(id, registry::kRevoked));
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome, broker::AuthOutcome::reject);
+  EXPECT_EQ(events_.size(), 2u);
+}
+
+TEST_F(ServiceTest, RefusesWithoutAutoRegistrationInactiveCaAndForeignSni) {
+  register_signer(registry::kActive, "DISABLE");
+  auto auth = authenticator();
+  auto device = new_device();
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome, broker::AuthOutcome::reject);
+  EXPECT_FALSE(*registry_->find_certificate(*broker::certificate_id(device.get())));
+
+  auto ca = **registry_->find_ca(signer_id_);
+  ca.auto_registration = "ENABLE";
+  ca.status = registry::kInactive;
+  ASSERT_TRUE(registry_->update_ca(ca));
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome, broker::AuthOutcome::reject);
+
+  ca.status = registry::kActive;
+  ASSERT_TRUE(registry_->update_ca(ca));
+  EXPECT_EQ(auth.authenticate(peer_of(device.get(), "other.example.com")).outcome,
+            broker::AuthOutcome::reject);
+  EXPECT_TRUE(events_.empty());
+  EXPECT_EQ(auth.authenticate(peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
+            broker::AuthOutcome::close_without_connack);
+}
+
+TEST_F(ServiceTest, PolicyAuthorizerUsesThingAndCertificateVariables) {
+  register_signer(registry::kActive, "ENABLE");
+  auto auth = authenticator();
+  auto device = new_device();
+  std::string id = *broker::certificate_id(device.get());
+  auth.authenticate(peer_of(device.get()));
+  ASSERT_TRUE(registry_->update_certificate_status(id, registry::kActive));
+  auto decision = auth.authenticate(peer_of(device.get()));
+  ASSERT_EQ(decision.outcome, broker::AuthOutcome::accept);
+
+  std::string cert_arn = account_.arn("cert/" + id);
+  std::string base = "arn:aws:iot:us-east-1:123456789012:";
+  json document = {
+      {"Version", "2012-10-17"},
+      {"Statement",
+       {{{"Effect", "Allow"},
+         {"Action", "iot:Connect"},
+         {"Resource", base + "client/${iot:Connection.Thing.ThingName}"}},
+        {{"Effect", "Allow"},
+         {"Action", {"iot:Publish", "iot:Receive"}},
+         {"Resource", base + "topic/${iot:Certificate.Subject.CommonName}/*"}},
+        {{"Effect", "Deny"}, {"Action", "iot:Publish"}, {"Resource", base + "topic/*/secret"}}}}};
+  ASSERT_TRUE(registry_->insert_policy("p", document.dump(), 0, "g"));
+  ASSERT_TRUE(registry_->attach_policy("p", cert_arn));
+  ASSERT_TRUE(registry_->insert_thing(
+      {.name = "dev-1", .id = "1", .type_name = {}, .attributes = "{}", .version = 1}));
+  ASSERT_TRUE(registry_->insert_thing(
+      {.name = "dev-2", .id = "2", .type_name = {}, .attributes = "{}", .version = 1}));
+  ASSERT_TRUE(registry_->attach_thing_principal("dev-1", cert_arn, "NON_EXCLUSIVE_THING"));
+
+  PolicyAuthorizer authorizer(*registry_, account_, std::chrono::milliseconds(0));
+  broker::ClientContext client{.client_id = "dev-1", .principal = id};
+  client.auth_context = decision.context;
+  EXPECT_TRUE(authorizer.allow(broker::Action::connect, "dev-1", client));
+  EXPECT_TRUE(authorizer.allow(broker::Action::publish, "Example Device/telemetry", client));
+  EXPECT_TRUE(authorizer.allow(broker::Action::receive, "Example Device/telemetry", client));
+  EXPECT_FALSE(
+      authorizer.allow(broker::Action::publish, "Example Device/secret", client));  // explicit deny
+  EXPECT_FALSE(
+      authorizer.allow(broker::Action::subscribe, "Example Device/#", client));  // no allow
+  EXPECT_FALSE(authorizer.allow(broker::Action::publish, "Other/telemetry", client));
+
+  // dev-2 exists but is not attached to this certificate: no thing variables, no connect.
+  broker::ClientContext other = client;
+  other.client_id = "dev-2";
+  EXPECT_FALSE(authorizer.allow(broker::Action::connect, "dev-2", other));
+  // A client of another (unknown) certificate has no policies.
+  broker::ClientContext stranger{.client_id = "dev-1", .principal = std::string(64, 'a')};
+  EXPECT_FALSE(authorizer.allow(broker::Action::connect, "dev-1", stranger));
+}
+
+TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
+  ASSERT_TRUE(create_invocation_table(*registry_));
+  std::vector<Outgoing> republished;
+  RulesRuntime runtime(
+      *registry_, account_, {"http://127.0.0.1:1", "AKID", "SECRET", "us-east-1"},
+      [&](Outgoing message) { republished.push_back(std::move(message)); },
+      functions::RetryPolicy{.max_attempts = 2, .first_backoff = std::chrono::milliseconds(10)});
+  json republish = {
+      {"sql", "SELECT temp, topic(2) AS device FROM 'sensors/+/data' WHERE temp > 30"},
+      {"awsIotSqlVersion", "2016-03-23"},
+      {"actions", {{{"republish", {{"topic", "alerts/${topic(2)}"}, {"qos", 1}}}}}}};
+  ASSERT_TRUE(
+      registry_->insert_topic_rule({.name = "hot", .payload = republish.dump(), .created_at = 0}));
+  fs::path out = dir_ / "event.json";
+  ASSERT_TRUE(register_function(
+      *registry_, "Record",
+      "cat > '" + out.string() + "'; echo \"$AWS_ENDPOINT_URL\" > '" + out.string() + ".url'"));
+  ASSERT_TRUE(register_function(*registry_, "Broken", "echo boom >&2; exit 3"));
+  auto lambda = [&](const std::string& name) {
+    return json{
+        {"sql", "SELECT * FROM 'jobs/#'"},
+        {"actions",
+         {{{"lambda",
+            {{"functionArn", "arn:aws:lambda:us-east-1:123456789012:function:" + name}}}}}}};
+  };
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = "record", .payload = lambda("Record").dump(), .created_at = 0}));
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = "broken", .payload = lambda("Broken").dump(), .created_at = 0}));
+
+  runtime.on_message(message("sensors/d7/data", R"({"temp":35})", "d7"));
+  runtime.on_message(message("sensors/d8/data", R"({"temp":20})", "d8"));
+  ASSERT_EQ(republished.size(), 1u);
+  EXPECT_EQ(republished[0].topic, "alerts/d7");
+  EXPECT_EQ(json::parse(republished[0].payload), (json{{"temp", 35}, {"device", "d7"}}));
+  EXPECT_EQ(republished[0].qos, 1);
+
+  runtime.on_message(message("jobs/1", R"({"job":1})", "c"));
+  runtime.drain();
+  std::ifstream in(out), url(out.string() + ".url");
+  std::string event_line, url_line;
+  std::getline(in, event_line);
+  std::getline(url, url_line);
+  EXPECT_EQ(json::parse(event_line), (json{{"job", 1}}));
+  EXPECT_EQ(url_line, "http://127.0.0.1:1");
+
+  auto attempts = *recent_invocations(*registry_, 10);
+  int record_ok = 0, broken_failed = 0, broken_final = 0;
+  for (const auto& attempt : attempts) {
+    if (attempt["functionName"] == "Record" && attempt["succeeded"]) ++record_ok;
+    if (attempt["functionName"] == "Broken" && !attempt["succeeded"]) {
+      ++broken_failed;
+      EXPECT_NE(attempt["detail"].get<std::string>().find("boom"), std::string::npos);
+      if (attempt["final"]) ++broken_final;
+    }
+  }
+  EXPECT_EQ(record_ok, 1);
+  EXPECT_EQ(broken_failed, 2);  // retried once, then given up
+  EXPECT_EQ(broken_final, 1);
+}
+
+TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {
+  ShadowStore store(*registry_);
+  ASSERT_TRUE(store.init());
+  auto updated = store.handle("dev-1", "", "update", R"({"state":{"desired":{"on":true}}})", true);
+  EXPECT_EQ(updated.status, 200);
+  EXPECT_EQ(updated.body["version"], 1);
+  std::vector<std::string> topics;
+  for (const auto& message : updated.messages) topics.push_back(message.topic);
+  EXPECT_EQ(topics, (std::vector<std::string>{"$aws/things/dev-1/shadow/update/accepted",
+                                              "$aws/things/dev-1/shadow/update/delta",
+                                              "$aws/things/dev-1/shadow/update/documents"}));
+
+  ShadowStore reopened(*registry_);  // state lives in the database, not the object
+  auto got = reopened.handle("dev-1", "", "get", "", false);
+  EXPECT_EQ(got.body["state"]["delta"], (json{{"on", true}}));
+  EXPECT_TRUE(got.messages.empty());  // REST get: no MQTT messages
+
+  auto conflict = reopened.handle("dev-1", "", "update",
+                                  R"({"state":{"reported":{"on":true}},"version":7})", true);
+  EXPECT_EQ(conflict.status, 409);
+  ASSERT_EQ(conflict.messages.size(), 1u);
+  EXPECT_EQ(conflict.messages[0].topic, "$aws/things/dev-1/shadow/update/rejected");
+  EXPECT_EQ(json::parse(conflict.messages[0].payload)["code"], 409);
+
+  EXPECT_EQ(reopened.handle("dev-1", "cfg", "get", "", true).status, 404);
+  EXPECT_EQ(reopened.handle("dev-1", "", "delete", "", false).status, 200);
+  EXPECT_EQ(reopened.handle("dev-1", "", "get", "", false).status, 404);
+}
+
+}  // namespace
+}  // namespace zt::cloud::service
