@@ -122,13 +122,6 @@ std::vector<std::string> Session::subscription_filters() const {
   return filters;
 }
 
-bool Session::close_if_principal(std::string_view principal, DisconnectReason reason) {
-  std::lock_guard lock(mutex_);
-  if (!outlet_ || context_.principal != principal) return false;
-  outlet_->close(reason);
-  return true;
-}
-
 size_t Session::inflight_count() const {
   std::lock_guard lock(mutex_);
   return inflight_.size();

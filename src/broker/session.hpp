@@ -73,9 +73,6 @@ class Session {
   bool remove_subscription(const std::string& filter);
   std::vector<std::string> subscription_filters() const;
 
-  // Closes the attached connection if it authenticated as `principal` (a revoked certificate).
-  bool close_if_principal(std::string_view principal, DisconnectReason reason);
-
   size_t inflight_count() const;
   size_t queued_count() const;
   size_t dropped_count() const;
