@@ -30,8 +30,9 @@ ByteView slice(ByteView cert, const CertLoc& loc) { return cert.subspan(loc.offs
 
 bool is_upper_hex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
-// "in the issue_date element" or "in the DER element with tag 0x30 at byte 43": where byte `index`
-// of the template lies, for refusals that point at a structural difference.
+// Where byte `index` of the template lies, for refusals that point at a structural difference:
+// "in the issue_date element", or the X.509 field (RFC 5280 §4.1) and the innermost DER element,
+// e.g. "in the subject (DER tag 0x0C at byte 167)".
 std::string where(const CertDef& def, size_t index) {
   for (size_t i = 0; i < kStdElementCount; ++i) {
     const CertLoc& loc = def.std_cert_elements[i];
@@ -40,9 +41,34 @@ std::string where(const CertDef& def, size_t index) {
     }
   }
   ByteView t = def.cert_template;
-  auto current = read_tlv(t, 0);
-  if (!current) return "in the template";
-  Tlv node = *current;
+  auto outer = read_tlv(t, 0);
+  if (!outer) return "in the template";
+  if (index < outer->header_size) return "in the certificate's length";
+  auto tbs = read_tlv(t, outer->header_size);
+  if (!tbs) return "in the template";
+  std::string field = "signatureAlgorithm";
+  if (index < tbs->value_offset()) {
+    field = "TBSCertificate's length";
+  } else if (index < tbs->end()) {
+    static constexpr const char* kFields[] = {
+        "version",  "serialNumber", "signature algorithm", "issuer",
+        "validity", "subject",      "subjectPublicKeyInfo"};
+    size_t at = tbs->value_offset();
+    size_t n = 0;
+    bool has_version = t[at] == 0xA0;
+    while (at < tbs->end()) {
+      auto child = read_tlv(t, at);
+      if (!child) break;
+      if (index < child->end()) {
+        size_t slot = n + (has_version ? 0 : 1);
+        field = slot < 7 ? kFields[slot] : "extensions";
+        break;
+      }
+      at = child->end();
+      ++n;
+    }
+  }
+  Tlv node = *outer;
   while (node.tag & 0x20) {  // constructed: descend into the child holding `index`
     size_t at = node.value_offset();
     bool found = false;
@@ -58,7 +84,7 @@ std::string where(const CertDef& def, size_t index) {
     }
     if (!found) break;
   }
-  return fmt::format("in the DER element with tag 0x{:02X} at byte {}", node.tag, node.offset);
+  return fmt::format("in the {} (DER tag 0x{:02X} at byte {})", field, node.tag, node.offset);
 }
 
 // atcacert_set_signature: the signature is the last element; re-encode it and fix the outer

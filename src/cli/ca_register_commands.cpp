@@ -44,12 +44,13 @@ Status ca_register(const CaRegisterOptions& options) {
   ZT_TRY_ASSIGN(aws::ClientConfig config,
                 aws::load_client_config({options.profile, options.region, options.endpoint_url}));
   aws::IotClient iot(config);
-  fmt::print("AWS IoT endpoint {} (region {}, profile {})\n", iot.endpoint(), config.region, config.profile);
+  fmt::print("AWS IoT endpoint {} (region {}, profile {})\n", iot.endpoint(), config.region,
+             config.profile);
 
   ZT_TRY_ASSIGN(std::string code, with_context(iot.get_registration_code(), "GetRegistrationCode"));
   fmt::print("registration code {}\n", code);
   ZT_TRY_ASSIGN(auto verification, cloud::create_verification_certificate(
-                                        code, signer_cert.get(), signer_key.get(), unix_now()));
+                                       code, signer_cert.get(), signer_key.get(), unix_now()));
   ZT_TRY_ASSIGN(std::string verification_pem, crypto::certificate_to_pem(verification.get()));
   ZT_TRY(write_file_atomic(dir / "signer-ca-verification.crt", verification_pem, 0644));
   ZT_TRY_ASSIGN(std::string signer_pem, crypto::certificate_to_pem(signer_cert.get()));
@@ -70,13 +71,16 @@ Status ca_register(const CaRegisterOptions& options) {
   } else {
     return with_context(std::move(registered), "RegisterCACertificate").error();
   }
-  ZT_TRY_ASSIGN(auto description, with_context(iot.describe_ca_certificate(ca_id), "DescribeCACertificate"));
-  ZT_TRY_ASSIGN(std::string endpoint, with_context(iot.describe_endpoint("iot:Data-ATS"), "DescribeEndpoint"));
+  ZT_TRY_ASSIGN(auto description,
+                with_context(iot.describe_ca_certificate(ca_id), "DescribeCACertificate"));
+  ZT_TRY_ASSIGN(std::string endpoint,
+                with_context(iot.describe_endpoint("iot:Data-ATS"), "DescribeEndpoint"));
   fmt::print("endpoint address {}\n", endpoint);
 
   ZT_TRY_ASSIGN(auto kit_info, read_kit_info(dir / "kit-info.json"));
   kit_info["endpointAddress"] = endpoint;
-  kit_info["certificateDescription"] = description.value("certificateDescription", nlohmann::json::object());
+  kit_info["certificateDescription"] =
+      description.value("certificateDescription", nlohmann::json::object());
   ZT_TRY(write_file_atomic(dir / "kit-info.json", kit_info.dump(4) + "\n", 0600));
   fmt::print("wrote {}\n", (dir / "kit-info.json").string());
   return ok();
@@ -96,7 +100,8 @@ void register_ca_register_command(CLI::App& app) {
   auto* reg = ca->add_subcommand("register",
                                  "Register the signer CA with AWS IoT (active, auto-registration) "
                                  "and write kit-info.json");
-  reg->add_option("--dir", options->dir, "Working directory with signer-ca.crt/.key")->capture_default_str();
+  reg->add_option("--dir", options->dir, "Working directory with signer-ca.crt/.key")
+      ->capture_default_str();
   reg->add_option("--endpoint-url", options->endpoint_url, "AWS IoT endpoint (default: real AWS)");
   reg->add_option("--region", options->region, "Region (default: AWS_REGION / profile)");
   reg->add_option("--profile", options->profile, "Profile in ~/.aws/credentials and config");

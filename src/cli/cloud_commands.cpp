@@ -26,7 +26,8 @@ Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text
     return make_error(Errc::invalid_argument, "--http wants HOST:PORT, got '" + text + "'");
   }
   std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = -1;
   try {
     size_t used = 0;
@@ -35,20 +36,26 @@ Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text
   } catch (...) {
     port = -1;
   }
-  if (port < 0 || port > 65535) return make_error(Errc::invalid_argument, "bad port in --http '" + text + "'");
+  if (port < 0 || port > 65535)
+    return make_error(Errc::invalid_argument, "bad port in --http '" + text + "'");
   return std::pair{host, static_cast<uint16_t>(port)};
 }
 
 Status cloud_run(const CloudRunOptions& options) {
   ZT_TRY_ASSIGN(auto listen, split_host_port(options.http));
-  ZT_TRY_ASSIGN(cloud::CloudState state, cloud::open_cloud_state(options.state_dir, options.region));
+  ZT_TRY_ASSIGN(cloud::CloudState state,
+                cloud::open_cloud_state(options.state_dir, options.region));
   if (state.created) {
     fmt::print("created account {} in {}\n", state.account_id, state.region);
-    fmt::print("access key id: {}\nsecret access key: {}\n", state.access_key_id, state.secret_access_key);
-    fmt::print("aws configure files: AWS_SHARED_CREDENTIALS_FILE={}/credentials AWS_CONFIG_FILE={}/config\n",
-               state.dir.string(), state.dir.string());
+    fmt::print("access key id: {}\nsecret access key: {}\n", state.access_key_id,
+               state.secret_access_key);
+    fmt::print(
+        "aws configure files: AWS_SHARED_CREDENTIALS_FILE={}/credentials "
+        "AWS_CONFIG_FILE={}/config\n",
+        state.dir.string(), state.dir.string());
   }
-  fmt::print("account={} region={} endpoint={}\n", state.account_id, state.region, state.endpoint_address());
+  fmt::print("account={} region={} endpoint={}\n", state.account_id, state.region,
+             state.endpoint_address());
 
   cloud::api::ServiceContext context{.registry = *state.registry,
                                      .account_id = state.account_id,
@@ -57,7 +64,8 @@ Status cloud_run(const CloudRunOptions& options) {
                                      .endpoint_domain = "localhost",
                                      .issuer_cert = state.issuer_cert.get(),
                                      .issuer_key = state.issuer_key.get()};
-  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   boost::asio::io_context io(static_cast<int>(threads));
   cloud::api::ApiServer server(io, context, cloud::api::make_control_plane_router(),
                                {.address = listen.first, .port = listen.second});
@@ -92,7 +100,8 @@ void register_cloud_commands(CLI::App& app) {
       ->required();
   run->add_option("--http", options->http, "HOST:PORT to listen on (port 0 = ephemeral)")
       ->capture_default_str();
-  run->add_option("--region", options->region, "Region of a new state directory")->capture_default_str();
+  run->add_option("--region", options->region, "Region of a new state directory")
+      ->capture_default_str();
   run->add_option("--threads", options->threads, "Network threads (0 = one per core)");
   run->callback(run_command([options] { return cloud_run(*options); }));
 }

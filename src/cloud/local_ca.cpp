@@ -18,7 +18,8 @@ Status add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& va
 
 bool is_ip_literal(const std::string& name) {
   unsigned char buffer[16];
-  return inet_pton(AF_INET, name.c_str(), buffer) == 1 || inet_pton(AF_INET6, name.c_str(), buffer) == 1;
+  return inet_pton(AF_INET, name.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), buffer) == 1;
 }
 
 }  // namespace
@@ -45,8 +46,7 @@ Result<crypto::X509Ptr> issue_certificate(const CertificateRequest& request,
     }
   }
   X509_set_subject_name(cert.get(), name.get());
-  X509_set_issuer_name(cert.get(),
-                       issuer_cert ? X509_get_subject_name(issuer_cert) : name.get());
+  X509_set_issuer_name(cert.get(), issuer_cert ? X509_get_subject_name(issuer_cert) : name.get());
   if (!ASN1_TIME_set(X509_getm_notBefore(cert.get()), request.not_before) ||
       !ASN1_TIME_set(X509_getm_notAfter(cert.get()), request.not_after)) {
     return crypto::openssl_error("setting validity");

@@ -37,7 +37,8 @@ struct KeyAndCert {
 
 // Loads <name>.key/.crt, or creates them with `make` when either is missing.
 template <class Make>
-Result<KeyAndCert> load_or_create(const std::filesystem::path& dir, const std::string& name, Make make) {
+Result<KeyAndCert> load_or_create(const std::filesystem::path& dir, const std::string& name,
+                                  Make make) {
   auto key_path = dir / (name + ".key");
   auto cert_path = dir / (name + ".crt");
   if (std::filesystem::exists(key_path) && std::filesystem::exists(cert_path)) {
@@ -76,8 +77,8 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
       state.endpoint_prefix = random_text("abcdefghijklmnopqrstuvwxyz0123456789", 14);
       // AWS key shapes: AKIA + 16 base32 characters; 40-character secret.
       state.access_key_id = "AKIA" + random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
-      state.secret_access_key = random_text(
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+      state.secret_access_key =
+          random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
       ZT_TRY(reg.set_setting("account_id", state.account_id));
       ZT_TRY(reg.set_setting("region", state.region));
       ZT_TRY(reg.set_setting("endpoint_prefix", state.endpoint_prefix));
@@ -107,31 +108,38 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
 
   int64_t now = unix_now();
   ZT_TRY_ASSIGN(auto server_ca, load_or_create(dir, "server-ca", [&](EVP_PKEY* key) {
-    return issue_certificate({.subject = {{"O", "zerotouch"}, {"CN", "zerotouch local cloud CA"}},
-                              .is_ca = true,
-                              .not_before = now - 3600,
-                              .not_after = now + 10LL * 365 * 86400},
-                             key, nullptr, key);
-  }));
-  ZT_TRY_ASSIGN(auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
-    std::string ats = state.endpoint_address();
-    return issue_certificate({.subject = {{"CN", ats}},
-                              .dns_names = {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
-                                            "localhost", "127.0.0.1", "::1"},
-                              .server_auth = true,
-                              .not_before = now - 3600,
-                              .not_after = now + 825LL * 86400},
-                             key, server_ca.cert.get(), server_ca.key.get());
-  }));
+                  return issue_certificate(
+                      {.subject = {{"O", "zerotouch"}, {"CN", "zerotouch local cloud CA"}},
+                       .is_ca = true,
+                       .not_before = now - 3600,
+                       .not_after = now + 10LL * 365 * 86400},
+                      key, nullptr, key);
+                }));
+  ZT_TRY_ASSIGN(
+      auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
+        std::string ats = state.endpoint_address();
+        return issue_certificate(
+            {.subject = {{"CN", ats}},
+             .dns_names = {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
+                           "localhost", "127.0.0.1", "::1"},
+             .server_auth = true,
+             .not_before = now - 3600,
+             .not_after = now + 825LL * 86400},
+            key, server_ca.cert.get(), server_ca.key.get());
+      }));
   ZT_TRY_ASSIGN(auto issuer, load_or_create(dir, "issuer-ca", [&](EVP_PKEY* key) {
-    // The subject AWS puts in the issuer of the certificates it creates (reference §2).
-    return issue_certificate({.subject = {{"C", "US"}, {"ST", "Washington"}, {"L", "Seattle"},
-                                          {"O", "Amazon.com Inc."}, {"OU", "Amazon Web Services"}},
-                              .is_ca = true,
-                              .not_before = now - 3600,
-                              .not_after = 2524607999},
-                             key, nullptr, key);
-  }));
+                  // The subject AWS puts in the issuer of the certificates it creates (reference
+                  // §2).
+                  return issue_certificate({.subject = {{"C", "US"},
+                                                        {"ST", "Washington"},
+                                                        {"L", "Seattle"},
+                                                        {"O", "Amazon.com Inc."},
+                                                        {"OU", "Amazon Web Services"}},
+                                            .is_ca = true,
+                                            .not_before = now - 3600,
+                                            .not_after = 2524607999},
+                                           key, nullptr, key);
+                }));
   state.server_ca_cert = std::move(server_ca.cert);
   state.server_cert = std::move(server.cert);
   state.server_key = std::move(server.key);

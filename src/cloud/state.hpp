@@ -7,8 +7,9 @@
 //   registry.db            SQLite registry (0600: holds the secret access key)
 //   credentials, config    for AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE
 //   server-ca.key/.crt     trust anchor for the cloud's TLS endpoints
-//   server.key/.crt        endpoint certificate: <prefix>-ats.iot.<region>.localhost, localhost, 127.0.0.1
-//   issuer-ca.key/.crt     signs CreateKeysAndCertificate / CreateCertificateFromCsr certificates
+//   server.key/.crt        endpoint certificate: <prefix>-ats.iot.<region>.localhost, localhost,
+//   127.0.0.1 issuer-ca.key/.crt     signs CreateKeysAndCertificate / CreateCertificateFromCsr
+//   certificates
 #pragma once
 
 #include <filesystem>

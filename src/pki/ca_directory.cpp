@@ -16,6 +16,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// "root-ca.crt" rather than "./root-ca.crt" in messages when working in the current directory.
+fs::path in_dir(const fs::path& dir, const char* name) {
+  return dir.empty() || dir == "." ? fs::path(name) : dir / name;
+}
+
 int64_t current_time(const CaOptions& options) {
   return options.now != 0 ? options.now : unix_now();
 }
@@ -115,10 +120,10 @@ std::vector<std::string> describe_certificate(const X509* cert) {
 
 Result<CaReport> ca_create_root(const CaOptions& options) {
   CaReport report;
-  const fs::path cert_path = options.dir / kRootCertFile;
+  const fs::path cert_path = in_dir(options.dir, kRootCertFile);
   ZT_TRY(refuse_overwrite(cert_path, options.force, "certificate"));
   ZT_TRY_ASSIGN(KeyInUse key,
-                load_key(options, options.dir / kRootKeyFile, "root CA", report.lines, ""));
+                load_key(options, in_dir(options.dir, kRootKeyFile), "root CA", report.lines, ""));
   report.lines.push_back("Generating self-signed root CA certificate");
   ZT_TRY_ASSIGN(report.certificate, create_root_certificate(key.key.get(), current_time(options)));
   ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(report.certificate.get()));
@@ -131,10 +136,10 @@ Result<CaReport> ca_create_root(const CaOptions& options) {
 
 Result<CaReport> ca_create_signer_csr(const CaOptions& options, std::string_view signer_id) {
   CaReport report;
-  const fs::path csr_path = options.dir / kSignerCsrFile;
+  const fs::path csr_path = in_dir(options.dir, kSignerCsrFile);
   ZT_TRY(refuse_overwrite(csr_path, options.force, "CSR"));
-  ZT_TRY_ASSIGN(KeyInUse key,
-                load_key(options, options.dir / kSignerKeyFile, "signer CA", report.lines, ""));
+  ZT_TRY_ASSIGN(KeyInUse key, load_key(options, in_dir(options.dir, kSignerKeyFile), "signer CA",
+                                       report.lines, ""));
   report.lines.push_back("Generating signer CA CSR");
   ZT_TRY_ASSIGN(report.csr, create_signer_csr(key.key.get(), signer_id));
   ZT_TRY_ASSIGN(std::string pem, crypto::csr_to_pem(report.csr.get()));
@@ -147,9 +152,9 @@ Result<CaReport> ca_create_signer_csr(const CaOptions& options, std::string_view
 
 Result<CaReport> ca_create_signer(const CaOptions& options) {
   CaReport report;
-  const fs::path cert_path = options.dir / kSignerCertFile;
-  const fs::path csr_path = options.dir / kSignerCsrFile;
-  const fs::path root_cert_path = options.dir / kRootCertFile;
+  const fs::path cert_path = in_dir(options.dir, kSignerCertFile);
+  const fs::path csr_path = in_dir(options.dir, kSignerCsrFile);
+  const fs::path root_cert_path = in_dir(options.dir, kRootCertFile);
   ZT_TRY(refuse_overwrite(cert_path, options.force, "certificate"));
   ZT_TRY(require_input(csr_path, "ztp ca create-signer-csr"));
   ZT_TRY(require_input(root_cert_path, "ztp ca create-root"));
@@ -157,7 +162,7 @@ Result<CaReport> ca_create_signer(const CaOptions& options) {
   report.lines.push_back("Loading signer CA CSR");
   report.lines.push_back("    Loading from " + csr_path.string());
   ZT_TRY_ASSIGN(crypto::X509ReqPtr csr, load_csr_checked(csr_path, csr_path.string()));
-  ZT_TRY_ASSIGN(KeyInUse root_key, load_key(options, options.dir / kRootKeyFile, "root CA",
+  ZT_TRY_ASSIGN(KeyInUse root_key, load_key(options, in_dir(options.dir, kRootKeyFile), "root CA",
                                             report.lines, "ztp ca create-root"));
   report.lines.push_back("Loading root CA certificate");
   report.lines.push_back("    Loading from " + root_cert_path.string());
@@ -182,8 +187,8 @@ Result<CaReport> ca_create_signer(const CaOptions& options) {
 }
 
 Result<SignerCa> load_signer_ca(const fs::path& dir, std::string_view key) {
-  const fs::path cert_path = dir / kSignerCertFile;
-  const fs::path key_path = dir / kSignerKeyFile;
+  const fs::path cert_path = in_dir(dir, kSignerCertFile);
+  const fs::path key_path = in_dir(dir, kSignerKeyFile);
   ZT_TRY(require_input(cert_path, "ztp ca create-signer"));
   SignerCa signer;
   if (key.empty()) {
@@ -207,9 +212,13 @@ Result<SignerCa> load_signer_ca(const fs::path& dir, std::string_view key) {
 Result<CaReport> ca_create_verification(const CaOptions& options,
                                         std::string_view registration_code) {
   CaReport report;
-  const fs::path cert_path = options.dir / kVerificationCertFile;
+  const fs::path cert_path = in_dir(options.dir, kVerificationCertFile);
   ZT_TRY(refuse_overwrite(cert_path, options.force, "certificate"));
   report.lines.push_back("Loading signer CA key and certificate");
+  if (!options.key.empty()) {
+    report.lines.push_back(
+        "    Using " + (is_pkcs11_uri(options.key) ? redact_pkcs11_uri(options.key) : options.key));
+  }
   ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
   report.lines.push_back("Generating signer CA verification certificate");
   ZT_TRY_ASSIGN(report.certificate,
@@ -226,8 +235,9 @@ Result<CaReport> ca_create_verification(const CaOptions& options,
 Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_path_in,
                                  const fs::path& out_path_in) {
   CaReport report;
-  const fs::path csr_path = csr_path_in.empty() ? options.dir / kDeviceCsrFile : csr_path_in;
-  const fs::path out_path = out_path_in.empty() ? options.dir / kDeviceCertFile : out_path_in;
+  const fs::path csr_path = csr_path_in.empty() ? in_dir(options.dir, kDeviceCsrFile) : csr_path_in;
+  const fs::path out_path =
+      out_path_in.empty() ? in_dir(options.dir, kDeviceCertFile) : out_path_in;
   ZT_TRY(refuse_overwrite(out_path, options.force, "certificate"));
   std::error_code ec;
   if (!fs::exists(csr_path, ec)) {
@@ -237,6 +247,10 @@ Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_p
             " not found — the device makes it (`ztp kit provision`, or `openssl req`)");
   }
   report.lines.push_back("Loading signer CA key and certificate");
+  if (!options.key.empty()) {
+    report.lines.push_back(
+        "    Using " + (is_pkcs11_uri(options.key) ? redact_pkcs11_uri(options.key) : options.key));
+  }
   ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
   report.lines.push_back("Loading device CSR");
   report.lines.push_back("    Loading from " + csr_path.string());

@@ -131,6 +131,10 @@ Emulator::Reply Emulator::write(const Command& command) {
   }
   // Neither OTP nor data can be written before the configuration is locked.
   if (!state_.config_locked()) return fail(status::execution_error);
+  // Until the data zone is locked, data and OTP take only 32-byte writes (cryptoauthlib
+  // calib_write_bytes_zone: "If data zone is unlocked, only 32-byte writes are allowed to slots and
+  // OTP").
+  if (!state_.data_locked() && !whole_block) return fail(status::execution_error);
   if (zone == Zone::otp) {
     if (!state_.data_locked()) {
       std::copy(value.begin(), value.end(), state_.otp.begin() + span->offset);
@@ -296,10 +300,10 @@ Emulator::Reply Emulator::counter(const Command& command) {
   if (command.param1 > 1 || command.param2 > 1 || !command.data.empty())
     return fail(status::parse_error);
   if (!state_.config_locked()) return fail(status::execution_error);
-  uint32_t& value = state_.counters[command.param2];
+  uint32_t value = state_.counter(command.param2);
   if (command.param1 == 1) {
     if (value >= counter_max) return fail(status::execution_error);
-    ++value;
+    state_.set_counter(command.param2, ++value);
   }
   return output(Bytes{static_cast<uint8_t>(value), static_cast<uint8_t>(value >> 8),
                       static_cast<uint8_t>(value >> 16), static_cast<uint8_t>(value >> 24)});

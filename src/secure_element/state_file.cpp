@@ -39,7 +39,6 @@ std::string encode_state(const ChipState& state) {
   nlohmann::json slots = nlohmann::json::array();
   for (const Bytes& slot : state.slots) slots.push_back(to_hex(slot));
   doc["slots"] = std::move(slots);
-  doc["counters"] = {state.counters[0], state.counters[1]};
   return doc.dump(1) + "\n";
 }
 
@@ -73,14 +72,6 @@ Result<ChipState> decode_state(std::string_view json, std::string_view what) {
     }
     state.slots[slot] = std::move(*bytes);
   }
-  const auto& counters = doc.contains("counters") ? doc["counters"] : nlohmann::json();
-  if (!counters.is_array() || counters.size() != 2 || !counters[0].is_number_unsigned() ||
-      !counters[1].is_number_unsigned() || counters[0].get<uint64_t>() > 2097151 ||
-      counters[1].get<uint64_t>() > 2097151) {
-    return make_error(Errc::parse,
-                      fmt::format("{}: \"counters\" must be two integers 0..2097151", what));
-  }
-  state.counters = {counters[0].get<uint32_t>(), counters[1].get<uint32_t>()};
   return state;
 }
 

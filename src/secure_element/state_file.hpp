@@ -1,7 +1,8 @@
 // The chip's non-volatile memory on disk: one JSON file (format "zerotouch-atecc508a-state",
-// version 1) holding the configuration zone, OTP zone, the 16 data slots and the counters, in hex.
-// The file IS the chip's EEPROM, so it contains the private keys of key slots: it is written mode
-// 0600, atomically (temp + fsync + rename, common/file.hpp), after every change, and never printed.
+// version 1) holding the configuration zone (which includes the counters), OTP zone and the 16 data
+// slots, in hex. The file IS the chip's EEPROM, so it contains the private keys of key slots: it is
+// written mode 0600, atomically (temp + fsync + rename, common/file.hpp), after every change, and
+// never printed.
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,7 @@
 #include "secure_element/zones.hpp"
 
+#include <algorithm>
+
 #include "crypto/digest.hpp"
 
 namespace zt::se {
@@ -31,6 +33,38 @@ std::array<uint8_t, 9> ChipState::serial_number() const {
   for (size_t i = 0; i < 4; ++i) sn[i] = config[config_offset::serial_0_3 + i];
   for (size_t i = 0; i < 5; ++i) sn[4 + i] = config[config_offset::serial_4_7 + i];
   return sn;
+}
+
+namespace {
+uint16_t read_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+unsigned zero_bits(uint16_t value) {
+  return 16u - static_cast<unsigned>(__builtin_popcount(value));
+}
+}  // namespace
+
+// value v is stored as lin_a = 0xFFFF >> (v % 32), lin_b = 0xFFFF >> ((v - 16) % 32) (v >= 16),
+// bin_a = v / 32, bin_b = (v - 16) / 32. lin_a is all zeros exactly when v % 32 >= 16, and then the
+// "b" half carries v. A blank counter (FF FF FF FF 00 00 00 00) is 0.
+uint32_t ChipState::counter(unsigned id) const {
+  const uint8_t* p = &config[config_offset::counter0 + 8 * id];
+  const uint16_t lin_a = read_be16(p), lin_b = read_be16(p + 2), bin_a = read_be16(p + 4),
+                 bin_b = read_be16(p + 6);
+  if (lin_a != 0) return 32u * bin_a + zero_bits(lin_a);
+  return 16u + 32u * bin_b + std::min(zero_bits(lin_b), 15u);
+}
+
+void ChipState::set_counter(unsigned id, uint32_t value) {
+  const uint16_t lin_a = static_cast<uint16_t>(value % 32 >= 16 ? 0 : 0xFFFFu >> (value % 32));
+  const uint16_t lin_b = static_cast<uint16_t>(
+      value >= 16 && (value - 16) % 32 < 16 ? 0xFFFFu >> ((value - 16) % 32) : 0);
+  const uint16_t bin_a = static_cast<uint16_t>(value / 32);
+  const uint16_t bin_b = static_cast<uint16_t>(value >= 16 ? (value - 16) / 32 : 0);
+  uint8_t* p = &config[config_offset::counter0 + 8 * id];
+  const uint16_t words[4] = {lin_a, value >= 16 ? lin_b : uint16_t{0xFFFF}, bin_a, bin_b};
+  for (size_t i = 0; i < 4; ++i) {
+    p[2 * i] = static_cast<uint8_t>(words[i] >> 8);
+    p[2 * i + 1] = static_cast<uint8_t>(words[i] & 0xFF);
+  }
 }
 
 Bytes ChipState::data_and_otp() const {

@@ -1,7 +1,8 @@
 // The chip's non-volatile memory: configuration zone (128 bytes), OTP zone (64 bytes), 16 data
-// slots (0-7: 36 bytes, 8: 416, 9-15: 72) and the two monotonic counters. A private key lives in
-// its slot exactly as on the chip: 4 zero pad bytes then the 32-byte scalar. This struct is what
-// the state file stores; volatile state (TempKey, SHA context, wake state) lives in Emulator.
+// slots (0-7: 36 bytes, 8: 416, 9-15: 72); the two monotonic counters live in the config zone. A
+// private key lives in its slot exactly as on the chip: 4 zero pad bytes then the 32-byte scalar.
+// This struct is what the state file stores; volatile state (TempKey, SHA context, wake state)
+// lives in Emulator.
 #pragma once
 
 #include <array>
@@ -16,9 +17,6 @@ struct ChipState {
   std::array<uint8_t, config_size> config{};
   std::array<uint8_t, otp_size> otp{};
   std::array<Bytes, slot_count> slots;
-  // The datasheet's EEPROM encoding of Counter0/1 (config bytes 52-67) is not public; the values
-  // are kept here as plain integers and config bytes 52-67 keep what was written to them.
-  std::array<uint32_t, 2> counters{};
 
   bool operator==(const ChipState&) const = default;
 
@@ -30,6 +28,10 @@ struct ChipState {
   KeyConfig key_config(unsigned slot) const;
   // SN[0:8], 9 bytes, from config bytes 0-3 and 8-12.
   std::array<uint8_t, 9> serial_number() const;
+  // Monotonic counters 0/1 live in config bytes 52-59 / 60-67 in the encoding cryptoauthlib's
+  // calib_write_config_counter writes: lin_a, lin_b (16-bit BE, 0xFFFF >> n), bin_a, bin_b (BE).
+  uint32_t counter(unsigned id) const;
+  void set_counter(unsigned id, uint32_t value);
   // The data zone in slot order, then OTP: what Lock(data) summarises (see emulator_memory.cpp).
   Bytes data_and_otp() const;
 };

@@ -49,13 +49,15 @@ TEST_F(Refusals, ChangedStructure) {
   X509_set_subject_name(x.get(), subject.get());
   X509_sign(x.get(), signer.key.get(), EVP_sha256());
   Bytes changed = *crypto::certificate_to_der(x.get());
-  EXPECT_THAT(refusal(device_def, changed),
-              HasSubstr("structure differs from the device definition's template at byte 179"));
+  EXPECT_THAT(
+      refusal(device_def, changed),
+      HasSubstr("structure differs from the device definition's template at byte 179 in the "
+                "subject (DER tag 0x0C"));
   // A notAfter other than the template's 3000-12-31 23:59:59 is a structural change too: the
   // device definition has no expire date element (expire years 0).
   auto later =
       testing::make_device(signer, {2025, 3, 9, 17, 0, 0}, nullptr, {2999, 12, 31, 23, 59, 59});
-  EXPECT_THAT(refusal(device_def, later.der), HasSubstr("in the DER element with tag 0x18"));
+  EXPECT_THAT(refusal(device_def, later.der), HasSubstr("in the validity (DER tag 0x18"));
   // A signer certificate against the device definition.
   EXPECT_THAT(refusal(device_def, signer.der), HasSubstr("structure differs"));
   // Not DER at all.

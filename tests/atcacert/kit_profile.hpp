@@ -117,7 +117,7 @@ inline Issued make_root(const UtcTime& not_before) {
              0, 0});
   set_public_key(x.get(), *crypto::public_key_raw(key.get()));
   crypto::UniquePtr<BASIC_CONSTRAINTS> bc(BASIC_CONSTRAINTS_new());
-  bc->ca = 1;
+  bc->ca = 0xFF;  // DER BOOLEAN TRUE; OpenSSL writes the int as given
   X509_add1_ext_i2d(x.get(), NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT);
   auto raw = *crypto::public_key_raw(key.get());
   add_key_ids(x.get(), raw, nullptr);
@@ -141,7 +141,7 @@ inline Issued make_signer(const Issued& root, const UtcTime& not_before,
   set_times(x.get(), not_before, not_after);
   set_public_key(x.get(), *crypto::public_key_raw(key.get()));
   crypto::UniquePtr<BASIC_CONSTRAINTS> bc(BASIC_CONSTRAINTS_new());
-  bc->ca = 1;
+  bc->ca = 0xFF;  // DER BOOLEAN TRUE; OpenSSL writes the int as given
   bc->pathlen = ASN1_INTEGER_new();
   ASN1_INTEGER_set(bc->pathlen, 0);
   check(X509_add1_ext_i2d(x.get(), NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT) == 1,
@@ -193,6 +193,55 @@ inline UtcTime random_issue_date(std::mt19937& rng) {
   t.day = std::uniform_int_distribution<int>(1, days_in_month(t.year, t.month))(rng);
   t.hour = std::uniform_int_distribution<int>(0, 23)(rng);
   return t;
+}
+
+}  // namespace zt::atcacert::testing
+
+// ---- The same profiles issued by zt::pki (what `ztp ca` runs). ----
+#include "crypto/x509_builder.hpp"
+#include "pki/profiles.hpp"
+
+namespace zt::atcacert::testing {
+
+inline Issued issued_from(crypto::X509Ptr cert, crypto::PkeyPtr key) {
+  Issued out;
+  out.der = *crypto::certificate_to_der(cert.get());
+  out.public_key = *crypto::public_key_raw(key.get());
+  out.cert = std::move(cert);
+  out.key = std::move(key);
+  return out;
+}
+
+inline Issued pki_root(const UtcTime& now) {
+  auto key = std::move(*crypto::generate_p256_key());
+  auto cert = pki::create_root_certificate(key.get(), to_unix(now));
+  check(cert.has_value(), "pki root");
+  return issued_from(std::move(*cert), std::move(key));
+}
+
+inline Issued pki_signer(const Issued& root, const UtcTime& now,
+                         std::string_view signer_id = "FFFF") {
+  auto key = std::move(*crypto::generate_p256_key());
+  auto csr = pki::create_signer_csr(key.get(), signer_id);
+  check(csr.has_value(), "pki signer csr");
+  auto cert =
+      pki::issue_signer_certificate(csr->get(), root.cert.get(), root.key.get(), to_unix(now));
+  check(cert.has_value(), "pki signer");
+  return issued_from(std::move(*cert), std::move(key));
+}
+
+// A device CSR as the kit's CSR template makes it (O=Example Inc, CN=Example Device), then the
+// device certificate from zt::pki.
+inline Issued pki_device(const Issued& signer, const UtcTime& now) {
+  auto key = std::move(*crypto::generate_p256_key());
+  auto name = crypto::make_name({{"O", "Example Inc"}, {"CN", "Example Device"}});
+  crypto::CsrFields fields{.subject = name->get(), .extensions = {}};
+  auto csr = crypto::build_csr(fields, key.get());
+  check(csr.has_value(), "device csr");
+  auto cert =
+      pki::issue_device_certificate(csr->get(), signer.cert.get(), signer.key.get(), to_unix(now));
+  check(cert.has_value(), "pki device");
+  return issued_from(std::move(*cert), std::move(key));
 }
 
 }  // namespace zt::atcacert::testing

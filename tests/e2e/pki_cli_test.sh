@@ -148,6 +148,9 @@ expect_fail "create-signer without a CSR" "signer-ca.csr not found — run \`ztp
 "$ZTP" ca create-signer-csr --dir empty >/dev/null
 expect_fail "create-signer without a root" "root-ca.crt not found — run \`ztp ca create-root\` first" empty -- \
   "$ZTP" ca create-signer --dir empty
+mkdir here && "$ZTP" ca create-signer-csr --dir here >/dev/null
+expect_fail "default --dir: create-signer without a root" "^ztp: error: root-ca.crt not found — run \`ztp ca create-root\` first" here -- \
+  env -C here "$ZTP" ca create-signer
 expect_fail "issue-device without a signer" "signer-ca.crt not found — run \`ztp ca create-signer\` first" empty -- \
   "$ZTP" ca issue-device --dir empty --csr device.csr
 expect_fail "issue-device without the CSR" "no-such.csr" ca -- "$ZTP" ca issue-device --dir ca --csr no-such.csr --out new.crt

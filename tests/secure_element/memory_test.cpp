@@ -294,12 +294,47 @@ TEST(Counter, ReadIncrementAndLimit) {
   EXPECT_EQ(chip.command(Opcode::counter, 0x00, 2).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::counter, 0x02, 0).status, status::parse_error);
 
+  // Counter 1 lives in config bytes 60-67 in cryptoauthlib's calib_write_config_counter encoding:
+  // 2 = lin_a 0xFFFF >> 2, lin_b 0xFFFF, bin_a 0, bin_b 0.
+  const ChipState counted = chip.emulator->state();
+  EXPECT_EQ(Bytes(counted.config.begin() + 60, counted.config.begin() + 68),
+            (Bytes{0x3F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0}));
   ChipState near_max = chip.emulator->state();
-  near_max.counters[0] = 2097150;
+  near_max.set_counter(0, 2097150);
   Chip full(near_max);
   EXPECT_EQ(full.command(Opcode::counter, 0x01, 0).data,
             (Bytes{0xFF, 0xFF, 0x1F, 0x00}));  // 2097151
   EXPECT_EQ(full.command(Opcode::counter, 0x01, 0).status, status::execution_error);
+}
+
+// Counter encoding KAT against values of cryptoauthlib's calib_write_config_counter, and a round
+// trip over the whole range boundaries.
+TEST(Counter, ConfigEncoding) {
+  ChipState chip = testing::test_blank_chip();
+  EXPECT_EQ(chip.counter(0), 0u);  // FF FF FF FF 00 00 00 00
+  const struct {
+    uint32_t value;
+    std::array<uint8_t, 8> bytes;
+  } vectors[] = {
+      {0, {0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0}},
+      {15, {0x00, 0x01, 0xFF, 0xFF, 0, 0, 0, 0}},
+      {16, {0x00, 0x00, 0xFF, 0xFF, 0, 0, 0, 0}},
+      {20, {0x00, 0x00, 0x0F, 0xFF, 0, 0, 0, 0}},
+      {32, {0xFF, 0xFF, 0x00, 0x00, 0, 1, 0, 0}},
+      {48, {0x00, 0x00, 0xFF, 0xFF, 0, 1, 0, 1}},
+      {2097151, {0x00, 0x00, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFF}},
+  };
+  for (const auto& v : vectors) {
+    chip.set_counter(1, v.value);
+    EXPECT_EQ(Bytes(chip.config.begin() + 60, chip.config.begin() + 68),
+              Bytes(v.bytes.begin(), v.bytes.end()))
+        << v.value;
+    EXPECT_EQ(chip.counter(1), v.value);
+  }
+  for (uint32_t value = 0; value < 200; ++value) {
+    chip.set_counter(0, value);
+    ASSERT_EQ(chip.counter(0), value);
+  }
 }
 
 TEST(UpdateExtra, OnceEach) {

@@ -40,10 +40,12 @@ std::optional<registry::PageRequest> page_request(const ApiRequest& request, Rep
   if (auto size = request.query_value(size_name)) {
     int value = 0;
     bool digits = !size->empty() && size->size() < 8 &&
-                  std::all_of(size->begin(), size->end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+                  std::all_of(size->begin(), size->end(),
+                              [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
     if (digits) value = std::stoi(*size);
     if (!digits || value < 1 || value > max_size) {
-      error = invalid_request(std::string(size_name) + " must be between 1 and " + std::to_string(max_size));
+      error = invalid_request(std::string(size_name) + " must be between 1 and " +
+                              std::to_string(max_size));
       return std::nullopt;
     }
     page.limit = value;
@@ -91,11 +93,13 @@ bool valid_thing_name(std::string_view name) {
 }
 bool valid_policy_name(std::string_view name) {
   return all_of_set(name, 128, [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_+=,.@-").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_+=,.@-").find(c) != std::string_view::npos;
   });
 }
 bool valid_rule_name(std::string_view name) {
-  return all_of_set(name, 128, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return all_of_set(name, 128,
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 bool valid_certificate_id(std::string_view id) {
   return id.size() == 64 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -135,7 +139,9 @@ std::optional<Reply> check_principal(ServiceContext& ctx, std::string_view princ
   }
   if (principal.find(":cert/") == std::string_view::npos) return std::nullopt;  // Cognito etc.
   auto id = certificate_id_of_arn(principal);
-  if (!id) return invalid_request("'" + std::string(principal.substr(0, 200)) + "' is not a certificate ARN");
+  if (!id)
+    return invalid_request("'" + std::string(principal.substr(0, 200)) +
+                           "' is not a certificate ARN");
   auto found = ctx.registry.find_certificate(*id);
   if (!found) return registry_failure(found.error());
   if (!*found) return not_found("The certificate " + *id + " does not exist");

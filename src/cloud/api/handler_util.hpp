@@ -13,7 +13,8 @@ namespace zt::cloud::api {
 
 inline double now_seconds() {
   using namespace std::chrono;
-  return static_cast<double>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) /
+  return static_cast<double>(
+             duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) /
          1000.0;
 }
 
@@ -33,22 +34,28 @@ inline Reply no_content() { return json_reply(nlohmann::json::object()); }
 // ones map to their AWS shapes.
 inline Reply registry_failure(const Error& error) {
   switch (error.code) {
-    case Errc::not_found: return not_found(error.message);
-    case Errc::already_exists: return error_reply(409, "ResourceAlreadyExistsException", error.message);
-    case Errc::invalid_argument: return invalid_request(error.message);
-    case Errc::conflict: return error_reply(409, "ConflictingResourceUpdateException", error.message);
-    default: return error_reply(500, "InternalFailureException", error.message);
+    case Errc::not_found:
+      return not_found(error.message);
+    case Errc::already_exists:
+      return error_reply(409, "ResourceAlreadyExistsException", error.message);
+    case Errc::invalid_argument:
+      return invalid_request(error.message);
+    case Errc::conflict:
+      return error_reply(409, "ConflictingResourceUpdateException", error.message);
+    default:
+      return error_reply(500, "InternalFailureException", error.message);
   }
 }
 
-#define ZT_API_TRY_ASSIGN(lhs, expr) ZT_API_TRY_ASSIGN_IMPL(ZT_CONCAT(zt_api_tmp_, __LINE__), lhs, expr)
-#define ZT_API_TRY_ASSIGN_IMPL(tmp, lhs, expr)              \
-  auto tmp = (expr);                                        \
+#define ZT_API_TRY_ASSIGN(lhs, expr) \
+  ZT_API_TRY_ASSIGN_IMPL(ZT_CONCAT(zt_api_tmp_, __LINE__), lhs, expr)
+#define ZT_API_TRY_ASSIGN_IMPL(tmp, lhs, expr)                      \
+  auto tmp = (expr);                                                \
   if (!tmp) return ::zt::cloud::api::registry_failure(tmp.error()); \
   lhs = std::move(*tmp)
-#define ZT_API_TRY(expr)                                              \
-  do {                                                                \
-    auto zt_api_status_ = (expr);                                     \
+#define ZT_API_TRY(expr)                                                                    \
+  do {                                                                                      \
+    auto zt_api_status_ = (expr);                                                           \
     if (!zt_api_status_) return ::zt::cloud::api::registry_failure(zt_api_status_.error()); \
   } while (false)
 
@@ -70,10 +77,10 @@ std::optional<bool> query_bool(const ApiRequest& request, const char* name, Repl
                                bool fallback = false);
 
 // Name checks (reference §1.6 patterns).
-bool valid_thing_name(std::string_view name);        // [a-zA-Z0-9:_-]{1,128}
-bool valid_policy_name(std::string_view name);       // [\w+=,.@-]{1,128}
-bool valid_rule_name(std::string_view name);         // [a-zA-Z0-9_]{1,128}
-bool valid_certificate_id(std::string_view id);      // 64 hex
+bool valid_thing_name(std::string_view name);    // [a-zA-Z0-9:_-]{1,128}
+bool valid_policy_name(std::string_view name);   // [\w+=,.@-]{1,128}
+bool valid_rule_name(std::string_view name);     // [a-zA-Z0-9_]{1,128}
+bool valid_certificate_id(std::string_view id);  // 64 hex
 
 // cert/<id> from a certificate ARN, nullopt if the ARN is not a certificate's.
 std::optional<std::string> certificate_id_of_arn(std::string_view arn);

@@ -130,7 +130,8 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
   json registration_config = json::object();
   if (body->contains("registrationConfig") && !(*body)["registrationConfig"].is_null()) {
     registration_config = (*body)["registrationConfig"];
-    if (!registration_config.is_object()) return invalid_request("registrationConfig must be an object");
+    if (!registration_config.is_object())
+      return invalid_request("registrationConfig must be an object");
   }
 
   auto ca = parse_certificate(*ca_pem, "caCertificate", error);
@@ -147,7 +148,8 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
   // CN is this account's registration code and which the CA's private key signed.
   if (certificate_mode == "SNI_ONLY") {
     if (verification_pem && !verification_pem->empty()) {
-      return invalid_request("verificationCertificate must be empty when certificateMode is SNI_ONLY");
+      return invalid_request(
+          "verificationCertificate must be empty when certificateMode is SNI_ONLY");
     }
   } else {
     if (!verification_pem || verification_pem->empty()) {
@@ -166,8 +168,10 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
     if (cn != code) {
       return error_reply(400, "RegistrationCodeValidationException",
                          "The registration code is invalid: the verification certificate's "
-                         "common name '" + cn.substr(0, 80) + "' is not this account's "
-                         "registration code");
+                         "common name '" +
+                             cn.substr(0, 80) +
+                             "' is not this account's "
+                             "registration code");
     }
   }
   std::string arn = ctx.arn("cacert/" + ca->id);
@@ -197,7 +201,8 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
   return json_reply({{"certificateArn", arn}, {"certificateId", ca->id}});
 }
 
-std::optional<CaCertificate> require_ca(ServiceContext& ctx, const ApiRequest& request, Reply& error) {
+std::optional<CaCertificate> require_ca(ServiceContext& ctx, const ApiRequest& request,
+                                        Reply& error) {
   auto id = id_param(request, "caCertificateId", error);
   if (!id) return std::nullopt;
   auto found = ctx.registry.find_ca(*id);
@@ -289,7 +294,8 @@ std::optional<std::string> initial_status(const ApiRequest& request, const json&
   static const std::vector<std::string> allowed = {"ACTIVE", "INACTIVE", "REVOKED",
                                                    "REGISTER_INACTIVE", "PENDING_ACTIVATION"};
   if (std::find(allowed.begin(), allowed.end(), *status) == allowed.end()) {
-    error = invalid_request("status '" + status->substr(0, 40) + "' is not a valid certificate status");
+    error =
+        invalid_request("status '" + status->substr(0, 40) + "' is not a valid certificate status");
     return std::nullopt;
   }
   return status;
@@ -352,7 +358,8 @@ Reply register_certificate(ServiceContext& ctx, const ApiRequest& request) {
     auto ca_x509 = crypto::certificate_from_pem(ca.pem);
     if (!ca_x509) continue;
     auto key = crypto::certificate_public_key(ca_x509->get());
-    if (key && crypto::verify_certificate_signature(cert->x509.get(), key->get())) signers.push_back(&ca);
+    if (key && crypto::verify_certificate_signature(cert->x509.get(), key->get()))
+      signers.push_back(&ca);
   }
   if (signers.empty()) {
     return error_reply(400, "CertificateValidationException",
@@ -413,13 +420,15 @@ Reply update_certificate(ServiceContext& ctx, const ApiRequest& request) {
   if (!cert) return error;
   auto status = request.query_value("newStatus");
   if (!status) return invalid_request("newStatus is required");
-  static const std::vector<std::string> allowed = {"ACTIVE", "INACTIVE", "REVOKED", "REGISTER_INACTIVE"};
+  static const std::vector<std::string> allowed = {"ACTIVE", "INACTIVE", "REVOKED",
+                                                   "REGISTER_INACTIVE"};
   if (std::find(allowed.begin(), allowed.end(), *status) == allowed.end()) {
     // AWS: PENDING_TRANSFER / PENDING_ACTIVATION "will result in an exception being thrown".
     return invalid_request("newStatus '" + status->substr(0, 40) + "' cannot be set");
   }
   if (cert->status == registry::kRevoked && *status != registry::kRevoked) {
-    return error_reply(406, "CertificateStateException", "A revoked certificate cannot be reactivated");
+    return error_reply(406, "CertificateStateException",
+                       "A revoked certificate cannot be reactivated");
   }
   ZT_API_TRY(ctx.registry.update_certificate_status(cert->id, *status));
   return no_content();
@@ -436,18 +445,22 @@ Reply delete_certificate(ServiceContext& ctx, const ApiRequest& request) {
     return error_reply(406, "CertificateStateException",
                        "Certificate must be deactivated (not ACTIVE) before deletion.");
   }
-  ZT_API_TRY_ASSIGN(auto things, ctx.registry.list_principal_things(arn, {.after = "", .limit = 1}));
+  ZT_API_TRY_ASSIGN(auto things,
+                    ctx.registry.list_principal_things(arn, {.after = "", .limit = 1}));
   if (!things.items.empty()) {
     return error_reply(409, "DeleteConflictException",
                        "Things must be detached before deletion (arn: " + arn + ")");
   }
-  ZT_API_TRY_ASSIGN(auto policies, ctx.registry.list_attached_policies(arn, {.after = "", .limit = 1000}));
+  ZT_API_TRY_ASSIGN(auto policies,
+                    ctx.registry.list_attached_policies(arn, {.after = "", .limit = 1000}));
   if (!policies.items.empty()) {
     if (!*force) {
-      return error_reply(409, "DeleteConflictException",
-                         "Certificate policies must be detached before deletion (arn: " + arn + ")");
+      return error_reply(
+          409, "DeleteConflictException",
+          "Certificate policies must be detached before deletion (arn: " + arn + ")");
     }
-    for (const auto& policy : policies.items) ZT_API_TRY(ctx.registry.detach_policy(policy.name, arn));
+    for (const auto& policy : policies.items)
+      ZT_API_TRY(ctx.registry.detach_policy(policy.name, arn));
   }
   ZT_API_TRY(ctx.registry.delete_certificate(cert->id));
   return no_content();
@@ -507,8 +520,8 @@ Reply create_keys_and_certificate(ServiceContext& ctx, const ApiRequest& request
   if (!set_active) return error;
   ZT_API_TRY_ASSIGN(crypto::PkeyPtr key, crypto::generate_p256_key());
   ZT_API_TRY_ASSIGN(ParsedCertificate cert, issue_cloud_certificate(ctx, key.get()));
-  Reply stored = store_certificate(ctx, cert, std::nullopt,
-                                   *set_active ? registry::kActive : registry::kInactive, "DEFAULT");
+  Reply stored = store_certificate(
+      ctx, cert, std::nullopt, *set_active ? registry::kActive : registry::kInactive, "DEFAULT");
   if (stored.status != 200) return stored;
   ZT_API_TRY_ASSIGN(std::string public_pem, crypto::public_key_to_pem(key.get()));
   ZT_API_TRY_ASSIGN(std::string private_pem, crypto::private_key_to_pem(key.get()));
@@ -537,8 +550,8 @@ Reply create_certificate_from_csr(ServiceContext& ctx, const ApiRequest& request
   }
   ZT_API_TRY_ASSIGN(crypto::PkeyPtr key, crypto::csr_public_key(csr->get()));
   ZT_API_TRY_ASSIGN(ParsedCertificate cert, issue_cloud_certificate(ctx, key.get()));
-  Reply stored = store_certificate(ctx, cert, std::nullopt,
-                                   *set_active ? registry::kActive : registry::kInactive, "DEFAULT");
+  Reply stored = store_certificate(
+      ctx, cert, std::nullopt, *set_active ? registry::kActive : registry::kInactive, "DEFAULT");
   if (stored.status != 200) return stored;
   return json_reply({{"certificateArn", ctx.arn("cert/" + cert.id)},
                      {"certificateId", cert.id},
@@ -569,7 +582,8 @@ Reply describe_endpoint(ServiceContext& ctx, const ApiRequest& request) {
 void add_certificate_routes(Router& r) {
   r.add("GET", "/registrationcode", "GetRegistrationCode", get_registration_code);
   r.add("POST", "/cacertificate", "RegisterCACertificate", register_ca_certificate);
-  r.add("GET", "/cacertificate/{caCertificateId}", "DescribeCACertificate", describe_ca_certificate);
+  r.add("GET", "/cacertificate/{caCertificateId}", "DescribeCACertificate",
+        describe_ca_certificate);
   r.add("PUT", "/cacertificate/{caCertificateId}", "UpdateCACertificate", update_ca_certificate);
   r.add("DELETE", "/cacertificate/{caCertificateId}", "DeleteCACertificate", delete_ca_certificate);
   r.add("GET", "/cacertificates", "ListCACertificates", list_ca_certificates);
@@ -581,7 +595,8 @@ void add_certificate_routes(Router& r) {
   r.add("DELETE", "/certificates/{certificateId}", "DeleteCertificate", delete_certificate);
   r.add("GET", "/certificates", "ListCertificates", list_certificates);
   r.add("POST", "/certificates", "CreateCertificateFromCsr", create_certificate_from_csr);
-  r.add("GET", "/certificates-by-ca/{caCertificateId}", "ListCertificatesByCA", list_certificates_by_ca);
+  r.add("GET", "/certificates-by-ca/{caCertificateId}", "ListCertificatesByCA",
+        list_certificates_by_ca);
   r.add("POST", "/keys-and-certificate", "CreateKeysAndCertificate", create_keys_and_certificate);
   r.add("GET", "/endpoint", "DescribeEndpoint", describe_endpoint);
 }

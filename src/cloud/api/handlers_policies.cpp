@@ -42,7 +42,8 @@ std::optional<std::string> policy_document_problem(const std::string& text) {
   if (!document.contains("Statement")) return "the policy document has no Statement";
   json statements = document["Statement"];
   if (statements.is_object()) statements = json::array({statements});
-  if (!statements.is_array() || statements.empty()) return "Statement must be an object or a non-empty array";
+  if (!statements.is_array() || statements.empty())
+    return "Statement must be an object or a non-empty array";
   for (const auto& statement : statements) {
     if (!statement.is_object()) return "each Statement must be an object";
     if (!statement.contains("Effect") || !statement["Effect"].is_string() ||
@@ -139,19 +140,22 @@ Reply delete_policy(ServiceContext& ctx, const ApiRequest& request) {
   if (targets > 0) {
     return error_reply(409, "DeleteConflictException",
                        "The policy cannot be deleted as the policy is attached to one or more "
-                       "principals (name=" + policy->name + ")");
+                       "principals (name=" +
+                           policy->name + ")");
   }
   ZT_API_TRY(ctx.registry.delete_policy(policy->name));
   return no_content();
 }
 
-Reply attach(ServiceContext& ctx, const ApiRequest& request, const std::optional<std::string>& target) {
+Reply attach(ServiceContext& ctx, const ApiRequest& request,
+             const std::optional<std::string>& target) {
   Reply error;
   auto policy = require_policy(ctx, request, error);
   if (!policy) return error;
   if (!target || target->empty()) return invalid_request("target (principal) is required");
   if (auto problem = check_principal(ctx, *target)) return *problem;
-  ZT_API_TRY_ASSIGN(auto attached, ctx.registry.list_attached_policies(*target, {.after = "", .limit = 1000}));
+  ZT_API_TRY_ASSIGN(auto attached,
+                    ctx.registry.list_attached_policies(*target, {.after = "", .limit = 1000}));
   bool already = false;
   for (const auto& p : attached.items) already = already || p.name == policy->name;
   if (!already && attached.items.size() >= kMaxPoliciesPerTarget) {
@@ -162,7 +166,8 @@ Reply attach(ServiceContext& ctx, const ApiRequest& request, const std::optional
   return no_content();
 }
 
-Reply detach(ServiceContext& ctx, const ApiRequest& request, const std::optional<std::string>& target) {
+Reply detach(ServiceContext& ctx, const ApiRequest& request,
+             const std::optional<std::string>& target) {
   Reply error;
   auto policy = require_policy(ctx, request, error);
   if (!policy) return error;
@@ -201,7 +206,8 @@ Reply detach_principal_policy(ServiceContext& ctx, const ApiRequest& request) {
   return detach(ctx, request, request.header("x-amzn-iot-principal"));
 }
 
-Reply list_for_target(ServiceContext& ctx, const ApiRequest& request, const std::optional<std::string>& target) {
+Reply list_for_target(ServiceContext& ctx, const ApiRequest& request,
+                      const std::optional<std::string>& target) {
   if (!target || target->empty()) return invalid_request("the principal/target is required");
   if (auto problem = check_principal(ctx, *target)) return *problem;
   Reply error;
@@ -243,8 +249,10 @@ void add_policy_routes(Router& r) {
   r.add("GET", "/policies", "ListPolicies", list_policies);
   r.add("PUT", "/target-policies/{policyName}", "AttachPolicy", attach_policy);
   r.add("POST", "/target-policies/{policyName}", "DetachPolicy", detach_policy);
-  r.add("PUT", "/principal-policies/{policyName}", "AttachPrincipalPolicy", attach_principal_policy);
-  r.add("DELETE", "/principal-policies/{policyName}", "DetachPrincipalPolicy", detach_principal_policy);
+  r.add("PUT", "/principal-policies/{policyName}", "AttachPrincipalPolicy",
+        attach_principal_policy);
+  r.add("DELETE", "/principal-policies/{policyName}", "DetachPrincipalPolicy",
+        detach_principal_policy);
   r.add("GET", "/principal-policies", "ListPrincipalPolicies", list_principal_policies);
   r.add("POST", "/attached-policies/{target}", "ListAttachedPolicies", list_attached_policies);
   r.add("POST", "/policy-targets/{policyName}", "ListTargetsForPolicy", list_targets_for_policy);

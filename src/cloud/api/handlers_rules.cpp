@@ -20,7 +20,8 @@ std::optional<std::string> topic_pattern(const std::string& sql) {
 
 std::optional<Reply> payload_problem(const json& payload) {
   if (!payload.is_object()) return invalid_request("the topic rule payload must be a JSON object");
-  if (!payload.contains("sql") || !payload["sql"].is_string()) return invalid_request("sql is required");
+  if (!payload.contains("sql") || !payload["sql"].is_string())
+    return invalid_request("sql is required");
   std::string sql = payload["sql"];
   if (sql.size() > 256 * 1024 || !topic_pattern(sql)) {
     return error_reply(400, "SqlParseException",
@@ -40,7 +41,8 @@ std::optional<Reply> payload_problem(const json& payload) {
   }
   if (payload.contains("awsIotSqlVersion")) {
     const json& version = payload["awsIotSqlVersion"];
-    if (!version.is_string() || (version != "2015-10-08" && version != "2016-03-23" && version != "beta")) {
+    if (!version.is_string() ||
+        (version != "2015-10-08" && version != "2016-03-23" && version != "beta")) {
       return invalid_request("awsIotSqlVersion must be 2015-10-08, 2016-03-23 or beta");
     }
   }
@@ -69,8 +71,10 @@ Reply create_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
   if (!payload) return error;
   if (auto problem = payload_problem(*payload)) return *problem;
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(*name));
-  if (existing) return already_exists("Rule " + *name + " already exists", *name, ctx.arn("rule/" + *name));
-  ZT_API_TRY(ctx.registry.insert_topic_rule({.name = *name, .payload = payload->dump(), .created_at = now_seconds()}));
+  if (existing)
+    return already_exists("Rule " + *name + " already exists", *name, ctx.arn("rule/" + *name));
+  ZT_API_TRY(ctx.registry.insert_topic_rule(
+      {.name = *name, .payload = payload->dump(), .created_at = now_seconds()}));
   return no_content();
 }
 

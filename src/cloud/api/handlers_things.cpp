@@ -34,7 +34,8 @@ std::optional<json> attributes_of(const json& body, Reply& error, bool& merge) {
   for (auto it = attributes.begin(); it != attributes.end(); ++it) {
     if (!it.value().is_string() || it.key().empty() || it.key().size() > 128 ||
         it.value().get<std::string>().size() > 800) {
-      error = invalid_request("attribute '" + it.key().substr(0, 64) + "' must be a string of at most 800 characters");
+      error = invalid_request("attribute '" + it.key().substr(0, 64) +
+                              "' must be a string of at most 800 characters");
       return std::nullopt;
     }
   }
@@ -76,7 +77,8 @@ Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
   if (!attributes) return error;
   // Without a thing type at most 3 attributes, 50 with one (reference §1.6 notes).
   if (attributes->size() > (type ? 50u : 3u)) {
-    return invalid_request(type ? "at most 50 attributes" : "at most 3 attributes without a thing type");
+    return invalid_request(type ? "at most 50 attributes"
+                                : "at most 3 attributes without a thing type");
   }
   if (auto problem = check_thing_type(ctx, type)) return *problem;
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing(*name));
@@ -90,9 +92,15 @@ Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
     return already_exists("Thing " + *name + " already exists with different tags or attributes",
                           existing->id, ctx.arn("thing/" + *name));
   }
-  Thing thing{.name = *name, .id = new_uuid(), .type_name = type, .attributes = attributes->dump(), .version = 1};
+  Thing thing{.name = *name,
+              .id = new_uuid(),
+              .type_name = type,
+              .attributes = attributes->dump(),
+              .version = 1};
   ZT_API_TRY(ctx.registry.insert_thing(thing));
-  return json_reply({{"thingName", thing.name}, {"thingArn", ctx.arn("thing/" + thing.name)}, {"thingId", thing.id}});
+  return json_reply({{"thingName", thing.name},
+                     {"thingArn", ctx.arn("thing/" + thing.name)},
+                     {"thingId", thing.id}});
 }
 
 std::optional<Thing> require_thing(ServiceContext& ctx, const ApiRequest& request, Reply& error) {
@@ -148,8 +156,9 @@ Reply update_thing(ServiceContext& ctx, const ApiRequest& request) {
     const json& expected = (*body)["expectedVersion"];
     if (!expected.is_number_integer()) return invalid_request("expectedVersion must be an integer");
     if (expected.get<int64_t>() != thing->version) {
-      return error_reply(409, "VersionConflictException",
-                         "The version for thing " + thing->name + " does not match the expected version.");
+      return error_reply(
+          409, "VersionConflictException",
+          "The version for thing " + thing->name + " does not match the expected version.");
     }
   }
   std::optional<std::string> type;
@@ -190,13 +199,16 @@ Reply delete_thing(ServiceContext& ctx, const ApiRequest& request) {
   if (!thing) return no_content();  // "Returns successfully … if … the thing doesn't exist"
   if (auto expected = request.query_value("expectedVersion")) {
     if (*expected != std::to_string(thing->version)) {
-      return error_reply(409, "VersionConflictException",
-                         "The version for thing " + *name + " does not match the expected version.");
+      return error_reply(
+          409, "VersionConflictException",
+          "The version for thing " + *name + " does not match the expected version.");
     }
   }
-  ZT_API_TRY_ASSIGN(auto principals, ctx.registry.list_thing_principals(*name, {.after = "", .limit = 1}));
+  ZT_API_TRY_ASSIGN(auto principals,
+                    ctx.registry.list_thing_principals(*name, {.after = "", .limit = 1}));
   if (!principals.items.empty()) {
-    return invalid_request("Cannot delete. Thing " + *name + " is still attached to one or more principals");
+    return invalid_request("Cannot delete. Thing " + *name +
+                           " is still attached to one or more principals");
   }
   ZT_API_TRY(ctx.registry.delete_thing(*name));
   return no_content();
@@ -204,7 +216,8 @@ Reply delete_thing(ServiceContext& ctx, const ApiRequest& request) {
 
 Reply create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   const std::string& name = request.path.at("thingTypeName");
-  if (!valid_thing_name(name)) return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
+  if (!valid_thing_name(name))
+    return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
   Reply error;
   auto body = json_body(request, error, false);
   if (!body) return error;
@@ -214,18 +227,23 @@ Reply create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing_type(name));
   if (existing) {
     if (json::parse(existing->properties, nullptr, false) == properties) {
-      return json_reply({{"thingTypeName", name}, {"thingTypeArn", arn}, {"thingTypeId", existing->id}});
+      return json_reply(
+          {{"thingTypeName", name}, {"thingTypeArn", arn}, {"thingTypeId", existing->id}});
     }
     return already_exists("Thing type " + name + " already exists", existing->id, arn);
   }
-  registry::ThingType type{.name = name, .id = new_uuid(), .properties = properties.dump(), .creation_date = now_seconds()};
+  registry::ThingType type{.name = name,
+                           .id = new_uuid(),
+                           .properties = properties.dump(),
+                           .creation_date = now_seconds()};
   ZT_API_TRY(ctx.registry.insert_thing_type(type));
   return json_reply({{"thingTypeName", name}, {"thingTypeArn", arn}, {"thingTypeId", type.id}});
 }
 
 Reply describe_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   const std::string& name = request.path.at("thingTypeName");
-  if (!valid_thing_name(name)) return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
+  if (!valid_thing_name(name))
+    return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
   ZT_API_TRY_ASSIGN(auto type, ctx.registry.find_thing_type(name));
   if (!type) return not_found("Thing type " + name + " does not exist");
   json metadata = {{"deprecated", type->deprecated}, {"creationDate", type->creation_date}};

@@ -1,6 +1,5 @@
 #include "cloud/api/router.hpp"
 
-
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
 
@@ -79,16 +78,26 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
       bool is_param = pattern.size() > 2 && pattern.front() == '{' && pattern.back() == '}';
       bool greedy = is_param && pattern[pattern.size() - 2] == '+';
       if (greedy) {
-        if (i >= segments.size()) { matched = false; break; }
+        if (i >= segments.size()) {
+          matched = false;
+          break;
+        }
         std::string rest;
-        for (size_t j = i; j < segments.size(); ++j) rest += (j > i ? "/" : "") + std::string(segments[j]);
+        for (size_t j = i; j < segments.size(); ++j)
+          rest += (j > i ? "/" : "") + std::string(segments[j]);
         params[pattern.substr(1, pattern.size() - 3)] = aws::uri_decode(rest);
         i = segments.size();
         break;
       }
-      if (i >= segments.size()) { matched = false; break; }
+      if (i >= segments.size()) {
+        matched = false;
+        break;
+      }
       if (is_param) {
-        if (segments[i].empty()) { matched = false; break; }
+        if (segments[i].empty()) {
+          matched = false;
+          break;
+        }
         params[pattern.substr(1, pattern.size() - 2)] = aws::uri_decode(segments[i]);
       } else if (pattern != segments[i]) {
         matched = false;

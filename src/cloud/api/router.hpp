@@ -34,8 +34,8 @@ Reply error_reply(int status, std::string_view type, std::string_view message,
 struct ApiRequest {
   const aws::HttpRequest* http = nullptr;
   std::string operation;
-  std::map<std::string, std::string> path;                  // decoded path parameters
-  std::vector<std::pair<std::string, std::string>> query;   // decoded, in order
+  std::map<std::string, std::string> path;                 // decoded path parameters
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string caller_region;
 
   std::optional<std::string> query_value(std::string_view name) const;

@@ -71,7 +71,8 @@ Status Registry::migrate() {
   constexpr int64_t latest = static_cast<int64_t>(std::size(kMigrations));
   if (version > latest) {
     return make_error(Errc::unsupported, "registry schema version " + std::to_string(version) +
-                                             " is newer than this ztp (" + std::to_string(latest) + ")");
+                                             " is newer than this ztp (" + std::to_string(latest) +
+                                             ")");
   }
   for (int64_t step = version; step < latest; ++step) {
     ZT_TRY(db_.exec("BEGIN IMMEDIATE"));
@@ -118,9 +119,9 @@ Result<std::optional<std::string>> Registry::get_setting(std::string_view key) {
 
 Status Registry::set_setting(std::string_view key, std::string_view value) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "INSERT INTO settings(key, value) VALUES(?1, ?2) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    ZT_TRY_ASSIGN(Statement st,
+                  db_.prepare("INSERT INTO settings(key, value) VALUES(?1, ?2) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     return st.bind(1, key).bind(2, value).run();
   });
 }

@@ -30,9 +30,9 @@ struct CaCertificate {
   std::string id{};  // lowercase hex SHA-256 of DER
   std::string pem{};
   std::string subject{};
-  std::string status = kInactive;        // ACTIVE | INACTIVE
+  std::string status = kInactive;             // ACTIVE | INACTIVE
   std::string auto_registration = "DISABLE";  // ENABLE | DISABLE
-  std::string registration_config = "{}";    // JSON object text
+  std::string registration_config = "{}";     // JSON object text
   std::string certificate_mode = "DEFAULT";
   double creation_date = 0;
   double last_modified = 0;

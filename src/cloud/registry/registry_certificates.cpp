@@ -48,12 +48,22 @@ Certificate read_certificate(const Statement& st) {
 
 Status Registry::insert_ca(const CaCertificate& ca) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "INSERT INTO ca_certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
-    return st.bind(1, ca.id).bind(2, ca.pem).bind(3, ca.subject).bind(4, ca.status)
-        .bind(5, ca.auto_registration).bind(6, ca.registration_config).bind(7, ca.certificate_mode)
-        .bind(8, ca.creation_date).bind(9, ca.last_modified).bind(10, ca.customer_version)
-        .bind(11, ca.generation_id).bind(12, ca.not_before).bind(13, ca.not_after).run();
+    ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT INTO ca_certificates VALUES(?1, ?2, ?3, ?4, "
+                                            "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+    return st.bind(1, ca.id)
+        .bind(2, ca.pem)
+        .bind(3, ca.subject)
+        .bind(4, ca.status)
+        .bind(5, ca.auto_registration)
+        .bind(6, ca.registration_config)
+        .bind(7, ca.certificate_mode)
+        .bind(8, ca.creation_date)
+        .bind(9, ca.last_modified)
+        .bind(10, ca.customer_version)
+        .bind(11, ca.generation_id)
+        .bind(12, ca.not_before)
+        .bind(13, ca.not_after)
+        .run();
   });
 }
 
@@ -99,14 +109,22 @@ Result<int64_t> Registry::count_cas_with_subject(std::string_view subject) {
 
 Status Registry::update_ca(const CaCertificate& ca) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "UPDATE ca_certificates SET status = ?2, auto_registration = ?3, registration_config = ?4, "
-        "last_modified = ?5, customer_version = customer_version + 1, generation_id = ?6 "
-        "WHERE id = ?1"));
-    ZT_TRY(st.bind(1, ca.id).bind(2, ca.status).bind(3, ca.auto_registration)
-               .bind(4, ca.registration_config).bind(5, ca.last_modified)
-               .bind(6, ca.generation_id).run());
-    if (db_.changes() == 0) return make_error(Errc::not_found, "CA certificate " + ca.id + " not found");
+    ZT_TRY_ASSIGN(
+        Statement st,
+        db_.prepare(
+            "UPDATE ca_certificates SET status = ?2, auto_registration = ?3, registration_config = "
+            "?4, "
+            "last_modified = ?5, customer_version = customer_version + 1, generation_id = ?6 "
+            "WHERE id = ?1"));
+    ZT_TRY(st.bind(1, ca.id)
+               .bind(2, ca.status)
+               .bind(3, ca.auto_registration)
+               .bind(4, ca.registration_config)
+               .bind(5, ca.last_modified)
+               .bind(6, ca.generation_id)
+               .run());
+    if (db_.changes() == 0)
+      return make_error(Errc::not_found, "CA certificate " + ca.id + " not found");
     return ok();
   });
 }
@@ -122,12 +140,22 @@ Status Registry::delete_ca(std::string_view id) {
 
 Status Registry::insert_certificate(const Certificate& c) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "INSERT INTO certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
-    return st.bind(1, c.id).bind(2, c.pem).bind(3, c.ca_id).bind(4, c.status)
-        .bind(5, c.certificate_mode).bind(6, c.creation_date).bind(7, c.last_modified)
-        .bind(8, c.customer_version).bind(9, c.generation_id).bind(10, c.not_before)
-        .bind(11, c.not_after).run();
+    ZT_TRY_ASSIGN(
+        Statement st,
+        db_.prepare(
+            "INSERT INTO certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    return st.bind(1, c.id)
+        .bind(2, c.pem)
+        .bind(3, c.ca_id)
+        .bind(4, c.status)
+        .bind(5, c.certificate_mode)
+        .bind(6, c.creation_date)
+        .bind(7, c.last_modified)
+        .bind(8, c.customer_version)
+        .bind(9, c.generation_id)
+        .bind(10, c.not_before)
+        .bind(11, c.not_after)
+        .run();
   });
 }
 
@@ -155,9 +183,10 @@ Result<Page<Certificate>> Registry::list_certificates(const PageRequest& page,
 
 Status Registry::update_certificate_status(std::string_view id, std::string_view status) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "UPDATE certificates SET status = ?2, last_modified = (julianday('now') - 2440587.5) * 86400.0, "
-        "customer_version = customer_version + 1 WHERE id = ?1"));
+    ZT_TRY_ASSIGN(Statement st,
+                  db_.prepare("UPDATE certificates SET status = ?2, last_modified = "
+                              "(julianday('now') - 2440587.5) * 86400.0, "
+                              "customer_version = customer_version + 1 WHERE id = ?1"));
     ZT_TRY(st.bind(1, id).bind(2, status).run());
     if (db_.changes() == 0) {
       return make_error(Errc::not_found, "certificate " + std::string(id) + " not found");

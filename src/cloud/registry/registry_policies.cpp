@@ -28,8 +28,7 @@ TopicRule read_rule(const Statement& st) {
 Status Registry::insert_policy(std::string_view name, std::string_view document, double now,
                                std::string_view generation_id) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement policy,
-                  db_.prepare("INSERT INTO policies VALUES(?1, 1, ?2, ?2, ?3)"));
+    ZT_TRY_ASSIGN(Statement policy, db_.prepare("INSERT INTO policies VALUES(?1, 1, ?2, ?2, ?3)"));
     ZT_TRY(policy.bind(1, name).bind(2, now).bind(3, generation_id).run());
     ZT_TRY_ASSIGN(Statement version,
                   db_.prepare("INSERT INTO policy_versions VALUES(?1, 1, ?2, ?3)"));
@@ -68,16 +67,15 @@ Status Registry::delete_policy(std::string_view name) {
 
 Status Registry::attach_policy(std::string_view policy_name, std::string_view target) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st,
-                  db_.prepare("INSERT OR IGNORE INTO policy_targets VALUES(?1, ?2)"));
+    ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT OR IGNORE INTO policy_targets VALUES(?1, ?2)"));
     return st.bind(1, policy_name).bind(2, target).run();
   });
 }
 
 Result<bool> Registry::detach_policy(std::string_view policy_name, std::string_view target) {
   return transaction([&]() -> Result<bool> {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "DELETE FROM policy_targets WHERE policy_name = ?1 AND target = ?2"));
+    ZT_TRY_ASSIGN(Statement st,
+                  db_.prepare("DELETE FROM policy_targets WHERE policy_name = ?1 AND target = ?2"));
     ZT_TRY(st.bind(1, policy_name).bind(2, target).run());
     return db_.changes() > 0;
   });
@@ -127,8 +125,8 @@ Status Registry::insert_topic_rule(const TopicRule& rule) {
 
 Result<std::optional<TopicRule>> Registry::find_topic_rule(std::string_view name) {
   return transaction([&]() -> Result<std::optional<TopicRule>> {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "SELECT name, payload, created_at FROM topic_rules WHERE name = ?1"));
+    ZT_TRY_ASSIGN(Statement st,
+                  db_.prepare("SELECT name, payload, created_at FROM topic_rules WHERE name = ?1"));
     st.bind(1, name);
     ZT_TRY_ASSIGN(bool row, st.step());
     if (!row) return std::optional<TopicRule>();

@@ -19,9 +19,9 @@ Thing read_thing(const Statement& st) {
 
 std::string text_key(const std::string& s) { return s; }
 
-Result<Page<std::string>> string_page(Database& db, std::string_view select,
-                                      std::string_view where, std::string_view key,
-                                      const PageRequest& page, std::string_view bound) {
+Result<Page<std::string>> string_page(Database& db, std::string_view select, std::string_view where,
+                                      std::string_view key, const PageRequest& page,
+                                      std::string_view bound) {
   return paged_query<std::string>(
       db, select, where, key, page, [&](Statement& st) { st.bind(3, bound); },
       [](const Statement& st) { return st.text(0); }, text_key);
@@ -33,17 +33,22 @@ Status Registry::insert_thing_type(const ThingType& type) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st,
                   db_.prepare("INSERT INTO thing_types VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-    return st.bind(1, type.name).bind(2, type.id).bind(3, type.properties)
-        .bind(4, type.creation_date).bind(5, type.deprecated ? 1 : 0)
-        .bind(6, type.deprecation_date).run();
+    return st.bind(1, type.name)
+        .bind(2, type.id)
+        .bind(3, type.properties)
+        .bind(4, type.creation_date)
+        .bind(5, type.deprecated ? 1 : 0)
+        .bind(6, type.deprecation_date)
+        .run();
   });
 }
 
 Result<std::optional<ThingType>> Registry::find_thing_type(std::string_view name) {
   return transaction([&]() -> Result<std::optional<ThingType>> {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "SELECT name, id, properties, creation_date, deprecated, deprecation_date "
-        "FROM thing_types WHERE name = ?1"));
+    ZT_TRY_ASSIGN(
+        Statement st,
+        db_.prepare("SELECT name, id, properties, creation_date, deprecated, deprecation_date "
+                    "FROM thing_types WHERE name = ?1"));
     st.bind(1, name);
     ZT_TRY_ASSIGN(bool row, st.step());
     if (!row) return std::optional<ThingType>();
@@ -59,8 +64,12 @@ Result<std::optional<ThingType>> Registry::find_thing_type(std::string_view name
 Status Registry::insert_thing(const Thing& thing) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT INTO things VALUES(?1, ?2, ?3, ?4, ?5)"));
-    return st.bind(1, thing.name).bind(2, thing.id).bind(3, thing.type_name)
-        .bind(4, thing.attributes).bind(5, thing.version).run();
+    return st.bind(1, thing.name)
+        .bind(2, thing.id)
+        .bind(3, thing.type_name)
+        .bind(4, thing.attributes)
+        .bind(5, thing.version)
+        .run();
   });
 }
 
@@ -98,11 +107,17 @@ Result<Page<Thing>> Registry::list_things(const PageRequest& page, const ThingFi
 
 Status Registry::update_thing(const Thing& thing) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "UPDATE things SET type_name = ?2, attributes = ?3, version = ?4 WHERE name = ?1"));
-    ZT_TRY(st.bind(1, thing.name).bind(2, thing.type_name).bind(3, thing.attributes)
-               .bind(4, thing.version).run());
-    if (db_.changes() == 0) return make_error(Errc::not_found, "thing " + thing.name + " not found");
+    ZT_TRY_ASSIGN(
+        Statement st,
+        db_.prepare(
+            "UPDATE things SET type_name = ?2, attributes = ?3, version = ?4 WHERE name = ?1"));
+    ZT_TRY(st.bind(1, thing.name)
+               .bind(2, thing.type_name)
+               .bind(3, thing.attributes)
+               .bind(4, thing.version)
+               .run());
+    if (db_.changes() == 0)
+      return make_error(Errc::not_found, "thing " + thing.name + " not found");
     return ok();
   });
 }
@@ -117,9 +132,10 @@ Status Registry::delete_thing(std::string_view name) {
 Status Registry::attach_thing_principal(std::string_view thing_name, std::string_view principal,
                                         std::string_view type) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "INSERT INTO thing_principals VALUES(?1, ?2, ?3) "
-        "ON CONFLICT(thing_name, principal) DO UPDATE SET type = excluded.type"));
+    ZT_TRY_ASSIGN(
+        Statement st,
+        db_.prepare("INSERT INTO thing_principals VALUES(?1, ?2, ?3) "
+                    "ON CONFLICT(thing_name, principal) DO UPDATE SET type = excluded.type"));
     return st.bind(1, thing_name).bind(2, principal).bind(3, type).run();
   });
 }
@@ -127,8 +143,9 @@ Status Registry::attach_thing_principal(std::string_view thing_name, std::string
 Result<bool> Registry::detach_thing_principal(std::string_view thing_name,
                                               std::string_view principal) {
   return transaction([&]() -> Result<bool> {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(
-        "DELETE FROM thing_principals WHERE thing_name = ?1 AND principal = ?2"));
+    ZT_TRY_ASSIGN(
+        Statement st,
+        db_.prepare("DELETE FROM thing_principals WHERE thing_name = ?1 AND principal = ?2"));
     ZT_TRY(st.bind(1, thing_name).bind(2, principal).run());
     return db_.changes() > 0;
   });

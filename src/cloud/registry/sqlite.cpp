@@ -18,7 +18,9 @@ Statement::~Statement() {
   if (stmt_) sqlite3_finalize(stmt_);
 }
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_status_(other.bind_status_) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_status_(other.bind_status_) {}
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     if (stmt_) sqlite3_finalize(stmt_);
@@ -30,18 +32,20 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) !=
-      SQLITE_OK) {
+  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK) {
     bind_status_ = sqlite_error(db_, "binding a value");
   }
   return *this;
 }
 Statement& Statement::bind(int index, int64_t value) {
-  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) bind_status_ = sqlite_error(db_, "binding");
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
+    bind_status_ = sqlite_error(db_, "binding");
   return *this;
 }
 Statement& Statement::bind(int index, double value) {
-  if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK) bind_status_ = sqlite_error(db_, "binding");
+  if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK)
+    bind_status_ = sqlite_error(db_, "binding");
   return *this;
 }
 Statement& Statement::bind(int index, const std::optional<std::string>& text) {
@@ -97,8 +101,8 @@ Database& Database::operator=(Database&& other) noexcept {
 
 Result<Database> Database::open(const std::filesystem::path& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error error = sqlite_error(db, "opening " + path.string());
     sqlite3_close_v2(db);
@@ -122,7 +126,8 @@ Status Database::exec(std::string_view sql) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
     return sqlite_error(db_, "preparing '" + std::string(sql.substr(0, 60)) + "'");
   }
   return Statement(db_, stmt);

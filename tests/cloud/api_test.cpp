@@ -1,0 +1,295 @@
+// Control-plane handlers through ApiServer::handle (SigV4 + routing + transaction), no network.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "aws/sigv4.hpp"
+#include "cloud/api/server.hpp"
+#include "cloud/local_ca.hpp"
+#include "cloud/registry/registry.hpp"
+#include "common/hex.hpp"
+#include "common/time.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/key.hpp"
+#include "crypto/x509.hpp"
+
+namespace zt::cloud::api {
+namespace {
+
+using nlohmann::json;
+
+struct Ca {
+  crypto::PkeyPtr key;
+  crypto::X509Ptr cert;
+  std::string pem;
+  std::string id;
+};
+
+Ca make_cert(const std::string& cn, bool is_ca, const Ca* issuer,
+             int64_t not_after_offset = 86400) {
+  Ca out;
+  out.key = *crypto::generate_p256_key();
+  int64_t now = unix_now();
+  out.cert = *issue_certificate({.subject = {{"CN", cn}},
+                                 .is_ca = is_ca,
+                                 .not_before = now - 60,
+                                 .not_after = now + not_after_offset},
+                                out.key.get(), issuer ? issuer->cert.get() : nullptr,
+                                issuer ? issuer->key.get() : out.key.get());
+  out.pem = *crypto::certificate_to_pem(out.cert.get());
+  out.id = to_hex(crypto::sha256(*crypto::certificate_to_der(out.cert.get())));
+  return out;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("zt-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
+    ASSERT_TRUE(registry_->add_access_key("AKIDTEST", "secret-key"));
+    issuer_ = make_cert("issuer", true, nullptr, 86400 * 365);
+    context_ = std::make_unique<ServiceContext>(ServiceContext{.registry = *registry_,
+                                                               .account_id = "123456789012",
+                                                               .region = "us-east-1",
+                                                               .endpoint_prefix = "abc",
+                                                               .issuer_cert = issuer_.cert.get(),
+                                                               .issuer_key = issuer_.key.get()});
+    server_ =
+        std::make_unique<ApiServer>(io_, *context_, make_control_plane_router(), ServerOptions{});
+  }
+  void TearDown() override {
+    server_.reset();
+    registry_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  aws::HttpRequest request(std::string method, std::string target, std::string body = "",
+                           std::vector<std::pair<std::string, std::string>> headers = {}) {
+    aws::HttpRequest r{
+        std::move(method), std::move(target), {{"Host", "127.0.0.1:4580"}}, std::move(body)};
+    for (auto& h : headers) r.headers.push_back(std::move(h));
+    if (!r.body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+    return r;
+  }
+  Reply call(std::string method, std::string target, std::string body = "",
+             std::vector<std::pair<std::string, std::string>> headers = {},
+             std::string service = "iot") {
+    auto r = request(std::move(method), std::move(target), std::move(body), std::move(headers));
+    EXPECT_TRUE(aws::sign_request(r, {"AKIDTEST", "secret-key", ""},
+                                  {.region = "us-east-1", .service = service}));
+    return server_->handle(r);
+  }
+  static std::string error_type(const Reply& reply) {
+    for (const auto& [k, v] : reply.headers) {
+      if (k == "x-amzn-ErrorType") return v;
+    }
+    return "";
+  }
+  std::string registration_code() {
+    return json::parse(call("GET", "/registrationcode").body)["registrationCode"];
+  }
+  Reply register_ca(const Ca& ca, const std::string& verification_pem,
+                    const std::string& query = "") {
+    json body = {{"caCertificate", ca.pem}, {"verificationCertificate", verification_pem}};
+    return call("POST", "/cacertificate" + query, body.dump());
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<registry::Registry> registry_;
+  Ca issuer_;
+  std::unique_ptr<ServiceContext> context_;
+  boost::asio::io_context io_;
+  std::unique_ptr<ApiServer> server_;
+};
+
+TEST_F(ApiTest, RefusesUnsignedWrongServiceAndBadSecret) {
+  Reply unsigned_reply = server_->handle(request("GET", "/things"));
+  EXPECT_EQ(unsigned_reply.status, 403);
+  EXPECT_EQ(error_type(unsigned_reply), "MissingAuthenticationTokenException");
+  Reply wrong_service = call("GET", "/things", "", {}, "iotdata");
+  EXPECT_EQ(wrong_service.status, 403);
+  EXPECT_EQ(error_type(wrong_service), "InvalidSignatureException");
+  EXPECT_EQ(call("GET", "/things", "", {}, "execute-api").status, 200);
+  auto r = request("GET", "/things");
+  ASSERT_TRUE(
+      aws::sign_request(r, {"AKIDTEST", "wrong", ""}, {.region = "us-east-1", .service = "iot"}));
+  Reply bad = server_->handle(r);
+  EXPECT_EQ(bad.status, 403);
+  EXPECT_EQ(error_type(bad), "SignatureDoesNotMatch");
+  EXPECT_TRUE(json::parse(bad.body).contains("message"));
+}
+
+TEST_F(ApiTest, UnknownRoutesAndMethodsAreClientErrors) {
+  EXPECT_EQ(call("GET", "/no/such/route").status, 404);
+  EXPECT_EQ(call("PATCH", "/registrationcode").status, 405);
+  EXPECT_EQ(call("POST", "/policies/p1", "{not json").status, 400);
+  EXPECT_EQ(call("GET", "/certificates/xyz").status, 400);
+  EXPECT_EQ(call("GET", "/things?maxResults=0").status, 400);
+  EXPECT_EQ(call("GET", "/things?nextToken=%%%").status, 400);
+}
+
+TEST_F(ApiTest, RegisterCaAcceptsSeedAndAwsProofOfPossession) {
+  std::string code = registration_code();
+  Ca signer = make_cert("Example Signer FFFF", true, nullptr);
+  // Seed form: the CA's own public key in the verification certificate.
+  auto seed =
+      *create_verification_certificate(code, signer.cert.get(), signer.key.get(), unix_now());
+  Reply seed_reply = register_ca(signer, *crypto::certificate_to_pem(seed.get()),
+                                 "?setAsActive=true&allowAutoRegistration=true");
+  ASSERT_EQ(seed_reply.status, 200) << seed_reply.body;
+  EXPECT_EQ(json::parse(seed_reply.body)["certificateId"], signer.id);
+  auto active = registry_->list_active_cas();
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].auto_registration, "ENABLE");
+
+  // AWS form: a fresh key pair, signed by the CA key.
+  Ca other = make_cert("Other CA", true, nullptr);
+  Ca verification = make_cert(code, false, &other);
+  Reply aws_reply = register_ca(other, verification.pem);
+  ASSERT_EQ(aws_reply.status, 200) << aws_reply.body;
+  EXPECT_EQ((*registry_->find_ca(other.id))->status, "INACTIVE");
+}
+
+TEST_F(ApiTest, RegisterCaRejectionsNameTheProblem) {
+  std::string code = registration_code();
+  Ca ca = make_cert("CA", true, nullptr);
+  Ca wrong_cn = make_cert("not-the-code", false, &ca);
+  EXPECT_EQ(error_type(register_ca(ca, wrong_cn.pem)), "RegistrationCodeValidationException");
+  Ca stranger = make_cert("stranger", true, nullptr);
+  Ca foreign = make_cert(code, false, &stranger);  // right CN, wrong signer
+  EXPECT_EQ(error_type(register_ca(ca, foreign.pem)), "CertificateValidationException");
+  Ca leaf = make_cert("leaf", false, &ca);
+  Ca leaf_verification = make_cert(code, false, &leaf);
+  Reply not_ca = register_ca(leaf, leaf_verification.pem);
+  EXPECT_EQ(not_ca.status, 400);
+  EXPECT_EQ(json::parse(not_ca.body)["message"],
+            "The CA certificate does not have the basicConstraints extension as true");
+  Ca expired = make_cert("old CA", true, nullptr, -30);
+  EXPECT_EQ(error_type(register_ca(expired, make_cert(code, false, &expired).pem)),
+            "CertificateValidationException");
+  EXPECT_EQ(error_type(register_ca(ca, "")), "InvalidRequestException");
+  EXPECT_EQ(error_type(register_ca(ca, "garbage")), "CertificateValidationException");
+  EXPECT_TRUE(registry_->list_cas({})->items.empty());
+  Ca good = make_cert(code, false, &ca);
+  ASSERT_EQ(register_ca(ca, good.pem).status, 200);
+  Reply again = register_ca(ca, good.pem);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(json::parse(again.body)["resourceId"], ca.id);
+}
+
+TEST_F(ApiTest, DeviceCertificateLifecycle) {
+  std::string code = registration_code();
+  Ca ca = make_cert("CA", true, nullptr);
+  ASSERT_EQ(register_ca(ca, make_cert(code, false, &ca).pem).status, 200);
+  Ca device = make_cert("device", false, &ca);
+  json body = {{"certificatePem", device.pem}};
+  // The CA is INACTIVE: registering its certificates is refused.
+  EXPECT_EQ(error_type(call("POST", "/certificate/register", body.dump())),
+            "CertificateStateException");
+  ASSERT_EQ(call("PUT", "/cacertificate/" + ca.id + "?newStatus=ACTIVE", "{}").status, 200);
+  Reply registered = call("POST", "/certificate/register?setAsActive=true", body.dump());
+  ASSERT_EQ(registered.status, 200) << registered.body;
+  std::string arn = "arn:aws:iot:us-east-1:123456789012:cert/" + device.id;
+  EXPECT_EQ(json::parse(registered.body)["certificateArn"], arn);
+  Ca unknown = make_cert("d2", false, &issuer_);
+  EXPECT_EQ(error_type(call("POST", "/certificate/register",
+                            json{{"certificatePem", unknown.pem}}.dump())),
+            "CertificateValidationException");
+
+  ASSERT_EQ(call("POST", "/policies/p1",
+                 json{{"policyDocument",
+                       R"({"Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}})"}}
+                     .dump())
+                .status,
+            200);
+  ASSERT_EQ(call("PUT", "/target-policies/p1", json{{"target", arn}}.dump()).status, 200);
+  ASSERT_EQ(call("POST", "/things/t1").status, 200);
+  ASSERT_EQ(call("PUT", "/things/t1/principals", "", {{"x-amzn-principal", arn}}).status, 200);
+  // ARN as one encoded path segment with %2F.
+  Reply attached = call("POST", "/attached-policies/" + aws::uri_encode(arn, false));
+  ASSERT_EQ(attached.status, 200) << attached.body;
+  EXPECT_EQ(json::parse(attached.body)["policies"][0]["policyName"], "p1");
+
+  EXPECT_EQ(error_type(call("DELETE", "/certificates/" + device.id)), "CertificateStateException");
+  EXPECT_EQ(call("PUT", "/certificates/" + device.id + "?newStatus=PENDING_ACTIVATION").status,
+            400);
+  ASSERT_EQ(call("PUT", "/certificates/" + device.id + "?newStatus=INACTIVE").status, 200);
+  EXPECT_EQ(error_type(call("DELETE", "/certificates/" + device.id)),
+            "DeleteConflictException");                 // thing
+  EXPECT_EQ(call("DELETE", "/things/t1").status, 400);  // still attached
+  ASSERT_EQ(call("DELETE", "/things/t1/principals", "", {{"x-amzn-principal", arn}}).status, 200);
+  EXPECT_EQ(error_type(call("DELETE", "/certificates/" + device.id)),
+            "DeleteConflictException");  // policy
+  EXPECT_EQ(error_type(call("DELETE", "/policies/p1")), "DeleteConflictException");
+  ASSERT_EQ(call("DELETE", "/certificates/" + device.id + "?forceDelete=true").status, 200);
+  EXPECT_EQ(call("GET", "/certificates/" + device.id).status, 404);
+  EXPECT_EQ(call("DELETE", "/policies/p1").status, 200);
+}
+
+TEST_F(ApiTest, CloudIssuedCertificatesChainToTheIssuer) {
+  Reply keys = call("POST", "/keys-and-certificate?setAsActive=true");
+  ASSERT_EQ(keys.status, 200) << keys.body;
+  json answer = json::parse(keys.body);
+  auto cert = crypto::certificate_from_pem(answer["certificatePem"].get<std::string>());
+  ASSERT_TRUE(cert);
+  auto key = crypto::private_key_from_pem(answer["keyPair"]["PrivateKey"].get<std::string>());
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(
+      crypto::same_public_key(crypto::certificate_public_key(cert->get())->get(), key->get()));
+  EXPECT_EQ(X509_verify(cert->get(), crypto::certificate_public_key(issuer_.cert.get())->get()), 1);
+
+  auto device_key = *crypto::generate_p256_key();
+  crypto::X509ReqPtr csr(X509_REQ_new());
+  X509_REQ_set_pubkey(csr.get(), device_key.get());
+  ASSERT_GT(X509_REQ_sign(csr.get(), device_key.get(), EVP_sha256()), 0);
+  Reply from_csr = call("POST", "/certificates",
+                        json{{"certificateSigningRequest", *crypto::csr_to_pem(csr.get())}}.dump());
+  ASSERT_EQ(from_csr.status, 200) << from_csr.body;
+  auto issued =
+      crypto::certificate_from_pem(json::parse(from_csr.body)["certificatePem"].get<std::string>());
+  EXPECT_TRUE(crypto::same_public_key(crypto::certificate_public_key(issued->get())->get(),
+                                      device_key.get()));
+  EXPECT_EQ(
+      call("POST", "/certificates", json{{"certificateSigningRequest", "junk"}}.dump()).status,
+      400);
+}
+
+TEST_F(ApiTest, DescribeEndpointTypes) {
+  EXPECT_EQ(
+      json::parse(call("GET", "/endpoint?endpointType=iot%3AData-ATS").body)["endpointAddress"],
+      "abc-ats.iot.us-east-1.localhost");
+  EXPECT_EQ(json::parse(call("GET", "/endpoint").body)["endpointAddress"],
+            "abc.iot.us-east-1.localhost");
+  EXPECT_EQ(call("GET", "/endpoint?endpointType=iot%3ANope").status, 400);
+}
+
+TEST_F(ApiTest, PolicyDocumentsAreValidated) {
+  auto create = [&](const std::string& doc) {
+    return call("POST", "/policies/p", json{{"policyDocument", doc}}.dump());
+  };
+  EXPECT_EQ(error_type(create("not json")), "MalformedPolicyException");
+  EXPECT_EQ(error_type(create(R"({"Statement":[{"Effect":"Maybe","Action":"a","Resource":"b"}]})")),
+            "MalformedPolicyException");
+  EXPECT_EQ(error_type(create(R"({"Statement":[{"Effect":"Allow","Resource":"b"}]})")),
+            "MalformedPolicyException");
+  EXPECT_EQ(
+      error_type(create(
+          R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":")" +
+          std::string(2100, 'x') + "\"}]}")),
+      "MalformedPolicyException");
+  EXPECT_EQ(
+      create(
+          R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["iot:Publish"],"Resource":["*"]}]})")
+          .status,
+      200);
+  EXPECT_EQ(call("POST", "/policies/bad%20name", json{{"policyDocument", "{}"}}.dump()).status,
+            400);
+}
+
+}  // namespace
+}  // namespace zt::cloud::api
