@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   auto dir =
       std::filesystem::temp_directory_path() / fmt::format("zt-bench-provision-{}", ::getpid());
   std::filesystem::create_directories(dir);
-  pki::CaOptions ca{.dir = dir};
+  pki::CaOptions ca;
+  ca.dir = dir;
   if (auto r = pki::ca_create_root(ca); !r) die("create-root", r.error());
   if (auto r = pki::ca_create_signer_csr(ca); !r) die("create-signer-csr", r.error());
   if (auto r = pki::ca_create_signer(ca); !r) die("create-signer", r.error());

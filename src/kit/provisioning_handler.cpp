@@ -183,7 +183,6 @@ Result<json> ProvisioningHandler::save_credentials(const json& params) {
   // device certificate is for slot 0's key, and both survive compression byte for byte.
   const auto& signer_def = atcacert::kit_signer_definition();
   const auto& device_def = atcacert::kit_device_definition();
-  ZT_TRY(crypto::certificate_from_der(signer_der, "signerCert"));
   ZT_TRY_ASSIGN(auto device_cert, crypto::certificate_from_der(device_der, "deviceCert"));
   atcacert::CertChain chain{.signer = signer_der, .device = device_der};
   ZT_TRY(with_context(atcacert::verify_chain(signer_def, device_def, chain, root_key),
@@ -194,9 +193,16 @@ Result<json> ProvisioningHandler::save_credentials(const json& params) {
   if (cert_key_raw != slot_key) {
     return make_error(Errc::crypto, "deviceCert is not for this kit's key (slot 0)");
   }
-  ZT_TRY(with_context(atcacert::compress(device_def, device_der),
+  ZT_TRY_ASSIGN(auto signer_cert, crypto::certificate_from_der(signer_der, "signerCert"));
+  ZT_TRY_ASSIGN(auto signer_key, crypto::certificate_public_key(signer_cert.get()));
+  ZT_TRY_ASSIGN(auto signer_key_raw, crypto::public_key_raw(signer_key.get()));
+  ZT_TRY(with_context(atcacert::compress(device_def, device_der,
+                                         atcacert::CompressOptions{.issuer_public_key = signer_key_raw,
+                                                                   .device_sn = std::nullopt}),
                       "deviceCert does not fit the device certificate definition"));
-  ZT_TRY(with_context(atcacert::compress(signer_def, signer_der),
+  ZT_TRY(with_context(atcacert::compress(signer_def, signer_der,
+                                         atcacert::CompressOptions{.issuer_public_key = root_key,
+                                                                   .device_sn = std::nullopt}),
                       "signerCert does not fit the signer certificate definition"));
 
   SeSlotStore store(device_);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/file.hpp"
+#include "common/hex.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/x509.hpp"
@@ -64,7 +65,8 @@ struct KitOnSocket {
 };
 
 void make_ca(const fs::path& dir) {
-  pki::CaOptions options{.dir = dir};
+  pki::CaOptions options;
+  options.dir = dir;
   ASSERT_TRUE(pki::ca_create_root(options));
   ASSERT_TRUE(pki::ca_create_signer_csr(options));
   ASSERT_TRUE(pki::ca_create_signer(options));

@@ -30,7 +30,9 @@ struct Kit {
   int64_t next_id = 1;
 
   explicit Kit(bool configure = true) {
-    if (configure) EXPECT_TRUE(se::provision(*device));
+    if (configure) {
+      EXPECT_TRUE(se::provision(*device));
+    }
   }
   // Through the whole text path: encode the request, handle the line, parse the reply.
   Reply call(const std::string& method, json params = json::object()) {
@@ -86,7 +88,9 @@ TEST(KitMetadata, RoundTripsAndRefusesOversizedFields) {
   EXPECT_EQ(out->ssid, "lab");
   EXPECT_EQ(out->wifi_password, "secret");
   EXPECT_EQ(out->hostname, in.hostname);
-  EXPECT_FALSE(encode_metadata(KitMetadata{.ssid = std::string(33, 'a')}));
+  KitMetadata oversized;
+  oversized.ssid = std::string(33, 'a');
+  EXPECT_FALSE(encode_metadata(oversized));
   Bytes corrupt = *bytes;
   corrupt[4] = 40;  // ssid_size 40 > 32
   auto bad = decode_metadata(corrupt);
@@ -241,7 +245,7 @@ TEST(ProvisioningHandler, GetStatusFromHookOrChip) {
                              HandlerHooks{.credentials_changed = {}, .status = [] {
                                             return KitStatus{KitState::connected, 0, "connected"};
                                           }});
-  auto line = hooked.handle_line(encode_request(Request{.method = "getStatus"}));
+  auto line = hooked.handle_line(encode_request(Request{.method = "getStatus", .params = json::object(), .id = 0}));
   auto parsed = parse_reply(line);
   EXPECT_EQ(parsed->result["state_id"], static_cast<int>(KitState::connected));
   EXPECT_EQ(parsed->result["status_msg"], "connected");
