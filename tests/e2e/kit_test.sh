@@ -50,7 +50,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/server.key" \
   -subj "/CN=$endpoint" -out "$work/server.csr" 2>/dev/null
 openssl x509 -req -in "$work/server.csr" -CA "$work/server-ca.crt" -CAkey "$work/server-ca.key" \
-  -CAcreateserial -days 2 -extfile <(printf 'subjectAltName=DNS:%s,DNS:localhost\n' "$endpoint") \
+  -CAcreateserial -days 2 -extfile <(printf 'subjectAltName=DNS:%s,DNS:localhost,IP:127.0.0.1\n' "$endpoint") \
   -out "$work/server.crt" 2>/dev/null
 # A test client (the "cloud side" publishing deltas) with a certificate from our root.
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/app.key" \
@@ -187,6 +187,9 @@ stop_kit
 MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/mosquitto.conf" <<CONF
 per_listener_settings true
+# Run as the invoking user: when started as root, mosquitto would drop to "mosquitto", which
+# cannot read the test's private directory.
+user $(id -un)
 listener $MPORT 127.0.0.1
 allow_anonymous true
 cafile $ca/root-ca.crt
@@ -213,6 +216,7 @@ check "kit stops cleanly" grep -q "Stopped" "$console"
 
 if ((failures)); then
   echo "$failures check(s) failed; kit console:"; tail -40 "$console" 2>/dev/null; tail -20 "$work/kit.err"
+  tail -20 "$work/mosquitto.err" 2>/dev/null
   exit 1
 fi
 echo "all checks passed"
