@@ -200,12 +200,15 @@ use_identity_as_username true
 log_dest stderr
 log_type all
 CONF
-# mosquitto verifies the endpoint's client side against cafile; clients verify it with server-ca.
+# The kit first, while nothing listens: refused connections are retried with backoff, each
+# attempt printed (the same path JITR's refused first connection takes).
+: >"$console"
+start_kit "127.0.0.1:$MPORT"
+wait_for "$console" "attempt 2" 10
+check "refused connection retried with a bounded backoff" grep -q "ERROR: TCP connect to 127.0.0.1:$MPORT: Connection refused; retrying in" "$console"
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.out" 2>"$work/mosquitto.err" &
 pids+=($!)
 wait_for "$work/mosquitto.err" "Opening ipv4 listen socket on port $MPORT" 10
-: >"$console"
-start_kit "127.0.0.1:$MPORT"
 wait_for "$console" "SUCCESS: Subscribed" 20
 check "Mosquitto accepted the kit's SE-backed TLS client certificate" \
   grep -q "New client connected from 127.0.0.1.* as $thing" "$work/mosquitto.err"
