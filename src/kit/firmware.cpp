@@ -232,8 +232,15 @@ Result<std::string> Firmware::resolve(const std::string& host_name, uint16_t& po
 void Firmware::run(const std::atomic<bool>& stop) {
   print("Zero Touch Secure Provisioning Kit (emulated SAM G55 + ATECC508A + WINC1500)");
   std::mt19937_64 rng(std::random_device{}());
+  uint64_t seen = generation();
   while (!stop) {
-    uint64_t generation = this->generation();
+    // A provisioning session writes slots 10-15 and then slot 8 in separate requests: let it
+    // finish (no change for 200 ms) before reading, rather than connecting in between.
+    while (!stop && generation() != seen) {
+      seen = generation();
+      wait_for_change(seen, stop, 200ms);
+    }
+    uint64_t generation = seen;
     auto session = load_credentials();
     if (!session) {
       bool waiting = session.error().code == Errc::not_found;

