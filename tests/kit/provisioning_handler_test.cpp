@@ -137,6 +137,10 @@ TEST(ProvisioningHandler, UnknownMethodAndUnknownTarget) {
   ASSERT_TRUE(garbage);
   ASSERT_TRUE(garbage->error);
   EXPECT_EQ(garbage->error->code, kBadParameters);
+  // An error quoting input that is not UTF-8 still encodes (fuzz/kit_handler found the throw).
+  auto binary = parse_reply(kit.handler.handle_line("\x8d\x96 is not a call\n"));
+  ASSERT_TRUE(binary);
+  ASSERT_TRUE(binary->error);
 }
 
 TEST(ProvisioningHandler, GenCsrIsSignedBySlotZero) {
@@ -245,7 +249,8 @@ TEST(ProvisioningHandler, GetStatusFromHookOrChip) {
                              HandlerHooks{.credentials_changed = {}, .status = [] {
                                             return KitStatus{KitState::connected, 0, "connected"};
                                           }});
-  auto line = hooked.handle_line(encode_request(Request{.method = "getStatus", .params = json::object(), .id = 0}));
+  auto line = hooked.handle_line(
+      encode_request(Request{.method = "getStatus", .params = json::object(), .id = 0}));
   auto parsed = parse_reply(line);
   EXPECT_EQ(parsed->result["state_id"], static_cast<int>(KitState::connected));
   EXPECT_EQ(parsed->result["status_msg"], "connected");
