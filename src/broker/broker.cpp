@@ -148,6 +148,10 @@ void Broker::publish(Message message) {
   impl_->core.publish(std::make_shared<const Message>(std::move(message)));
 }
 
+size_t Broker::disconnect_principal(std::string_view principal) {
+  return impl_->core.disconnect_principal(principal, DisconnectReason::auth_error);
+}
+
 size_t Broker::connection_count() const { return impl_->core.connections.load(); }
 size_t Broker::session_count() const { return impl_->core.session_count(); }
 

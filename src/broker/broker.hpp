@@ -27,6 +27,8 @@ class Broker {
   uint16_t port() const;
   // Publishes as the broker itself (lifecycle events, shadow responses): no authorization.
   void publish(Message message);
+  // Closes the live connections of a certificate (e.g. just revoked): reference/aws-iot.md §3.
+  size_t disconnect_principal(std::string_view principal);
   size_t connection_count() const;
   size_t session_count() const;
   // Closes the listener and every connection, joins the threads. Idempotent.

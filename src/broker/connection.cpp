@@ -62,6 +62,7 @@ asio::awaitable<void> Connection::run(
     decoder_.feed(ByteView(buffer.data(), count));
     // aws-iot.md §6.3: any control packet counts as activity for the keep-alive.
     if (connected_) deadline_ = Clock::now() + keep_alive_timeout_;
+    core_.begin_batch();
     while (!closed_) {
       auto next = decoder_.next();
       if (!next) {
@@ -71,6 +72,7 @@ asio::awaitable<void> Connection::run(
       if (!*next) break;
       if (!handle(**next)) break;
     }
+    core_.end_batch();
   }
   finish();
 }

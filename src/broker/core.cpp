@@ -108,17 +108,60 @@ void Core::send_retained(const std::shared_ptr<Session>& session, const std::str
   }
 }
 
+namespace {
+
+struct Batch {
+  bool active = false;
+  std::vector<Subscriber> subscribers;  // scratch for matching
+  std::vector<std::pair<Subscriber, std::shared_ptr<const Message>>> deliveries;
+};
+thread_local Batch t_batch;
+
+}  // namespace
+
 void Core::publish(const std::shared_ptr<const Message>& message) {
   if (message->retain) retained_.store(message);
-  thread_local std::vector<Subscriber> subscribers;
-  subscribers.clear();
+  if (t_batch.active) {
+    size_t first = t_batch.subscribers.size();
+    trie_.match(message->topic, t_batch.subscribers);
+    for (size_t i = first; i < t_batch.subscribers.size(); ++i) {
+      // §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set.
+      Subscriber subscriber{std::move(t_batch.subscribers[i].session),
+                            std::min(message->qos, t_batch.subscribers[i].qos)};
+      t_batch.deliveries.emplace_back(std::move(subscriber), message);
+    }
+    t_batch.subscribers.resize(first);
+    return;
+  }
+  std::vector<Subscriber> subscribers;
   trie_.match(message->topic, subscribers);
   for (const auto& subscriber : subscribers) {
-    // §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set.
     subscriber.session->deliver(message, std::min(message->qos, subscriber.qos), false,
                                 *authorizer_);
   }
-  subscribers.clear();
+}
+
+void Core::begin_batch() { t_batch.active = true; }
+
+void Core::end_batch() {
+  t_batch.active = false;
+  auto& deliveries = t_batch.deliveries;
+  if (deliveries.empty()) return;
+  // Group by session, keeping each session's messages in publish order (MQTT 3.1.1 §4.6).
+  std::stable_sort(deliveries.begin(), deliveries.end(),
+                   [](const auto& a, const auto& b) { return a.first.session < b.first.session; });
+  std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>> run;
+  for (size_t i = 0; i < deliveries.size();) {
+    Session* session = deliveries[i].first.session.get();
+    run.clear();
+    size_t j = i;
+    for (; j < deliveries.size() && deliveries[j].first.session.get() == session; ++j) {
+      run.emplace_back(std::move(deliveries[j].second), deliveries[j].first.qos);
+    }
+    session->deliver_all(run, *authorizer_);
+    i = j;
+  }
+  deliveries.clear();
 }
 
 size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
@@ -135,6 +178,14 @@ size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
     }
   }
   return expired;
+}
+
+size_t Core::disconnect_principal(std::string_view principal, DisconnectReason reason) {
+  std::lock_guard lock(sessions_mutex_);
+  size_t closed = 0;
+  for (const auto& [client_id, session] : sessions_)
+    closed += session->close_if_principal(principal, reason) ? 1 : 0;
+  return closed;
 }
 
 size_t Core::session_count() const {

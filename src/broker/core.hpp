@@ -77,11 +77,19 @@ class Core {
   void send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
                      uint8_t qos);
 
-  // Stores (if retained) and routes a message to every matching subscriber.
+  // Stores (if retained) and routes a message to every matching subscriber. Between
+  // begin_batch() and end_batch() on the same thread, deliveries are collected and handed to each
+  // session once per batch (one lock instead of one per message when many publishers feed one
+  // subscriber from other threads); otherwise they happen at once.
   void publish(const std::shared_ptr<const Message>& message);
+  void begin_batch();
+  void end_batch();
 
   // Drops persistent sessions offline for longer than session_expiry. Returns how many.
   size_t expire_sessions(std::chrono::steady_clock::time_point now);
+
+  // Closes every connection authenticated as `principal`. Returns how many.
+  size_t disconnect_principal(std::string_view principal, DisconnectReason reason);
 
   size_t session_count() const;
   std::atomic<size_t> connections{0};

@@ -56,6 +56,18 @@ void Session::acknowledge(uint16_t packet_id) {
 void Session::deliver(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
                       Authorizer& authorizer) {
   std::lock_guard lock(mutex_);
+  deliver_locked(message, qos, retain, authorizer);
+}
+
+void Session::deliver_all(
+    const std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>>& messages,
+    Authorizer& authorizer) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [message, qos] : messages) deliver_locked(message, qos, false, authorizer);
+}
+
+void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint8_t qos,
+                             bool retain, Authorizer& authorizer) {
   // §5 iot:Receive is checked for every delivery, against the subscriber's identity.
   if (!authorizer.allow(Action::receive, message->topic, context_)) return;
   Pending pending{message, retain};
@@ -97,6 +109,13 @@ std::vector<std::string> Session::subscription_filters() const {
   filters.reserve(subscriptions_.size());
   for (const auto& [filter, qos] : subscriptions_) filters.push_back(filter);
   return filters;
+}
+
+bool Session::close_if_principal(std::string_view principal, DisconnectReason reason) {
+  std::lock_guard lock(mutex_);
+  if (!outlet_ || context_.principal != principal) return false;
+  outlet_->close(reason);
+  return true;
 }
 
 size_t Session::inflight_count() const {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -60,12 +61,18 @@ class Session {
   // flag on the wire (set only for retained messages sent on subscribe, §3.3.1.3).
   void deliver(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
                Authorizer& authorizer);
+  // The same for several live messages (RETAIN 0), under one lock.
+  void deliver_all(const std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>>& messages,
+                   Authorizer& authorizer);
 
   // Bookkeeping of this session's filters (the trie holds the routing copy). add_subscription
   // refuses a new filter beyond max_subscriptions; replacing an existing one is always allowed.
   bool add_subscription(const std::string& filter, uint8_t qos);
   bool remove_subscription(const std::string& filter);
   std::vector<std::string> subscription_filters() const;
+
+  // Closes the attached connection if it authenticated as `principal` (a revoked certificate).
+  bool close_if_principal(std::string_view principal, DisconnectReason reason);
 
   size_t inflight_count() const;
   size_t queued_count() const;
@@ -80,6 +87,8 @@ class Session {
   void send_locked(uint16_t packet_id, const Pending& pending, bool dup);
   void fill_window_locked();
   void enqueue_locked(Pending pending);
+  void deliver_locked(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
+                      Authorizer& authorizer);
 
   const std::string client_id_;
   const SessionLimits limits_;

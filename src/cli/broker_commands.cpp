@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "broker/broker.hpp"
+#include "broker/lifecycle.hpp"
 #include "broker/trust.hpp"
 #include "cli/commands.hpp"
 
@@ -22,6 +23,7 @@ struct BrokerRunOptions {
   std::string trust;
   std::string listen = "127.0.0.1:8883";
   size_t threads = 0;
+  size_t max_queued = 1000;
 };
 
 Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
@@ -57,8 +59,12 @@ Status run_broker(const BrokerRunOptions& options) {
   config.certificate_file = options.certificate;
   config.key_file = options.key;
   config.threads = options.threads;
+  config.limits.session.max_queued = options.max_queued;
   cloud::broker::Broker broker(config, authenticator,
                                std::make_shared<cloud::broker::AllowAllAuthorizer>());
+  // AWS lifecycle events on $aws/events/presence|subscriptions/... (reference/aws-iot.md §6.1).
+  broker.add_observer(std::make_shared<cloud::broker::LifecycleEvents>(
+      [&broker](cloud::broker::Message message) { broker.publish(std::move(message)); }));
   ZT_TRY(broker.start());
   bool ipv6 = config.host.find(':') != std::string::npos;
   fmt::print("listening mqtts={}{}{}:{}\n", ipv6 ? "[" : "", config.host, ipv6 ? "]" : "",
@@ -94,6 +100,10 @@ void register_broker_commands(CLI::App& app) {
       ->capture_default_str();
   run->add_option("--threads", options->threads, "Network threads (0: one per core)")
       ->capture_default_str();
+  run->add_option("--max-queued", options->max_queued,
+                  "QoS 1 messages kept per session beyond the in-flight window / while offline")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   run->callback(run_command([options] { return run_broker(*options); }));
 }
 

@@ -9,13 +9,13 @@
 
 #include "aws/iot_client.hpp"
 #include "cli/commands.hpp"
-#include "cloud/local_ca.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
 #include "common/time.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
+#include "pki/ca_directory.hpp"
 
 namespace zt::cli {
 namespace {
@@ -25,6 +25,7 @@ struct CaRegisterOptions {
   std::optional<std::string> endpoint_url;
   std::optional<std::string> region;
   std::optional<std::string> profile;
+  std::string key;  // signer CA key: PEM path or pkcs11: URI (default <dir>/signer-ca.key)
 };
 
 Result<nlohmann::json> read_kit_info(const std::filesystem::path& path) {
@@ -39,8 +40,7 @@ Result<nlohmann::json> read_kit_info(const std::filesystem::path& path) {
 
 Status ca_register(const CaRegisterOptions& options) {
   std::filesystem::path dir = options.dir;
-  ZT_TRY_ASSIGN(auto signer_cert, crypto::load_certificate(dir / "signer-ca.crt"));
-  ZT_TRY_ASSIGN(auto signer_key, crypto::load_private_key(dir / "signer-ca.key"));
+  ZT_TRY_ASSIGN(pki::SignerCa signer, pki::load_signer_ca(dir, options.key));
   ZT_TRY_ASSIGN(aws::ClientConfig config,
                 aws::load_client_config({options.profile, options.region, options.endpoint_url}));
   aws::IotClient iot(config);
@@ -49,11 +49,13 @@ Status ca_register(const CaRegisterOptions& options) {
 
   ZT_TRY_ASSIGN(std::string code, with_context(iot.get_registration_code(), "GetRegistrationCode"));
   fmt::print("registration code {}\n", code);
-  ZT_TRY_ASSIGN(auto verification, cloud::create_verification_certificate(
-                                       code, signer_cert.get(), signer_key.get(), unix_now()));
-  ZT_TRY_ASSIGN(std::string verification_pem, crypto::certificate_to_pem(verification.get()));
-  ZT_TRY(write_file_atomic(dir / "signer-ca-verification.crt", verification_pem, 0644));
-  ZT_TRY_ASSIGN(std::string signer_pem, crypto::certificate_to_pem(signer_cert.get()));
+  // The seed's form (kit.md): CN = code, the signer's own public key, signed by the signer key;
+  // written to signer-ca-verification.crt.
+  ZT_TRY_ASSIGN(pki::CaReport verification,
+                pki::ca_create_verification({.dir = dir, .key = options.key, .force = true}, code));
+  ZT_TRY_ASSIGN(std::string verification_pem,
+                crypto::certificate_to_pem(verification.certificate.get()));
+  ZT_TRY_ASSIGN(std::string signer_pem, crypto::certificate_to_pem(signer.certificate.get()));
 
   std::string ca_id;
   auto registered = iot.register_ca_certificate(signer_pem, verification_pem, true, true);
@@ -62,7 +64,7 @@ Status ca_register(const CaRegisterOptions& options) {
     fmt::print("registered signer CA {}\n", ca_id);
   } else if (registered.error().code == Errc::already_exists) {
     // Already registered (a re-run): make sure it is ACTIVE with auto-registration.
-    ZT_TRY_ASSIGN(Bytes der, crypto::certificate_to_der(signer_cert.get()));
+    ZT_TRY_ASSIGN(Bytes der, crypto::certificate_to_der(signer.certificate.get()));
     ca_id = to_hex(crypto::sha256(der));
     ZT_TRY(with_context(iot.call("PUT", "/cacertificate/" + ca_id,
                                  "newAutoRegistrationStatus=ENABLE&newStatus=ACTIVE"),
@@ -105,6 +107,8 @@ void register_ca_register_command(CLI::App& app) {
   reg->add_option("--endpoint-url", options->endpoint_url, "AWS IoT endpoint (default: real AWS)");
   reg->add_option("--region", options->region, "Region (default: AWS_REGION / profile)");
   reg->add_option("--profile", options->profile, "Profile in ~/.aws/credentials and config");
+  reg->add_option("--key", options->key,
+                  "Signer CA key: PEM file or pkcs11: URI (default <dir>/signer-ca.key)");
   reg->callback(run_command([options] { return ca_register(*options); }));
 }
 

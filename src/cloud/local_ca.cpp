@@ -82,33 +82,4 @@ Result<crypto::X509Ptr> issue_certificate(const CertificateRequest& request,
   return cert;
 }
 
-Result<crypto::X509Ptr> create_verification_certificate(std::string_view registration_code,
-                                                        const X509* ca_cert, EVP_PKEY* ca_key,
-                                                        int64_t now) {
-  if (registration_code.empty() || registration_code.size() > 64) {
-    return make_error(Errc::invalid_argument, "registration code must be 1..64 characters");
-  }
-  crypto::X509Ptr cert(X509_new());
-  if (!cert) return crypto::openssl_error("X509_new");
-  X509_set_version(cert.get(), 2);
-  Bytes serial = crypto::random_bytes(16);
-  serial[0] = static_cast<uint8_t>((serial[0] & 0x7f) | 0x40);
-  crypto::UniquePtr<BIGNUM> bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
-  BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
-  crypto::UniquePtr<X509_NAME> name(X509_NAME_new());
-  std::string code(registration_code);
-  X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(code.c_str()), -1, -1, 0);
-  X509_set_subject_name(cert.get(), name.get());
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert));
-  ASN1_TIME_set(X509_getm_notBefore(cert.get()), now);
-  ASN1_TIME_set(X509_getm_notAfter(cert.get()), now + 86400);
-  ZT_TRY_ASSIGN(crypto::PkeyPtr ca_public, crypto::certificate_public_key(ca_cert));
-  X509_set_pubkey(cert.get(), ca_public.get());
-  if (X509_sign(cert.get(), ca_key, EVP_sha256()) <= 0) {
-    return crypto::openssl_error("signing the verification certificate");
-  }
-  return cert;
-}
-
 }  // namespace zt::cloud

@@ -1,8 +1,6 @@
-// Certificates the local cloud mints itself: its server CA and endpoint certificate, the
-// "AWS IoT" issuer of CreateKeysAndCertificate / CreateCertificateFromCsr, and (for `ztp ca
-// register`) the proof-of-possession verification certificate.
-// Interim: once zt::pki (create_server_ca, issue_server_certificate,
-// create_verification_certificate) is on main these delegate to it.
+// Certificates the local cloud mints that have no zt::pki profile: the "AWS IoT" issuer CA and the
+// certificates CreateKeysAndCertificate / CreateCertificateFromCsr return. (The server CA, the
+// endpoint certificate and verification certificates come from zt::pki.)
 #pragma once
 
 #include <string>
@@ -28,11 +26,5 @@ struct CertificateRequest {
 Result<crypto::X509Ptr> issue_certificate(const CertificateRequest& request,
                                           const EVP_PKEY* subject_key, const X509* issuer_cert,
                                           EVP_PKEY* issuer_key);
-
-// Verification certificate for RegisterCACertificate: CN = registration code, the CA's own
-// public key, issuer = CA subject, signed by the CA key, valid one day (reference §2).
-Result<crypto::X509Ptr> create_verification_certificate(std::string_view registration_code,
-                                                        const X509* ca_cert, EVP_PKEY* ca_key,
-                                                        int64_t now);
 
 }  // namespace zt::cloud

@@ -6,6 +6,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
+#include "pki/profiles.hpp"
 
 namespace zt::cloud {
 namespace {
@@ -61,7 +62,14 @@ std::string CloudState::endpoint_address() const {
 }
 
 Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std::string& region) {
+  bool fresh_directory = !std::filesystem::exists(dir);
   ZT_TRY(ensure_directory(dir, 0700));
+  if (fresh_directory) {
+    // Our own new directory: private (it holds keys and the access key secret).
+    std::error_code ignored;
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ignored);
+  }
   CloudState state;
   state.dir = dir;
   ZT_TRY_ASSIGN(state.registry, registry::Registry::open(dir / "registry.db"));
@@ -108,25 +116,16 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
 
   int64_t now = unix_now();
   ZT_TRY_ASSIGN(auto server_ca, load_or_create(dir, "server-ca", [&](EVP_PKEY* key) {
-                  return issue_certificate(
-                      {.subject = {{"O", "zerotouch"}, {"CN", "zerotouch local cloud CA"}},
-                       .is_ca = true,
-                       .not_before = now - 3600,
-                       .not_after = now + 10LL * 365 * 86400},
-                      key, nullptr, key);
+                  return pki::create_server_ca(key, "zerotouch local cloud CA", now);
                 }));
-  ZT_TRY_ASSIGN(
-      auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
-        std::string ats = state.endpoint_address();
-        return issue_certificate(
-            {.subject = {{"CN", ats}},
-             .dns_names = {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
-                           "localhost", "127.0.0.1", "::1"},
-             .server_auth = true,
-             .not_before = now - 3600,
-             .not_after = now + 825LL * 86400},
-            key, server_ca.cert.get(), server_ca.key.get());
-      }));
+  ZT_TRY_ASSIGN(auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
+                  std::string ats = state.endpoint_address();
+                  return pki::issue_server_certificate(
+                      key,
+                      {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
+                       "localhost", "127.0.0.1", "::1"},
+                      server_ca.cert.get(), server_ca.key.get(), now);
+                }));
   ZT_TRY_ASSIGN(auto issuer, load_or_create(dir, "issuer-ca", [&](EVP_PKEY* key) {
                   // The subject AWS puts in the issuer of the certificates it creates (reference
                   // §2).

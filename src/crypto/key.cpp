@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 
 #include "common/file.hpp"
+#include "crypto/p256_csr.hpp"
 
 namespace zt::crypto {
 
@@ -141,10 +142,12 @@ Result<PublicKeyRaw> public_key_raw(const EVP_PKEY* key) {
   uint8_t point[65];
   size_t length = 0;
   if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point, &length) != 1) {
-    // Engine-backed keys: fall back to the SubjectPublicKeyInfo encoding.
+    // Engine-backed keys: fall back to the SubjectPublicKeyInfo encoding, which for P-256 is
+    // exactly 91 bytes ending in the 65-byte uncompressed point.
+    ZT_TRY(require_p256(key, "public key"));
     unsigned char* der = nullptr;
     int n = i2d_PUBKEY(key, &der);
-    if (n < 65) {
+    if (n != 91) {
       OPENSSL_free(der);
       return openssl_error("reading public key");
     }
@@ -168,7 +171,7 @@ Result<PkeyPtr> public_key_from_raw(ByteView x_y) {
   Bytes point(65);
   point[0] = 0x04;
   std::copy(x_y.begin(), x_y.end(), point.begin() + 1);
-  return key_from_params(point, {});
+  return p256_public_key_from_point(point);  // on-curve check without fromdata's cost
 }
 
 Result<Bytes> public_key_spki_der(const EVP_PKEY* key) {

@@ -38,12 +38,12 @@ Status encode_publish(std::string_view topic, ByteView payload, uint8_t qos, boo
                       uint16_t packet_id, Bytes& out) {
   if (qos > 2) return make_error(Errc::invalid_argument, "PUBLISH: QoS above 2");
   if (qos > 0 && packet_id == 0) {
-    return make_error(Errc::invalid_argument, "PUBLISH: QoS 1/2 needs a non-zero packet identifier");
+    return make_error(Errc::invalid_argument,
+                      "PUBLISH: QoS 1/2 needs a non-zero packet identifier");
   }
   ZT_TRY(wire::check_string_length(as_bytes(topic), "topic name"));
   size_t body_length = 2 + topic.size() + (qos > 0 ? 2 : 0) + payload.size();
   uint8_t first = static_cast<uint8_t>(0x30 | (dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0));
-  out.reserve(out.size() + body_length + 5);
   ZT_TRY(wire::put_fixed_header(out, first, body_length));
   wire::put_string(out, as_bytes(topic));
   if (qos > 0) wire::put_u16(out, packet_id);

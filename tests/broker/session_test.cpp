@@ -169,6 +169,23 @@ TEST(Core, TakeoverAndSessionPresent) {
   EXPECT_EQ(core.session_count(), 0u);
 }
 
+TEST(Core, DisconnectPrincipal) {
+  BrokerConfig config;
+  Core core(config, nullptr, std::make_shared<AllowAllAuthorizer>());
+  auto revoked = std::make_shared<RecordingOutlet>();
+  auto other = std::make_shared<RecordingOutlet>();
+  ClientContext revoked_context;
+  revoked_context.principal = "cert-a";
+  ClientContext other_context;
+  other_context.principal = "cert-b";
+  core.attach("a", true, revoked, revoked_context);
+  core.attach("b", true, other, other_context);
+  EXPECT_EQ(core.disconnect_principal("cert-a", DisconnectReason::auth_error), 1u);
+  ASSERT_EQ(revoked->closed.size(), 1u);
+  EXPECT_EQ(revoked->closed[0], DisconnectReason::auth_error);
+  EXPECT_TRUE(other->closed.empty());
+}
+
 TEST(Core, RetainedOnlyForExactFilters) {
   BrokerConfig config;
   Core core(config, nullptr, std::make_shared<AllowAllAuthorizer>());

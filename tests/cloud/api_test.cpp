@@ -13,6 +13,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
+#include "pki/profiles.hpp"
 
 namespace zt::cloud::api {
 namespace {
@@ -138,7 +139,7 @@ TEST_F(ApiTest, RegisterCaAcceptsSeedAndAwsProofOfPossession) {
   Ca signer = make_cert("Example Signer FFFF", true, nullptr);
   // Seed form: the CA's own public key in the verification certificate.
   auto seed =
-      *create_verification_certificate(code, signer.cert.get(), signer.key.get(), unix_now());
+      *pki::create_verification_certificate(code, signer.cert.get(), signer.key.get(), unix_now());
   Reply seed_reply = register_ca(signer, *crypto::certificate_to_pem(seed.get()),
                                  "?setAsActive=true&allowAutoRegistration=true");
   ASSERT_EQ(seed_reply.status, 200) << seed_reply.body;

@@ -54,6 +54,14 @@ wait "$SUB_PID" || true
 check "QoS 1 messages queued while offline are delivered on reconnect" \
   diff <(printf 'zt/queue queued 1\nzt/queue queued 2\n') "$work/persist.sub"
 
+# Lifecycle events (aws-iot.md §6.1): a subscriber to presence events sees another client connect.
+sub events 1 -i sub-events -t '$aws/events/presence/connected/+' $device
+wait_log inter 'sub-events subscribed to $aws/events/presence/connected/+'
+pub -i evt-client -t zt/e -m x $device
+wait "$SUB_PID" || true
+check "lifecycle 'connected' event published" \
+  grep -q '^$aws/events/presence/connected/evt-client {.*"eventType":"connected".*}$' "$work/events.sub"
+
 # Refusals: no client certificate, a certificate of an unknown CA.
 check "no client certificate refused" \
   bash -c "! timeout 10 mosquitto_pub -h 127.0.0.1 -p $PORT --cafile $pki/root.crt -i nocert -t zt/x -m x -q 1"

@@ -54,8 +54,14 @@ expect_error() {
 arn() { echo "arn:aws:iot:us-east-1:$account:$1"; }
 cert_id() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 
-# --- factory PKI with the openssl CLI: root CA, signer CA (CA:TRUE pathlen 0), device -------------
+# --- factory PKI: root and signer CA with `ztp ca`; an openssl-made second CA and the device ------
 cd "$work"
+mkdir pki
+"$ZTP" ca create-root --dir pki >/dev/null
+"$ZTP" ca create-signer-csr --dir pki >/dev/null
+"$ZTP" ca create-signer --dir pki >/dev/null
+cp pki/signer-ca.crt signer.crt
+cp pki/signer-ca.key signer.key
 openssl ecparam -name prime256v1 -genkey -noout -out root.key 2>/dev/null
 openssl req -x509 -new -key root.key -subj "/O=Example Inc/CN=Example Root CA" -days 3650 \
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out root.crt
@@ -65,22 +71,25 @@ make_signer() {  # make_signer <name> <cn>
   printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >ca.ext
   openssl x509 -req -in "$1.csr" -CA root.crt -CAkey root.key -CAcreateserial -days 3650 -extfile ca.ext -out "$1.crt" 2>/dev/null
 }
-make_signer signer "Example Signer FFFF"
+make_signer other "Other Signer 0002"
 openssl ecparam -name prime256v1 -genkey -noout -out device.key 2>/dev/null
 openssl req -new -key device.key -subj "/O=Example Inc/CN=Example Device" -out device.csr
 printf 'basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >device.ext
 openssl x509 -req -in device.csr -CA signer.crt -CAkey signer.key -CAcreateserial -days 365 -extfile device.ext -out device.crt 2>/dev/null
 thing=$(openssl x509 -in device.crt -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
 
-# --- get-registration-code; verification cert (AWS-documented form: new key, CN = code) ----------
+# --- get-registration-code; verification certs: `ztp ca create-verification` (seed form: the CA's
+# own key) and the AWS-documented form (new key pair, CN = code) for the second CA -------------------
 out=$(iot get-registration-code)
 check "registration code" '.registrationCode | test("^[0-9a-f]{64}$")' "$out"
 code=$(jq -r .registrationCode <<<"$out")
 out2=$(iot get-registration-code)
 [[ $(jq -r .registrationCode <<<"$out2") == "$code" ]] || fail "registration code changed"
+"$ZTP" ca create-verification --dir pki --code "$code" >/dev/null
+cp pki/signer-ca-verification.crt verif.crt
 openssl ecparam -name prime256v1 -genkey -noout -out verif.key 2>/dev/null
 openssl req -new -key verif.key -subj "/CN=$code" -out verif.csr
-openssl x509 -req -in verif.csr -CA signer.crt -CAkey signer.key -CAcreateserial -days 1 -out verif.crt 2>/dev/null
+openssl x509 -req -in verif.csr -CA other.crt -CAkey other.key -CAcreateserial -days 1 -out other-verif.crt 2>/dev/null
 
 # --- failures first: wrong CN, non-CA certificate ----------------------------------------------------
 openssl req -new -key verif.key -subj "/CN=not-the-registration-code" -out wrong.csr
@@ -112,6 +121,18 @@ check "ca dates" '(.creationDate | test("^[0-9]{4}-")) and .validity.notAfter > 
 [[ "$(jq -r .certificatePem <<<"$d" | openssl x509 -outform DER | sha256sum | cut -d' ' -f1)" == "$ca_id" ]] || fail "ca pem"
 out=$(iot list-ca-certificates)
 check "list ca" ".certificates | length == 1 and .[0].certificateId == \"$ca_id\" and .[0].status == \"ACTIVE\"" "$out"
+other_id=$(cert_id other.crt)
+out=$(iot register-ca-certificate --ca-certificate file://other.crt --verification-certificate file://other-verif.crt)
+check "aws-form PoP" ".certificateId == \"$other_id\"" "$out"
+out=$(iot describe-ca-certificate --certificate-id "$other_id")
+check "registered inactive" '.certificateDescription.status == "INACTIVE" and .certificateDescription.autoRegistrationStatus == "DISABLE"' "$out"
+iot update-ca-certificate --certificate-id "$other_id" --new-status ACTIVE --new-auto-registration-status ENABLE
+out=$(iot describe-ca-certificate --certificate-id "$other_id")
+check "updated ca" '.certificateDescription.status == "ACTIVE" and .certificateDescription.autoRegistrationStatus == "ENABLE" and .certificateDescription.customerVersion == 2' "$out"
+expect_error CertificateStateException iot delete-ca-certificate --certificate-id "$other_id"
+iot update-ca-certificate --certificate-id "$other_id" --new-status INACTIVE
+iot delete-ca-certificate --certificate-id "$other_id"
+expect_error ResourceNotFoundException iot describe-ca-certificate --certificate-id "$other_id"
 
 # --- register-certificate, describe/update/list ----------------------------------------------------
 dev_id=$(cert_id device.crt)
@@ -202,7 +223,10 @@ unsigned=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/things
 [[ "$unsigned" == 403 ]] || fail "unsigned request got $unsigned"
 
 # --- ztp ca register (seed form: verification cert with the CA's own key) → kit-info.json ---------------
-mkdir kit && make_signer kit/signer-ca "Example Signer 0001"
+mkdir kit
+"$ZTP" ca create-root --dir kit >/dev/null
+"$ZTP" ca create-signer-csr --dir kit --signer-id 0001 >/dev/null
+"$ZTP" ca create-signer --dir kit >/dev/null
 echo '{"wifi_ssid": "lab"}' >kit/kit-info.json
 "$ZTP" ca register --dir kit --endpoint-url "http://127.0.0.1:$port" >"$work/register.log" || fail "ztp ca register: $(cat "$work/register.log")"
 kit_ca=$(cert_id kit/signer-ca.crt)

@@ -1,0 +1,342 @@
+// bench/broker: our broker (`ztp broker run`) against Mosquitto 2.0 (Debian), both started here on
+// 127.0.0.1 with the same mutual-TLS setup (same server certificate, client certificate required,
+// same root anchor, clients send device + intermediate). Same load generator for both. Prints
+// ours, Mosquitto's and the ratio. Bounded: every scenario has a deadline.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "mqtt_load.hpp"
+
+namespace fs = std::filesystem;
+using namespace zt::bench;
+
+namespace {
+
+constexpr size_t kLoadThreads = 2;
+constexpr size_t kPayloadBytes = 64;
+// Per-subscriber queue limit, the same on both brokers and large enough that fan-in at full speed
+// loses nothing (with the default 1000 both drop once publishers outrun the subscriber).
+constexpr size_t kMaxQueued = 100000;
+
+struct Server {
+  std::string name;
+  pid_t pid = -1;
+  uint16_t port = 0;
+};
+
+long rss_kib(pid_t pid) {
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+uint16_t free_port() {
+  asio::io_context context;
+  tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+bool port_open(uint16_t port) {
+  asio::io_context context;
+  tcp::socket socket(context);
+  boost::system::error_code ec;
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  return !ec;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, int stdout_fd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the benchmark
+    if (stdout_fd >= 0) dup2(stdout_fd, 1);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void stop(Server& server) {
+  if (server.pid <= 0) return;
+  kill(server.pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(server.pid, nullptr, WNOHANG) == server.pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(server.pid, SIGKILL);
+  waitpid(server.pid, nullptr, 0);
+}
+
+Server start_ours(const fs::path& ztp, const fs::path& pki) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe");
+  Server server{.name = "zerotouch"};
+  server.pid = spawn({ztp.string(), "broker", "run", "--cert", (pki / "server.crt").string(),
+                      "--key", (pki / "server.key").string(), "--ca", (pki / "root.crt").string(),
+                      "--listen", "127.0.0.1:0", "--max-queued", std::to_string(kMaxQueued)},
+                     fds[1]);
+  close(fds[1]);
+  std::string line;
+  char c;
+  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  close(fds[0]);
+  auto colon = line.rfind(':');
+  if (line.rfind("listening mqtts=", 0) != 0 || colon == std::string::npos)
+    throw std::runtime_error("ztp did not start: " + line);
+  server.port = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+  return server;
+}
+
+Server start_mosquitto(const fs::path& dir, const fs::path& pki) {
+  Server server{.name = "mosquitto", .port = free_port()};
+  // The same limits as ours where Mosquitto has them: 100 in flight, kMaxQueued queued per client.
+  std::ofstream(dir / "mosquitto.conf") << fmt::format(
+      "per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest none\n"
+      "max_inflight_messages 100\nmax_queued_messages {}\n{}"
+      "listener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+      kMaxQueued, geteuid() == 0 ? "user root\n" : "", server.port, (pki / "root.crt").string(),
+      (pki / "server.crt").string(), (pki / "server.key").string());
+  server.pid = spawn({"mosquitto", "-c", (dir / "mosquitto.conf").string()}, -1);
+  for (int i = 0; i < 200 && !port_open(server.port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return server;
+}
+
+asio::ssl::context client_tls(const fs::path& pki) {
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.load_verify_file((pki / "root.crt").string());
+  tls.use_certificate_chain_file((pki / "device-chain.crt").string());
+  tls.use_private_key_file((pki / "device.key").string(), asio::ssl::context::pem);
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  return tls;
+}
+
+// Runs `body` on a fresh io_context with kLoadThreads threads, for at most `limit`.
+template <class Body>
+void run_load(asio::io_context& context, std::chrono::seconds limit, Body&& body) {
+  body(context);
+  // run() until the work is done; a guard thread stops it at the limit (io_context::run_for polls
+  // in a way that adds latency with several threads).
+  std::atomic<bool> done{false};
+  std::thread guard([&] {
+    auto end = Clock::now() + limit;
+    while (!done && Clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    context.stop();
+  });
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < kLoadThreads; ++i) threads.emplace_back([&] { context.run(); });
+  for (auto& thread : threads) thread.join();
+  done = true;
+  guard.join();
+}
+
+double connects_per_second(const Server& server, asio::ssl::context& tls) {
+  constexpr size_t kWorkers = 8;
+  const auto duration = std::chrono::seconds(3);
+  std::atomic<size_t> done{0};
+  std::atomic<size_t> failed{0};
+  auto start = Clock::now();
+  auto end = start + duration;
+  asio::io_context load;
+  run_load(load, duration + std::chrono::seconds(5), [&](asio::io_context& context) {
+    for (size_t w = 0; w < kWorkers; ++w) {
+      asio::co_spawn(
+          context,
+          [&, w]() -> asio::awaitable<void> {
+            for (size_t i = 0; Clock::now() < end; ++i) {
+              LoadClient client(context, tls);
+              try {
+                co_await client.connect(server.port, fmt::format("conn-{}-{}", w, i));
+                co_await client.send(zt::mqtt::Disconnect{});
+                ++done;
+              } catch (const std::exception&) {
+                ++failed;
+              }
+              client.close();
+            }
+          },
+          asio::detached);
+    }
+  });
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failed) fmt::print("  ({}: {} connects failed)\n", server.name, failed.load());
+  return static_cast<double>(done) / seconds;
+}
+
+// N publishers → M subscribers, `count` messages per publisher. Returns deliveries per second
+// (time from the first publish to the last delivery) and reports losses.
+double throughput(const Server& server, asio::ssl::context& tls, size_t publishers,
+                  size_t subscribers, size_t count, uint8_t qos, const char* label) {
+  asio::io_context load;  // declared first: the clients' sockets must go before it
+  std::vector<std::unique_ptr<LoadClient>> pubs, subs;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  const bool fan_in = subscribers == 1;
+  const size_t expected = fan_in ? publishers * count : count;
+  Clock::time_point start;
+  run_load(load, std::chrono::seconds(20), [&](asio::io_context& context) {
+    for (size_t i = 0; i < publishers; ++i)
+      pubs.push_back(std::make_unique<LoadClient>(context, tls));
+    for (size_t i = 0; i < subscribers; ++i) {
+      subs.push_back(std::make_unique<LoadClient>(context, tls));
+      receivers.push_back(std::make_unique<Receiver>());
+    }
+    asio::co_spawn(
+        context,
+        [&]() -> asio::awaitable<void> {
+          try {
+            for (size_t i = 0; i < subscribers; ++i) {
+              co_await subs[i]->connect(server.port, fmt::format("sub-{}", i));
+              co_await subs[i]->subscribe(fan_in ? "bench/in/+" : "bench/out", qos);
+            }
+            for (size_t i = 0; i < publishers; ++i)
+              co_await pubs[i]->connect(server.port, fmt::format("pub-{}", i));
+          } catch (const std::exception& e) {
+            fmt::print("  ({}: set-up failed: {})\n", server.name, e.what());
+            co_return;
+          }
+          start = Clock::now();
+          auto deadline = start + std::chrono::seconds(15);
+          for (size_t i = 0; i < subscribers; ++i) {
+            asio::co_spawn(subs[i]->executor(), receivers[i]->run(*subs[i], expected, deadline),
+                           asio::detached);
+          }
+          for (size_t i = 0; i < publishers; ++i) {
+            auto topic = fan_in ? fmt::format("bench/in/{}", i) : std::string("bench/out");
+            asio::co_spawn(pubs[i]->executor(),
+                           publish_messages(*pubs[i], topic, count, qos, kPayloadBytes),
+                           asio::detached);
+          }
+        },
+        asio::detached);
+  });
+  size_t delivered = 0;
+  Clock::time_point last = start;
+  for (const auto& receiver : receivers) {
+    delivered += receiver->received;
+    last = std::max(last, receiver->last);
+  }
+  for (auto& client : pubs) client->close();
+  for (auto& client : subs) client->close();
+  size_t wanted = expected * subscribers;
+  if (delivered < wanted)
+    fmt::print("  ({} {}: {} of {} delivered)\n", server.name, label, delivered, wanted);
+  double seconds = std::chrono::duration<double>(last - start).count();
+  return seconds > 0 ? static_cast<double>(delivered) / seconds : 0;
+}
+
+// RSS growth of the broker process per idle mutual-TLS MQTT connection.
+double kib_per_idle_connection(const Server& server, asio::ssl::context& tls) {
+  constexpr size_t kConnections = 500;
+  asio::io_context context;
+  std::vector<std::unique_ptr<LoadClient>> clients;
+  std::atomic<size_t> connected{0};
+  long before = rss_kib(server.pid);
+  for (size_t i = 0; i < kConnections; ++i)
+    clients.push_back(std::make_unique<LoadClient>(context, tls));
+  for (size_t w = 0; w < 8; ++w) {
+    asio::co_spawn(
+        context,
+        [&, w]() -> asio::awaitable<void> {
+          for (size_t i = w; i < kConnections; i += 8) {
+            try {
+              co_await clients[i]->connect(server.port, fmt::format("idle-{}", i));
+              ++connected;
+            } catch (const std::exception&) {
+            }
+          }
+        },
+        asio::detached);
+  }
+  run_load(context, std::chrono::seconds(20), [](asio::io_context&) {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long after = rss_kib(server.pid);
+  for (auto& client : clients) client->close();
+  if (connected < kConnections)
+    fmt::print("  ({}: {} of {} idle connections)\n", server.name, connected.load(), kConnections);
+  return connected ? static_cast<double>(after - before) / static_cast<double>(connected) : 0;
+}
+
+struct Figures {
+  double connects = 0, qos0_in = 0, qos1_in = 0, qos0_out = 0, qos1_out = 0, kib_idle = 0;
+};
+
+// BENCH_ONLY=<substring> runs only the matching scenarios (connects, qos0-in, qos1-in, qos0-out,
+// qos1-out, memory), for investigating one figure.
+bool selected(const char* name) {
+  const char* only = getenv("BENCH_ONLY");
+  return !only || std::string_view(name).find(only) != std::string_view::npos;
+}
+
+Figures measure(Server server, asio::ssl::context& tls) {
+  Figures f;
+  if (selected("connects")) f.connects = connects_per_second(server, tls);
+  if (selected("qos0-in")) f.qos0_in = throughput(server, tls, 8, 1, 10000, 0, "QoS 0 fan-in");
+  if (selected("qos1-in")) f.qos1_in = throughput(server, tls, 8, 1, 4000, 1, "QoS 1 fan-in");
+  if (selected("qos0-out")) f.qos0_out = throughput(server, tls, 1, 8, 10000, 0, "QoS 0 fan-out");
+  if (selected("qos1-out")) f.qos1_out = throughput(server, tls, 1, 8, 4000, 1, "QoS 1 fan-out");
+  if (selected("memory")) f.kib_idle = kib_per_idle_connection(server, tls);
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path self = fs::canonical("/proc/self/exe");
+  fs::path ztp = getenv("ZTP") ? fs::path(getenv("ZTP")) : self.parent_path() / "ztp";
+  fs::path source = getenv("ZT_SOURCE_DIR") ? fs::path(getenv("ZT_SOURCE_DIR"))
+                                            : fs::path(__FILE__).parent_path().parent_path();
+  (void)argc;
+  (void)argv;
+  signal(SIGPIPE, SIG_IGN);
+  fs::path dir = fs::temp_directory_path() / fmt::format("zt-bench-broker-{}", getpid());
+  fs::create_directories(dir);
+  if (std::system(fmt::format("bash {} {} >/dev/null", (source / "tools/make-test-pki.sh").string(),
+                              (dir / "pki").string())
+                      .c_str()) != 0) {
+    fmt::print(stderr, "bench_broker: making the test PKI failed\n");
+    return 1;
+  }
+  auto tls = client_tls(dir / "pki");
+  Figures ours, theirs;
+  {
+    Server server = start_ours(ztp, dir / "pki");
+    ours = measure(server, tls);
+    stop(server);
+  }
+  {
+    Server server = start_mosquitto(dir, dir / "pki");
+    theirs = measure(server, tls);
+    stop(server);
+  }
+  fs::remove_all(dir);
+
+  fmt::print(
+      "bench_broker: 127.0.0.1, TLS client certificates required, {} load threads, {} B payloads, "
+      "{} cores\n",
+      kLoadThreads, kPayloadBytes, std::thread::hardware_concurrency());
+  fmt::print("{:<36} {:>12} {:>12} {:>8}\n", "metric", "zerotouch", "mosquitto", "ratio");
+  auto row = [](const char* name, double a, double b) {
+    fmt::print("{:<36} {:>12.0f} {:>12.0f} {:>8.2f}\n", name, a, b, b > 0 ? a / b : 0);
+  };
+  row("mTLS connects/s", ours.connects, theirs.connects);
+  row("QoS0 fan-in 8->1 msg/s", ours.qos0_in, theirs.qos0_in);
+  row("QoS1 fan-in 8->1 msg/s", ours.qos1_in, theirs.qos1_in);
+  row("QoS0 fan-out 1->8 deliveries/s", ours.qos0_out, theirs.qos0_out);
+  row("QoS1 fan-out 1->8 deliveries/s", ours.qos1_out, theirs.qos1_out);
+  fmt::print("{:<36} {:>12.1f} {:>12.1f} {:>8.2f}  (lower is better; ratio = mosquitto/ours)\n",
+             "KiB RSS per idle TLS connection", ours.kib_idle, theirs.kib_idle,
+             ours.kib_idle > 0 ? theirs.kib_idle / ours.kib_idle : 0);
+  return 0;
+}
