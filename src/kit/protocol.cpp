@@ -89,7 +89,10 @@ Result<Command> parse_command(std::string_view line) {
 std::string encode_reply(const Reply& reply) {
   json body{{"id", reply.id}, {"result", reply.error ? json(nullptr) : reply.result}, {"error", nullptr}};
   if (reply.error) body["error"] = json{{"error_code", reply.error->code}, {"error_msg", reply.error->message}};
-  return to_hex_upper(ByteView(&reply.status, 1)) + "(" + to_hex(as_bytes(body.dump())) + ")\n";
+  // Error messages may quote the offending input, which need not be UTF-8: replace such bytes
+  // (U+FFFD) rather than let the serializer throw (found by fuzz/kit_handler).
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return to_hex_upper(ByteView(&reply.status, 1)) + "(" + to_hex(as_bytes(text)) + ")\n";
 }
 
 std::string unknown_target_reply() { return "C0()\n"; }

@@ -1,0 +1,408 @@
+#include "kit/firmware.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+#include <thread>
+
+#include "atcacert/kit_definitions.hpp"
+#include "atcacert/slots.hpp"
+#include "common/hex.hpp"
+#include "common/time.hpp"
+#include "crypto/x509.hpp"
+#include "kit/metadata.hpp"
+#include "kit/se_key_provider.hpp"
+#include "kit/se_slot_store.hpp"
+#include "kit/tls_client.hpp"
+#include "mqtt/decoder.hpp"
+#include "mqtt/packet.hpp"
+
+namespace zt::kit {
+
+using namespace std::chrono_literals;
+
+struct Firmware::Session {
+  KitMetadata metadata;
+  crypto::X509Ptr device_cert;
+  crypto::X509Ptr signer_cert;
+  crypto::PkeyPtr key;
+  std::string thing_name;
+};
+
+namespace {
+
+std::string delta_topic(const std::string& thing) {
+  return "$aws/things/" + thing + "/shadow/update/delta";
+}
+std::string update_topic(const std::string& thing) {
+  return "$aws/things/" + thing + "/shadow/update";
+}
+
+// Reads whole MQTT packets from the connection, up to `wait` for the first one.
+class PacketReader {
+ public:
+  explicit PacketReader(TlsConnection& connection) : connection_(connection) {}
+  Result<std::optional<mqtt::Packet>> next(std::chrono::milliseconds wait) {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      ZT_TRY_ASSIGN(auto packet, decoder_.next());
+      if (packet) return packet;
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return std::optional<mqtt::Packet>{};
+      ZT_TRY_ASSIGN(Bytes bytes,
+                    connection_.read(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::min<std::chrono::steady_clock::duration>(deadline - now, 100ms))));
+      decoder_.feed(bytes);
+    }
+  }
+
+ private:
+  TlsConnection& connection_;
+  mqtt::StreamDecoder decoder_{64 * 1024};
+};
+
+Status send(TlsConnection& connection, const mqtt::Packet& packet) {
+  ZT_TRY_ASSIGN(Bytes bytes, mqtt::encode_packet(packet));
+  return connection.write_all(bytes);
+}
+
+}  // namespace
+
+Result<AccessPoint> parse_access_point(std::string_view spec) {
+  size_t first = spec.find(':');
+  if (first == std::string_view::npos || first == 0) {
+    return make_error(
+        Errc::invalid_argument,
+        fmt::format("--wifi-ap '{}': expected ssid:psk[:wpa2|open|enterprise]", spec));
+  }
+  AccessPoint ap;
+  ap.ssid = std::string(spec.substr(0, first));
+  std::string_view rest = spec.substr(first + 1);
+  size_t second = rest.rfind(':');
+  std::string_view security = "wpa2";
+  if (second != std::string_view::npos) {
+    std::string_view tail = rest.substr(second + 1);
+    if (tail == "wpa2" || tail == "open" || tail == "enterprise") {
+      security = tail;
+      rest = rest.substr(0, second);
+    }
+  }
+  ap.psk = std::string(rest);
+  ap.security = security == "open"         ? AccessPoint::Security::open
+                : security == "enterprise" ? AccessPoint::Security::enterprise
+                                           : AccessPoint::Security::wpa2;
+  if (ap.ssid.size() > kMaxSsidSize) {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("--wifi-ap: SSID '{}' longer than 32 bytes", ap.ssid));
+  }
+  return ap;
+}
+
+Firmware::Firmware(std::shared_ptr<se::Device> device, std::shared_ptr<Board> board,
+                   FirmwareConfig config, Console console)
+    : device_(std::move(device)),
+      board_(std::move(board)),
+      config_(std::move(config)),
+      console_(std::move(console)) {}
+
+void Firmware::credentials_changed() {
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+  }
+  changed_.notify_all();
+}
+
+uint64_t Firmware::generation() const {
+  std::lock_guard lock(mutex_);
+  return generation_;
+}
+
+KitStatus Firmware::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+void Firmware::set_status(KitState state, int code, std::string message) {
+  std::lock_guard lock(mutex_);
+  status_ = KitStatus{state, code, std::move(message)};
+}
+
+bool Firmware::wait_for_change(uint64_t generation, const std::atomic<bool>& stop,
+                               std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  std::unique_lock lock(mutex_);
+  while (!stop && generation_ == generation && std::chrono::steady_clock::now() < deadline) {
+    changed_.wait_for(lock, 100ms);
+  }
+  return generation_ != generation;
+}
+
+Result<Firmware::Session> Firmware::load_credentials() {
+  Session session;
+  ZT_TRY_ASSIGN(Bytes slot8, with_context(device_->read_slot(kMetadataSlot), "reading slot 8"));
+  ZT_TRY_ASSIGN(session.metadata, decode_metadata(slot8));
+  if (session.metadata.provision_flag != kAwsProvisioned || !session.metadata.has_wifi() ||
+      !session.metadata.has_hostname()) {
+    return make_error(Errc::not_found,
+                      fmt::format("not provisioned (slot 8 provision_flag 0x{:04X}{}{})",
+                                  session.metadata.provision_flag,
+                                  session.metadata.has_hostname() ? "" : ", no host name",
+                                  session.metadata.has_wifi() ? "" : ", no Wi-Fi credentials"));
+  }
+  SeSlotStore store(device_);
+  const auto& signer_def = atcacert::kit_signer_definition();
+  const auto& device_def = atcacert::kit_device_definition();
+  ZT_TRY_ASSIGN(auto chain, with_context(atcacert::read_chain(signer_def, device_def, store),
+                                         "rebuilding the certificates from slots 10/12"));
+  ZT_TRY_ASSIGN(Bytes root_slot, device_->read_slot(atcacert::kRootPublicKeySlot));
+  ZT_TRY(with_context(
+      atcacert::verify_chain(signer_def, device_def, chain, atcacert::unpad_public_key(root_slot)),
+      "the certificates in slots 10/12 do not verify (corrupted slot?)"));
+  ZT_TRY_ASSIGN(session.device_cert,
+                crypto::certificate_from_der(chain.device, "device certificate"));
+  ZT_TRY_ASSIGN(session.signer_cert,
+                crypto::certificate_from_der(chain.signer, "signer certificate"));
+  ZT_TRY_ASSIGN(Bytes ski, crypto::subject_key_identifier(session.device_cert.get()));
+  session.thing_name = to_hex(ski);
+  ZT_TRY_ASSIGN(session.key, se_private_key(device_, kDeviceKeySlot));
+  if (X509_check_private_key(session.device_cert.get(), session.key.get()) != 1) {
+    return make_error(Errc::crypto,
+                      "the device certificate in slot 10 is not for the key in slot 0");
+  }
+  return session;
+}
+
+Status Firmware::join_wifi(const Session& session) {
+  const std::string& ssid = session.metadata.ssid;
+  print(fmt::format("WINC1500 WIFI: Connecting to AP {} ...", ssid));
+  const AccessPoint* found = nullptr;
+  for (const auto& ap : config_.access_points) {
+    if (ap.ssid == ssid) found = &ap;
+  }
+  if (!found)
+    return make_error(Errc::not_found, fmt::format("WINC1500 WIFI: AP {} not found", ssid));
+  // The seed's guide: "You will not be able to connect to an access point that has open access or
+  // enterprise security" — the firmware joins WPA2 personal (M2M_WIFI_SEC_WPA_PSK) only.
+  if (found->security == AccessPoint::Security::open) {
+    return make_error(Errc::unsupported,
+                      fmt::format("WINC1500 WIFI: AP {} is an open network; only WPA2 personal "
+                                  "access points are supported",
+                                  ssid));
+  }
+  if (found->security == AccessPoint::Security::enterprise) {
+    return make_error(Errc::unsupported,
+                      fmt::format("WINC1500 WIFI: AP {} uses enterprise security; only WPA2 "
+                                  "personal access points are supported",
+                                  ssid));
+  }
+  if (!constant_time_equal(as_bytes(found->psk), as_bytes(session.metadata.wifi_password))) {
+    return make_error(Errc::permission,
+                      fmt::format("WINC1500 WIFI: Failed to connect to AP {}: authentication "
+                                  "failed (wrong Wi-Fi password?)",
+                                  ssid));
+  }
+  print(fmt::format("WINC1500 WIFI: Connected to AP {}", ssid));
+  print("WINC1500 WIFI: Device IP Address: 127.0.0.1");
+  print(fmt::format("WINC1500 WIFI: Device Time: {}", format_iso8601(unix_now())));
+  return ok();
+}
+
+Result<std::string> Firmware::resolve(const std::string& host_name, uint16_t& port) {
+  port = config_.endpoint_override_port.value_or(8883);
+  if (config_.endpoint_override_host) {
+    print(fmt::format("DNS lookup: {} -> {} (override), port {}", host_name,
+                      *config_.endpoint_override_host, port));
+    return *config_.endpoint_override_host;
+  }
+  // The local cloud's endpoints are <prefix>-ats.iot.<region>.localhost; RFC 6761 §6.3 lets
+  // *.localhost resolve to loopback, and the emulated network resolves nothing else.
+  bool local =
+      host_name == "localhost" || (host_name.size() > 10 && host_name.ends_with(".localhost"));
+  if (!local) {
+    return make_error(Errc::not_found,
+                      fmt::format("DNS lookup for {} failed (the emulated network resolves only "
+                                  "*.localhost; use --endpoint-override)",
+                                  host_name));
+  }
+  print(fmt::format("DNS lookup: {} -> 127.0.0.1, port {}", host_name, port));
+  return std::string("127.0.0.1");
+}
+
+void Firmware::run(const std::atomic<bool>& stop) {
+  print("Zero Touch Secure Provisioning Kit (emulated SAM G55 + ATECC508A + WINC1500)");
+  std::mt19937_64 rng(std::random_device{}());
+  uint64_t seen = generation();
+  while (!stop) {
+    // A provisioning session writes slots 10-15 and then slot 8 in separate requests: let it
+    // finish (no change for 200 ms) before reading, rather than connecting in between.
+    while (!stop && generation() != seen) {
+      seen = generation();
+      wait_for_change(seen, stop, 200ms);
+    }
+    uint64_t generation = seen;
+    auto session = load_credentials();
+    if (!session) {
+      bool waiting = session.error().code == Errc::not_found;
+      if (waiting) {
+        print("Waiting for provisioning over USB: " + session.error().message);
+        set_status(KitState::waiting_for_provisioning, 0, session.error().message);
+      } else {
+        print("ERROR: " + session.error().message);
+        set_status(KitState::error, 1, session.error().message);
+      }
+      wait_for_change(generation, stop);
+      continue;
+    }
+    print(fmt::format("Provisioned: thing name {}, endpoint {}", session->thing_name,
+                      session->metadata.hostname));
+    set_status(KitState::joining_wifi, 0, "joining Wi-Fi " + session->metadata.ssid);
+    if (Status joined = join_wifi(*session); !joined) {
+      print("ERROR: " + joined.error().message);
+      set_status(KitState::error, 2, joined.error().message);
+      wait_for_change(generation, stop);
+      continue;
+    }
+    uint16_t port = 8883;
+    auto address = resolve(session->metadata.hostname, port);
+    if (!address) {
+      print("ERROR: " + address.error().message);
+      set_status(KitState::error, 3, address.error().message);
+      wait_for_change(generation, stop);
+      continue;
+    }
+    // Connect until it works; the first attempt after provisioning is refused while JITR
+    // registers the certificate (the seed's guide: "at least two attempts").
+    int attempt = 0;
+    while (!stop && this->generation() == generation) {
+      ++attempt;
+      set_status(KitState::connecting, 0, fmt::format("MQTT connect attempt {}", attempt));
+      print(fmt::format("MQTT: connecting to {} ({}:{}) as {}, attempt {}",
+                        session->metadata.hostname, *address, port, session->thing_name, attempt));
+      bool subscribed = false;
+      Status served = connect_and_serve(*session, *address, port, generation, stop, subscribed);
+      if (subscribed) attempt = 0;
+      if (served || stop || this->generation() != generation) break;
+      auto exponent = std::min(attempt > 0 ? attempt - 1 : 0, 16);
+      auto delay = std::min(config_.retry_max, config_.retry_base * (int64_t{1} << exponent));
+      auto jitter = std::chrono::milliseconds(
+          std::uniform_int_distribution<int64_t>(0, delay.count() / 2)(rng));
+      delay = std::min(config_.retry_max, delay + jitter);
+      print(fmt::format("ERROR: {}; retrying in {} ms", served.error().message, delay.count()));
+      set_status(KitState::error, 4, served.error().message);
+      wait_for_change(generation, stop, delay);
+    }
+  }
+  print("Stopped");
+}
+
+namespace {
+
+nlohmann::json reported_state(const Board& board) {
+  nlohmann::json snapshot = board.snapshot();
+  nlohmann::json reported = nlohmann::json::object();
+  for (const char* field : {"button1", "button2", "button3", "led1", "led2", "led3"}) {
+    reported[field] = snapshot[field];
+  }
+  return nlohmann::json{{"state", {{"reported", reported}}}};
+}
+
+}  // namespace
+
+Status Firmware::connect_and_serve(const Session& session, const std::string& address,
+                                   uint16_t port, uint64_t generation,
+                                   const std::atomic<bool>& stop, bool& subscribed) {
+  TlsClientConfig tls{.server_name = session.metadata.hostname,
+                      .address = address,
+                      .port = port,
+                      .server_ca = config_.server_ca,
+                      .device_cert = session.device_cert.get(),
+                      .signer_cert = session.signer_cert.get(),
+                      .key = session.key.get()};
+  ZT_TRY_ASSIGN(auto connection, TlsConnection::connect(tls));
+  print(
+      fmt::format("TLS: connected ({}), client key in the ATECC508A slot 0", connection->cipher()));
+  PacketReader reader(*connection);
+
+  mqtt::Connect connect;
+  connect.client_id = session.thing_name;
+  connect.keep_alive = config_.keep_alive_seconds;
+  connect.clean_session = true;
+  ZT_TRY(with_context(send(*connection, connect), "MQTT CONNECT"));
+  ZT_TRY_ASSIGN(auto connack, with_context(reader.next(5s), "MQTT connect refused"));
+  if (!connack || !std::holds_alternative<mqtt::Connack>(*connack)) {
+    return make_error(Errc::io, "MQTT connect: no CONNACK within 5 s");
+  }
+  auto code = std::get<mqtt::Connack>(*connack).return_code;
+  if (code != mqtt::ConnectReturnCode::accepted) {
+    return make_error(Errc::permission, fmt::format("MQTT connect refused: CONNACK return code {}",
+                                                    static_cast<int>(code)));
+  }
+  print("MQTT: connected");
+
+  const std::string delta = delta_topic(session.thing_name);
+  mqtt::Subscribe subscribe{.packet_id = 1, .subscriptions = {{delta, 0}}};
+  ZT_TRY(with_context(send(*connection, subscribe), "MQTT SUBSCRIBE"));
+  ZT_TRY_ASSIGN(auto suback, with_context(reader.next(5s), "MQTT subscribe"));
+  if (!suback || !std::holds_alternative<mqtt::Suback>(*suback)) {
+    return make_error(Errc::io, "MQTT subscribe: no SUBACK within 5 s");
+  }
+  const auto& codes = std::get<mqtt::Suback>(*suback).return_codes;
+  if (codes.empty() || codes[0] == mqtt::kSubackFailure) {
+    return make_error(Errc::permission, "MQTT subscribe to " + delta + " refused");
+  }
+  subscribed = true;
+  print("SUCCESS: Subscribed to the MQTT update topic subscription: " + delta);
+  board_->blink_led0(5);
+  set_status(KitState::connected, 0, "connected as " + session.thing_name);
+
+  auto publish_reported = [&]() -> Status {
+    std::string payload = reported_state(*board_).dump();
+    print("Publishing MQTT Shadow Update Message: " + payload);
+    mqtt::Publish publish{.topic = update_topic(session.thing_name),
+                          .payload = Bytes(payload.begin(), payload.end())};
+    return send(*connection, publish);
+  };
+  ZT_TRY(publish_reported());
+
+  auto last_sent = std::chrono::steady_clock::now();
+  const auto ping_interval = std::chrono::seconds(config_.keep_alive_seconds) / 2;
+  while (!stop && this->generation() == generation) {
+    if (auto button = board_->take_press()) {
+      board_->set_button(*button, !board_->button(*button));
+      print(fmt::format("Button {} pressed: {}", *button, board_->button(*button) ? "down" : "up"));
+      ZT_TRY(publish_reported());
+      last_sent = std::chrono::steady_clock::now();
+      continue;
+    }
+    ZT_TRY_ASSIGN(auto packet, with_context(reader.next(100ms), "MQTT connection lost"));
+    if (packet && std::holds_alternative<mqtt::Publish>(*packet)) {
+      const auto& message = std::get<mqtt::Publish>(*packet);
+      std::string text(message.payload.begin(), message.payload.end());
+      if (message.topic != delta) continue;
+      print("Received MQTT Shadow Update Delta Message: " + text);
+      auto body = nlohmann::json::parse(text, nullptr, false);
+      if (body.is_discarded() || !body.is_object() || !body.contains("state") ||
+          !body["state"].is_object()) {
+        print("ERROR: shadow delta is not a JSON object with \"state\"");
+        continue;
+      }
+      for (int led = 1; led <= 3; ++led) {
+        std::string field = "led" + std::to_string(led);
+        const auto& value = body["state"].contains(field) ? body["state"][field] : nlohmann::json();
+        if (value == "on" || value == "off") board_->set_led(led, value == "on");
+      }
+      ZT_TRY(publish_reported());
+      last_sent = std::chrono::steady_clock::now();
+    }
+    if (std::chrono::steady_clock::now() - last_sent > ping_interval) {
+      ZT_TRY(send(*connection, mqtt::Pingreq{}));
+      last_sent = std::chrono::steady_clock::now();
+    }
+  }
+  (void)send(*connection, mqtt::Disconnect{});
+  print("MQTT: disconnected");
+  return ok();
+}
+
+}  // namespace zt::kit

@@ -1,0 +1,191 @@
+#include "kit/pc_tools.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "common/file.hpp"
+#include "common/hex.hpp"
+#include "crypto/aead.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/x509.hpp"
+#include "kit/emulated_kit.hpp"
+#include "kit/metadata.hpp"
+#include "kit/provisioning_handler.hpp"
+#include "pki/ca_directory.hpp"
+#include "secure_element/emulator.hpp"
+#include "secure_element/kit_config.hpp"
+#include "secure_element/transport.hpp"
+#include "secure_element/zones.hpp"
+
+namespace zt::kit {
+namespace {
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("zt-kit-pc-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(reinterpret_cast<uintptr_t>(this)));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+// A kit on the other end of a socket pair: the same report path as `ztp kit run`'s usb.sock.
+struct KitOnSocket {
+  std::shared_ptr<se::Emulator> emulator = std::make_shared<se::Emulator>(se::blank_chip());
+  std::shared_ptr<se::Device> device =
+      std::make_shared<se::Device>(std::make_unique<se::InProcessTransport>(emulator));
+  std::unique_ptr<ProvisioningHandler> handler;
+  std::unique_ptr<KitClient> client;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+  int kit_fd = -1;
+  KitOnSocket() {
+    EXPECT_TRUE(se::provision(*device));
+    handler = std::make_unique<ProvisioningHandler>(device);
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
+    kit_fd = fds[1];
+    client = std::make_unique<KitClient>(kit_link_from_socket(fds[0], "socketpair"));
+    thread = std::thread(
+        [this] { serve_kit_connection(kit_fd, *handler, stop, [](const std::string&) {}); });
+  }
+  ~KitOnSocket() {
+    client.reset();  // closes the host end: the kit loop returns
+    stop = true;
+    thread.join();
+    ::close(kit_fd);
+  }
+};
+
+void make_ca(const fs::path& dir) {
+  pki::CaOptions options;
+  options.dir = dir;
+  ASSERT_TRUE(pki::ca_create_root(options));
+  ASSERT_TRUE(pki::ca_create_signer_csr(options));
+  ASSERT_TRUE(pki::ca_create_signer(options));
+}
+
+void set_endpoint(const fs::path& dir, const std::string& endpoint) {
+  auto info = read_kit_info(dir);
+  ASSERT_TRUE(info);
+  (*info)["endpointAddress"] = endpoint;
+  ASSERT_TRUE(write_file_atomic(dir / kKitInfoFile, info->dump(), 0600));
+}
+
+TEST(Aead, SealOpenAndTamper) {
+  Bytes key = crypto::random_bytes(32);
+  auto sealed =
+      crypto::aes_256_gcm_seal(key, as_bytes(std::string("secret")), as_bytes(std::string("ad")));
+  ASSERT_TRUE(sealed);
+  EXPECT_EQ(sealed->ciphertext.size(), 6u + 16u);
+  auto opened = crypto::aes_256_gcm_open(key, *sealed, as_bytes(std::string("ad")));
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(std::string(opened->begin(), opened->end()), "secret");
+  EXPECT_FALSE(crypto::aes_256_gcm_open(key, *sealed, as_bytes(std::string("other"))));
+  auto tampered = *sealed;
+  tampered.ciphertext[0] ^= 1;
+  EXPECT_FALSE(crypto::aes_256_gcm_open(key, tampered, as_bytes(std::string("ad"))));
+  EXPECT_FALSE(crypto::aes_256_gcm_seal(Bytes(16), {}, {}));
+}
+
+TEST(SetWifi, PasswordIsSealedNotStoredInClear) {
+  TempDir dir;
+  ASSERT_TRUE(set_wifi(dir.path, "lab", "correct horse battery"));
+  auto text = read_text_file(dir.path / kKitInfoFile);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->find("correct horse"), std::string::npos);
+  EXPECT_NE(text->find("wifi_password_encrypted"), std::string::npos);
+  EXPECT_EQ(fs::status(dir.path / kWifiKeyFile).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  auto wifi = load_wifi(dir.path);
+  ASSERT_TRUE(wifi) << wifi.error().message;
+  EXPECT_EQ(wifi->ssid, "lab");
+  EXPECT_EQ(wifi->password, "correct horse battery");
+
+  // The SSID is bound to the ciphertext: editing it in kit-info.json breaks decryption.
+  auto info = read_kit_info(dir.path);
+  (*info)["wifi_ssid"] = "evil";
+  ASSERT_TRUE(write_file_atomic(dir.path / kKitInfoFile, info->dump(), 0600));
+  auto broken = load_wifi(dir.path);
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("decrypting the Wi-Fi password"), std::string::npos);
+}
+
+TEST(SetWifi, RefusesBadInput) {
+  TempDir dir;
+  EXPECT_FALSE(set_wifi(dir.path, "", "password123"));
+  EXPECT_FALSE(set_wifi(dir.path, std::string(33, 'x'), "password123"));
+  EXPECT_FALSE(set_wifi(dir.path, "lab", "short"));
+  EXPECT_FALSE(fs::exists(dir.path / kKitInfoFile));
+  auto missing = load_wifi(dir.path);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("ztp kit set-wifi"), std::string::npos);
+}
+
+TEST(Provision, WholeFlowOverTheReportPath) {
+  TempDir dir;
+  make_ca(dir.path);
+  ASSERT_TRUE(set_wifi(dir.path, "lab", "correct horse battery"));
+  set_endpoint(dir.path, "abc-ats.iot.us-east-1.localhost");
+  KitOnSocket kit;
+  auto report = provision(*kit.client, dir.path);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->thing_name.size(), 40u);
+  auto cert = crypto::load_certificate(dir.path / "device.crt");
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(to_hex(*crypto::subject_key_identifier(cert->get())), report->thing_name);
+  EXPECT_TRUE(fs::exists(dir.path / "device.csr"));
+  auto info = read_kit_info(dir.path);
+  EXPECT_EQ((*info)["thing_name"], report->thing_name);
+  EXPECT_EQ((*info)["device_sn"], report->device_sn);
+
+  auto slot8 = kit.device->read_slot(kMetadataSlot);
+  auto metadata = decode_metadata(*slot8);
+  ASSERT_TRUE(metadata);
+  EXPECT_EQ(metadata->provision_flag, kAwsProvisioned);
+  EXPECT_EQ(metadata->hostname, "abc-ats.iot.us-east-1.localhost");
+  EXPECT_EQ(metadata->ssid, "lab");
+  EXPECT_EQ(metadata->wifi_password, "correct horse battery");
+
+  auto status = kit.client->call("getStatus");
+  ASSERT_TRUE(status);
+  auto unknown = kit.client->call("bogus");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("kit error 2: Unknown command"), std::string::npos);
+}
+
+TEST(Provision, RefusedBeforeRegisterAndWithoutWifi) {
+  TempDir dir;
+  make_ca(dir.path);
+  KitOnSocket kit;
+  ASSERT_TRUE(set_wifi(dir.path, "lab", "correct horse battery"));
+  auto no_endpoint = provision(*kit.client, dir.path);
+  ASSERT_FALSE(no_endpoint);
+  EXPECT_EQ(no_endpoint.error().message,
+            "endpointAddress not found in kit-info.json — run `ztp ca register` first");
+  fs::remove(dir.path / kKitInfoFile);
+  set_endpoint(dir.path, "abc-ats.iot.us-east-1.localhost");
+  auto no_wifi = provision(*kit.client, dir.path);
+  ASSERT_FALSE(no_wifi);
+  EXPECT_NE(no_wifi.error().message.find("ztp kit set-wifi"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir.path / "device.crt"));
+}
+
+TEST(Provision, RefusedWithoutTheCa) {
+  TempDir dir;
+  KitOnSocket kit;
+  auto report = provision(*kit.client, dir.path);
+  ASSERT_FALSE(report);
+  EXPECT_NE(report.error().message.find("ztp ca create-root"), std::string::npos)
+      << report.error().message;
+}
+
+}  // namespace
+}  // namespace zt::kit
