@@ -1,4 +1,5 @@
-// Fuzz target: the kit protocol intake on both sides (report reassembly, command and reply parsing).
+// Fuzz target: the kit protocol intake on both sides (report reassembly, command and reply
+// parsing).
 #include <cstddef>
 #include <cstdint>
 
@@ -15,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& line : *lines) {
       if (auto command = parse_command(line); command && command->request) {
         auto again = parse_command(encode_request(*command->request));
-        if (!again || !again->request || again->request->method != command->request->method) __builtin_trap();
+        if (!again || !again->request || again->request->method != command->request->method)
+          __builtin_trap();
       }
       (void)parse_reply(line);
     }

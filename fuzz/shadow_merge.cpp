@@ -12,8 +12,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view payload(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 8) {
-    case 0: (void)shadow.remove(1, "fuzz"); break;
-    case 1: (void)shadow.get(1, "fuzz"); break;
+    case 0:
+      (void)shadow.remove(1, "fuzz");
+      break;
+    case 1:
+      (void)shadow.get(1, "fuzz");
+      break;
     default: {
       auto outcome = shadow.update(payload, 1);
       if (outcome && shadow.exists()) {

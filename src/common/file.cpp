@@ -26,7 +26,8 @@ std::string temp_suffix() {
 }  // namespace
 
 Status write_file_atomic(const std::filesystem::path& path, ByteView content, unsigned mode) {
-  std::filesystem::path dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  std::filesystem::path dir =
+      path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   std::filesystem::path temp = dir / (path.filename().string() + temp_suffix());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return io_error(path, "cannot write", errno);
@@ -104,7 +105,8 @@ Result<std::string> read_text_file(const std::filesystem::path& path, size_t max
 Status ensure_directory(const std::filesystem::path& path, unsigned mode) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) return make_error(Errc::io, "cannot create directory " + path.string() + ": " + ec.message());
+  if (ec)
+    return make_error(Errc::io, "cannot create directory " + path.string() + ": " + ec.message());
   if (!std::filesystem::is_directory(path)) {
     return make_error(Errc::invalid_argument, path.string() + " is not a directory");
   }

@@ -47,7 +47,8 @@ Result<Bytes> from_hex(std::string_view hex) {
     int hi = hex_value(hex[2 * i]);
     int lo = hex_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return make_error(Errc::parse, "invalid hex digit at position " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+      return make_error(Errc::parse, "invalid hex digit at position " +
+                                         std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
@@ -74,7 +75,8 @@ Result<Bytes> base64_decode(std::string_view text) {
                           static_cast<int>(text.size()));
   if (n < 0) return make_error(Errc::parse, "invalid base64");
   size_t padding = 0;
-  if (!text.empty() && text.back() == '=') padding = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  if (!text.empty() && text.back() == '=')
+    padding = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
   out.resize(static_cast<size_t>(n) - padding);
   return out;
 }

@@ -8,7 +8,7 @@
 
 namespace zt {
 
-std::string to_hex(ByteView bytes);          // lowercase
+std::string to_hex(ByteView bytes);  // lowercase
 std::string to_hex_upper(ByteView bytes);
 Result<Bytes> from_hex(std::string_view hex);  // accepts either case; no separators
 

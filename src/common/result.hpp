@@ -14,11 +14,11 @@ enum class Errc {
   invalid_argument,  // malformed or out-of-range input
   not_found,         // a file, slot, resource that does not exist
   already_exists,
-  io,                // filesystem / socket failure
-  permission,        // access denied (file mode, SE slot rule, policy)
-  crypto,            // OpenSSL failure or a signature that does not verify
-  parse,             // bytes that are not the format they claim to be
-  conflict,          // state conflict (version mismatch, locked zone)
+  io,          // filesystem / socket failure
+  permission,  // access denied (file mode, SE slot rule, policy)
+  crypto,      // OpenSSL failure or a signature that does not verify
+  parse,       // bytes that are not the format they claim to be
+  conflict,    // state conflict (version mismatch, locked zone)
   unsupported,
   timeout,
   internal,
@@ -37,27 +37,43 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value)
+      : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, Error> &&
-             !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& value) : storage_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Error> &&
+           !std::is_same_v<std::decay_t<U>, Result>) Result(U&& value)
+      : storage_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
   bool has_value() const { return storage_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(storage_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(storage_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(storage_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(storage_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(storage_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(storage_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { assert(!has_value()); return std::get<1>(storage_); }
-  Error&& error() && { assert(!has_value()); return std::get<1>(std::move(storage_)); }
+  const Error& error() const& {
+    assert(!has_value());
+    return std::get<1>(storage_);
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(storage_));
+  }
 
   T value_or(T fallback) const& { return has_value() ? value() : std::move(fallback); }
 
@@ -73,8 +89,14 @@ class [[nodiscard]] Result<void> {
   bool has_value() const { return !failed_; }
   explicit operator bool() const { return has_value(); }
   void value() const { assert(has_value()); }
-  const Error& error() const& { assert(failed_); return error_; }
-  Error&& error() && { assert(failed_); return std::move(error_); }
+  const Error& error() const& {
+    assert(failed_);
+    return error_;
+  }
+  Error&& error() && {
+    assert(failed_);
+    return std::move(error_);
+  }
 
  private:
   Error error_;
@@ -100,15 +122,16 @@ Result<T> with_context(Result<T> result, std::string_view context) {
 #define ZT_CONCAT(a, b) ZT_CONCAT_INNER(a, b)
 
 // ZT_TRY(expr): returns the error of a failed Result from the enclosing function.
-#define ZT_TRY(expr)                                                   \
-  do {                                                                 \
-    auto&& zt_try_result_ = (expr);                                    \
-    if (!zt_try_result_) return std::move(zt_try_result_).error();     \
+#define ZT_TRY(expr)                                               \
+  do {                                                             \
+    auto&& zt_try_result_ = (expr);                                \
+    if (!zt_try_result_) return std::move(zt_try_result_).error(); \
   } while (false)
 
-// ZT_TRY_ASSIGN(lhs, expr): lhs = *expr, or return its error.  `ZT_TRY_ASSIGN(auto key, load(path));`
+// ZT_TRY_ASSIGN(lhs, expr): lhs = *expr, or return its error.  `ZT_TRY_ASSIGN(auto key,
+// load(path));`
 #define ZT_TRY_ASSIGN(lhs, expr) ZT_TRY_ASSIGN_IMPL(ZT_CONCAT(zt_try_tmp_, __LINE__), lhs, expr)
-#define ZT_TRY_ASSIGN_IMPL(tmp, lhs, expr)            \
-  auto tmp = (expr);                                  \
-  if (!tmp) return std::move(tmp).error();            \
+#define ZT_TRY_ASSIGN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                       \
+  if (!tmp) return std::move(tmp).error(); \
   lhs = std::move(*tmp)

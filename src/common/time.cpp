@@ -28,7 +28,8 @@ int days_in_month(int year, int month) {
 
 bool is_valid(const UtcTime& t) {
   return t.month >= 1 && t.month <= 12 && t.day >= 1 && t.day <= days_in_month(t.year, t.month) &&
-         t.hour >= 0 && t.hour < 24 && t.minute >= 0 && t.minute < 60 && t.second >= 0 && t.second < 60;
+         t.hour >= 0 && t.hour < 24 && t.minute >= 0 && t.minute < 60 && t.second >= 0 &&
+         t.second < 60;
 }
 
 UtcTime to_utc(int64_t unix_seconds) {
@@ -47,23 +48,30 @@ UtcTime to_utc(int64_t unix_seconds) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
-  return UtcTime{static_cast<int>(y), static_cast<int>(m), static_cast<int>(d),
-                 static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60)};
+  return UtcTime{static_cast<int>(y),
+                 static_cast<int>(m),
+                 static_cast<int>(d),
+                 static_cast<int>(rem / 3600),
+                 static_cast<int>(rem % 3600 / 60),
+                 static_cast<int>(rem % 60)};
 }
 
 int64_t to_unix(const UtcTime& t) {
-  return days_from_civil(t.year, static_cast<unsigned>(t.month), static_cast<unsigned>(t.day)) * 86400 +
+  return days_from_civil(t.year, static_cast<unsigned>(t.month), static_cast<unsigned>(t.day)) *
+             86400 +
          int64_t{t.hour} * 3600 + int64_t{t.minute} * 60 + t.second;
 }
 
 std::string format_iso8601(int64_t unix_seconds) {
   UtcTime t = to_utc(unix_seconds);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year, t.month, t.day, t.hour, t.minute, t.second);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year, t.month, t.day, t.hour,
+                     t.minute, t.second);
 }
 
 std::string format_amz_date(int64_t unix_seconds) {
   UtcTime t = to_utc(unix_seconds);
-  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year, t.month, t.day, t.hour, t.minute, t.second);
+  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year, t.month, t.day, t.hour, t.minute,
+                     t.second);
 }
 
 Result<int64_t> parse_amz_date(std::string_view text) {
@@ -84,7 +92,8 @@ Result<int64_t> parse_amz_date(std::string_view text) {
 }
 
 int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -26,8 +26,8 @@ Sha256Digest hmac_sha256(ByteView key, ByteView data) {
   Sha256Digest out{};
   unsigned int length = 0;
   static const uint8_t kEmpty = 0;
-  if (HMAC(EVP_sha256(), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()), data.data(),
-           data.size(), out.data(), &length) == nullptr) {
+  if (HMAC(EVP_sha256(), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()),
+           data.data(), data.size(), out.data(), &length) == nullptr) {
     throw std::runtime_error("HMAC-SHA256 failed");  // only on allocation failure
   }
   return out;
@@ -46,7 +46,9 @@ Sha256::Sha256() : state_(new State) {
 
 Sha256::~Sha256() { delete state_; }
 
-void Sha256::update(ByteView data) { EVP_DigestUpdate(state_->ctx.get(), data.data(), data.size()); }
+void Sha256::update(ByteView data) {
+  EVP_DigestUpdate(state_->ctx.get(), data.data(), data.size());
+}
 
 Sha256Digest Sha256::finish() {
   Sha256Digest out{};

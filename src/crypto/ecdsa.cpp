@@ -3,7 +3,8 @@
 namespace zt::crypto {
 
 Result<Bytes> ecdsa_sign_digest(EVP_PKEY* key, ByteView digest) {
-  if (digest.size() != 32) return make_error(Errc::invalid_argument, "ECDSA P-256 signs a 32-byte digest");
+  if (digest.size() != 32)
+    return make_error(Errc::invalid_argument, "ECDSA P-256 signs a 32-byte digest");
   UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(key, nullptr));
   size_t length = 0;
   if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
@@ -38,7 +39,8 @@ bool ecdsa_verify_digest_raw(EVP_PKEY* public_key, ByteView digest, ByteView raw
 }
 
 Result<Bytes> signature_raw_to_der(ByteView raw) {
-  if (raw.size() != 64) return make_error(Errc::invalid_argument, "raw P-256 signature must be 64 bytes (R||S)");
+  if (raw.size() != 64)
+    return make_error(Errc::invalid_argument, "raw P-256 signature must be 64 bytes (R||S)");
   UniquePtr<ECDSA_SIG> sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(raw.data(), 32, nullptr);
   BIGNUM* s = BN_bin2bn(raw.data() + 32, 32, nullptr);
@@ -82,7 +84,8 @@ Result<RawSignature> signature_der_to_raw(ByteView der) {
 Result<Bytes> ecdh_shared_secret(EVP_PKEY* private_key, EVP_PKEY* peer_public_key) {
   UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(private_key, nullptr));
   size_t length = 0;
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer_public_key) != 1 ||
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer(ctx.get(), peer_public_key) != 1 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &length) != 1) {
     return openssl_error("ECDH");
   }

@@ -19,8 +19,8 @@ Result<RawSignature> ecdsa_sign_digest_raw(EVP_PKEY* key, ByteView digest);
 bool ecdsa_verify_digest(EVP_PKEY* public_key, ByteView digest, ByteView der_signature);
 bool ecdsa_verify_digest_raw(EVP_PKEY* public_key, ByteView digest, ByteView raw_signature);
 
-Result<Bytes> signature_raw_to_der(ByteView raw);            // 64 bytes -> DER
-Result<RawSignature> signature_der_to_raw(ByteView der);      // DER -> 64 bytes (strict DER)
+Result<Bytes> signature_raw_to_der(ByteView raw);         // 64 bytes -> DER
+Result<RawSignature> signature_der_to_raw(ByteView der);  // DER -> 64 bytes (strict DER)
 
 // ECDH on P-256: the 32-byte X coordinate of the shared point.
 Result<Bytes> ecdh_shared_secret(EVP_PKEY* private_key, EVP_PKEY* peer_public_key);

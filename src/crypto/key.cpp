@@ -20,7 +20,8 @@ std::string key_type_name(const EVP_PKEY* key) {
   if (id == EVP_PKEY_EC) {
     char group[64] = {};
     size_t length = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) == 1) {
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &length) == 1) {
       return std::string("an EC key on ") + group;
     }
     return "an EC key";
@@ -77,15 +78,16 @@ Status require_p256(const EVP_PKEY* key, std::string_view what) {
   if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
     char group[64] = {};
     size_t length = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) == 1 &&
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &length) == 1 &&
         std::string_view(group) == kCurve) {
       return ok();
     }
     // Keys held in a PKCS#11 token (legacy engine keys) may not expose the group name as a param.
     if (EVP_PKEY_get_bits(key) == 256) return ok();
   }
-  return make_error(Errc::invalid_argument,
-                    std::string(what) + " is " + key_type_name(key) + "; an ECDSA P-256 (prime256v1) key is required");
+  return make_error(Errc::invalid_argument, std::string(what) + " is " + key_type_name(key) +
+                                                "; an ECDSA P-256 (prime256v1) key is required");
 }
 
 Result<PkeyPtr> private_key_from_pem(std::string_view pem, std::string_view what) {
@@ -103,7 +105,8 @@ Result<PkeyPtr> private_key_from_pem(std::string_view pem, std::string_view what
 Result<std::string> private_key_to_pem(const EVP_PKEY* key) {
   UniquePtr<BIO> bio(BIO_new(BIO_s_secmem()));
   if (!bio) bio.reset(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return openssl_error("encoding private key");
   }
   return bio_to_string(bio.get());
@@ -112,7 +115,8 @@ Result<std::string> private_key_to_pem(const EVP_PKEY* key) {
 Result<PkeyPtr> public_key_from_pem(std::string_view pem, std::string_view what) {
   UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* raw = bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (raw == nullptr) return openssl_error(std::string(what) + " is not a PEM public key", Errc::parse);
+  if (raw == nullptr)
+    return openssl_error(std::string(what) + " is not a PEM public key", Errc::parse);
   PkeyPtr key(raw);
   ZT_TRY(require_p256(key.get(), what));
   return key;
@@ -120,7 +124,8 @@ Result<PkeyPtr> public_key_from_pem(std::string_view pem, std::string_view what)
 
 Result<std::string> public_key_to_pem(const EVP_PKEY* key) {
   UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) return openssl_error("encoding public key");
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1)
+    return openssl_error("encoding public key");
   return bio_to_string(bio.get());
 }
 
@@ -141,7 +146,8 @@ Status save_private_key(const std::filesystem::path& path, const EVP_PKEY* key) 
 Result<PublicKeyRaw> public_key_raw(const EVP_PKEY* key) {
   uint8_t point[65];
   size_t length = 0;
-  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point, &length) != 1) {
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point,
+                                      &length) != 1) {
     // Engine-backed keys: fall back to the SubjectPublicKeyInfo encoding, which for P-256 is
     // exactly 91 bytes ending in the 65-byte uncompressed point.
     ZT_TRY(require_p256(key, "public key"));
@@ -165,8 +171,8 @@ Result<PublicKeyRaw> public_key_raw(const EVP_PKEY* key) {
 
 Result<PkeyPtr> public_key_from_raw(ByteView x_y) {
   if (x_y.size() != 64) {
-    return make_error(Errc::invalid_argument,
-                      "raw P-256 public key must be 64 bytes (X||Y), got " + std::to_string(x_y.size()));
+    return make_error(Errc::invalid_argument, "raw P-256 public key must be 64 bytes (X||Y), got " +
+                                                  std::to_string(x_y.size()));
   }
   Bytes point(65);
   point[0] = 0x04;
@@ -194,15 +200,18 @@ Result<PkeyPtr> public_key_from_spki_der(ByteView der) {
 
 Result<Bytes> private_key_scalar(const EVP_PKEY* key) {
   BIGNUM* raw = nullptr;
-  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) return openssl_error("reading private key");
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1)
+    return openssl_error("reading private key");
   UniquePtr<BIGNUM> bn(raw);
   Bytes out(32);
-  if (BN_bn2binpad(bn.get(), out.data(), 32) != 32) return openssl_error("private scalar is not 32 bytes");
+  if (BN_bn2binpad(bn.get(), out.data(), 32) != 32)
+    return openssl_error("private scalar is not 32 bytes");
   return out;
 }
 
 Result<PkeyPtr> private_key_from_scalar(ByteView scalar) {
-  if (scalar.size() != 32) return make_error(Errc::invalid_argument, "P-256 private scalar must be 32 bytes");
+  if (scalar.size() != 32)
+    return make_error(Errc::invalid_argument, "P-256 private scalar must be 32 bytes");
   UniquePtr<BIGNUM> d(BN_bin2bn(scalar.data(), 32, nullptr));
   UniquePtr<EC_GROUP> group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   if (!d || !group) return openssl_error("allocating P-256 group");
@@ -211,12 +220,13 @@ Result<PkeyPtr> private_key_from_scalar(ByteView scalar) {
   }
   UniquePtr<EC_POINT> pub(EC_POINT_new(group.get()));
   UniquePtr<BN_CTX> bn_ctx(BN_CTX_new());
-  if (!pub || !bn_ctx || EC_POINT_mul(group.get(), pub.get(), d.get(), nullptr, nullptr, bn_ctx.get()) != 1) {
+  if (!pub || !bn_ctx ||
+      EC_POINT_mul(group.get(), pub.get(), d.get(), nullptr, nullptr, bn_ctx.get()) != 1) {
     return openssl_error("computing public key");
   }
   Bytes point(65);
-  if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(), point.size(),
-                         bn_ctx.get()) != 65) {
+  if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
+                         point.size(), bn_ctx.get()) != 65) {
     return openssl_error("encoding public key");
   }
   return key_from_params(point, scalar);

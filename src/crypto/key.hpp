@@ -1,4 +1,5 @@
-// P-256 keys: generation, PEM (PKCS#8) load/save, raw X||Y public keys as the ATECC508A returns them.
+// P-256 keys: generation, PEM (PKCS#8) load/save, raw X||Y public keys as the ATECC508A returns
+// them.
 #pragma once
 
 #include <array>

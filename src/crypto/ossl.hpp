@@ -20,9 +20,9 @@ namespace zt::crypto {
 template <class T>
 struct Deleter;
 
-#define ZT_OSSL_DELETER(type, free_fn)                 \
-  template <>                                          \
-  struct Deleter<type> {                               \
+#define ZT_OSSL_DELETER(type, free_fn)                      \
+  template <>                                               \
+  struct Deleter<type> {                                    \
     void operator()(type* p) const noexcept { free_fn(p); } \
   }
 

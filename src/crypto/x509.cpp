@@ -32,7 +32,8 @@ std::string bio_to_string(BIO* bio) {
 
 Result<int64_t> asn1_time_to_unix(const ASN1_TIME* time) {
   struct tm tm {};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return openssl_error("reading certificate time", Errc::parse);
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1)
+    return openssl_error("reading certificate time", Errc::parse);
   return static_cast<int64_t>(timegm(&tm));
 }
 
@@ -42,7 +43,8 @@ Result<X509Ptr> certificate_from_pem(std::string_view pem, std::string_view what
   ZT_TRY(check_size(pem.size(), what));
   UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509* raw = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (raw == nullptr) return openssl_error(std::string(what) + " is not a PEM certificate", Errc::parse);
+  if (raw == nullptr)
+    return openssl_error(std::string(what) + " is not a PEM certificate", Errc::parse);
   return X509Ptr(raw);
 }
 
@@ -50,7 +52,8 @@ Result<X509Ptr> certificate_from_der(ByteView der, std::string_view what) {
   ZT_TRY(check_size(der.size(), what));
   const unsigned char* p = der.data();
   X509* raw = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (raw == nullptr) return openssl_error(std::string(what) + " is not a DER certificate", Errc::parse);
+  if (raw == nullptr)
+    return openssl_error(std::string(what) + " is not a DER certificate", Errc::parse);
   X509Ptr cert(raw);
   if (p != der.data() + der.size()) {
     return make_error(Errc::parse, std::string(what) + " has trailing bytes after the certificate");
@@ -59,7 +62,8 @@ Result<X509Ptr> certificate_from_der(ByteView der, std::string_view what) {
 }
 
 Result<X509Ptr> certificate_from_bytes(ByteView data, std::string_view what) {
-  return looks_like_pem(data) ? certificate_from_pem(as_chars(data), what) : certificate_from_der(data, what);
+  return looks_like_pem(data) ? certificate_from_pem(as_chars(data), what)
+                              : certificate_from_der(data, what);
 }
 
 Result<std::vector<X509Ptr>> certificates_from_pem(std::string_view pem, std::string_view what) {
@@ -79,7 +83,8 @@ Result<X509Ptr> load_certificate(const std::filesystem::path& path) {
 
 Result<std::string> certificate_to_pem(const X509* cert) {
   UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return openssl_error("encoding certificate");
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1)
+    return openssl_error("encoding certificate");
   return bio_to_string(bio.get());
 }
 
@@ -96,7 +101,8 @@ Result<X509ReqPtr> csr_from_pem(std::string_view pem, std::string_view what) {
   ZT_TRY(check_size(pem.size(), what));
   UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509_REQ* raw = bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (raw == nullptr) return openssl_error(std::string(what) + " is not a PEM certificate request", Errc::parse);
+  if (raw == nullptr)
+    return openssl_error(std::string(what) + " is not a PEM certificate request", Errc::parse);
   return X509ReqPtr(raw);
 }
 
@@ -104,7 +110,8 @@ Result<X509ReqPtr> csr_from_der(ByteView der, std::string_view what) {
   ZT_TRY(check_size(der.size(), what));
   const unsigned char* p = der.data();
   X509_REQ* raw = d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size()));
-  if (raw == nullptr) return openssl_error(std::string(what) + " is not a DER certificate request", Errc::parse);
+  if (raw == nullptr)
+    return openssl_error(std::string(what) + " is not a DER certificate request", Errc::parse);
   X509ReqPtr csr(raw);
   if (p != der.data() + der.size()) {
     return make_error(Errc::parse, std::string(what) + " has trailing bytes after the request");
@@ -141,7 +148,9 @@ Status verify_csr_signature(X509_REQ* csr, std::string_view what) {
   ZT_TRY(require_p256(key.get(), std::string("the public key of ") + std::string(what)));
   if (X509_REQ_verify(csr, key.get()) != 1) {
     clear_openssl_errors();
-    return make_error(Errc::crypto, std::string(what) + " has an invalid signature (it was not signed by its own key)");
+    return make_error(
+        Errc::crypto,
+        std::string(what) + " has an invalid signature (it was not signed by its own key)");
   }
   return ok();
 }
@@ -195,16 +204,22 @@ Result<Bytes> subject_key_identifier(const X509* cert) {
 
 Result<Bytes> authority_key_identifier(const X509* cert) {
   const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(const_cast<X509*>(cert));
-  if (aki == nullptr) return make_error(Errc::not_found, "certificate has no AuthorityKeyIdentifier keyIdentifier");
+  if (aki == nullptr)
+    return make_error(Errc::not_found, "certificate has no AuthorityKeyIdentifier keyIdentifier");
   return Bytes(ASN1_STRING_get0_data(aki), ASN1_STRING_get0_data(aki) + ASN1_STRING_length(aki));
 }
 
-Result<int64_t> certificate_not_before(const X509* cert) { return asn1_time_to_unix(X509_get0_notBefore(cert)); }
-Result<int64_t> certificate_not_after(const X509* cert) { return asn1_time_to_unix(X509_get0_notAfter(cert)); }
+Result<int64_t> certificate_not_before(const X509* cert) {
+  return asn1_time_to_unix(X509_get0_notBefore(cert));
+}
+Result<int64_t> certificate_not_after(const X509* cert) {
+  return asn1_time_to_unix(X509_get0_notAfter(cert));
+}
 
 Bytes certificate_serial(const X509* cert) {
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
-  return Bytes(ASN1_STRING_get0_data(serial), ASN1_STRING_get0_data(serial) + ASN1_STRING_length(serial));
+  return Bytes(ASN1_STRING_get0_data(serial),
+               ASN1_STRING_get0_data(serial) + ASN1_STRING_length(serial));
 }
 
 }  // namespace zt::crypto

@@ -18,7 +18,8 @@ Result<X509Ptr> certificate_from_pem(std::string_view pem, std::string_view what
 Result<X509Ptr> certificate_from_der(ByteView der, std::string_view what = "certificate");
 // PEM or DER, detected by content.
 Result<X509Ptr> certificate_from_bytes(ByteView data, std::string_view what = "certificate");
-Result<std::vector<X509Ptr>> certificates_from_pem(std::string_view pem, std::string_view what = "certificates");
+Result<std::vector<X509Ptr>> certificates_from_pem(std::string_view pem,
+                                                   std::string_view what = "certificates");
 Result<X509Ptr> load_certificate(const std::filesystem::path& path);
 Result<std::string> certificate_to_pem(const X509* cert);
 Result<Bytes> certificate_to_der(const X509* cert);

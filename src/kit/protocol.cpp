@@ -7,7 +7,8 @@ namespace zt::kit {
 namespace {
 
 // Splits "<prefix>(<hex>)\n" into prefix and decoded bytes.
-Result<std::pair<std::string, std::string>> split_call(std::string_view line, std::string_view what) {
+Result<std::pair<std::string, std::string>> split_call(std::string_view line,
+                                                       std::string_view what) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   size_t open = line.find('(');
@@ -52,8 +53,9 @@ Result<std::vector<std::string>> LineAssembler::feed(ByteView chunk) {
       pending_.clear();
     } else if (pending_.size() > kMaxLineBytes) {
       pending_.clear();
-      return make_error(Errc::invalid_argument,
-                        "kit protocol line exceeds " + std::to_string(kMaxLineBytes) + " bytes without a newline");
+      return make_error(Errc::invalid_argument, "kit protocol line exceeds " +
+                                                    std::to_string(kMaxLineBytes) +
+                                                    " bytes without a newline");
     }
   }
   return lines;
@@ -75,11 +77,13 @@ Result<Command> parse_command(std::string_view line) {
   }
   request.method = body["method"].get<std::string>();
   if (body.contains("params") && !body["params"].is_null()) {
-    if (!body["params"].is_object()) return make_error(Errc::invalid_argument, "kit request \"params\" must be an object");
+    if (!body["params"].is_object())
+      return make_error(Errc::invalid_argument, "kit request \"params\" must be an object");
     request.params = body["params"];
   }
   if (body.contains("id")) {
-    if (!body["id"].is_number_integer()) return make_error(Errc::invalid_argument, "kit request \"id\" must be an integer");
+    if (!body["id"].is_number_integer())
+      return make_error(Errc::invalid_argument, "kit request \"id\" must be an integer");
     request.id = body["id"].get<int64_t>();
   }
   command.request = std::move(request);
@@ -87,8 +91,10 @@ Result<Command> parse_command(std::string_view line) {
 }
 
 std::string encode_reply(const Reply& reply) {
-  json body{{"id", reply.id}, {"result", reply.error ? json(nullptr) : reply.result}, {"error", nullptr}};
-  if (reply.error) body["error"] = json{{"error_code", reply.error->code}, {"error_msg", reply.error->message}};
+  json body{
+      {"id", reply.id}, {"result", reply.error ? json(nullptr) : reply.result}, {"error", nullptr}};
+  if (reply.error)
+    body["error"] = json{{"error_code", reply.error->code}, {"error_msg", reply.error->message}};
   // Error messages may quote the offending input, which need not be UTF-8: replace such bytes
   // (U+FFFD) rather than let the serializer throw (found by fuzz/kit_handler).
   std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -100,7 +106,9 @@ std::string unknown_target_reply() { return "C0()\n"; }
 Result<Reply> parse_reply(std::string_view line) {
   ZT_TRY_ASSIGN(auto call, split_call(line, "kit reply"));
   ZT_TRY_ASSIGN(Bytes status, with_context(from_hex(call.first), "kit reply status"));
-  if (status.size() != 1) return make_error(Errc::parse, "kit reply status must be one hex byte, got '" + call.first + "'");
+  if (status.size() != 1)
+    return make_error(Errc::parse,
+                      "kit reply status must be one hex byte, got '" + call.first + "'");
   Reply reply;
   reply.status = status[0];
   if (call.second.empty()) {

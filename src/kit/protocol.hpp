@@ -24,8 +24,9 @@ using nlohmann::json;
 inline constexpr size_t kReportSize = 64;
 inline constexpr uint8_t kHostPadding = 0x04;  // EOT
 inline constexpr uint8_t kKitPadding = 0x00;
-inline constexpr size_t kMaxLineBytes = 16 * 1024;  // a line longer than this is refused, not buffered
-inline constexpr uint16_t kUsbVendorId = 0x04D8;     // Microchip
+inline constexpr size_t kMaxLineBytes =
+    16 * 1024;  // a line longer than this is refused, not buffered
+inline constexpr uint16_t kUsbVendorId = 0x04D8;  // Microchip
 inline constexpr uint16_t kUsbProductId = 0x0F32;
 
 using Report = std::array<uint8_t, kReportSize>;
@@ -33,7 +34,8 @@ using Report = std::array<uint8_t, kReportSize>;
 // Splits one line (ending in '\n') into reports padded with `padding`.
 std::vector<Report> frame_line(std::string_view line, uint8_t padding);
 
-// Reassembles lines from reports; padding bytes are dropped. Bounded: an over-long line is an error.
+// Reassembles lines from reports; padding bytes are dropped. Bounded: an over-long line is an
+// error.
 class LineAssembler {
  public:
   explicit LineAssembler(uint8_t padding) : padding_(padding) {}
@@ -66,7 +68,7 @@ struct Reply {
 // Error codes the firmware answers with (error_code).
 enum KitErrorCode : int {
   kUnknownError = 1,
-  kUnknownCommand = 2,   // the seed: "Unknown command"
+  kUnknownCommand = 2,  // the seed: "Unknown command"
   kBadParameters = 3,
   kBadState = 4,
   kSecureElementError = 5,

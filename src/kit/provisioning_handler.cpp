@@ -196,10 +196,11 @@ Result<json> ProvisioningHandler::save_credentials(const json& params) {
   ZT_TRY_ASSIGN(auto signer_cert, crypto::certificate_from_der(signer_der, "signerCert"));
   ZT_TRY_ASSIGN(auto signer_key, crypto::certificate_public_key(signer_cert.get()));
   ZT_TRY_ASSIGN(auto signer_key_raw, crypto::public_key_raw(signer_key.get()));
-  ZT_TRY(with_context(atcacert::compress(device_def, device_der,
-                                         atcacert::CompressOptions{.issuer_public_key = signer_key_raw,
-                                                                   .device_sn = std::nullopt}),
-                      "deviceCert does not fit the device certificate definition"));
+  ZT_TRY(
+      with_context(atcacert::compress(device_def, device_der,
+                                      atcacert::CompressOptions{.issuer_public_key = signer_key_raw,
+                                                                .device_sn = std::nullopt}),
+                   "deviceCert does not fit the device certificate definition"));
   ZT_TRY(with_context(atcacert::compress(signer_def, signer_der,
                                          atcacert::CompressOptions{.issuer_public_key = root_key,
                                                                    .device_sn = std::nullopt}),

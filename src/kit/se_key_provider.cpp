@@ -88,8 +88,8 @@ int keymgmt_import(void* data, int selection, const OSSL_PARAM params[]) {
     const OSSL_PARAM* pub = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PUB_KEY);
     const void* bytes = nullptr;
     size_t length = 0;
-    if (pub == nullptr || OSSL_PARAM_get_octet_string_ptr(pub, &bytes, &length) != 1 || length != 65 ||
-        static_cast<const uint8_t*>(bytes)[0] != 0x04) {
+    if (pub == nullptr || OSSL_PARAM_get_octet_string_ptr(pub, &bytes, &length) != 1 ||
+        length != 65 || static_cast<const uint8_t*>(bytes)[0] != 0x04) {
       return 0;
     }
     std::memcpy(key->public_key.data(), static_cast<const uint8_t*>(bytes) + 1, 64);
@@ -99,8 +99,9 @@ int keymgmt_import(void* data, int selection, const OSSL_PARAM params[]) {
 }
 
 const OSSL_PARAM* keymgmt_import_types(int selection) {
-  static const OSSL_PARAM kPublic[] = {OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, nullptr, 0),
-                                       OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0), OSSL_PARAM_END};
+  static const OSSL_PARAM kPublic[] = {
+      OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, nullptr, 0),
+      OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0), OSSL_PARAM_END};
   static const OSSL_PARAM kPrivate[] = {OSSL_PARAM_uint64(kHandleParam, nullptr), OSSL_PARAM_END};
   return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 ? kPrivate : kPublic;
 }
@@ -112,28 +113,37 @@ int keymgmt_export(void* data, int selection, OSSL_CALLBACK* callback, void* cal
   Bytes point = encoded_point(key->public_key);
   OSSL_PARAM params[3];
   size_t n = 0;
-  if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) != 0 || (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0) {
+  if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) != 0 ||
+      (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0) {
     params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0);
   }
   if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0) {
     if (!key->has_public) return 0;
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+    params[n++] =
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
   }
   params[n] = OSSL_PARAM_construct_end();
   return callback(params, callback_arg);
 }
 
-const OSSL_PARAM* keymgmt_export_types(int selection) { return keymgmt_import_types(selection & ~OSSL_KEYMGMT_SELECT_PRIVATE_KEY); }
+const OSSL_PARAM* keymgmt_export_types(int selection) {
+  return keymgmt_import_types(selection & ~OSSL_KEYMGMT_SELECT_PRIVATE_KEY);
+}
 
 int keymgmt_get_params(void* data, OSSL_PARAM params[]) {
   const auto* key = static_cast<const KeyData*>(data);
   OSSL_PARAM* p = nullptr;
-  if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) != nullptr && OSSL_PARAM_set_int(p, 256) != 1) return 0;
-  if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) != nullptr && OSSL_PARAM_set_int(p, 128) != 1) {
+  if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) != nullptr &&
+      OSSL_PARAM_set_int(p, 256) != 1)
+    return 0;
+  if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) != nullptr &&
+      OSSL_PARAM_set_int(p, 128) != 1) {
     return 0;
   }
   // DER Ecdsa-Sig-Value of two 33-byte INTEGERs: 2 + 2 * 35.
-  if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) != nullptr && OSSL_PARAM_set_int(p, 72) != 1) return 0;
+  if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) != nullptr &&
+      OSSL_PARAM_set_int(p, 72) != 1)
+    return 0;
   if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME)) != nullptr &&
       OSSL_PARAM_set_utf8_string(p, kGroupName) != 1) {
     return 0;
@@ -145,7 +155,8 @@ int keymgmt_get_params(void* data, OSSL_PARAM params[]) {
   Bytes point = encoded_point(key->public_key);
   for (const char* name : {OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, OSSL_PKEY_PARAM_PUB_KEY}) {
     if ((p = OSSL_PARAM_locate(params, name)) != nullptr) {
-      if (!key->has_public || OSSL_PARAM_set_octet_string(p, point.data(), point.size()) != 1) return 0;
+      if (!key->has_public || OSSL_PARAM_set_octet_string(p, point.data(), point.size()) != 1)
+        return 0;
     }
   }
   return 1;
@@ -198,8 +209,8 @@ int signature_init(void* ctx, void* key, const OSSL_PARAM[]) {
 }
 
 // ECDSA signs the leftmost curve-size bits of the digest (FIPS 186-4 §6.4).
-int sign_digest(SignatureContext* context, unsigned char* signature, size_t* length, size_t size, const uint8_t* digest,
-                size_t digest_length) {
+int sign_digest(SignatureContext* context, unsigned char* signature, size_t* length, size_t size,
+                const uint8_t* digest, size_t digest_length) {
   if (signature == nullptr) {
     *length = 72;
     return 1;
@@ -214,20 +225,24 @@ int sign_digest(SignatureContext* context, unsigned char* signature, size_t* len
   return 1;
 }
 
-int verify_digest(SignatureContext* context, const unsigned char* signature, size_t length, const uint8_t* digest,
-                  size_t digest_length) {
+int verify_digest(SignatureContext* context, const unsigned char* signature, size_t length,
+                  const uint8_t* digest, size_t digest_length) {
   if (digest_length < 32) return 0;
   // Verification needs no secret: the default provider checks against the public point.
   auto pub = crypto::public_key_from_raw(context->key.public_key);
-  return pub && crypto::ecdsa_verify_digest(pub->get(), ByteView(digest, 32), ByteView(signature, length)) ? 1 : 0;
+  return pub && crypto::ecdsa_verify_digest(pub->get(), ByteView(digest, 32),
+                                            ByteView(signature, length))
+             ? 1
+             : 0;
 }
 
-int signature_sign(void* ctx, unsigned char* sig, size_t* siglen, size_t sigsize, const unsigned char* tbs,
-                   size_t tbslen) {
+int signature_sign(void* ctx, unsigned char* sig, size_t* siglen, size_t sigsize,
+                   const unsigned char* tbs, size_t tbslen) {
   return sign_digest(static_cast<SignatureContext*>(ctx), sig, siglen, sigsize, tbs, tbslen);
 }
 
-int signature_verify(void* ctx, const unsigned char* sig, size_t siglen, const unsigned char* tbs, size_t tbslen) {
+int signature_verify(void* ctx, const unsigned char* sig, size_t siglen, const unsigned char* tbs,
+                     size_t tbslen) {
   return verify_digest(static_cast<SignatureContext*>(ctx), sig, siglen, tbs, tbslen);
 }
 
@@ -236,7 +251,8 @@ int digest_init(void* ctx, const char* mdname, void* key, const OSSL_PARAM param
   if (signature_init(ctx, key, params) != 1) return 0;
   if (mdname != nullptr && *mdname != '\0') context->digest_name = mdname;
   // The digest runs in the default provider; only the final signature touches the chip.
-  crypto::UniquePtr<EVP_MD> md(EVP_MD_fetch(nullptr, context->digest_name.c_str(), "provider=default"));
+  crypto::UniquePtr<EVP_MD> md(
+      EVP_MD_fetch(nullptr, context->digest_name.c_str(), "provider=default"));
   context->digest.reset(EVP_MD_CTX_new());
   return md && context->digest && EVP_MD_get_size(md.get()) >= 32 &&
                  EVP_DigestInit_ex2(context->digest.get(), md.get(), nullptr) == 1
@@ -277,7 +293,8 @@ int signature_set_ctx_params(void* ctx, const OSSL_PARAM params[]) {
 }
 
 const OSSL_PARAM* signature_settable_ctx_params(void*, void*) {
-  static const OSSL_PARAM kParams[] = {OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0), OSSL_PARAM_END};
+  static const OSSL_PARAM kParams[] = {
+      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0), OSSL_PARAM_END};
   return kParams;
 }
 
@@ -304,9 +321,9 @@ int signature_get_ctx_params(void* ctx, OSSL_PARAM params[]) {
 }
 
 const OSSL_PARAM* signature_gettable_ctx_params(void*, void*) {
-  static const OSSL_PARAM kParams[] = {OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0),
-                                       OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, nullptr, 0),
-                                       OSSL_PARAM_END};
+  static const OSSL_PARAM kParams[] = {
+      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0),
+      OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, nullptr, 0), OSSL_PARAM_END};
   return kParams;
 }
 
@@ -352,11 +369,12 @@ const OSSL_DISPATCH kSignatureFunctions[] = {
     entry(OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, signature_gettable_ctx_params),
     {0, nullptr}};
 
-const OSSL_ALGORITHM kKeymgmt[] = {{"EC:id-ecPublicKey:1.2.840.10045.2.1", "provider=zt-se", kKeymgmtFunctions,
-                                    "P-256 keys held in an ATECC508A"},
+const OSSL_ALGORITHM kKeymgmt[] = {{"EC:id-ecPublicKey:1.2.840.10045.2.1", "provider=zt-se",
+                                    kKeymgmtFunctions, "P-256 keys held in an ATECC508A"},
                                    {nullptr, nullptr, nullptr, nullptr}};
 const OSSL_ALGORITHM kSignature[] = {
-    {"ECDSA", "provider=zt-se", kSignatureFunctions, "ECDSA by an ATECC508A"}, {nullptr, nullptr, nullptr, nullptr}};
+    {"ECDSA", "provider=zt-se", kSignatureFunctions, "ECDSA by an ATECC508A"},
+    {nullptr, nullptr, nullptr, nullptr}};
 
 const OSSL_ALGORITHM* provider_query(void*, int operation_id, int* no_cache) {
   *no_cache = 0;
@@ -367,11 +385,13 @@ const OSSL_ALGORITHM* provider_query(void*, int operation_id, int* no_cache) {
 
 void provider_teardown(void*) {}
 
-const OSSL_DISPATCH kProviderFunctions[] = {entry(OSSL_FUNC_PROVIDER_QUERY_OPERATION, provider_query),
-                                            entry(OSSL_FUNC_PROVIDER_TEARDOWN, provider_teardown),
-                                            {0, nullptr}};
+const OSSL_DISPATCH kProviderFunctions[] = {
+    entry(OSSL_FUNC_PROVIDER_QUERY_OPERATION, provider_query),
+    entry(OSSL_FUNC_PROVIDER_TEARDOWN, provider_teardown),
+    {0, nullptr}};
 
-int provider_init(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATCH** out, void** provider_ctx) {
+int provider_init(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATCH** out,
+                  void** provider_ctx) {
   *out = kProviderFunctions;
   *provider_ctx = nullptr;
   return 1;
@@ -403,7 +423,8 @@ Result<crypto::PkeyPtr> se_private_key(std::shared_ptr<se::Device> device, unsig
     registry[handle] = KeyData{public_key, true, std::move(device), slot};
   }
   crypto::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", "provider=zt-se"));
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_uint64(kHandleParam, &handle), OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_uint64(kHandleParam, &handle),
+                         OSSL_PARAM_construct_end()};
   EVP_PKEY* raw = nullptr;
   bool built = ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
                EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params) == 1;
@@ -411,7 +432,9 @@ Result<crypto::PkeyPtr> se_private_key(std::shared_ptr<se::Device> device, unsig
     std::lock_guard lock(registry_mutex);
     registry.erase(handle);
   }
-  if (!built) return crypto::openssl_error("wrapping secure-element slot " + std::to_string(slot) + " as an EVP_PKEY");
+  if (!built)
+    return crypto::openssl_error("wrapping secure-element slot " + std::to_string(slot) +
+                                 " as an EVP_PKEY");
   return crypto::PkeyPtr(raw);
 }
 

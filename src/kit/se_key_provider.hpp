@@ -1,7 +1,7 @@
-// An OpenSSL 3 provider ("zt-se": EC keymgmt + ECDSA signature) whose private-key operations go to a
-// secure element, the shape of tpm2-openssl and pkcs11-provider. TLS code gets an ordinary EVP_PKEY
-// (SSL_CTX_use_PrivateKey) and never sees key material: every signature is a Nonce + Sign on the
-// chip. Digests longer than 32 bytes are truncated to the curve size as ECDSA prescribes
+// An OpenSSL 3 provider ("zt-se": EC keymgmt + ECDSA signature) whose private-key operations go to
+// a secure element, the shape of tpm2-openssl and pkcs11-provider. TLS code gets an ordinary
+// EVP_PKEY (SSL_CTX_use_PrivateKey) and never sees key material: every signature is a Nonce + Sign
+// on the chip. Digests longer than 32 bytes are truncated to the curve size as ECDSA prescribes
 // (FIPS 186-4 §6.4), so TLS may pick any ECDSA signature algorithm.
 #pragma once
 

@@ -39,7 +39,8 @@ TEST(ConstantTimeEqual, ComparesContentAndLength) {
 }
 
 TEST(Time, CivilConversionsAtTheEdges) {
-  for (int64_t t : {int64_t{0}, int64_t{951782400} /* 2000-02-29 */, int64_t{1440938160}, int64_t{32535215999}}) {
+  for (int64_t t : {int64_t{0}, int64_t{951782400} /* 2000-02-29 */, int64_t{1440938160},
+                    int64_t{32535215999}}) {
     EXPECT_EQ(to_unix(to_utc(t)), t);
   }
   EXPECT_EQ(format_iso8601(1440938160), "2015-08-30T12:36:00Z");

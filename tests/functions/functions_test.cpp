@@ -71,16 +71,18 @@ TEST_F(Functions, FunctionThatIgnoresStdinStillCompletes) {
 TEST_F(Functions, DispatcherRetriesWithBackoffAndReportsEachAttempt) {
   std::mutex mutex;
   std::vector<AttemptRecord> records;
-  Dispatcher dispatcher(2, RetryPolicy{3, std::chrono::milliseconds(20), 2.0}, [&](const AttemptRecord& record) {
-    std::lock_guard lock(mutex);
-    records.push_back(record);
-  });
+  Dispatcher dispatcher(2, RetryPolicy{3, std::chrono::milliseconds(20), 2.0},
+                        [&](const AttemptRecord& record) {
+                          std::lock_guard lock(mutex);
+                          records.push_back(record);
+                        });
   std::atomic<int> calls{0};
   dispatcher.submit("flaky", {{"n", 1}}, [&](const nlohmann::json& event) -> Status {
     EXPECT_EQ(event["n"], 1);
     return ++calls < 2 ? Status(make_error(Errc::io, "first attempt fails")) : ok();
   });
-  dispatcher.submit("broken", {}, [](const nlohmann::json&) -> Status { return make_error(Errc::io, "always"); });
+  dispatcher.submit("broken", {},
+                    [](const nlohmann::json&) -> Status { return make_error(Errc::io, "always"); });
   dispatcher.drain();
   std::lock_guard lock(mutex);
   int flaky = 0, broken = 0;

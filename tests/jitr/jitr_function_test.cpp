@@ -34,7 +34,8 @@ class MemoryPlane : public ControlPlane {
   Result<std::string> describe_certificate_pem(const std::string& id) override {
     ZT_TRY(step("DescribeCertificate"));
     auto it = certificates.find(id);
-    if (it == certificates.end()) return make_error(Errc::not_found, "certificate " + id + " does not exist");
+    if (it == certificates.end())
+      return make_error(Errc::not_found, "certificate " + id + " does not exist");
     return it->second;
   }
   Status create_thing_type(const std::string& name) override {
@@ -112,19 +113,23 @@ TEST(JitrFunction, RegistersThingPolicyAttachmentsAndActivates) {
   EXPECT_TRUE(plane.policy_attachments.count({registration->policy_name, principal}));
   EXPECT_TRUE(plane.thing_attachments.count({cert.ski_hex, principal}));
   EXPECT_TRUE(plane.activated.count(cert.id));
-  EXPECT_EQ(plane.calls, (std::vector<std::string>{"DescribeCertificate", "CreateThingType", "CreateThing",
-                                                   "CreatePolicy", "AttachPrincipalPolicy", "AttachThingPrincipal",
-                                                   "UpdateCertificate"}));
+  EXPECT_EQ(plane.calls,
+            (std::vector<std::string>{"DescribeCertificate", "CreateThingType", "CreateThing",
+                                      "CreatePolicy", "AttachPrincipalPolicy",
+                                      "AttachThingPrincipal", "UpdateCertificate"}));
   // The policy it wrote lets this device talk to its own shadow and nothing else.
   auto policy = policy::parse_policy(plane.policy_documents[registration->policy_name]);
   ASSERT_TRUE(policy) << policy.error().message;
   policy::RequestContext device{.client_id = cert.ski_hex};
   std::string arn = "arn:aws:iot:us-east-1:123456789012:";
-  EXPECT_EQ(policy::evaluate({*policy}, "iot:Connect", arn + "client/" + cert.ski_hex, device), policy::Decision::allow);
-  EXPECT_EQ(policy::evaluate({*policy}, "iot:Subscribe",
-                             arn + "topicfilter/$aws/things/" + cert.ski_hex + "/shadow/update/delta", device),
+  EXPECT_EQ(policy::evaluate({*policy}, "iot:Connect", arn + "client/" + cert.ski_hex, device),
             policy::Decision::allow);
-  EXPECT_EQ(policy::evaluate({*policy}, "iot:Publish", arn + "topic/$aws/things/other/shadow/update", device),
+  EXPECT_EQ(policy::evaluate(
+                {*policy}, "iot:Subscribe",
+                arn + "topicfilter/$aws/things/" + cert.ski_hex + "/shadow/update/delta", device),
+            policy::Decision::allow);
+  EXPECT_EQ(policy::evaluate({*policy}, "iot:Publish",
+                             arn + "topic/$aws/things/other/shadow/update", device),
             policy::Decision::implicit_deny);
 }
 

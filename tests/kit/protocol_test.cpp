@@ -15,7 +15,8 @@ TEST(KitProtocol, RequestMatchesTheSeedWireFormat) {
   std::string hex = line.substr(10, line.size() - 12);
   auto body = from_hex(hex);
   ASSERT_TRUE(body);
-  EXPECT_EQ(json::parse(as_chars(*body)), json::parse(R"({"method":"init","params":{"version":"2.0.0"},"id":7})"));
+  EXPECT_EQ(json::parse(as_chars(*body)),
+            json::parse(R"({"method":"init","params":{"version":"2.0.0"},"id":7})"));
 
   auto parsed = parse_command(line);
   ASSERT_TRUE(parsed);
@@ -97,14 +98,17 @@ class KitProtocolRejects : public testing::TestWithParam<BadLine> {};
 TEST_P(KitProtocolRejects, NamingTheProblem) {
   auto parsed = parse_command(GetParam().line);
   ASSERT_FALSE(parsed);
-  EXPECT_NE(parsed.error().message.find(GetParam().message_part), std::string::npos) << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find(GetParam().message_part), std::string::npos)
+      << parsed.error().message;
 }
 INSTANTIATE_TEST_SUITE_P(
     Errors, KitProtocolRejects,
-    testing::Values(BadLine{"board:app\n", "not of the form"}, BadLine{"board:app(zz)\n", "invalid hex"},
+    testing::Values(BadLine{"board:app\n", "not of the form"},
+                    BadLine{"board:app(zz)\n", "invalid hex"},
                     BadLine{"board:app(7b)\n", "not a JSON object"},  // "{"
                     BadLine{"board:app(7b7d)\n", "no string \"method\""},
-                    BadLine{"board:app(7b226d6574686f64223a2278222c22706172616d73223a317d)\n", "params"}));
+                    BadLine{"board:app(7b226d6574686f64223a2278222c22706172616d73223a317d)\n",
+                            "params"}));
 
 }  // namespace
 }  // namespace zt::kit

@@ -48,7 +48,8 @@ struct Pki {
   Pki() {
     root = std::move(*pki::create_root_certificate(root_key.get(), kNow));
     auto csr = pki::create_signer_csr(signer_key.get());
-    signer = std::move(*pki::issue_signer_certificate(csr->get(), root.get(), root_key.get(), kNow));
+    signer =
+        std::move(*pki::issue_signer_certificate(csr->get(), root.get(), root_key.get(), kNow));
   }
 };
 
@@ -64,16 +65,21 @@ TEST(SeKeyProvider, SignsThroughTheChipAndOpenSslVerifies) {
 
   crypto::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   std::string message = "zero touch";
-  ASSERT_EQ(EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key->get(), nullptr), 1);
+  ASSERT_EQ(
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key->get(), nullptr),
+      1);
   size_t length = 0;
-  ASSERT_EQ(EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const uint8_t*>(message.data()), message.size()), 1);
+  ASSERT_EQ(EVP_DigestSign(ctx.get(), nullptr, &length,
+                           reinterpret_cast<const uint8_t*>(message.data()), message.size()),
+            1);
   Bytes signature(length);
-  ASSERT_EQ(EVP_DigestSign(ctx.get(), signature.data(), &length, reinterpret_cast<const uint8_t*>(message.data()),
-                           message.size()),
+  ASSERT_EQ(EVP_DigestSign(ctx.get(), signature.data(), &length,
+                           reinterpret_cast<const uint8_t*>(message.data()), message.size()),
             1);
   signature.resize(length);
   auto pub = crypto::public_key_from_raw(chip.public_key);
-  EXPECT_TRUE(crypto::ecdsa_verify_digest(pub->get(), crypto::sha256(as_bytes(message)), signature));
+  EXPECT_TRUE(
+      crypto::ecdsa_verify_digest(pub->get(), crypto::sha256(as_bytes(message)), signature));
 }
 
 TEST(SeKeyProvider, PrivateKeyCannotBeExported) {
@@ -94,7 +100,8 @@ TEST(SeKeyProvider, CsrSignedInsideTheChipIsIssuedAndMatchesTheKey) {
   auto csr = crypto::build_csr(fields, key->get());
   ASSERT_TRUE(csr) << csr.error().message;
   ASSERT_TRUE(crypto::verify_csr_signature(csr->get()));
-  auto device_cert = pki::issue_device_certificate(csr->get(), pki.signer.get(), pki.signer_key.get(), kNow);
+  auto device_cert =
+      pki::issue_device_certificate(csr->get(), pki.signer.get(), pki.signer_key.get(), kNow);
   ASSERT_TRUE(device_cert) << device_cert.error().message;
   EXPECT_EQ(X509_check_private_key(device_cert->get(), key->get()), 1);
   // A key from another slot does not match the certificate.
@@ -113,12 +120,13 @@ std::string handshake(int tls_version) {
   auto name = crypto::make_name({{"O", "Example Inc"}, {"CN", "Example Device"}});
   crypto::CsrFields fields{.subject = name->get(), .extensions = {}};
   auto csr = crypto::build_csr(fields, key->get());
-  auto device_cert = pki::issue_device_certificate(csr->get(), pki.signer.get(), pki.signer_key.get(), kNow);
+  auto device_cert =
+      pki::issue_device_certificate(csr->get(), pki.signer.get(), pki.signer_key.get(), kNow);
   auto server_key = crypto::generate_p256_key();
   auto server_ca_key = crypto::generate_p256_key();
   auto server_ca = pki::create_server_ca(server_ca_key->get(), "Test Server CA", kNow - 86400);
-  auto server_cert = pki::issue_server_certificate(server_key->get(), {"localhost"}, server_ca->get(),
-                                                   server_ca_key->get(), kNow - 86400);
+  auto server_cert = pki::issue_server_certificate(
+      server_key->get(), {"localhost"}, server_ca->get(), server_ca_key->get(), kNow - 86400);
   if (!device_cert || !server_cert) return "certificate setup failed";
 
   crypto::UniquePtr<SSL_CTX> server_ctx(SSL_CTX_new(TLS_server_method()));
@@ -134,7 +142,8 @@ std::string handshake(int tls_version) {
   X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(server_ctx.get()), kNow + 3600);
 
   if (SSL_CTX_use_certificate(client_ctx.get(), device_cert->get()) != 1 ||
-      SSL_CTX_use_PrivateKey(client_ctx.get(), key->get()) != 1 || SSL_CTX_check_private_key(client_ctx.get()) != 1) {
+      SSL_CTX_use_PrivateKey(client_ctx.get(), key->get()) != 1 ||
+      SSL_CTX_check_private_key(client_ctx.get()) != 1) {
     return crypto::openssl_error("client key/certificate").message;
   }
   X509_up_ref(pki.signer.get());
@@ -155,24 +164,33 @@ std::string handshake(int tls_version) {
   for (int round = 0; round < 50 && !(client_done && server_done); ++round) {
     if (!client_done) {
       int rc = SSL_do_handshake(client.get());
-      if (rc == 1) client_done = true;
-      else if (SSL_get_error(client.get(), rc) != SSL_ERROR_WANT_READ) return crypto::openssl_error("client handshake").message;
+      if (rc == 1)
+        client_done = true;
+      else if (SSL_get_error(client.get(), rc) != SSL_ERROR_WANT_READ)
+        return crypto::openssl_error("client handshake").message;
     }
     if (!server_done) {
       int rc = SSL_do_handshake(server.get());
-      if (rc == 1) server_done = true;
-      else if (SSL_get_error(server.get(), rc) != SSL_ERROR_WANT_READ) return crypto::openssl_error("server handshake").message;
+      if (rc == 1)
+        server_done = true;
+      else if (SSL_get_error(server.get(), rc) != SSL_ERROR_WANT_READ)
+        return crypto::openssl_error("server handshake").message;
     }
   }
   if (!client_done || !server_done) return "handshake did not finish";
   crypto::X509Ptr peer(SSL_get1_peer_certificate(server.get()));
-  if (!peer || X509_cmp(peer.get(), device_cert->get()) != 0) return "server saw another client certificate";
+  if (!peer || X509_cmp(peer.get(), device_cert->get()) != 0)
+    return "server saw another client certificate";
   if (SSL_get_verify_result(server.get()) != X509_V_OK) return "client chain did not verify";
   return "ok";
 }
 
-TEST(SeKeyProvider, MutualTls12HandshakeWithTheKeyInTheChip) { EXPECT_EQ(handshake(TLS1_2_VERSION), "ok"); }
-TEST(SeKeyProvider, MutualTls13HandshakeWithTheKeyInTheChip) { EXPECT_EQ(handshake(TLS1_3_VERSION), "ok"); }
+TEST(SeKeyProvider, MutualTls12HandshakeWithTheKeyInTheChip) {
+  EXPECT_EQ(handshake(TLS1_2_VERSION), "ok");
+}
+TEST(SeKeyProvider, MutualTls13HandshakeWithTheKeyInTheChip) {
+  EXPECT_EQ(handshake(TLS1_3_VERSION), "ok");
+}
 
 }  // namespace
 }  // namespace zt::kit

@@ -33,28 +33,36 @@ TEST(Policy, ZeroTouchPolicyAllowsOnlyItsOwnThing) {
   RequestContext other{.client_id = "other"};
   EXPECT_EQ(evaluate(policies, "iot:Connect", arn("client/abc"), abc), Decision::allow);
   EXPECT_EQ(evaluate(policies, "iot:Connect", arn("client/other"), other), Decision::implicit_deny);
-  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/$aws/things/abc/shadow/update"), abc), Decision::allow);
+  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/$aws/things/abc/shadow/update"), abc),
+            Decision::allow);
   EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/$aws/things/xyz/shadow/update"), abc),
             Decision::implicit_deny);
-  EXPECT_EQ(evaluate(policies, "iot:Subscribe", arn("topicfilter/$aws/things/abc/shadow/update/delta"), abc),
+  EXPECT_EQ(evaluate(policies, "iot:Subscribe",
+                     arn("topicfilter/$aws/things/abc/shadow/update/delta"), abc),
             Decision::allow);
   // MQTT wildcards are literal in policies: the filter "abc/#" is allowed, "+/#" is not.
   EXPECT_EQ(evaluate(policies, "iot:Subscribe", arn("topicfilter/abc/#"), abc), Decision::allow);
-  EXPECT_EQ(evaluate(policies, "iot:Subscribe", arn("topicfilter/+/#"), abc), Decision::implicit_deny);
+  EXPECT_EQ(evaluate(policies, "iot:Subscribe", arn("topicfilter/+/#"), abc),
+            Decision::implicit_deny);
   EXPECT_EQ(evaluate(policies, "iot:Receive", arn("topic/abc/data"), abc), Decision::allow);
-  EXPECT_EQ(evaluate(policies, "iot:RetainPublish", arn("topic/abc/data"), abc), Decision::implicit_deny);
+  EXPECT_EQ(evaluate(policies, "iot:RetainPublish", arn("topic/abc/data"), abc),
+            Decision::implicit_deny);
   EXPECT_EQ(evaluate(policies, "iot:GetThingShadow", arn("thing/abc"), abc), Decision::allow);
 }
 
 TEST(Policy, ExplicitDenyWinsAcrossPolicies) {
-  auto allow_all = parse_policy(R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}})");
-  auto deny = parse_policy(R"({"Statement":[{"Effect":"Deny","Action":"iot:Publish","Resource":"arn:aws:iot:*:*:topic/secret/*"}]})");
+  auto allow_all = parse_policy(
+      R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}})");
+  auto deny = parse_policy(
+      R"({"Statement":[{"Effect":"Deny","Action":"iot:Publish","Resource":"arn:aws:iot:*:*:topic/secret/*"}]})");
   ASSERT_TRUE(allow_all && deny);
   std::vector<Policy> policies{*allow_all, *deny};
   RequestContext context{.client_id = "c"};
-  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/secret/x"), context), Decision::explicit_deny);
+  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/secret/x"), context),
+            Decision::explicit_deny);
   EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/public/x"), context), Decision::allow);
-  EXPECT_EQ(evaluate(policies, "IOT:PUBLISH", arn("topic/public/x"), context), Decision::allow);  // actions ignore case
+  EXPECT_EQ(evaluate(policies, "IOT:PUBLISH", arn("topic/public/x"), context),
+            Decision::allow);  // actions ignore case
   EXPECT_EQ(evaluate({}, "iot:Publish", arn("topic/public/x"), context), Decision::implicit_deny);
 }
 
@@ -66,17 +74,23 @@ TEST(Policy, ThingAndCertificateVariables) {
     {"Effect":"Allow","Action":"iot:Publish","Resource":"arn:aws:iot:*:*:topic/lit/${*}"}]})");
   ASSERT_TRUE(policy) << policy.error().message;
   std::vector<Policy> policies{*policy};
-  RequestContext attached{.client_id = "t1", .thing_name = "t1", .certificate = {{"Subject.CommonName", "Example Device"}}};
+  RequestContext attached{.client_id = "t1",
+                          .thing_name = "t1",
+                          .certificate = {{"Subject.CommonName", "Example Device"}}};
   RequestContext detached{.client_id = "t1"};
   EXPECT_EQ(evaluate(policies, "iot:Connect", arn("client/t1"), attached), Decision::allow);
   // Unresolvable variable: the statement does not match.
   EXPECT_EQ(evaluate(policies, "iot:Connect", arn("client/t1"), detached), Decision::implicit_deny);
-  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/cn/Example Device"), attached), Decision::allow);
-  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/attached/false"), detached), Decision::allow);
-  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/attached/true"), detached), Decision::implicit_deny);
+  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/cn/Example Device"), attached),
+            Decision::allow);
+  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/attached/false"), detached),
+            Decision::allow);
+  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/attached/true"), detached),
+            Decision::implicit_deny);
   // ${*} is a literal star, not a wildcard.
   EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/lit/*"), detached), Decision::allow);
-  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/lit/x"), detached), Decision::implicit_deny);
+  EXPECT_EQ(evaluate(policies, "iot:Publish", arn("topic/lit/x"), detached),
+            Decision::implicit_deny);
 }
 
 TEST(Policy, VariableValuesWithWildcardsAreNotSubstituted) {
@@ -122,28 +136,38 @@ class PolicyRejects : public testing::TestWithParam<BadPolicy> {};
 TEST_P(PolicyRejects, NamingTheProblem) {
   auto policy = parse_policy(GetParam().document);
   ASSERT_FALSE(policy);
-  EXPECT_NE(policy.error().message.find(GetParam().message_part), std::string::npos) << policy.error().message;
+  EXPECT_NE(policy.error().message.find(GetParam().message_part), std::string::npos)
+      << policy.error().message;
 }
 INSTANTIATE_TEST_SUITE_P(
     Errors, PolicyRejects,
-    testing::Values(BadPolicy{"{", "not valid JSON"}, BadPolicy{"[]", "JSON object"},
-                    BadPolicy{R"({"Version":"2020-01-01","Statement":[]})", "Version"},
-                    BadPolicy{R"({"Version":"2012-10-17"})", "no Statement"},
-                    BadPolicy{R"({"Statement":[{"Effect":"Maybe","Action":"iot:*","Resource":"*"}]})", "Effect"},
-                    BadPolicy{R"({"Statement":[{"Effect":"Allow","Resource":"*"}]})", "no Action"},
-                    BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":"iot:*"}]})", "no Resource"},
-                    BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]})", "not an iot: action"},
-                    BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":[],"Resource":"*"}]})", "Statement[0].Action"},
-                    BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*","Principal":"x"}]})", "Principal"}));
+    testing::Values(
+        BadPolicy{"{", "not valid JSON"}, BadPolicy{"[]", "JSON object"},
+        BadPolicy{R"({"Version":"2020-01-01","Statement":[]})", "Version"},
+        BadPolicy{R"({"Version":"2012-10-17"})", "no Statement"},
+        BadPolicy{R"({"Statement":[{"Effect":"Maybe","Action":"iot:*","Resource":"*"}]})",
+                  "Effect"},
+        BadPolicy{R"({"Statement":[{"Effect":"Allow","Resource":"*"}]})", "no Action"},
+        BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":"iot:*"}]})", "no Resource"},
+        BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]})",
+                  "not an iot: action"},
+        BadPolicy{R"({"Statement":[{"Effect":"Allow","Action":[],"Resource":"*"}]})",
+                  "Statement[0].Action"},
+        BadPolicy{
+            R"({"Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*","Principal":"x"}]})",
+            "Principal"}));
 
 TEST(Policy, DocumentSizeLimitExcludesWhitespace) {
   std::string resources;
-  for (int i = 0; i < 120; ++i) resources += std::string(i ? "," : "") + "\"arn:aws:iot:*:*:topic/t" + std::to_string(i) + "\"";
-  std::string document = R"({"Statement":[{"Effect":"Allow","Action":"iot:Publish","Resource":[)" + resources + "]}]}";
+  for (int i = 0; i < 120; ++i)
+    resources += std::string(i ? "," : "") + "\"arn:aws:iot:*:*:topic/t" + std::to_string(i) + "\"";
+  std::string document =
+      R"({"Statement":[{"Effect":"Allow","Action":"iot:Publish","Resource":[)" + resources + "]}]}";
   auto policy = parse_policy(document);
   ASSERT_FALSE(policy);
   EXPECT_NE(policy.error().message.find("2048"), std::string::npos);
-  std::string padded = std::string(5000, ' ') + R"({"Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}})";
+  std::string padded = std::string(5000, ' ') +
+                       R"({"Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}})";
   EXPECT_TRUE(parse_policy(padded));
 }
 

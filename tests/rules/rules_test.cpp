@@ -24,7 +24,8 @@ std::optional<json> run(const std::string& sql, const MessageContext& context) {
 
 // The seed's JITR rule (section V of the guide) passes the registration event through unchanged.
 TEST(RulesSql, JitrRuleSelectsTheWholeEvent) {
-  std::string event = R"({"certificateId":"c1","caCertificateId":"ca1","timestamp":1,"certificateStatus":"PENDING_ACTIVATION","awsAccountId":"123456789012","certificateRegistrationTimestamp":null})";
+  std::string event =
+      R"({"certificateId":"c1","caCertificateId":"ca1","timestamp":1,"certificateStatus":"PENDING_ACTIVATION","awsAccountId":"123456789012","certificateRegistrationTimestamp":null})";
   auto query = parse_query("SELECT * FROM '$aws/events/certificates/registered/#'");
   ASSERT_TRUE(query);
   EXPECT_EQ(query->topic_filter(), "$aws/events/certificates/registered/#");
@@ -34,13 +35,17 @@ TEST(RulesSql, JitrRuleSelectsTheWholeEvent) {
 }
 
 TEST(RulesSql, FieldsAliasesFunctionsAndUndefined) {
-  auto context = message("sensors/room1/temp", R"({"temp":21.5,"meta":{"unit":"C","tags":["a","b"]}})");
-  auto out = run(
-      "select temp, meta.unit AS u, meta.tags[1] AS second, topic(2) AS room, clientid() AS c, principal() AS p, "
-      "timestamp() AS t, missing, meta.nope AS gone, temp * 2 AS doubled, out.nested AS x, temp AS a.b FROM 'sensors/+/temp'",
-      context);
+  auto context =
+      message("sensors/room1/temp", R"({"temp":21.5,"meta":{"unit":"C","tags":["a","b"]}})");
+  auto out =
+      run("select temp, meta.unit AS u, meta.tags[1] AS second, topic(2) AS room, clientid() AS c, "
+          "principal() AS p, "
+          "timestamp() AS t, missing, meta.nope AS gone, temp * 2 AS doubled, out.nested AS x, "
+          "temp AS a.b FROM 'sensors/+/temp'",
+          context);
   ASSERT_TRUE(out);
-  EXPECT_EQ(*out, json::parse(R"({"temp":21.5,"u":"C","second":"b","room":"room1","c":"dev-1","p":"abcd",
+  EXPECT_EQ(*out,
+            json::parse(R"({"temp":21.5,"u":"C","second":"b","room":"room1","c":"dev-1","p":"abcd",
                                   "t":1700000000123,"doubled":43,"a":{"b":21.5}})"));
   EXPECT_FALSE(out->contains("missing"));
   EXPECT_FALSE(out->contains("gone"));
@@ -58,7 +63,8 @@ struct WhereCase {
 };
 class RulesWhere : public testing::TestWithParam<WhereCase> {};
 TEST_P(RulesWhere, Evaluates) {
-  auto context = message("dev/42/state", R"({"n":5,"s":"abc","num":"10","flag":true,"nil":null,"o":{"k":1}})");
+  auto context =
+      message("dev/42/state", R"({"n":5,"s":"abc","num":"10","flag":true,"nil":null,"o":{"k":1}})");
   auto out = run(std::string("SELECT n FROM 'dev/+/state' WHERE ") + GetParam().condition, context);
   EXPECT_EQ(out.has_value(), GetParam().matches) << GetParam().condition;
 }
@@ -66,14 +72,17 @@ INSTANTIATE_TEST_SUITE_P(
     Conditions, RulesWhere,
     testing::Values(WhereCase{"n = 5", true}, WhereCase{"n <> 5", false}, WhereCase{"n != 4", true},
                     WhereCase{"n > 4 AND n < 6", true}, WhereCase{"n >= 6 OR s = 'abc'", true},
-                    WhereCase{"NOT n = 5", false}, WhereCase{"NOT (n = 4)", true}, WhereCase{"num > 9", true},
-                    WhereCase{"num = 10", true}, WhereCase{"s < 'abd'", true}, WhereCase{"flag", true},
+                    WhereCase{"NOT n = 5", false}, WhereCase{"NOT (n = 4)", true},
+                    WhereCase{"num > 9", true}, WhereCase{"num = 10", true},
+                    WhereCase{"s < 'abd'", true}, WhereCase{"flag", true},
                     WhereCase{"flag = false", false}, WhereCase{"missing = 1", false},
                     WhereCase{"missing <> 1", false},  // Undefined comparisons never match
-                    WhereCase{"missing = 1 OR n = 5", true}, WhereCase{"isUndefined(missing)", true},
-                    WhereCase{"isNull(nil)", true}, WhereCase{"isNull(n)", false}, WhereCase{"topic(2) = '42'", true},
-                    WhereCase{"topic(9) = '42'", false}, WhereCase{"n % 2 = 1", true}, WhereCase{"(n + 1) * 2 = 12", true},
-                    WhereCase{"-n = -5", true}, WhereCase{"n / 0 = 1", false}, WhereCase{"o.k = 1", true},
+                    WhereCase{"missing = 1 OR n = 5", true},
+                    WhereCase{"isUndefined(missing)", true}, WhereCase{"isNull(nil)", true},
+                    WhereCase{"isNull(n)", false}, WhereCase{"topic(2) = '42'", true},
+                    WhereCase{"topic(9) = '42'", false}, WhereCase{"n % 2 = 1", true},
+                    WhereCase{"(n + 1) * 2 = 12", true}, WhereCase{"-n = -5", true},
+                    WhereCase{"n / 0 = 1", false}, WhereCase{"o.k = 1", true},
                     WhereCase{"startswith(s, 'ab')", true}, WhereCase{"endswith(s, 'x')", false},
                     WhereCase{"upper(s) = 'ABC'", true}, WhereCase{"concat(s, n) = 'abc5'", true},
                     WhereCase{"clientid() = 'dev-1'", true}));
@@ -86,20 +95,25 @@ class RulesRejects : public testing::TestWithParam<BadSql> {};
 TEST_P(RulesRejects, WithAPositionedMessage) {
   auto query = parse_query(GetParam().sql);
   ASSERT_FALSE(query) << GetParam().sql;
-  EXPECT_NE(query.error().message.find(GetParam().message_part), std::string::npos) << query.error().message;
+  EXPECT_NE(query.error().message.find(GetParam().message_part), std::string::npos)
+      << query.error().message;
 }
 INSTANTIATE_TEST_SUITE_P(
     Errors, RulesRejects,
     testing::Values(BadSql{"", "expected SELECT"}, BadSql{"SELECT FROM 'a'", "expected a value"},
-                    BadSql{"SELECT * FROM a", "quoted topic filter"}, BadSql{"SELECT * FROM 'a", "unterminated"},
+                    BadSql{"SELECT * FROM a", "quoted topic filter"},
+                    BadSql{"SELECT * FROM 'a", "unterminated"},
                     BadSql{"SELECT * FROM 'a' WHERE", "expected a value"},
                     BadSql{"SELECT * FROM 'a' WHERE n = 1 extra", "end of query"},
                     BadSql{"SELECT * FROM 'a' WHERE (n = 1", "')'"},
-                    BadSql{"SELECT nosuch(1) FROM 'a'", "nosuch"}, BadSql{"SELECT a.[1] FROM 'a'", "field name"},
-                    BadSql{"SELECT * FROM ''", "empty"}, BadSql{"SELECT # FROM 'a'", "unexpected character"}));
+                    BadSql{"SELECT nosuch(1) FROM 'a'", "nosuch"},
+                    BadSql{"SELECT a.[1] FROM 'a'", "field name"},
+                    BadSql{"SELECT * FROM ''", "empty"},
+                    BadSql{"SELECT # FROM 'a'", "unexpected character"}));
 
 TEST(RulesSql, DeepNestingIsRefusedNotOverflowed) {
-  std::string sql = "SELECT * FROM 'a' WHERE " + std::string(5000, '(') + "1" + std::string(5000, ')') + " = 1";
+  std::string sql =
+      "SELECT * FROM 'a' WHERE " + std::string(5000, '(') + "1" + std::string(5000, ')') + " = 1";
   auto query = parse_query(sql);
   ASSERT_FALSE(query);
   EXPECT_NE(query.error().message.find("nests too deeply"), std::string::npos);
@@ -126,13 +140,16 @@ TEST(Rules, ParseTopicRulePayload) {
             "arn:aws:lambda:us-east-1:123456789012:function:ZTLambdaJITR");
   EXPECT_EQ(std::get<RepublishAction>(rule->actions[1]).qos, 1);
   EXPECT_EQ(std::get<UnsupportedAction>(rule->actions[2]).type, "dynamoDBv2");
-  EXPECT_EQ(*lambda_function_name("arn:aws:lambda:us-east-1:1:function:ZTLambdaJITR:prod"), "ZTLambdaJITR");
+  EXPECT_EQ(*lambda_function_name("arn:aws:lambda:us-east-1:1:function:ZTLambdaJITR:prod"),
+            "ZTLambdaJITR");
   EXPECT_FALSE(lambda_function_name("arn:aws:s3:::bucket"));
 
   EXPECT_FALSE(parse_rule("bad-name", json::parse(R"({"sql":"SELECT * FROM 'a'"})")));
   EXPECT_FALSE(parse_rule("r", json::parse(R"({"actions":[]})")));
-  EXPECT_FALSE(parse_rule("r", json::parse(R"({"sql":"SELECT * FROM 'a'","actions":[{"lambda":{}}]})")));
-  EXPECT_FALSE(parse_rule("r", json::parse(R"({"sql":"SELECT * FROM 'a'","awsIotSqlVersion":"2020"})")));
+  EXPECT_FALSE(
+      parse_rule("r", json::parse(R"({"sql":"SELECT * FROM 'a'","actions":[{"lambda":{}}]})")));
+  EXPECT_FALSE(
+      parse_rule("r", json::parse(R"({"sql":"SELECT * FROM 'a'","awsIotSqlVersion":"2020"})")));
   auto bad_sql = parse_rule("r", json::parse(R"({"sql":"SELEKT * FROM 'a'"})"));
   ASSERT_FALSE(bad_sql);
   EXPECT_NE(bad_sql.error().message.find("SELECT"), std::string::npos);

@@ -33,14 +33,16 @@ TEST(Shadow, AcceptedAndGetMatchTheRealWireDump) {
 
 TEST(Shadow, DeltaIsPublishedWhenDesiredDiffersAndNotWhenReportedCatchesUp) {
   Shadow shadow;
-  auto first = must_update(shadow, R"({"state":{"desired":{"led1":"on","led2":"off"}},"clientToken":"c1"})");
+  auto first =
+      must_update(shadow, R"({"state":{"desired":{"led1":"on","led2":"off"}},"clientToken":"c1"})");
   ASSERT_TRUE(first.delta);
   EXPECT_EQ((*first.delta)["state"], json::parse(R"({"led1":"on","led2":"off"})"));
   EXPECT_EQ((*first.delta)["version"], 1);
   EXPECT_EQ((*first.delta)["clientToken"], "c1");
   EXPECT_EQ((*first.delta)["metadata"]["led1"]["timestamp"], kT1);
 
-  auto caught_up = must_update(shadow, R"({"state":{"reported":{"led1":"on","led2":"off","button1":"up"}}})");
+  auto caught_up =
+      must_update(shadow, R"({"state":{"reported":{"led1":"on","led2":"off","button1":"up"}}})");
   EXPECT_FALSE(caught_up.delta);
   EXPECT_EQ(shadow.delta(), json::object());
   // desired is never cleared automatically (§4.3).
@@ -58,7 +60,8 @@ TEST(Shadow, NestedDeltaKeepsThePathToTheRootAndArraysAreWholeValues) {
   EXPECT_EQ(compute_delta(json::parse(R"({"e":[1,2,3]})"), json::parse(R"({"e":[1,2]})")),
             json::parse(R"({"e":[1,2,3]})"));
   // Type mismatch: the whole desired value.
-  EXPECT_EQ(compute_delta(json::parse(R"({"a":{"b":1}})"), json::parse(R"({"a":7})")), json::parse(R"({"a":{"b":1}})"));
+  EXPECT_EQ(compute_delta(json::parse(R"({"a":{"b":1}})"), json::parse(R"({"a":7})")),
+            json::parse(R"({"a":{"b":1}})"));
 }
 
 TEST(Shadow, NullDeletesFieldsSectionsAndEmptiesTheDocument) {
@@ -82,9 +85,12 @@ TEST(Shadow, NullDeletesFieldsSectionsAndEmptiesTheDocument) {
 
 TEST(Shadow, MetadataMirrorsArraysAndNestedObjects) {
   Shadow shadow;
-  auto result = must_update(shadow, R"({"state":{"reported":{"ColorRGB":[255,0,{"a":1}],"n":{"m":true}}}})");
-  EXPECT_EQ(result.accepted["metadata"]["reported"],
-            json::parse(R"({"ColorRGB":[{"timestamp":1566483958},{"timestamp":1566483958},{"a":{"timestamp":1566483958}}],
+  auto result =
+      must_update(shadow, R"({"state":{"reported":{"ColorRGB":[255,0,{"a":1}],"n":{"m":true}}}})");
+  EXPECT_EQ(
+      result.accepted["metadata"]["reported"],
+      json::parse(
+          R"({"ColorRGB":[{"timestamp":1566483958},{"timestamp":1566483958},{"a":{"timestamp":1566483958}}],
                              "n":{"m":{"timestamp":1566483958}}})"));
 }
 
@@ -121,19 +127,22 @@ TEST_P(ShadowRejects, WithTheDocumentedCodeAndMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, ShadowRejects,
-    testing::Values(BadRequest{"{not json", 400, "Invalid JSON"}, BadRequest{"[1,2]", 400, "Invalid JSON"},
-                    BadRequest{R"({"desired":{}})", 400, "Missing required node: state"},
-                    BadRequest{R"({"state":5})", 400, "State node must be an object"},
-                    BadRequest{R"({"state":{"delta":{"a":1}}})", 400, "State contains an invalid node: 'delta'"},
-                    BadRequest{R"({"state":{"desired":"on"}})", 400, "Desired node must be an object"},
-                    BadRequest{R"({"state":{"reported":[1]}})", 400, "Reported node must be an object"},
-                    BadRequest{R"({"state":{"reported":{}},"version":"1"})", 400, "Invalid version"},
-                    BadRequest{R"({"state":{"reported":{}},"clientToken":7})", 400, "Invalid clientToken"},
-                    BadRequest{R"({"state":{"reported":{"a":[1,null]}}})", 400,
-                               "Invalid JSON: arrays may not contain null"},
-                    BadRequest{R"({"state":{"reported":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":1}}}}}}}}}}})", 400,
-                               "JSON contains too many levels of nesting; maximum is 8"},
-                    BadRequest{R"({"state":{"reported":{}},"version":9})", 409, "Version conflict"}));
+    testing::Values(
+        BadRequest{"{not json", 400, "Invalid JSON"}, BadRequest{"[1,2]", 400, "Invalid JSON"},
+        BadRequest{R"({"desired":{}})", 400, "Missing required node: state"},
+        BadRequest{R"({"state":5})", 400, "State node must be an object"},
+        BadRequest{R"({"state":{"delta":{"a":1}}})", 400,
+                   "State contains an invalid node: 'delta'"},
+        BadRequest{R"({"state":{"desired":"on"}})", 400, "Desired node must be an object"},
+        BadRequest{R"({"state":{"reported":[1]}})", 400, "Reported node must be an object"},
+        BadRequest{R"({"state":{"reported":{}},"version":"1"})", 400, "Invalid version"},
+        BadRequest{R"({"state":{"reported":{}},"clientToken":7})", 400, "Invalid clientToken"},
+        BadRequest{R"({"state":{"reported":{"a":[1,null]}}})", 400,
+                   "Invalid JSON: arrays may not contain null"},
+        BadRequest{
+            R"({"state":{"reported":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":1}}}}}}}}}}})",
+            400, "JSON contains too many levels of nesting; maximum is 8"},
+        BadRequest{R"({"state":{"reported":{}},"version":9})", 409, "Version conflict"}));
 
 TEST(Shadow, LimitsOnTokenAndStateSize) {
   Shadow shadow;
@@ -154,8 +163,10 @@ TEST(Shadow, GetAndDeleteOfAMissingShadowAre404AndDeleteReportsTheVersion) {
   ASSERT_FALSE(got);
   EXPECT_EQ(got.rejection.code, 404);
   EXPECT_EQ(got.rejection.message, "No shadow exists with name: 'Limits'");
-  EXPECT_EQ(got.rejection.to_json(kT1, std::string("tok")),
-            json::parse(R"({"code":404,"message":"No shadow exists with name: 'Limits'","timestamp":1566483958,
+  EXPECT_EQ(
+      got.rejection.to_json(kT1, std::string("tok")),
+      json::parse(
+          R"({"code":404,"message":"No shadow exists with name: 'Limits'","timestamp":1566483958,
                              "clientToken":"tok"})"));
   must_update(shadow, R"({"state":{"reported":{"a":1}}})");
   must_update(shadow, R"({"state":{"reported":{"a":2}}})");

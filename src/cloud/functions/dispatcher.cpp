@@ -9,7 +9,8 @@ namespace zt::cloud::functions {
 
 Dispatcher::Dispatcher(size_t workers, RetryPolicy policy, Observer observer)
     : policy_(policy), observer_(std::move(observer)) {
-  for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) workers_.emplace_back([this] { work(); });
+  for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i)
+    workers_.emplace_back([this] { work(); });
 }
 
 Dispatcher::~Dispatcher() { stop(); }
@@ -47,14 +48,16 @@ void Dispatcher::work() {
   for (;;) {
     if (stopping_) return;
     auto now = std::chrono::steady_clock::now();
-    auto ready = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& job) { return job.not_before <= now; });
+    auto ready = std::find_if(jobs_.begin(), jobs_.end(),
+                              [&](const Job& job) { return job.not_before <= now; });
     if (ready == jobs_.end()) {
       if (jobs_.empty()) {
         wake_.wait(lock);
       } else {
-        auto earliest = std::min_element(jobs_.begin(), jobs_.end(), [](const Job& a, const Job& b) {
-                          return a.not_before < b.not_before;
-                        })->not_before;
+        auto earliest =
+            std::min_element(jobs_.begin(), jobs_.end(), [](const Job& a, const Job& b) {
+              return a.not_before < b.not_before;
+            })->not_before;
         wake_.wait_until(lock, earliest);
       }
       continue;
@@ -64,7 +67,8 @@ void Dispatcher::work() {
     ++running_;
     lock.unlock();
 
-    AttemptRecord record{job.function_name, job.invocation_id, job.attempt, false, false, "", unix_now_ms(), 0};
+    AttemptRecord record{
+        job.function_name, job.invocation_id, job.attempt, false, false, "", unix_now_ms(), 0};
     Status status = job.handler(job.event);
     record.duration_ms = unix_now_ms() - record.started_ms;
     record.succeeded = static_cast<bool>(status);
@@ -75,8 +79,9 @@ void Dispatcher::work() {
     lock.lock();
     --running_;
     if (!record.final) {
-      auto backoff = std::chrono::milliseconds(static_cast<int64_t>(
-          static_cast<double>(policy_.first_backoff.count()) * std::pow(policy_.multiplier, job.attempt - 1)));
+      auto backoff = std::chrono::milliseconds(
+          static_cast<int64_t>(static_cast<double>(policy_.first_backoff.count()) *
+                               std::pow(policy_.multiplier, job.attempt - 1)));
       job.attempt += 1;
       job.not_before = std::chrono::steady_clock::now() + backoff;
       jobs_.push_back(std::move(job));

@@ -1,6 +1,7 @@
-// Asynchronous function invocations with retries (as AWS invokes Lambda from a rule: asynchronously,
-// retried on failure). Each attempt is reported to an observer so the cloud can log it and the
-// console can show failures. Workers run on their own threads, never on the network threads.
+// Asynchronous function invocations with retries (as AWS invokes Lambda from a rule:
+// asynchronously, retried on failure). Each attempt is reported to an observer so the cloud can log
+// it and the console can show failures. Workers run on their own threads, never on the network
+// threads.
 #pragma once
 
 #include <nlohmann/json.hpp>

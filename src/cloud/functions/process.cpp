@@ -110,7 +110,8 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawn_error != 0) {
-    return make_error(Errc::io, "cannot start '" + request.command + "': " + std::strerror(spawn_error));
+    return make_error(Errc::io,
+                      "cannot start '" + request.command + "': " + std::strerror(spawn_error));
   }
   in.close_read();
   out.close_write();
@@ -122,7 +123,8 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   if (request.input.empty()) in.close_write();
   auto deadline = started + request.timeout;
   while (out.read_end >= 0 || err.read_end >= 0) {
-    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) {
       result.timed_out = true;
       ::kill(-pid, SIGKILL);
@@ -141,14 +143,16 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
     for (nfds_t i = 0; i < count; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == in.write_end) {
-        ssize_t n = ::write(in.write_end, request.input.data() + input_written, request.input.size() - input_written);
+        ssize_t n = ::write(in.write_end, request.input.data() + input_written,
+                            request.input.size() - input_written);
         if (n > 0) input_written += static_cast<size_t>(n);
         if (n < 0 && errno != EAGAIN) in.close_write();  // the function stopped reading (EPIPE)
         if (input_written == request.input.size()) in.close_write();
         continue;
       }
       Pipe& source = fds[i].fd == out.read_end ? out : err;
-      std::string& sink = fds[i].fd == out.read_end ? result.standard_output : result.standard_error;
+      std::string& sink =
+          fds[i].fd == out.read_end ? result.standard_output : result.standard_error;
       char buffer[8192];
       ssize_t n = ::read(source.read_end, buffer, sizeof buffer);
       if (n <= 0) {
@@ -165,8 +169,9 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  result.duration_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  result.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count();
   return result;
 }
 

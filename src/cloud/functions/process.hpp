@@ -12,15 +12,16 @@
 namespace zt::cloud::functions {
 
 struct ProcessRequest {
-  std::string command;                       // run by /bin/sh -c
-  std::string input;                         // written to stdin, then stdin is closed
-  std::map<std::string, std::string> environment;  // added to (and overriding) the inherited environment
+  std::string command;  // run by /bin/sh -c
+  std::string input;    // written to stdin, then stdin is closed
+  std::map<std::string, std::string>
+      environment;  // added to (and overriding) the inherited environment
   std::chrono::milliseconds timeout{30000};
-  size_t max_output_bytes = 1 << 20;         // per stream; the rest is discarded
+  size_t max_output_bytes = 1 << 20;  // per stream; the rest is discarded
 };
 
 struct ProcessResult {
-  int exit_code = -1;    // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   bool timed_out = false;
   std::string standard_output;

@@ -27,14 +27,17 @@ std::string zero_touch_policy_document(const std::string& region, const std::str
       {"Version", "2012-10-17"},
       {"Statement",
        json::array({
-           {{"Effect", "Allow"}, {"Action", json::array({"iot:Connect"})}, {"Resource", json::array({arn + "client/" + thing_name})}},
+           {{"Effect", "Allow"},
+            {"Action", json::array({"iot:Connect"})},
+            {"Resource", json::array({arn + "client/" + thing_name})}},
            {{"Effect", "Allow"},
             {"Action", json::array({"iot:Publish", "iot:Receive"})},
-            {"Resource", json::array({arn + "topic/${iot:ClientId}/*", arn + "topic/$aws/things/${iot:ClientId}/shadow/*"})}},
+            {"Resource", json::array({arn + "topic/${iot:ClientId}/*",
+                                      arn + "topic/$aws/things/${iot:ClientId}/shadow/*"})}},
            {{"Effect", "Allow"},
             {"Action", json::array({"iot:Subscribe"})},
-            {"Resource",
-             json::array({arn + "topicfilter/${iot:ClientId}/#", arn + "topicfilter/$aws/things/${iot:ClientId}/shadow/*"})}},
+            {"Resource", json::array({arn + "topicfilter/${iot:ClientId}/#",
+                                      arn + "topicfilter/$aws/things/${iot:ClientId}/shadow/*"})}},
            {{"Effect", "Allow"},
             {"Action", json::array({"iot:UpdateThingShadow", "iot:GetThingShadow"})},
             {"Resource", json::array({arn + "thing/${iot:ClientId}"})}},
@@ -42,35 +45,49 @@ std::string zero_touch_policy_document(const std::string& region, const std::str
   return policy.dump();
 }
 
-Result<Registration> register_device(const json& event, const std::string& region, ControlPlane& plane) {
-  if (!event.is_object()) return make_error(Errc::invalid_argument, "JITR event is not a JSON object");
+Result<Registration> register_device(const json& event, const std::string& region,
+                                     ControlPlane& plane) {
+  if (!event.is_object())
+    return make_error(Errc::invalid_argument, "JITR event is not a JSON object");
   auto field = [&](const char* name) -> std::string {
-    return event.contains(name) && event[name].is_string() ? event[name].get<std::string>() : std::string();
+    return event.contains(name) && event[name].is_string() ? event[name].get<std::string>()
+                                                           : std::string();
   };
   std::string certificate_id = field("certificateId");
   std::string account_id = field("awsAccountId");
   if (!is_certificate_id(certificate_id)) {
-    return make_error(Errc::invalid_argument, "JITR event has no valid certificateId (64 lowercase hex characters)");
+    return make_error(Errc::invalid_argument,
+                      "JITR event has no valid certificateId (64 lowercase hex characters)");
   }
-  if (account_id.empty()) return make_error(Errc::invalid_argument, "JITR event has no awsAccountId");
+  if (account_id.empty())
+    return make_error(Errc::invalid_argument, "JITR event has no awsAccountId");
 
-  ZT_TRY_ASSIGN(std::string pem, with_context(plane.describe_certificate_pem(certificate_id), "DescribeCertificate"));
-  ZT_TRY_ASSIGN(crypto::X509Ptr certificate, crypto::certificate_from_pem(pem, "certificate " + certificate_id));
+  ZT_TRY_ASSIGN(std::string pem, with_context(plane.describe_certificate_pem(certificate_id),
+                                              "DescribeCertificate"));
+  ZT_TRY_ASSIGN(crypto::X509Ptr certificate,
+                crypto::certificate_from_pem(pem, "certificate " + certificate_id));
   auto ski = crypto::subject_key_identifier(certificate.get());
   if (!ski) {
-    return make_error(Errc::invalid_argument, "certificate " + certificate_id +
-                                                  " has no SubjectKeyIdentifier; the thing name is derived from it");
+    return make_error(Errc::invalid_argument,
+                      "certificate " + certificate_id +
+                          " has no SubjectKeyIdentifier; the thing name is derived from it");
   }
   Registration registration{certificate_id, to_hex(*ski), kPolicyPrefix + certificate_id};
   std::string principal = "arn:aws:iot:" + region + ":" + account_id + ":cert/" + certificate_id;
 
-  ZT_TRY(with_context(tolerate_existing(plane.create_thing_type(kThingTypeName)), "CreateThingType"));
-  ZT_TRY(with_context(tolerate_existing(plane.create_thing(registration.thing_name, kThingTypeName)), "CreateThing"));
+  ZT_TRY(
+      with_context(tolerate_existing(plane.create_thing_type(kThingTypeName)), "CreateThingType"));
+  ZT_TRY(
+      with_context(tolerate_existing(plane.create_thing(registration.thing_name, kThingTypeName)),
+                   "CreateThing"));
   ZT_TRY(with_context(tolerate_existing(plane.create_policy(
-                          registration.policy_name, zero_touch_policy_document(region, account_id, registration.thing_name))),
+                          registration.policy_name,
+                          zero_touch_policy_document(region, account_id, registration.thing_name))),
                       "CreatePolicy"));
-  ZT_TRY(with_context(plane.attach_principal_policy(registration.policy_name, principal), "AttachPrincipalPolicy"));
-  ZT_TRY(with_context(plane.attach_thing_principal(registration.thing_name, principal), "AttachThingPrincipal"));
+  ZT_TRY(with_context(plane.attach_principal_policy(registration.policy_name, principal),
+                      "AttachPrincipalPolicy"));
+  ZT_TRY(with_context(plane.attach_thing_principal(registration.thing_name, principal),
+                      "AttachThingPrincipal"));
   ZT_TRY(with_context(plane.activate_certificate(certificate_id), "UpdateCertificate"));
   return registration;
 }

@@ -23,8 +23,10 @@ class ControlPlane {
   virtual Status create_thing_type(const std::string& name) = 0;
   virtual Status create_thing(const std::string& name, const std::string& thing_type) = 0;
   virtual Status create_policy(const std::string& name, const std::string& document) = 0;
-  virtual Status attach_principal_policy(const std::string& policy_name, const std::string& principal_arn) = 0;
-  virtual Status attach_thing_principal(const std::string& thing_name, const std::string& principal_arn) = 0;
+  virtual Status attach_principal_policy(const std::string& policy_name,
+                                         const std::string& principal_arn) = 0;
+  virtual Status attach_thing_principal(const std::string& thing_name,
+                                        const std::string& principal_arn) = 0;
   virtual Status activate_certificate(const std::string& certificate_id) = 0;
 };
 
@@ -40,6 +42,7 @@ std::string zero_touch_policy_document(const std::string& region, const std::str
 
 // Runs the function on a `$aws/events/certificates/registered/<caId>` event. Every step is
 // idempotent, so a retried invocation completes a half-done registration.
-Result<Registration> register_device(const nlohmann::json& event, const std::string& region, ControlPlane& plane);
+Result<Registration> register_device(const nlohmann::json& event, const std::string& region,
+                                     ControlPlane& plane);
 
 }  // namespace zt::cloud::jitr

@@ -14,10 +14,12 @@ using nlohmann::json;
 constexpr size_t kMaxDocumentChars = 2048;  // §6.3: policy document, whitespace excluded
 constexpr size_t kMaxVariableValue = 1024;
 
-Result<std::vector<std::string>> string_or_list(const json& value, std::string_view member, size_t index) {
+Result<std::vector<std::string>> string_or_list(const json& value, std::string_view member,
+                                                size_t index) {
   std::vector<std::string> out;
   auto bad = [&] {
-    return make_error(Errc::invalid_argument, "Statement[" + std::to_string(index) + "]." + std::string(member) +
+    return make_error(Errc::invalid_argument, "Statement[" + std::to_string(index) + "]." +
+                                                  std::string(member) +
                                                   " must be a non-empty string or list of strings");
   };
   if (value.is_string()) {
@@ -38,7 +40,8 @@ Result<std::vector<std::string>> string_or_list(const json& value, std::string_v
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -59,7 +62,8 @@ std::optional<std::string> variable_value(std::string_view name, const RequestCo
     if (rest == "ThingTypeName") return context.thing_type_name;
     constexpr std::string_view kAttributes = "Attributes[";
     if (rest.substr(0, kAttributes.size()) == kAttributes && rest.back() == ']') {
-      auto it = context.thing_attributes.find(std::string(rest.substr(kAttributes.size(), rest.size() - kAttributes.size() - 1)));
+      auto it = context.thing_attributes.find(
+          std::string(rest.substr(kAttributes.size(), rest.size() - kAttributes.size() - 1)));
       if (it != context.thing_attributes.end()) return it->second;
     }
     return std::nullopt;
@@ -77,42 +81,49 @@ void append_literal(std::string& out, char c) {
   out.push_back(c);
 }
 
-bool statement_matches(const Statement& statement, std::string_view action, std::string_view resource,
-                       const RequestContext& context) {
+bool statement_matches(const Statement& statement, std::string_view action,
+                       std::string_view resource, const RequestContext& context) {
   std::string action_lower = lower(action);
-  bool action_matches = std::any_of(statement.actions.begin(), statement.actions.end(), [&](const std::string& pattern) {
-    return glob_match(lower(pattern), action_lower);
-  });
+  bool action_matches = std::any_of(
+      statement.actions.begin(), statement.actions.end(),
+      [&](const std::string& pattern) { return glob_match(lower(pattern), action_lower); });
   if (!action_matches) return false;
-  return std::any_of(statement.resources.begin(), statement.resources.end(), [&](const std::string& pattern) {
-    auto substituted = substitute(pattern, context);
-    return substituted && glob_match(*substituted, resource);
-  });
+  return std::any_of(statement.resources.begin(), statement.resources.end(),
+                     [&](const std::string& pattern) {
+                       auto substituted = substitute(pattern, context);
+                       return substituted && glob_match(*substituted, resource);
+                     });
 }
 
 }  // namespace
 
 Result<Policy> parse_policy(std::string_view document, std::string name) {
-  size_t significant = std::count_if(document.begin(), document.end(),
-                                     [](char c) { return !std::isspace(static_cast<unsigned char>(c)); });
+  size_t significant = std::count_if(document.begin(), document.end(), [](char c) {
+    return !std::isspace(static_cast<unsigned char>(c));
+  });
   if (significant > kMaxDocumentChars) {
-    return make_error(Errc::invalid_argument, "policy document has " + std::to_string(significant) +
-                                                  " characters excluding whitespace; the limit is 2048");
+    return make_error(Errc::invalid_argument,
+                      "policy document has " + std::to_string(significant) +
+                          " characters excluding whitespace; the limit is 2048");
   }
   json parsed = json::parse(document, nullptr, false);
-  if (parsed.is_discarded()) return make_error(Errc::invalid_argument, "policy document is not valid JSON");
-  if (!parsed.is_object()) return make_error(Errc::invalid_argument, "policy document must be a JSON object");
+  if (parsed.is_discarded())
+    return make_error(Errc::invalid_argument, "policy document is not valid JSON");
+  if (!parsed.is_object())
+    return make_error(Errc::invalid_argument, "policy document must be a JSON object");
   if (parsed.contains("Version")) {
     const json& version = parsed["Version"];
     if (!version.is_string() || (version != "2012-10-17" && version != "2008-10-17")) {
       return make_error(Errc::invalid_argument, "policy Version must be \"2012-10-17\"");
     }
   }
-  if (!parsed.contains("Statement")) return make_error(Errc::invalid_argument, "policy document has no Statement");
+  if (!parsed.contains("Statement"))
+    return make_error(Errc::invalid_argument, "policy document has no Statement");
   json statements = parsed["Statement"];
   if (statements.is_object()) statements = json::array({statements});
   if (!statements.is_array() || statements.empty()) {
-    return make_error(Errc::invalid_argument, "policy Statement must be an object or a non-empty list");
+    return make_error(Errc::invalid_argument,
+                      "policy Statement must be an object or a non-empty list");
   }
   Policy policy{std::move(name), {}};
   for (size_t i = 0; i < statements.size(); ++i) {
@@ -120,8 +131,10 @@ Result<Policy> parse_policy(std::string_view document, std::string name) {
     std::string where = "Statement[" + std::to_string(i) + "]";
     if (!item.is_object()) return make_error(Errc::invalid_argument, where + " must be an object");
     for (const auto& [key, value] : item.items()) {
-      if (key != "Effect" && key != "Action" && key != "Resource" && key != "Condition" && key != "Sid") {
-        return make_error(Errc::invalid_argument, where + " has an unsupported member '" + key + "'");
+      if (key != "Effect" && key != "Action" && key != "Resource" && key != "Condition" &&
+          key != "Sid") {
+        return make_error(Errc::invalid_argument,
+                          where + " has an unsupported member '" + key + "'");
       }
     }
     Statement statement;
@@ -130,17 +143,21 @@ Result<Policy> parse_policy(std::string_view document, std::string name) {
       return make_error(Errc::invalid_argument, where + ".Effect must be \"Allow\" or \"Deny\"");
     }
     statement.allow = item["Effect"] == "Allow";
-    if (!item.contains("Action")) return make_error(Errc::invalid_argument, where + " has no Action");
-    if (!item.contains("Resource")) return make_error(Errc::invalid_argument, where + " has no Resource");
+    if (!item.contains("Action"))
+      return make_error(Errc::invalid_argument, where + " has no Action");
+    if (!item.contains("Resource"))
+      return make_error(Errc::invalid_argument, where + " has no Resource");
     ZT_TRY_ASSIGN(statement.actions, string_or_list(item["Action"], "Action", i));
     ZT_TRY_ASSIGN(statement.resources, string_or_list(item["Resource"], "Resource", i));
     for (const auto& action : statement.actions) {
       if (!iequals(action.substr(0, 4), "iot:") && action != "*") {
-        return make_error(Errc::invalid_argument, where + ".Action '" + action + "' is not an iot: action");
+        return make_error(Errc::invalid_argument,
+                          where + ".Action '" + action + "' is not an iot: action");
       }
     }
     if (item.contains("Condition")) {
-      if (!item["Condition"].is_object()) return make_error(Errc::invalid_argument, where + ".Condition must be an object");
+      if (!item["Condition"].is_object())
+        return make_error(Errc::invalid_argument, where + ".Condition must be an object");
       statement.has_condition = true;
     }
     policy.statements.push_back(std::move(statement));
@@ -201,8 +218,8 @@ std::optional<std::string> substitute(std::string_view pattern, const RequestCon
   return out;
 }
 
-Decision evaluate(const std::vector<Policy>& policies, std::string_view action, std::string_view resource,
-                  const RequestContext& context) {
+Decision evaluate(const std::vector<Policy>& policies, std::string_view action,
+                  std::string_view resource, const RequestContext& context) {
   bool allowed = false;
   for (const auto& policy : policies) {
     for (const auto& statement : policy.statements) {

@@ -8,27 +8,32 @@ namespace {
 
 Result<Action> parse_action(const json& action, const std::string& where) {
   if (!action.is_object() || action.size() != 1) {
-    return make_error(Errc::invalid_argument, where + " must be an object with exactly one action type");
+    return make_error(Errc::invalid_argument,
+                      where + " must be an object with exactly one action type");
   }
   const std::string type = action.begin().key();
   const json& body = action.begin().value();
-  if (!body.is_object()) return make_error(Errc::invalid_argument, where + "." + type + " must be an object");
+  if (!body.is_object())
+    return make_error(Errc::invalid_argument, where + "." + type + " must be an object");
   if (type == "lambda") {
     if (!body.contains("functionArn") || !body["functionArn"].is_string()) {
       return make_error(Errc::invalid_argument, where + ".lambda.functionArn is required");
     }
     std::string arn = body["functionArn"].get<std::string>();
     if (!lambda_function_name(arn) && arn.find("${") == std::string::npos) {
-      return make_error(Errc::invalid_argument, where + ".lambda.functionArn '" + arn + "' is not a Lambda function ARN");
+      return make_error(Errc::invalid_argument,
+                        where + ".lambda.functionArn '" + arn + "' is not a Lambda function ARN");
     }
     return Action{LambdaAction{arn}};
   }
   if (type == "republish") {
-    if (!body.contains("topic") || !body["topic"].is_string() || body["topic"].get_ref<const std::string&>().empty()) {
+    if (!body.contains("topic") || !body["topic"].is_string() ||
+        body["topic"].get_ref<const std::string&>().empty()) {
       return make_error(Errc::invalid_argument, where + ".republish.topic is required");
     }
     int qos = body.value("qos", 0);
-    if (qos != 0 && qos != 1) return make_error(Errc::invalid_argument, where + ".republish.qos must be 0 or 1");
+    if (qos != 0 && qos != 1)
+      return make_error(Errc::invalid_argument, where + ".republish.qos must be 0 or 1");
     return Action{RepublishAction{body["topic"].get<std::string>(), qos}};
   }
   return Action{UnsupportedAction{type}};
@@ -44,9 +49,11 @@ bool valid_rule_name(std::string_view name) {
 
 Result<Rule> parse_rule(std::string name, const json& payload) {
   if (!valid_rule_name(name)) {
-    return make_error(Errc::invalid_argument, "rule name '" + name + "' must match [a-zA-Z0-9_]{1,128}");
+    return make_error(Errc::invalid_argument,
+                      "rule name '" + name + "' must match [a-zA-Z0-9_]{1,128}");
   }
-  if (!payload.is_object()) return make_error(Errc::invalid_argument, "topicRulePayload must be an object");
+  if (!payload.is_object())
+    return make_error(Errc::invalid_argument, "topicRulePayload must be an object");
   if (!payload.contains("sql") || !payload["sql"].is_string()) {
     return make_error(Errc::invalid_argument, "topicRulePayload.sql is required");
   }
@@ -60,7 +67,8 @@ Result<Rule> parse_rule(std::string name, const json& payload) {
   }
   if (payload.contains("awsIotSqlVersion")) {
     const json& version = payload["awsIotSqlVersion"];
-    if (!version.is_string() || (version != "2015-10-08" && version != "2016-03-23" && version != "beta")) {
+    if (!version.is_string() ||
+        (version != "2015-10-08" && version != "2016-03-23" && version != "beta")) {
       return make_error(Errc::invalid_argument,
                         "topicRulePayload.awsIotSqlVersion must be 2015-10-08, 2016-03-23 or beta");
     }
@@ -68,8 +76,10 @@ Result<Rule> parse_rule(std::string name, const json& payload) {
   }
   if (payload.contains("actions")) {
     const json& actions = payload["actions"];
-    if (!actions.is_array()) return make_error(Errc::invalid_argument, "topicRulePayload.actions must be a list");
-    if (actions.size() > 10) return make_error(Errc::invalid_argument, "a rule may have at most 10 actions");
+    if (!actions.is_array())
+      return make_error(Errc::invalid_argument, "topicRulePayload.actions must be a list");
+    if (actions.size() > 10)
+      return make_error(Errc::invalid_argument, "a rule may have at most 10 actions");
     for (size_t i = 0; i < actions.size(); ++i) {
       ZT_TRY_ASSIGN(Action action, parse_action(actions[i], "actions[" + std::to_string(i) + "]"));
       rule.actions.push_back(std::move(action));

@@ -1,6 +1,6 @@
-// Topic rules as CreateTopicRule receives them (topicRulePayload): SQL + actions. The local cloud runs
-// `lambda` (a registered function) and `republish`; other action types are stored and reported as
-// failed invocations when they fire, so a rule written for real AWS still loads.
+// Topic rules as CreateTopicRule receives them (topicRulePayload): SQL + actions. The local cloud
+// runs `lambda` (a registered function) and `republish`; other action types are stored and reported
+// as failed invocations when they fire, so a rule written for real AWS still loads.
 #pragma once
 
 #include <optional>
@@ -39,7 +39,8 @@ bool valid_rule_name(std::string_view name);
 // Validates and compiles a topicRulePayload JSON object; the error names the member at fault.
 Result<Rule> parse_rule(std::string name, const json& topic_rule_payload);
 
-// "arn:aws:lambda:<region>:<account>:function:<name>[:alias]" -> "<name>"; nullopt if not such an ARN.
+// "arn:aws:lambda:<region>:<account>:function:<name>[:alias]" -> "<name>"; nullopt if not such an
+// ARN.
 std::optional<std::string> lambda_function_name(std::string_view arn);
 
 }  // namespace zt::cloud::rules

@@ -13,7 +13,7 @@ namespace zt::cloud::rules {
 using Value = std::optional<json>;
 
 struct PathStep {
-  std::string key;             // object member, when !index
+  std::string key;              // object member, when !index
   std::optional<size_t> index;  // array element
 };
 
@@ -65,12 +65,15 @@ Result<std::vector<Token>> tokenize(std::string_view sql) {
     token.position = i;
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '$') {
       size_t start = i;
-      while (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_' || sql[i] == '$')) ++i;
+      while (i < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_' || sql[i] == '$'))
+        ++i;
       token.type = Token::Type::identifier;
       token.text = std::string(sql.substr(start, i - start));
     } else if (std::isdigit(static_cast<unsigned char>(c))) {
       size_t start = i;
-      while (i < sql.size() && (std::isdigit(static_cast<unsigned char>(sql[i])) || sql[i] == '.')) ++i;
+      while (i < sql.size() && (std::isdigit(static_cast<unsigned char>(sql[i])) || sql[i] == '.'))
+        ++i;
       token.type = Token::Type::number;
       token.text = std::string(sql.substr(start, i - start));
     } else if (c == '\'' || c == '"' || c == '`') {
@@ -125,14 +128,17 @@ class Parser {
   bool at_keyword(std::string_view keyword) const {
     return peek().type == Token::Type::identifier && upper(peek().text) == keyword;
   }
-  bool at_symbol(std::string_view symbol) const { return peek().type == Token::Type::symbol && peek().text == symbol; }
+  bool at_symbol(std::string_view symbol) const {
+    return peek().type == Token::Type::symbol && peek().text == symbol;
+  }
   Token take() { return tokens_[position_ < tokens_.size() - 1 ? position_++ : position_]; }
 
   Error error(const std::string& expected) const {
     const Token& token = peek();
     std::string found = token.type == Token::Type::end ? "end of query" : "'" + token.text + "'";
-    return make_error(Errc::invalid_argument,
-                      "SQL: expected " + expected + " at position " + std::to_string(token.position) + ", found " + found);
+    return make_error(Errc::invalid_argument, "SQL: expected " + expected + " at position " +
+                                                  std::to_string(token.position) + ", found " +
+                                                  found);
   }
   Status expect_keyword(std::string_view keyword) {
     if (!at_keyword(keyword)) return error(std::string(keyword));
@@ -153,7 +159,8 @@ class Parser {
     static const std::vector<std::vector<std::string_view>> kLevels = {
         {"OR"}, {"AND"}, {"=", "<>", "!=", "<", "<=", ">", ">="}, {"+", "-"}, {"*", "/", "%"}};
     if (level == kLevels.size()) return unary();
-    if (++depth_ > kMaxNesting) return make_error(Errc::invalid_argument, "SQL: expression nests too deeply");
+    if (++depth_ > kMaxNesting)
+      return make_error(Errc::invalid_argument, "SQL: expression nests too deeply");
     ZT_TRY_ASSIGN(auto left, binary_level(level + 1));
     for (;;) {
       std::string op;
@@ -176,7 +183,8 @@ class Parser {
   }
 
   Result<std::unique_ptr<Expression>> unary() {
-    if (++depth_ > kMaxNesting) return make_error(Errc::invalid_argument, "SQL: expression nests too deeply");
+    if (++depth_ > kMaxNesting)
+      return make_error(Errc::invalid_argument, "SQL: expression nests too deeply");
     std::unique_ptr<Expression> out;
     if (at_keyword("NOT") || at_symbol("-")) {
       bool is_not = at_keyword("NOT");
@@ -199,7 +207,8 @@ class Parser {
     if (token.type == Token::Type::number) {
       std::string text = take().text;
       json number = json::parse(text, nullptr, false);
-      if (number.is_discarded()) return make_error(Errc::invalid_argument, "SQL: bad number '" + text + "'");
+      if (number.is_discarded())
+        return make_error(Errc::invalid_argument, "SQL: bad number '" + text + "'");
       node->literal = number;
       return node;
     }
@@ -214,8 +223,10 @@ class Parser {
       return node;
     }
     if (token.type != Token::Type::identifier) return error("a value, field or function");
-    static constexpr std::string_view kReserved[] = {"SELECT", "FROM", "WHERE", "AS", "AND", "OR", "NOT"};
-    if (std::find(std::begin(kReserved), std::end(kReserved), upper(token.text)) != std::end(kReserved)) {
+    static constexpr std::string_view kReserved[] = {"SELECT", "FROM", "WHERE", "AS",
+                                                     "AND",    "OR",   "NOT"};
+    if (std::find(std::begin(kReserved), std::end(kReserved), upper(token.text)) !=
+        std::end(kReserved)) {
       return error("a value, field or function");
     }
     std::string name = take().text;
@@ -258,7 +269,8 @@ class Parser {
         take();
         if (peek().type != Token::Type::number) return error("an array index");
         std::string digits = take().text;
-        if (digits.find('.') != std::string::npos || digits.size() > 9) return error("a whole array index");
+        if (digits.find('.') != std::string::npos || digits.size() > 9)
+          return error("a whole array index");
         node->path.push_back(PathStep{"", static_cast<size_t>(std::stoul(digits))});
         ZT_TRY(expect_symbol("]"));
       } else {
@@ -290,7 +302,8 @@ std::optional<double> as_number(const Value& value) {
 
 json number_value(double number) {
   // 2016-03-23: whole-number decimals become Int.
-  if (std::floor(number) == number && std::fabs(number) < 9.0e15) return static_cast<int64_t>(number);
+  if (std::floor(number) == number && std::fabs(number) < 9.0e15)
+    return static_cast<int64_t>(number);
   return number;
 }
 
@@ -299,15 +312,17 @@ std::optional<bool> as_bool(const Value& value) {
   return std::nullopt;
 }
 
-std::string to_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+std::string to_text(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
 
 std::string new_uuid() {
   Bytes bytes = crypto::random_bytes(16);
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x40);
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);
   std::string hex = to_hex(bytes);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 struct Evaluator {
@@ -316,9 +331,12 @@ struct Evaluator {
 
   Value operator()(const Expression& node) const {
     switch (node.kind) {
-      case Expression::Kind::literal: return node.literal;
-      case Expression::Kind::path: return path(node.path);
-      case Expression::Kind::call: return call(node);
+      case Expression::Kind::literal:
+        return node.literal;
+      case Expression::Kind::path:
+        return path(node.path);
+      case Expression::Kind::call:
+        return call(node);
       case Expression::Kind::logical_not: {
         auto operand = as_bool((*this)(*node.args[0]));
         return operand ? Value(!*operand) : std::nullopt;
@@ -327,7 +345,8 @@ struct Evaluator {
         auto operand = as_number((*this)(*node.args[0]));
         return operand ? Value(number_value(-*operand)) : std::nullopt;
       }
-      case Expression::Kind::binary: return binary(node);
+      case Expression::Kind::binary:
+        return binary(node);
     }
     return std::nullopt;
   }
@@ -407,7 +426,9 @@ struct Evaluator {
       size_t wanted = static_cast<size_t>(*index), segment = 1, start = 0;
       for (;;) {
         size_t slash = message.topic.find('/', start);
-        if (segment == wanted) return json(message.topic.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+        if (segment == wanted)
+          return json(message.topic.substr(
+              start, slash == std::string::npos ? std::string::npos : slash - start));
         if (slash == std::string::npos) return std::nullopt;
         start = slash + 1;
         ++segment;
@@ -419,7 +440,8 @@ struct Evaluator {
     if (name == "accountid") return json(message.account_id);
     if (name == "newuuid") return json(new_uuid());
     if (name == "isundefined") return json(args.empty() || !args[0]);
-    if (name == "isnull") return args.empty() || !args[0] ? std::nullopt : Value(json(args[0]->is_null()));
+    if (name == "isnull")
+      return args.empty() || !args[0] ? std::nullopt : Value(json(args[0]->is_null()));
     if (name == "upper" || name == "lower") {
       auto text = string_arg(0);
       if (!text) return std::nullopt;
@@ -440,9 +462,11 @@ struct Evaluator {
     }
     if (name == "startswith" || name == "endswith") {
       auto text = string_arg(0), affix = string_arg(1);
-      if (!text || !affix || affix->size() > text->size()) return affix && text ? Value(json(false)) : std::nullopt;
-      bool match = name == "startswith" ? text->compare(0, affix->size(), *affix) == 0
-                                        : text->compare(text->size() - affix->size(), affix->size(), *affix) == 0;
+      if (!text || !affix || affix->size() > text->size())
+        return affix && text ? Value(json(false)) : std::nullopt;
+      bool match = name == "startswith"
+                       ? text->compare(0, affix->size(), *affix) == 0
+                       : text->compare(text->size() - affix->size(), affix->size(), *affix) == 0;
       return json(match);
     }
     return std::nullopt;  // unknown functions are rejected at parse time
@@ -450,9 +474,9 @@ struct Evaluator {
 };
 
 Status check_functions(const Expression& node) {
-  static constexpr std::string_view kKnown[] = {"topic",  "clientid", "principal", "timestamp",  "accountid",
-                                                "newuuid", "isundefined", "isnull", "upper", "lower",
-                                                "concat", "startswith", "endswith"};
+  static constexpr std::string_view kKnown[] = {
+      "topic",  "clientid", "principal", "timestamp", "accountid",  "newuuid", "isundefined",
+      "isnull", "upper",    "lower",     "concat",    "startswith", "endswith"};
   if (node.kind == Expression::Kind::call &&
       std::find(std::begin(kKnown), std::end(kKnown), node.name) == std::end(kKnown)) {
     return make_error(Errc::unsupported, "SQL: function '" + node.name + "()' is not supported");
@@ -498,11 +522,13 @@ Result<Query> parse_query(std::string_view sql) {
         std::string alias = parser.take().text;
         while (parser.at_symbol(".")) {
           parser.take();
-          if (parser.peek().type != Token::Type::identifier) return parser.error("an alias part after '.'");
+          if (parser.peek().type != Token::Type::identifier)
+            return parser.error("an alias part after '.'");
           alias += "." + parser.take().text;
         }
         item.output_path = split_alias(alias);
-      } else if (item.expression->kind == Expression::Kind::path && !item.expression->path.back().index) {
+      } else if (item.expression->kind == Expression::Kind::path &&
+                 !item.expression->path.back().index) {
         item.output_path = {item.expression->path.back().key};
       } else if (item.expression->kind == Expression::Kind::call) {
         item.output_path = {item.expression->name};
@@ -515,9 +541,11 @@ Result<Query> parse_query(std::string_view sql) {
     parser.take();
   }
   ZT_TRY(parser.expect_keyword("FROM"));
-  if (parser.peek().type != Token::Type::string) return parser.error("a quoted topic filter after FROM");
+  if (parser.peek().type != Token::Type::string)
+    return parser.error("a quoted topic filter after FROM");
   query.topic_filter_ = parser.take().text;
-  if (query.topic_filter_.empty()) return make_error(Errc::invalid_argument, "SQL: the FROM topic filter is empty");
+  if (query.topic_filter_.empty())
+    return make_error(Errc::invalid_argument, "SQL: the FROM topic filter is empty");
   if (parser.at_keyword("WHERE")) {
     parser.take();
     ZT_TRY_ASSIGN(query.where_, parser.expression());
@@ -542,7 +570,8 @@ std::optional<json> Query::evaluate(const MessageContext& message) const {
       if (document && document->is_object()) {
         for (const auto& [key, value] : document->items()) out[key] = value;
       } else if (items_.size() == 1) {
-        return document ? *document : json(message.payload);  // SELECT * of a non-object passes it through
+        return document ? *document
+                        : json(message.payload);  // SELECT * of a non-object passes it through
       }
       continue;
     }
@@ -571,7 +600,8 @@ Result<std::string> expand_template(std::string_view text, const MessageContext&
     out += text.substr(i, open - i);
     size_t close = text.find('}', open);
     if (close == std::string_view::npos) {
-      return make_error(Errc::invalid_argument, "template '" + std::string(text) + "' has an unterminated ${");
+      return make_error(Errc::invalid_argument,
+                        "template '" + std::string(text) + "' has an unterminated ${");
     }
     std::string inner(text.substr(open + 2, close - open - 2));
     ZT_TRY_ASSIGN(auto query, parse_query("SELECT " + inner + " AS v FROM 't'"));

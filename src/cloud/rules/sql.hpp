@@ -1,9 +1,10 @@
 // The AWS IoT rules SQL subset (reference/aws-iot.md §7, SQL version 2016-03-23):
 //   SELECT <* | expr [AS alias], …> FROM '<topic filter>' [WHERE <condition>]
-// Expressions: literals, dotted paths (a.b[0].c), = <> != < <= > >=, AND OR NOT, + - * / %, parentheses,
-// and the functions topic(), topic(n), clientid(), principal(), timestamp(), accountid(), newuuid(),
-// upper, lower, concat, startswith, endswith, isNull, isUndefined. Missing keys are Undefined: a field
-// that evaluates to Undefined is left out, and a WHERE that is Undefined does not match.
+// Expressions: literals, dotted paths (a.b[0].c), = <> != < <= > >=, AND OR NOT, + - * / %,
+// parentheses, and the functions topic(), topic(n), clientid(), principal(), timestamp(),
+// accountid(), newuuid(), upper, lower, concat, startswith, endswith, isNull, isUndefined. Missing
+// keys are Undefined: a field that evaluates to Undefined is left out, and a WHERE that is
+// Undefined does not match.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -54,7 +55,8 @@ class Query {
 // Parses a rule's SQL; errors name the position and what was expected.
 Result<Query> parse_query(std::string_view sql);
 
-// Expands ${expr} templates in action parameters (republish topic, lambda ARN): `${topic(2)}`, `${clientid()}`.
+// Expands ${expr} templates in action parameters (republish topic, lambda ARN): `${topic(2)}`,
+// `${clientid()}`.
 Result<std::string> expand_template(std::string_view text, const MessageContext& message);
 
 }  // namespace zt::cloud::rules

@@ -33,7 +33,8 @@ void merge(json& target, json& target_metadata, const json& patch, int64_t now) 
         target[key] = json::object();
         target_metadata[key] = json::object();
       }
-      if (!target_metadata.contains(key) || !target_metadata[key].is_object()) target_metadata[key] = json::object();
+      if (!target_metadata.contains(key) || !target_metadata[key].is_object())
+        target_metadata[key] = json::object();
       merge(target[key], target_metadata[key], value, now);
       if (target[key].empty()) {
         target.erase(key);
@@ -73,7 +74,9 @@ json delta_metadata(const json& delta, const json& metadata) {
   for (const auto& [key, value] : delta.items()) {
     if (!metadata.contains(key)) continue;
     const json& meta = metadata[key];
-    out[key] = value.is_object() && meta.is_object() && !meta.contains("timestamp") ? delta_metadata(value, meta) : meta;
+    out[key] = value.is_object() && meta.is_object() && !meta.contains("timestamp")
+                   ? delta_metadata(value, meta)
+                   : meta;
   }
   return out;
 }
@@ -84,8 +87,8 @@ void add_token(json& document, const std::optional<std::string>& client_token) {
 
 bool name_chars_ok(std::string_view name, bool allow_dollar) {
   return std::all_of(name.begin(), name.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' || c == '_' ||
-           c == '-' || (allow_dollar && c == '$');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '_' || c == '-' || (allow_dollar && c == '$');
   });
 }
 
@@ -99,7 +102,8 @@ json Rejection::to_json(int64_t timestamp, const std::optional<std::string>& cli
 
 std::optional<std::string> client_token_of(std::string_view payload) {
   json request = json::parse(payload, nullptr, false);
-  if (request.is_object() && request.contains("clientToken") && request["clientToken"].is_string()) {
+  if (request.is_object() && request.contains("clientToken") &&
+      request["clientToken"].is_string()) {
     return request["clientToken"].get<std::string>();
   }
   return std::nullopt;
@@ -132,7 +136,8 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
   std::optional<std::string> client_token;
   if (request.contains("clientToken")) {
     const json& token = request["clientToken"];
-    if (!token.is_string() || token.get_ref<const std::string&>().size() > limits.max_client_token_bytes) {
+    if (!token.is_string() ||
+        token.get_ref<const std::string&>().size() > limits.max_client_token_bytes) {
       return Result::reject(400, "Invalid clientToken");
     }
     client_token = token.get<std::string>();
@@ -145,24 +150,28 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
   }
   if (!request.contains("state")) return Result::reject(400, "Missing required node: state");
   const json& state = request["state"];
-  if (!state.is_null() && !state.is_object()) return Result::reject(400, "State node must be an object");
+  if (!state.is_null() && !state.is_object())
+    return Result::reject(400, "State node must be an object");
   if (state.is_object()) {
     for (const auto& [key, value] : state.items()) {
       if (key != "desired" && key != "reported") {
         return Result::reject(400, "State contains an invalid node: '" + key + "'");
       }
       if (!value.is_null() && !value.is_object()) {
-        return Result::reject(400, key == "desired" ? "Desired node must be an object" : "Reported node must be an object");
+        return Result::reject(400, key == "desired" ? "Desired node must be an object"
+                                                    : "Reported node must be an object");
       }
       if (depth_of(value) > limits.max_depth) {
         return Result::reject(400, "JSON contains too many levels of nesting; maximum is " +
                                        std::to_string(limits.max_depth));
       }
-      if (array_holds_null(value)) return Result::reject(400, "Invalid JSON: arrays may not contain null");
+      if (array_holds_null(value))
+        return Result::reject(400, "Invalid JSON: arrays may not contain null");
     }
   }
   // §4.3: a supplied version must equal the current one; omitting it bypasses the check.
-  if (expected_version && *expected_version != version_) return Result::reject(409, "Version conflict");
+  if (expected_version && *expected_version != version_)
+    return Result::reject(409, "Version conflict");
 
   json desired = desired_, reported = reported_;
   json desired_metadata = desired_metadata_, reported_metadata = reported_metadata_;
@@ -191,7 +200,8 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
     return Result::reject(413, "The payload exceeds the maximum size allowed");
   }
 
-  json previous{{"state", state_document()}, {"metadata", metadata_document()}, {"version", version_}};
+  json previous{
+      {"state", state_document()}, {"metadata", metadata_document()}, {"version", version_}};
   json delta_before = delta();
   desired_ = std::move(desired);
   reported_ = std::move(reported);
@@ -201,11 +211,13 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
   ++version_;
 
   UpdateResult result;
-  result.accepted = json{{"state", state}, {"metadata", accepted_metadata}, {"version", version_}, {"timestamp", now}};
+  result.accepted = json{
+      {"state", state}, {"metadata", accepted_metadata}, {"version", version_}, {"timestamp", now}};
   add_token(result.accepted, client_token);
 
   json delta_now = delta();
-  // Published when the update touched desired or changed the delta, and desired and reported differ (§4.3 [U]).
+  // Published when the update touched desired or changed the delta, and desired and reported differ
+  // (§4.3 [U]).
   if (!delta_now.empty() && (touched_desired || delta_now != delta_before)) {
     json message{{"version", version_},
                  {"timestamp", now},
@@ -214,8 +226,10 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
     add_token(message, client_token);
     result.delta = std::move(message);
   }
-  json current{{"state", state_document()}, {"metadata", metadata_document()}, {"version", version_}};
-  result.documents = json{{"previous", std::move(previous)}, {"current", std::move(current)}, {"timestamp", now}};
+  json current{
+      {"state", state_document()}, {"metadata", metadata_document()}, {"version", version_}};
+  result.documents =
+      json{{"previous", std::move(previous)}, {"current", std::move(current)}, {"timestamp", now}};
   add_token(result.documents, client_token);
   return {std::move(result), {}};
 }
@@ -223,12 +237,16 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
 Outcome<json> Shadow::get(int64_t now, std::string_view shadow_name,
                           const std::optional<std::string>& client_token) const {
   if (!exists_) {
-    return Outcome<json>::reject(404, "No shadow exists with name: '" + std::string(shadow_name) + "'");
+    return Outcome<json>::reject(404,
+                                 "No shadow exists with name: '" + std::string(shadow_name) + "'");
   }
   json state = state_document();
   json delta_now = delta();
   if (!delta_now.empty()) state["delta"] = std::move(delta_now);
-  json out{{"state", std::move(state)}, {"metadata", metadata_document()}, {"version", version_}, {"timestamp", now}};
+  json out{{"state", std::move(state)},
+           {"metadata", metadata_document()},
+           {"version", version_},
+           {"timestamp", now}};
   add_token(out, client_token);
   return {std::move(out), {}};
 }
@@ -236,7 +254,8 @@ Outcome<json> Shadow::get(int64_t now, std::string_view shadow_name,
 Outcome<json> Shadow::remove(int64_t now, std::string_view shadow_name,
                              const std::optional<std::string>& client_token) {
   if (!exists_) {
-    return Outcome<json>::reject(404, "No shadow exists with name: '" + std::string(shadow_name) + "'");
+    return Outcome<json>::reject(404,
+                                 "No shadow exists with name: '" + std::string(shadow_name) + "'");
   }
   exists_ = false;
   desired_ = reported_ = desired_metadata_ = reported_metadata_ = json::object();
@@ -270,14 +289,16 @@ json Shadow::to_storage() const {
 }
 
 std::optional<Shadow> Shadow::from_storage(const json& stored) {
-  if (!stored.is_object() || !stored.contains("version") || !stored["version"].is_number_integer()) {
+  if (!stored.is_object() || !stored.contains("version") ||
+      !stored["version"].is_number_integer()) {
     return std::nullopt;
   }
   Shadow shadow;
   shadow.exists_ = stored.value("exists", false);
   shadow.version_ = stored["version"].get<int64_t>();
   auto section = [&](const json& parent, const char* key) {
-    return parent.is_object() && parent.contains(key) && parent[key].is_object() ? parent[key] : json::object();
+    return parent.is_object() && parent.contains(key) && parent[key].is_object() ? parent[key]
+                                                                                 : json::object();
   };
   shadow.desired_ = section(stored, "desired");
   shadow.reported_ = section(stored, "reported");

@@ -1,7 +1,8 @@
-// Device shadow documents with AWS IoT semantics (reference/aws-iot.md §4): merge with null deletes,
-// per-leaf metadata timestamps, versions with optimistic locking, delta computation, and the exact
-// payloads of /update/accepted, /update/delta, /update/documents, /get/accepted and /delete/accepted.
-// Pure logic: no I/O. The broker and the HTTP data plane persist `Shadow::to_storage()`.
+// Device shadow documents with AWS IoT semantics (reference/aws-iot.md §4): merge with null
+// deletes, per-leaf metadata timestamps, versions with optimistic locking, delta computation, and
+// the exact payloads of /update/accepted, /update/delta, /update/documents, /get/accepted and
+// /delete/accepted. Pure logic: no I/O. The broker and the HTTP data plane persist
+// `Shadow::to_storage()`.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,9 +17,10 @@ namespace zt::cloud::shadow {
 using nlohmann::json;
 
 struct Limits {
-  size_t max_state_bytes = 8 * 1024;   // desired + reported of the merged document, metadata excluded
+  size_t max_state_bytes =
+      8 * 1024;  // desired + reported of the merged document, metadata excluded
   size_t max_payload_bytes = 128 * 1024;
-  int max_depth = 8;                   // levels inside desired/reported (AWS sources disagree: 5, 6 or 8)
+  int max_depth = 8;  // levels inside desired/reported (AWS sources disagree: 5, 6 or 8)
   size_t max_client_token_bytes = 64;
 };
 
@@ -34,13 +36,15 @@ struct Outcome {
   std::optional<T> value;
   Rejection rejection;
   explicit operator bool() const { return value.has_value(); }
-  static Outcome reject(int code, std::string message) { return {std::nullopt, {code, std::move(message)}}; }
+  static Outcome reject(int code, std::string message) {
+    return {std::nullopt, {code, std::move(message)}};
+  }
 };
 
 struct UpdateResult {
-  json accepted;               // /update/accepted (and the REST UpdateThingShadow response)
-  std::optional<json> delta;   // /update/delta, when there is something to publish
-  json documents;              // /update/documents
+  json accepted;              // /update/accepted (and the REST UpdateThingShadow response)
+  std::optional<json> delta;  // /update/delta, when there is something to publish
+  json documents;             // /update/documents
 };
 
 // The client token of a request payload, when it is a JSON object with a string clientToken:
@@ -72,7 +76,7 @@ class Shadow {
   static std::optional<Shadow> from_storage(const json& stored);
 
  private:
-  json state_document() const;     // {"desired":…, "reported":…} with empty sections omitted
+  json state_document() const;  // {"desired":…, "reported":…} with empty sections omitted
   json metadata_document() const;
 
   bool exists_ = false;
