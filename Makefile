@@ -19,7 +19,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
 demo: build
-	bash tools/demo.sh
+	$(BUILD)/bin/ztp demo --dir demo
 
 bench: build
 	bash tools/bench.sh $(BUILD)

@@ -9,6 +9,7 @@
 
 #include "aws/iot_client.hpp"
 #include "cli/commands.hpp"
+#include "cli/steps.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
 #include "common/time.hpp"
@@ -20,14 +21,6 @@
 namespace zt::cli {
 namespace {
 
-struct CaRegisterOptions {
-  std::string dir = ".";
-  std::optional<std::string> endpoint_url;
-  std::optional<std::string> region;
-  std::optional<std::string> profile;
-  std::string key;  // signer CA key: PEM path or pkcs11: URI (default <dir>/signer-ca.key)
-};
-
 Result<nlohmann::json> read_kit_info(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return nlohmann::json::object();
   ZT_TRY_ASSIGN(std::string text, read_text_file(path, 1 << 20));
@@ -37,6 +30,8 @@ Result<nlohmann::json> read_kit_info(const std::filesystem::path& path) {
   }
   return info;
 }
+
+}  // namespace
 
 Status ca_register(const CaRegisterOptions& options) {
   std::filesystem::path dir = options.dir;
@@ -87,8 +82,6 @@ Status ca_register(const CaRegisterOptions& options) {
   fmt::print("wrote {}\n", (dir / "kit-info.json").string());
   return ok();
 }
-
-}  // namespace
 
 void register_ca_register_command(CLI::App& app) {
   CLI::App* ca = nullptr;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "cli/steps.hpp"
 #include "cloud/rules/rule.hpp"
 #include "cloud/service/rules_runtime.hpp"
 #include "cloud/state.hpp"
@@ -51,10 +52,12 @@ Status function_log(const FunctionOptions& options) {
   return ok();
 }
 
-Status setup_jitr(const SetupJitrOptions& options) {
-  ZT_TRY_ASSIGN(auto state, open_existing(options.state_dir));
+}  // namespace
+
+Status setup_jitr(const std::string& state_dir, const std::string& function) {
+  ZT_TRY_ASSIGN(auto state, open_existing(state_dir));
   cloud::service::AccountInfo account{state.account_id, state.region};
-  nlohmann::json payload = cloud::service::jitr_rule_payload(account, options.function);
+  nlohmann::json payload = cloud::service::jitr_rule_payload(account, function);
   ZT_TRY(cloud::rules::parse_rule(cloud::service::kJitrRuleName, payload));
   auto& registry = *state.registry;
   ZT_TRY(registry.transaction([&]() -> Status {
@@ -72,8 +75,6 @@ Status setup_jitr(const SetupJitrOptions& options) {
              payload["actions"][0]["lambda"]["functionArn"].get<std::string>());
   return ok();
 }
-
-}  // namespace
 
 void register_cloud_service_commands(CLI::App& cloud) {
   auto function_options = std::make_shared<FunctionOptions>();
@@ -103,7 +104,8 @@ void register_cloud_service_commands(CLI::App& cloud) {
       ->required();
   jitr->add_option("--function", jitr_options->function, "Function the rule invokes")
       ->capture_default_str();
-  jitr->callback(run_command([jitr_options] { return setup_jitr(*jitr_options); }));
+  jitr->callback(run_command(
+      [jitr_options] { return setup_jitr(jitr_options->state_dir, jitr_options->function); }));
 }
 
 }  // namespace zt::cli

@@ -319,7 +319,24 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
                       .device_cert = session.device_cert.get(),
                       .signer_cert = session.signer_cert.get(),
                       .key = session.key.get()};
-  ZT_TRY_ASSIGN(auto connection, TlsConnection::connect(tls));
+  auto connected = TlsConnection::connect(tls);
+  if (!connected) {
+    // The endpoint's trust store holds the registered, ACTIVE CAs only: a device certificate from
+    // any other CA fails the handshake with an alert (unknown_ca; some servers say bad/unknown
+    // certificate). Say what fixes it, not only what TLS reported.
+    const std::string& why = connected.error().message;
+    for (const char* alert : {"alert unknown ca", "alert bad certificate", "certificate unknown"}) {
+      if (why.find(alert) != std::string::npos) {
+        return make_error(Errc::permission,
+                          fmt::format("{}: the endpoint does not trust the device certificate's "
+                                      "CA — its signer CA is not registered (or not ACTIVE); run "
+                                      "`ztp ca register`",
+                                      why));
+      }
+    }
+    return std::move(connected).error();
+  }
+  auto connection = std::move(*connected);
   print(
       fmt::format("TLS: connected ({}), client key in the ATECC508A slot 0", connection->cipher()));
   PacketReader reader(*connection);
@@ -329,11 +346,21 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
   connect.keep_alive = config_.keep_alive_seconds;
   connect.clean_session = true;
   ZT_TRY(with_context(send(*connection, connect), "MQTT CONNECT"));
-  ZT_TRY_ASSIGN(auto connack, with_context(reader.next(5s), "MQTT connect refused"));
-  if (!connack || !std::holds_alternative<mqtt::Connack>(*connack)) {
+  auto connack = reader.next(5s);
+  if (!connack) {
+    // AWS IoT gives a refused certificate no CONNACK: it ends the connection (reference/aws-iot.md,
+    // JITR). The device cannot tell why, so the message names what the seed's guide lists.
+    return make_error(
+        Errc::permission,
+        fmt::format("MQTT connect refused: the endpoint closed the connection without a CONNACK "
+                    "({}): the device certificate is not accepted — being registered just in "
+                    "time (first connection), or inactive/revoked",
+                    connack.error().message));
+  }
+  if (!*connack || !std::holds_alternative<mqtt::Connack>(**connack)) {
     return make_error(Errc::io, "MQTT connect: no CONNACK within 5 s");
   }
-  auto code = std::get<mqtt::Connack>(*connack).return_code;
+  auto code = std::get<mqtt::Connack>(**connack).return_code;
   if (code != mqtt::ConnectReturnCode::accepted) {
     return make_error(Errc::permission, fmt::format("MQTT connect refused: CONNACK return code {}",
                                                     static_cast<int>(code)));
@@ -375,7 +402,10 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
       last_sent = std::chrono::steady_clock::now();
       continue;
     }
-    ZT_TRY_ASSIGN(auto packet, with_context(reader.next(100ms), "MQTT connection lost"));
+    ZT_TRY_ASSIGN(auto packet,
+                  with_context(reader.next(100ms),
+                               "MQTT connection lost (the endpoint ends the sessions of a "
+                               "certificate that is deactivated or revoked)"));
     if (packet && std::holds_alternative<mqtt::Publish>(*packet)) {
       const auto& message = std::get<mqtt::Publish>(*packet);
       std::string text(message.payload.begin(), message.payload.end());

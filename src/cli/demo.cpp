@@ -1,0 +1,444 @@
+#include "cli/demo.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "aws/iot_client.hpp"
+#include "cli/child_process.hpp"
+#include "cli/steps.hpp"
+#include "cloud/service/rules_runtime.hpp"
+#include "common/file.hpp"
+#include "common/hex.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/x509.hpp"
+#include "kit/emulated_kit.hpp"
+#include "kit/host_link.hpp"
+#include "kit/pc_tools.hpp"
+#include "pki/ca_directory.hpp"
+
+namespace zt::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class Demo {
+ public:
+  Demo(const DemoOptions& options, const std::atomic<bool>& stop) : options_(options), stop_(stop) {
+    bold_ = ::isatty(STDOUT_FILENO) ? "\033[1m" : "";
+    plain_ = ::isatty(STDOUT_FILENO) ? "\033[0m" : "";
+  }
+  ~Demo() { stop_children(); }
+
+  Status run();
+
+ private:
+  Status factory_pki();
+  Status start_cloud();
+  Status register_ca();
+  Status start_kit();
+  Status provision_kit();
+  Status wait_for_subscription();
+  Status check_registry();
+  Status toggle_led();
+  Status press_button();
+  Status keep_running();
+  void stop_children();
+
+  void step(const std::string& title) {
+    print("\n{}== {}{}", bold_, title, plain_);
+    ++step_;
+  }
+  template <typename... Args>
+  void print(fmt::format_string<Args...> format, Args&&... args) {
+    fmt::print("{}\n", fmt::format(format, std::forward<Args>(args)...));
+    std::fflush(stdout);
+  }
+  void command(const std::string& line) { print("$ {}", line); }
+  Status interrupted() const { return stop_ ? make_error(Errc::io, "interrupted") : ok(); }
+  // Polls `done` every 200 ms until it yields true, for at most `limit`; `what` names the wait.
+  Status poll(const std::function<Result<bool>()>& done, std::chrono::milliseconds limit,
+              const std::string& what);
+  Result<json> board();
+  std::string aws() const { return "aws --endpoint-url " + http_url_; }
+
+  const DemoOptions& options_;
+  const std::atomic<bool>& stop_;
+  std::string bold_, plain_;
+  int step_ = 1;
+  fs::path dir_, cloud_dir_, kit_dir_, ztp_;
+  std::optional<ChildProcess> cloud_, kit_;
+  std::string http_url_, mqtt_address_;
+  std::unique_ptr<aws::IotClient> iot_;
+  size_t console_offset_ = 0;
+  std::string thing_, certificate_id_;
+};
+
+Status Demo::poll(const std::function<Result<bool>()>& done, std::chrono::milliseconds limit,
+                  const std::string& what) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  std::string last_error;
+  for (;;) {
+    auto result = done();
+    if (result && *result) return ok();
+    if (!result) last_error = result.error().message;
+    ZT_TRY(interrupted());
+    for (ChildProcess* child : {cloud_ ? &*cloud_ : nullptr, kit_ ? &*kit_ : nullptr}) {
+      if (child && !child->running()) {
+        return make_error(Errc::io, fmt::format("{} {} while waiting for {}", child->name(),
+                                                child->exit_description(), what));
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string message =
+          fmt::format("{} did not happen within {} s", what, limit.count() / 1000);
+      if (!last_error.empty()) message += " (last error: " + last_error + ")";
+      return make_error(Errc::timeout, message);
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+Result<json> Demo::board() {
+  ZT_TRY_ASSIGN(std::string reply, kit::control_request(kit_dir_ / kit::kControlSocket, "leds"));
+  auto state = json::parse(reply, nullptr, false);
+  if (!state.is_object())
+    return make_error(Errc::parse, "the kit's board state is not JSON: " + reply);
+  return state;
+}
+
+Status Demo::factory_pki() {
+  step("1. Factory PKI: root CA, signer CA key + CSR, signer CA certificate (ztp ca)");
+  // Each file is made once: a second run keeps the CA, whose registration in the cloud stays
+  // valid (delete the directory to start over).
+  pki::CaOptions ca{.dir = dir_, .key = {}, .force = false, .now = 0};
+  auto run_ca = [&](const char* file, const char* name,
+                    const std::function<Result<pki::CaReport>()>& make) -> Status {
+    if (fs::exists(dir_ / file)) {
+      print("reusing {}", (dir_ / file).string());
+      return ok();
+    }
+    command(fmt::format("ztp ca {} --dir {}", name, dir_.string()));
+    ZT_TRY_ASSIGN(auto report, with_context(make(), std::string("ca ") + name));
+    for (const auto& line : report.lines) print("{}", line);
+    return ok();
+  };
+  ZT_TRY(run_ca(pki::kRootCertFile, "create-root", [&] { return pki::ca_create_root(ca); }));
+  ZT_TRY(run_ca(pki::kSignerCsrFile, "create-signer-csr",
+                [&] { return pki::ca_create_signer_csr(ca); }));
+  return run_ca(pki::kSignerCertFile, "create-signer", [&] { return pki::ca_create_signer(ca); });
+}
+
+Status Demo::start_cloud() {
+  step("2. The local AWS-IoT-compatible cloud: control plane (SigV4) + MQTT over mutual TLS");
+  std::vector<std::string> argv{ztp_.string(),       "cloud",  "run",         "--state-dir",
+                                cloud_dir_.string(), "--http", "127.0.0.1:0", "--mqtt",
+                                "127.0.0.1:0"};
+  command(fmt::format("ztp cloud run --state-dir {} --http 127.0.0.1:0 --mqtt 127.0.0.1:0 &",
+                      cloud_dir_.string()));
+  fs::path out = dir_ / "cloud.out", err = dir_ / "cloud.err";
+  ZT_TRY_ASSIGN(auto child, ChildProcess::start(argv, out, err));
+  cloud_.emplace(std::move(child));
+  // The cloud prints its bound ports ("listening http=…", then "listening mqtts=…").
+  ZT_TRY_ASSIGN(mqtt_address_, wait_for_line(*cloud_, out, "listening mqtts=", 30s, err, &stop_));
+  ZT_TRY_ASSIGN(std::string http, wait_for_line(*cloud_, out, "listening http=", 1s, err, &stop_));
+  http_url_ = "http://" + http;
+  print("control plane {}, MQTT mqtts://{} (state in {}, pid {})", http_url_, mqtt_address_,
+        cloud_dir_.string(), cloud_->pid());
+  ZT_TRY_ASSIGN(aws::ClientConfig config,
+                aws::load_client_config(
+                    {.profile = std::nullopt, .region = std::nullopt, .endpoint_url = http_url_}));
+  iot_ = std::make_unique<aws::IotClient>(std::move(config));
+  return ok();
+}
+
+Status Demo::register_ca() {
+  step(
+      "3. Register the signer CA with the cloud: verification certificate, active, "
+      "auto-registration (ztp ca register)");
+  command(fmt::format("ztp ca register --dir {} --endpoint-url {}", dir_.string(), http_url_));
+  ZT_TRY(with_context(ca_register({.dir = dir_.string(),
+                                   .endpoint_url = http_url_,
+                                   .region = std::nullopt,
+                                   .profile = std::nullopt,
+                                   .key = {}}),
+                      "ca register"));
+  ZT_TRY(interrupted());
+
+  step("4. The JITR rule -> built-in ZTLambdaJITR function (ztp cloud setup-jitr)");
+  command("ztp cloud setup-jitr --state-dir " + cloud_dir_.string());
+  return with_context(setup_jitr(cloud_dir_.string(), cloud::service::kBuiltinJitrFunction),
+                      "cloud setup-jitr");
+}
+
+Status Demo::start_kit() {
+  step(
+      fmt::format("5. Start the emulated kit: ATECC508A (configured on first start), Wi-Fi AP "
+                  "'{}', debug console",
+                  options_.ssid));
+  std::string retry = std::to_string(options_.kit_retry_max.count());
+  std::string server_ca = (cloud_dir_ / "server-ca.crt").string();
+  std::vector<std::string> argv{ztp_.string(),
+                                "kit",
+                                "run",
+                                "--dir",
+                                kit_dir_.string(),
+                                "--wifi-ap",
+                                options_.ssid + ":" + options_.wifi_password,
+                                "--server-ca",
+                                server_ca,
+                                "--endpoint-override",
+                                mqtt_address_,
+                                "--retry-max-ms",
+                                retry};
+  command(fmt::format("ztp kit run --dir {} --wifi-ap {}:… --server-ca {} --endpoint-override {} &",
+                      kit_dir_.string(), options_.ssid, server_ca, mqtt_address_));
+  fs::path out = dir_ / "kit.out", err = dir_ / "kit.err";
+  ZT_TRY_ASSIGN(auto child, ChildProcess::start(argv, out, err));
+  kit_.emplace(std::move(child));
+  ZT_TRY_ASSIGN(std::string line, wait_for_line(*kit_, out, "kit dir=", 20s, err, &stop_));
+  print("kit dir={} (pid {})", line, kit_->pid());
+  return ok();
+}
+
+Status Demo::provision_kit() {
+  step(
+      "6. kit set-wifi and kit provision: CSR signed inside the secure element, device "
+      "certificate, compressed certs");
+  command(fmt::format("ztp kit set-wifi --dir {} --ssid {} --password …", dir_.string(),
+                      options_.ssid));
+  ZT_TRY(with_context(kit::set_wifi(dir_, options_.ssid, options_.wifi_password), "kit set-wifi"));
+  print("Wi-Fi SSID {} saved to {} (password encrypted with {})", options_.ssid,
+        (dir_ / kit::kKitInfoFile).string(), kit::kWifiKeyFile);
+  fs::path usb = kit_dir_ / kit::kUsbSocket;
+  command(fmt::format("ztp kit provision --dir {} --kit-socket {}", dir_.string(), usb.string()));
+  ZT_TRY_ASSIGN(auto link, with_context(kit::connect_kit_socket(usb), "kit provision"));
+  kit::KitClient client(std::move(link));
+  ZT_TRY_ASSIGN(auto report, with_context(kit::provision(client, dir_), "kit provision"));
+  for (const auto& line : report.lines) print("{}", line);
+  // What the kit prints from here on is about these credentials: on a second run it was connected
+  // with the previous certificate until now. The new one's first connection is refused (JITR) and
+  // retried after at least 500 ms, so its subscription lands after this point.
+  std::error_code ec;
+  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
+  console_offset_ = ec ? 0 : size;
+  thing_ = report.thing_name;
+  ZT_TRY_ASSIGN(auto certificate, crypto::load_certificate(dir_ / pki::kDeviceCertFile));
+  ZT_TRY_ASSIGN(Bytes der, crypto::certificate_to_der(certificate.get()));
+  certificate_id_ = to_hex(crypto::sha256(der));
+  return ok();
+}
+
+Status Demo::wait_for_subscription() {
+  step(
+      "7. The device connects: first attempt refused (JITR), registered by the function, then "
+      "subscribed");
+  fs::path console = kit_dir_ / kit::kConsoleLog;
+  std::string since;
+  auto subscribed = [&]() -> Result<bool> {
+    ZT_TRY_ASSIGN(std::string text, read_text_file(console, 16 << 20));
+    since = text.size() > console_offset_ ? text.substr(console_offset_) : std::string();
+    return since.find("SUCCESS: Subscribed to the MQTT update topic subscription") !=
+           std::string::npos;
+  };
+  Status waited = poll(subscribed, options_.subscribe_limit,
+                       "the kit's subscription (see " + console.string() + " and " +
+                           (dir_ / "cloud.err").string() + ")");
+  // The console lines of this connection, as the seed's guide shows them on the EDBG port.
+  std::istringstream lines(since);
+  std::vector<std::string> shown;
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* word : {"WIFI: Connected", "DNS", "MQTT", "TLS", "SUCCESS", "ERROR"}) {
+      if (line.find(word) != std::string::npos) {
+        shown.push_back(line);
+        break;
+      }
+    }
+  }
+  size_t first = shown.size() > 12 ? shown.size() - 12 : 0;
+  for (size_t i = first; i < shown.size(); ++i) print("{}", shown[i]);
+  return waited;
+}
+
+Status Demo::check_registry() {
+  // What the JITR function did, read back through the control plane.
+  command(fmt::format("{} iot describe-certificate --certificate-id {}", aws(), certificate_id_));
+  json description;
+  // The subscription proves the cloud accepted the certificate; the read is polled only so that
+  // a slow registry write cannot fail the demo.
+  ZT_TRY(poll(
+      [&]() -> Result<bool> {
+        ZT_TRY_ASSIGN(json certificate,
+                      with_context(iot_->call("GET", "/certificates/" + certificate_id_),
+                                   "DescribeCertificate"));
+        description = certificate.value("certificateDescription", json::object());
+        return description.value("status", "") == "ACTIVE";
+      },
+      options_.round_trip_limit, "certificate " + certificate_id_ + " ACTIVE"));
+  print("{}", json{{"status", description.value("status", "")},
+                   {"caCertificateId", description.value("caCertificateId", "")}}
+                  .dump(1));
+  command(fmt::format("{} iot describe-thing --thing-name {}", aws(), thing_));
+  ZT_TRY_ASSIGN(json thing, with_context(iot_->call("GET", "/things/" + thing_), "DescribeThing"));
+  print("{}",
+        json{{"thingName", thing.value("thingName", "")}, {"thingArn", thing.value("thingArn", "")}}
+            .dump(1));
+  std::string arn = description.value("certificateArn", "");
+  command(fmt::format("{} iot list-principal-policies --principal {}", aws(), arn));
+  ZT_TRY_ASSIGN(json policies, with_context(iot_->call("GET", "/principal-policies", {}, nullptr,
+                                                       {{"x-amzn-iot-principal", arn}}),
+                                            "ListPrincipalPolicies"));
+  bool attached = false;
+  for (const auto& policy : policies.value("policies", json::array())) {
+    std::string name = policy.value("policyName", "");
+    print("{}", name);
+    attached = attached || name == "ZTPolicy_" + certificate_id_;
+  }
+  if (!attached) {
+    return make_error(Errc::not_found, "policy ZTPolicy_" + certificate_id_ + " is not attached");
+  }
+  return ok();
+}
+
+Status Demo::toggle_led() {
+  step("8. Toggle LED1 through the shadow (desired.led1 = on) and see it lit on the board");
+  auto set_led1 = [&](const char* value) -> Status {
+    json update{{"state", {{"desired", {{"led1", value}}}}}};
+    command(
+        fmt::format("{} iot-data update-thing-shadow --thing-name {} "
+                    "--cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout",
+                    aws(), thing_, update.dump()));
+    ZT_TRY_ASSIGN(json accepted,
+                  with_context(iot_->call("POST", "/things/" + thing_ + "/shadow", {}, &update),
+                               "UpdateThingShadow"));
+    print("{}", json{{"state", accepted.value("state", json::object())},
+                     {"version", accepted.value("version", 0)}}
+                    .dump());
+    return poll(
+        [&]() -> Result<bool> {
+          ZT_TRY_ASSIGN(json leds, board());
+          return leds.value("led1", "") == value;
+        },
+        options_.round_trip_limit, fmt::format("LED1 {}", value));
+  };
+  ZT_TRY_ASSIGN(json before, board());
+  if (before.value("led1", "") == "on") {
+    print("LED1 is already on (the shadow kept it from the last run): switching it off first");
+    ZT_TRY(set_led1("off"));
+  }
+  ZT_TRY(set_led1("on"));
+  command("ztp kit leds --kit-dir " + kit_dir_.string());
+  ZT_TRY_ASSIGN(json leds, board());
+  print("{}", leds.dump());
+  return ok();
+}
+
+Status Demo::press_button() {
+  step("9. Press button 1 on the board and see it reported in the shadow");
+  auto shadow = [&]() -> Result<json> {
+    return with_context(iot_->call("GET", "/things/" + thing_ + "/shadow"), "GetThingShadow");
+  };
+  ZT_TRY_ASSIGN(json before, shadow());
+  int64_t version = before.value("version", int64_t{0});
+  ZT_TRY_ASSIGN(json leds, board());
+  std::string expected = leds.value("button1", "up") == "up" ? "down" : "up";
+  command("ztp kit press 1 --kit-dir " + kit_dir_.string());
+  ZT_TRY(kit::control_request(kit_dir_ / kit::kControlSocket, "press 1"));
+  print("button 1 pressed");
+  json latest;
+  // A newer version whose reported button1 is the pressed state: the press itself, not a state
+  // left in the shadow by an earlier run.
+  ZT_TRY(poll(
+      [&]() -> Result<bool> {
+        ZT_TRY_ASSIGN(latest, shadow());
+        const json& state = latest.value("state", json::object());
+        return latest.value("version", int64_t{0}) > version &&
+               state.value("reported", json::object()).value("button1", "") == expected;
+      },
+      options_.round_trip_limit, "button 1 " + expected + " in the reported state"));
+  command(fmt::format("{} iot-data get-thing-shadow --thing-name {} /dev/stdout", aws(), thing_));
+  print("{}", json{{"reported", latest["state"].value("reported", json::object())},
+                   {"version", latest.value("version", 0)}}
+                  .dump(1));
+  return ok();
+}
+
+Status Demo::keep_running() {
+  print(
+      "Cloud control plane: {} (aws CLI: AWS_SHARED_CREDENTIALS_FILE={}/credentials "
+      "AWS_CONFIG_FILE={}/config)",
+      http_url_, cloud_dir_.string(), cloud_dir_.string());
+  // TODO(lead): print the web console's device page here once `ztp interact` (branch console)
+  // is on main.
+  print("Console: {} (the kit's debug console: {}); board: ztp kit leds|press N --kit-dir {}",
+        http_url_, (kit_dir_ / kit::kConsoleLog).string(), kit_dir_.string());
+  print("Running until Ctrl-C.");
+  while (!stop_) {
+    for (ChildProcess* child : {&*cloud_, &*kit_}) {
+      if (!child->running()) {
+        return make_error(Errc::io, fmt::format("{} {}", child->name(), child->exit_description()));
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return ok();
+}
+
+void Demo::stop_children() {
+  // The kit first: its MQTT DISCONNECT reaches a cloud that is still there.
+  for (auto* child : {&kit_, &cloud_}) {
+    if (*child && (*child)->running()) {
+      print("stopping {} (pid {})", (*child)->name(), (*child)->pid());
+      (*child)->stop();
+    }
+  }
+}
+
+Status Demo::run() {
+  ZT_TRY_ASSIGN(ztp_, self_executable());
+  dir_ = fs::absolute(options_.dir).lexically_normal();
+  ZT_TRY(ensure_directory(dir_));
+  cloud_dir_ = dir_ / "cloud";
+  kit_dir_ = dir_ / "kit";
+  print("zerotouch demo in {} (keys, cloud state and chip are reused between runs)", dir_.string());
+
+  ZT_TRY(factory_pki());
+  for (auto stage : {&Demo::start_cloud, &Demo::register_ca, &Demo::start_kit, &Demo::provision_kit,
+                     &Demo::wait_for_subscription, &Demo::check_registry, &Demo::toggle_led,
+                     &Demo::press_button}) {
+    ZT_TRY(interrupted());
+    ZT_TRY((this->*stage)());
+  }
+  print("\n{}Done: the kit was provisioned, registered just in time, and talks to its shadow.{}",
+        bold_, plain_);
+  if (!options_.once) ZT_TRY(keep_running());
+  stop_children();
+  return ok();
+}
+
+}  // namespace
+
+Status run_demo(const DemoOptions& options, const std::atomic<bool>& stop) {
+  // The aws CLI's files of the demo's cloud, for ca_register and our own calls, and for any aws
+  // command the user copies from the output (the children do not need them).
+  fs::path cloud = fs::absolute(options.dir) / "cloud";
+  ::setenv("AWS_SHARED_CREDENTIALS_FILE", (cloud / "credentials").c_str(), 1);
+  ::setenv("AWS_CONFIG_FILE", (cloud / "config").c_str(), 1);
+  for (const char* name :
+       {"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    ::unsetenv(name);
+  }
+  Demo demo(options, stop);
+  return demo.run();
+}
+
+}  // namespace zt::cli

@@ -1,0 +1,35 @@
+// `ztp demo`: the seed guide's whole zero-touch flow from an empty directory, one printed step at a
+// time — factory PKI → `ztp cloud run` (child process) → CA registration → JITR rule →
+// `ztp kit run` (child process) → set-wifi + provision over the kit's USB protocol → the device's
+// first connection is refused while JITR registers it, then it subscribes → LED1 switched on
+// through the shadow → button 1 pressed and seen in the reported state. The steps call the same
+// library functions as their `ztp` commands; only the two long-running servers are processes.
+//
+// State lives in `dir` (CA files, kit-info.json, cloud/, kit/): a second run reuses the keys, the
+// cloud's account and registry, and the chip (same device key, a new device certificate).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace zt::cli {
+
+struct DemoOptions {
+  std::filesystem::path dir = "demo";
+  bool once = false;  // exit after the round trips instead of running until SIGINT/SIGTERM
+  std::string ssid = "zerotouch-lab";
+  std::string wifi_password = "correct-horse-battery-staple";
+  std::chrono::milliseconds subscribe_limit = std::chrono::seconds(60);
+  std::chrono::milliseconds round_trip_limit = std::chrono::seconds(20);
+  std::chrono::milliseconds kit_retry_max = std::chrono::seconds(2);
+};
+
+// Runs the flow; `stop` (set by SIGINT/SIGTERM) ends a waiting step or the final keep-running
+// phase. Returns an error naming the step that failed; the children are stopped in every case.
+Status run_demo(const DemoOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace zt::cli

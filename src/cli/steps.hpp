@@ -1,0 +1,28 @@
+// The bodies of `ztp ca register` and `ztp cloud setup-jitr`, callable from other commands:
+// `ztp demo` runs them in-process instead of shelling out to ztp. Both print the seed-like
+// progress lines their commands print.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace zt::cli {
+
+struct CaRegisterOptions {
+  std::string dir = ".";
+  std::optional<std::string> endpoint_url;
+  std::optional<std::string> region;
+  std::optional<std::string> profile;
+  std::string key;  // signer CA key: PEM path or pkcs11: URI (default <dir>/signer-ca.key)
+};
+
+// GetRegistrationCode → verification certificate → RegisterCACertificate (active,
+// auto-registration; an already registered CA is set ACTIVE again) → kit-info.json.
+Status ca_register(const CaRegisterOptions& options);
+
+// The rule ZeroTouchJustInTimeRegistration → `function` in an existing local cloud state dir.
+Status setup_jitr(const std::string& state_dir, const std::string& function);
+
+}  // namespace zt::cli
