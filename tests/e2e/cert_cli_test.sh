@@ -1,17 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end: certificates issued by `ztp ca`, compressed and rebuilt by `ztp cert`, verified by the
 # real openssl CLI; definitions generated with `ztp cert certdef`; refusals leave no output file.
-set -euo pipefail
-
-ZTP=${ZTP:-build/bin/ztp}
-ZTP=$(realpath "$ZTP")
-WORK=$(mktemp -d /tmp/zt_cert_cli.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
+e2e_init cert-cli
+WORK=$work
 cd "$WORK"
-
-checks=0
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { checks=$((checks + 1)); }
 
 # expect_fail <what> <message-pattern> <file-that-must-not-appear> -- command...
 expect_fail() {

@@ -2,47 +2,30 @@
 # The seed's admin sequence against `ztp cloud run`, driven by the real AWS CLI (Debian's
 # /usr/bin/aws) with --endpoint-url and the credentials the cloud wrote into its state dir.
 # Every output is checked field by field; then the failures the acceptance names.
-set -euo pipefail
-
-ZTP=${ZTP:?path of the ztp binary}
-AWS=/usr/bin/aws
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-check() {  # check <description> <jq expression> <json>
+source "$(dirname "$0")/lib.sh"
+e2e_init cloud-awscli
+# Fail-fast here: check <description> <jq expression> <json>.
+check() {
   jq -e "$2" <<<"$3" >/dev/null || fail "$1: jq '$2' on: $3"
 }
 
 start_server() {
-  "$ZTP" cloud run --state-dir "$work/state" --http 127.0.0.1:0 >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q '^listening http=' "$work/server.log" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || fail "server exited: $(cat "$work/server.log")"
-    sleep 0.1
-  done
-  port=$(sed -n 's/^listening http=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/server.log")
-  [[ -n "$port" ]] || fail "no listening line: $(cat "$work/server.log")"
+  : >"$work/server.out"
+  start_process server "$ZTP" cloud run --state-dir "$work/state" --http 127.0.0.1:0
+  server_pid=$LAST_PID
+  port=$(listening_port "$work/server.out" http 10) || fail "no listening line: $(cat "$work/server.err")"
+  endpoint_url=http://127.0.0.1:$port
 }
-stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
+stop_server() { stop_process "$server_pid"; }
 
 start_server
-account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' "$work/server.log")
-endpoint=$(sed -n 's/.* endpoint=\(.*\)$/\1/p' "$work/server.log")
+account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' "$work/server.out")
+endpoint=$(sed -n 's/.* endpoint=\(.*\)$/\1/p' "$work/server.out")
 [[ "$account" =~ ^[0-9]{12}$ ]] || fail "account id '$account'"
 [[ $(stat -c %a "$work/state/credentials") == 600 ]] || fail "credentials file mode"
 [[ $(stat -c %a "$work/state/config") == 600 ]] || fail "config file mode"
 
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
-export AWS_SHARED_CREDENTIALS_FILE="$work/state/credentials" AWS_CONFIG_FILE="$work/state/config"
-export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
-iot() { "$AWS" iot --endpoint-url "http://127.0.0.1:$port" --output json "$@"; }
+aws_env "$work/state"
 # expect_error <ErrorType> <command...>: the CLI must fail (rc 255) naming the error type.
 expect_error() {
   local type=$1; shift
@@ -52,7 +35,6 @@ expect_error() {
   grep -q "($type)" <<<"$out" || fail "expected $type, got: $out"
 }
 arn() { echo "arn:aws:iot:us-east-1:$account:$1"; }
-cert_id() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 
 # --- factory PKI: root and signer CA with `ztp ca`; an openssl-made second CA and the device ------
 cd "$work"
@@ -241,7 +223,7 @@ openssl x509 -in kit/signer-ca-verification.crt -noout -subject | grep -q "CN *=
 # --- restart: same account, everything still there -------------------------------------------------------
 stop_server
 start_server
-grep -q "^account=$account " "$work/server.log" || fail "account changed on restart"
+grep -q "^account=$account " "$work/server.out" || fail "account changed on restart"
 out=$(iot describe-certificate --certificate-id "$dev_id")
 check "after restart" '.certificateDescription.status == "ACTIVE"' "$out"
 out=$(iot list-ca-certificates)

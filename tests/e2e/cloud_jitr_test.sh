@@ -7,30 +7,9 @@
 # shadows over HTTP and MQTT, revocation of a live session, and the same JITR flow with an external
 # Python/botocore function. Admin subscriber: a certificate from CreateKeysAndCertificate (signed
 # by the cloud's issuer CA, which the broker trusts) with an allow-all policy attached.
-set -euo pipefail
-
-ZTP=${ZTP:?path of the ztp binary}
-ZT_SOURCE_DIR=${ZT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-AWS=/usr/bin/aws
-work=$(mktemp -d /tmp/zt-jitr-e2e.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- server log (tail)" >&2; tail -40 "$work/server.err" >&2 || true
-  exit 1
-}
-# wait_until <seconds> <command...>: polls every 0.1 s.
-wait_until() {
-  local limit=$(( $1 * 10 )); shift
-  for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+source "$(dirname "$0")/lib.sh"
+e2e_init jitr
+on_failure() { echo "--- server log (tail)"; tail -40 "$work/server.err" || true; }
 now_ms() { date +%s%3N; }
 
 cd "$work"
@@ -43,20 +22,12 @@ account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' server.out)
 [[ -n "$http_port" && -n "$mqtt_port" ]] || fail "listening lines: $(cat server.out)"
 endpoint_url="http://127.0.0.1:$http_port"
 
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
-export AWS_SHARED_CREDENTIALS_FILE="$work/state/credentials" AWS_CONFIG_FILE="$work/state/config"
-export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
-iot() { "$AWS" iot --endpoint-url "$endpoint_url" --output json "$@"; }
-iotdata() { "$AWS" iot-data --endpoint-url "$endpoint_url" --output json "$@"; }
-cert_id() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+aws_env "$work/state"
 # mqtt_tls CERT KEY: the server is verified (CA + SAN localhost); SNI "localhost".
 mqtt_tls() { echo "-h localhost -p $mqtt_port --cafile $work/state/server-ca.crt --cert $1 --key $2"; }
 
 # --- factory PKI and CA registration (seed guide §III-IV) -------------------------------------
-mkdir pki
-"$ZTP" ca create-root --dir pki >/dev/null
-"$ZTP" ca create-signer-csr --dir pki >/dev/null
-"$ZTP" ca create-signer --dir pki >/dev/null
+make_ca pki
 "$ZTP" ca register --dir pki --endpoint-url "$endpoint_url" >register.out || fail "ca register: $(cat register.out)"
 ca_id=$(cert_id pki/signer-ca.crt)
 iot describe-ca-certificate --certificate-id "$ca_id" | jq -e '.certificateDescription.status == "ACTIVE" and

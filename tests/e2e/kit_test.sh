@@ -5,42 +5,12 @@
 # require_certificate, cafile = our root CA), subscribes its shadow delta, follows a delta into
 # its LEDs and publishes a button press. Failures: open AP, wrong PSK, corrupted slot 10 — each
 # with the firmware's message, and each recovered by the fix while the slot 0 key stays the same.
-set -euo pipefail
-
-ZTP=${ZTP:-${ZT_BINARY_DIR:-build}/bin/ztp}
-work=$(mktemp -d /tmp/zt-kit-e2e.XXXXXX)
-pids=()
-failures=0
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-check() {  # check DESCRIPTION COMMAND…
-  local description=$1
-  shift
-  if "$@"; then echo "ok   - $description"; else echo "FAIL - $description"; failures=$((failures + 1)); fi
-}
-# wait_for FILE TEXT [SECONDS]: until FILE contains TEXT (bounded).
-wait_for() {
-  local limit=$(( ${3:-20} * 20 ))
-  for _ in $(seq "$limit"); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for '$2' in $1:"; tail -20 "$1" 2>/dev/null || true
-  return 1
-}
-count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+source "$(dirname "$0")/lib.sh"
+e2e_init kit
 
 ca=$work/ca
 kit=$work/kit
-mkdir -p "$ca"
-"$ZTP" ca create-root --dir "$ca" >/dev/null
-"$ZTP" ca create-signer-csr --dir "$ca" >/dev/null
-"$ZTP" ca create-signer --dir "$ca" >/dev/null
+make_ca "$ca"
 
 # The endpoint's server certificate (issued by a separate server CA, as the cloud's), naming the
 # endpoint host the kit will look up.
@@ -58,21 +28,17 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$wo
 openssl x509 -req -in "$work/app.csr" -CA "$ca/root-ca.crt" -CAkey "$ca/root-ca.key" -CAcreateserial \
   -days 2 -out "$work/app.crt" 2>/dev/null
 
-"$ZTP" --log-level debug broker run --cert "$work/server.crt" --key "$work/server.key" --ca "$ca/root-ca.crt" \
-  --listen 127.0.0.1:0 >"$work/broker.out" 2>"$work/broker.err" &
-pids+=($!)
-wait_for "$work/broker.out" "listening mqtts=" 10
-PORT=$(sed -n 's/^listening mqtts=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/broker.out")
+start_process broker "$ZTP" --log-level debug broker run --cert "$work/server.crt" --key "$work/server.key" \
+  --ca "$ca/root-ca.crt" --listen 127.0.0.1:0
+PORT=$(listening_port "$work/broker.out" mqtts 10) || fail "the broker did not start: $(cat "$work/broker.err")"
 
 start_kit() {  # start_kit HOST:PORT
-  "$ZTP" kit run --dir "$kit" --wifi-ap lab:correct-horse-battery --wifi-ap cafe:whatever:open \
-    --server-ca "$work/server-ca.crt" --endpoint-override "$1" --retry-max-ms 1000 \
-    >>"$work/kit.out" 2>>"$work/kit.err" &
-  KIT_PID=$!
-  pids+=("$KIT_PID")
+  start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab:correct-horse-battery --wifi-ap cafe:whatever:open \
+    --server-ca "$work/server-ca.crt" --endpoint-override "$1" --retry-max-ms 1000
+  KIT_PID=$LAST_PID
   wait_for "$work/kit.out" "console=" 10
 }
-stop_kit() { kill "$KIT_PID"; wait "$KIT_PID" 2>/dev/null || true; }
+stop_kit() { stop_process "$KIT_PID"; }
 console=$kit/console.log
 
 start_kit "127.0.0.1:$PORT"
@@ -207,8 +173,7 @@ CONF
 start_kit "127.0.0.1:$MPORT"
 wait_for "$console" "attempt 2" 10
 check "refused connection retried with a bounded backoff" grep -q "ERROR: TCP connect to 127.0.0.1:$MPORT: Connection refused; retrying in" "$console"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.out" 2>"$work/mosquitto.err" &
-pids+=($!)
+start_process mosquitto mosquitto -c "$work/mosquitto.conf"
 wait_for "$work/mosquitto.err" "Opening ipv4 listen socket on port $MPORT" 10
 wait_for "$console" "SUCCESS: Subscribed" 20
 check "Mosquitto accepted the kit's SE-backed TLS client certificate" \
@@ -218,9 +183,8 @@ shadow_round_trip "$MPORT" mosquitto "$work/mosquitto.err" "Sending SUBACK to ap
 stop_kit
 check "kit stops cleanly" grep -q "Stopped" "$console"
 
-if ((failures)); then
-  echo "$failures check(s) failed; kit console:"; tail -40 "$console" 2>/dev/null; tail -20 "$work/kit.err"
+on_failure() {
+  echo "kit console:"; tail -40 "$console" 2>/dev/null; tail -20 "$work/kit.err"
   tail -20 "$work/mosquitto.err" 2>/dev/null
-  exit 1
-fi
-echo "all checks passed"
+}
+finish_tests

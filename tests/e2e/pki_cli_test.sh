@@ -2,17 +2,10 @@
 # End-to-end: `ztp ca` against the real openssl CLI and a real SoftHSM2 token.
 # The whole chain, profile fields as `openssl x509 -text` shows them, OpenSSL-made CSRs, bad inputs
 # (each: exit != 0, a clear message, no new or half-written file), key modes, and PKCS#11 signing.
-set -euo pipefail
-
-ZTP=${ZTP:-build/bin/ztp}
-ZTP=$(realpath "$ZTP")
-WORK=$(mktemp -d /tmp/zt_pki_cli.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
+e2e_init pki-cli
+WORK=$work
 cd "$WORK"
-
-checks=0
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { checks=$((checks + 1)); }
 
 # Files under a directory (recursive, names only), to prove a failed command wrote nothing.
 listing() { (cd "$1" && find . -mindepth 1 | sort) 2>/dev/null || true; }

@@ -1,17 +1,9 @@
 #!/bin/bash
 # ztp se end to end: a new state file is a blank chip, provision, access rules visible at the CLI,
 # a signature from the chip verified by the openssl CLI, and the same chip served on a socket.
-set -euo pipefail
-ZTP=${ZTP:-ztp}
-work=$(mktemp -d)
-server=""
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+e2e_init se-cli
 cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$ZTP" se info --state chip.json > info.txt
 grep -q '^serial number  0123[0-9A-F]\{12\}EE$' info.txt || fail "serial number format: $(cat info.txt)"
@@ -49,6 +41,7 @@ openssl dgst -sha256 -verify device.pem -signature sig.der message.txt | grep -q
 # The same chip over the socket.
 "$ZTP" se serve --state chip.json --socket "$work/se.sock" > serve.log 2>&1 &
 server=$!
+pids+=("$server")
 for _ in $(seq 100); do [ -S "$work/se.sock" ] && break; sleep 0.05; done
 [ -S "$work/se.sock" ] || fail "server did not create its socket"
 [ "$(stat -c %a "$work/se.sock")" = 600 ] || fail "socket mode"
