@@ -14,7 +14,7 @@ failures=0
 checks=0
 
 # e2e_init NAME: creates $work (/tmp/zt-NAME-e2e.XXXXXX) and stops every process in $pids, then
-# removes $work, when the script exits for any reason.
+# removes $work (kept with E2E_KEEP=1, to debug), when the script exits for any reason.
 e2e_init() {
   work=$(mktemp -d "/tmp/zt-$1-e2e.XXXXXX")
   trap e2e_cleanup EXIT
@@ -23,7 +23,7 @@ e2e_cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 
 # fail MESSAGE: stop the test now. pass: count a check that passed (with fail-fast scripts).

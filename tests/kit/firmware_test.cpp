@@ -5,10 +5,7 @@
 #include <thread>
 
 #include "kit/board.hpp"
-#include "secure_element/emulator.hpp"
-#include "secure_element/kit_config.hpp"
-#include "secure_element/transport.hpp"
-#include "secure_element/zones.hpp"
+#include "kit_fixtures.hpp"
 
 namespace zt::kit {
 namespace {
@@ -52,9 +49,8 @@ TEST(Board, PressesQueueAndSnapshot) {
 
 // The firmware on an unprovisioned chip waits, reports it through status(), and stops on request.
 TEST(Firmware, WaitsForProvisioningAndStops) {
-  auto emulator = std::make_shared<se::Emulator>(se::blank_chip());
-  auto device = std::make_shared<se::Device>(std::make_unique<se::InProcessTransport>(emulator));
-  ASSERT_TRUE(se::provision(*device));
+  fixtures::Chip chip;
+  auto device = chip.device;
   std::vector<std::string> lines;
   std::mutex lines_mutex;
   Firmware firmware(device, std::make_shared<Board>(), FirmwareConfig{},

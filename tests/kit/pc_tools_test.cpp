@@ -16,11 +16,8 @@
 #include "kit/emulated_kit.hpp"
 #include "kit/metadata.hpp"
 #include "kit/provisioning_handler.hpp"
+#include "kit_fixtures.hpp"
 #include "pki/ca_directory.hpp"
-#include "secure_element/emulator.hpp"
-#include "secure_element/kit_config.hpp"
-#include "secure_element/transport.hpp"
-#include "secure_element/zones.hpp"
 
 namespace zt::kit {
 namespace {
@@ -37,17 +34,13 @@ struct TempDir {
 };
 
 // A kit on the other end of a socket pair: the same report path as `ztp kit run`'s usb.sock.
-struct KitOnSocket {
-  std::shared_ptr<se::Emulator> emulator = std::make_shared<se::Emulator>(se::blank_chip());
-  std::shared_ptr<se::Device> device =
-      std::make_shared<se::Device>(std::make_unique<se::InProcessTransport>(emulator));
+struct KitOnSocket : fixtures::Chip {
   std::unique_ptr<ProvisioningHandler> handler;
   std::unique_ptr<KitClient> client;
   std::atomic<bool> stop{false};
   std::thread thread;
   int kit_fd = -1;
   KitOnSocket() {
-    EXPECT_TRUE(se::provision(*device));
     handler = std::make_unique<ProvisioningHandler>(device);
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);

@@ -9,31 +9,20 @@
 #include "crypto/x509.hpp"
 #include "kit/metadata.hpp"
 #include "kit/se_slot_store.hpp"
-#include "pki/profiles.hpp"
-#include "secure_element/emulator.hpp"
-#include "secure_element/kit_config.hpp"
-#include "secure_element/transport.hpp"
-#include "secure_element/zones.hpp"
+#include "kit_fixtures.hpp"
 
 namespace zt::kit {
 namespace {
 
-constexpr int64_t kNow = 1795617441;
+using fixtures::kNow;
 
-struct Kit {
-  std::shared_ptr<se::Emulator> emulator = std::make_shared<se::Emulator>(se::blank_chip());
-  std::shared_ptr<se::Device> device =
-      std::make_shared<se::Device>(std::make_unique<se::InProcessTransport>(emulator));
+struct Kit : fixtures::Chip {
   int changes = 0;
   ProvisioningHandler handler{
       device, HandlerHooks{.credentials_changed = [this] { ++changes; }, .status = {}}};
   int64_t next_id = 1;
 
-  explicit Kit(bool configure = true) {
-    if (configure) {
-      EXPECT_TRUE(se::provision(*device));
-    }
-  }
+  explicit Kit(bool configure = true) : Chip(configure) {}
   // Through the whole text path: encode the request, handle the line, parse the reply.
   Reply call(const std::string& method, json params = json::object()) {
     Request request{.method = method, .params = std::move(params), .id = next_id++};
@@ -44,16 +33,7 @@ struct Kit {
   }
 };
 
-struct Pki {
-  crypto::PkeyPtr root_key = std::move(*crypto::generate_p256_key());
-  crypto::PkeyPtr signer_key = std::move(*crypto::generate_p256_key());
-  crypto::X509Ptr root, signer;
-  Pki() {
-    root = std::move(*pki::create_root_certificate(root_key.get(), kNow));
-    auto csr = pki::create_signer_csr(signer_key.get());
-    signer =
-        std::move(*pki::issue_signer_certificate(csr->get(), root.get(), root_key.get(), kNow));
-  }
+struct Pki : fixtures::CaPair {
   json credentials(const std::string& csr_hex, const std::string& host = "abc-ats.iot.localhost") {
     auto csr = crypto::csr_from_der(*from_hex(csr_hex));
     auto device = pki::issue_device_certificate(csr->get(), signer.get(), signer_key.get(), kNow);

@@ -7,11 +7,7 @@
 #include "crypto/ecdsa.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
-#include "pki/profiles.hpp"
-#include "secure_element/emulator.hpp"
-#include "secure_element/kit_config.hpp"
-#include "secure_element/transport.hpp"
-#include "secure_element/zones.hpp"
+#include "kit_fixtures.hpp"
 
 namespace zt::crypto {
 template <>
@@ -27,31 +23,9 @@ struct Deleter<SSL> {
 namespace zt::kit {
 namespace {
 
-constexpr int64_t kNow = 1795617441;
-
-struct ProvisionedChip {
-  std::shared_ptr<se::Emulator> emulator = std::make_shared<se::Emulator>(se::blank_chip());
-  std::shared_ptr<se::Device> device =
-      std::make_shared<se::Device>(std::make_unique<se::InProcessTransport>(emulator));
-  crypto::PublicKeyRaw public_key{};
-  ProvisionedChip() {
-    auto provisioned = se::provision(*device);
-    EXPECT_TRUE(provisioned) << (provisioned ? "" : provisioned.error().message);
-    if (provisioned) public_key = provisioned->device_public_key;
-  }
-};
-
-struct Pki {
-  crypto::PkeyPtr root_key = std::move(*crypto::generate_p256_key());
-  crypto::PkeyPtr signer_key = std::move(*crypto::generate_p256_key());
-  crypto::X509Ptr root, signer;
-  Pki() {
-    root = std::move(*pki::create_root_certificate(root_key.get(), kNow));
-    auto csr = pki::create_signer_csr(signer_key.get());
-    signer =
-        std::move(*pki::issue_signer_certificate(csr->get(), root.get(), root_key.get(), kNow));
-  }
-};
+using fixtures::kNow;
+using ProvisionedChip = fixtures::Chip;
+using Pki = fixtures::CaPair;
 
 TEST(SeKeyProvider, SignsThroughTheChipAndOpenSslVerifies) {
   ProvisionedChip chip;
