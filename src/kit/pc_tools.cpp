@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
+#include <optional>
 
 #include "common/file.hpp"
 #include "common/hex.hpp"
@@ -10,6 +12,7 @@
 #include "crypto/aead.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
+#include "crypto/p256_csr.hpp"
 #include "crypto/x509.hpp"
 #include "kit/metadata.hpp"
 #include "kit/provisioning_handler.hpp"
@@ -116,12 +119,36 @@ Result<WifiCredentials> load_wifi(const fs::path& dir) {
   return wifi;
 }
 
-Result<ProvisionReport> provision(KitClient& kit, const fs::path& dir, int64_t now) {
-  if (now == 0) now = unix_now();
-  ProvisionReport report;
-  auto say = [&report](std::string line) { report.lines.push_back(std::move(line)); };
+struct Provisioner::State {
+  fs::path dir;
+  crypto::PublicKeyRaw root_public_key{};
+  Bytes signer_der;
+  std::optional<pki::DeviceCertificateIssuer> issuer;
+  std::string endpoint;
+  WifiCredentials wifi;
+  json kit_info;
+};
 
-  say("Initializing kit");
+Provisioner::Provisioner(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Provisioner::Provisioner(Provisioner&&) noexcept = default;
+Provisioner& Provisioner::operator=(Provisioner&&) noexcept = default;
+Provisioner::~Provisioner() = default;
+
+namespace {
+
+using Lines = std::vector<std::string>;
+
+// RFC 7468 textual encoding of DER: base64 in 64-character lines between the label's markers.
+std::string pem_block(std::string_view label, ByteView der) {
+  std::string body = base64_encode(der);
+  std::string pem = fmt::format("-----BEGIN {}-----\n", label);
+  for (size_t i = 0; i < body.size(); i += 64) pem += body.substr(i, 64) + "\n";
+  return pem + fmt::format("-----END {}-----\n", label);
+}
+
+// init: the kit's serial number and slot 0 public key.
+Result<crypto::PublicKeyRaw> init_kit(KitClient& kit, ProvisionReport& report) {
+  report.lines.push_back("Initializing kit");
   ZT_TRY_ASSIGN(json identity, kit.call("init", {{"version", std::string(kProtocolVersion)}}));
   if (!identity.is_object() || !identity.contains("deviceSn") ||
       !identity["deviceSn"].is_string() || !identity.contains("devicePublicKey") ||
@@ -132,31 +159,66 @@ Result<ProvisionReport> provision(KitClient& kit, const fs::path& dir, int64_t n
   ZT_TRY_ASSIGN(Bytes device_public_key,
                 with_context(from_hex(identity["devicePublicKey"].get<std::string>()),
                              "init: devicePublicKey"));
-  say("    ATECC508A SN: " + report.device_sn);
-  say("    ATECC508A Public Key: " + to_hex_upper(device_public_key));
+  crypto::PublicKeyRaw raw{};
+  if (device_public_key.size() != raw.size()) {
+    return make_error(Errc::parse, "init: devicePublicKey is not a 64-byte P-256 point");
+  }
+  std::copy(device_public_key.begin(), device_public_key.end(), raw.begin());
+  report.lines.push_back("    ATECC508A SN: " + report.device_sn);
+  report.lines.push_back("    ATECC508A Public Key: " + to_hex_upper(device_public_key));
+  return raw;
+}
 
-  say("Loading root CA certificate");
+Result<std::unique_ptr<Provisioner::State>> load_state(const fs::path& dir, Lines& lines) {
+  auto state = std::make_unique<Provisioner::State>();
+  state->dir = dir;
+  lines.push_back("Loading root CA certificate");
   ZT_TRY_ASSIGN(auto root_cert,
                 with_context(crypto::load_certificate(dir / pki::kRootCertFile),
                              "root CA certificate — run `ztp ca create-root` first"));
   ZT_TRY_ASSIGN(auto root_key, crypto::certificate_public_key(root_cert.get()));
-  ZT_TRY_ASSIGN(auto root_raw, crypto::public_key_raw(root_key.get()));
-  say("Loading signer CA key and certificate");
+  ZT_TRY_ASSIGN(state->root_public_key, crypto::public_key_raw(root_key.get()));
+  lines.push_back("Loading signer CA key and certificate");
   ZT_TRY_ASSIGN(pki::SignerCa signer, with_context(pki::load_signer_ca(dir),
                                                    "signer CA — run `ztp ca create-signer` first"));
+  ZT_TRY_ASSIGN(state->signer_der, crypto::certificate_to_der(signer.certificate.get()));
+  ZT_TRY_ASSIGN(auto issuer,
+                pki::DeviceCertificateIssuer::create(signer.certificate.get(), signer.key.get()));
+  state->issuer.emplace(std::move(issuer));
 
-  ZT_TRY_ASSIGN(json info, read_kit_info(dir));
+  ZT_TRY_ASSIGN(state->kit_info, read_kit_info(dir));
+  const json& info = state->kit_info;
   if (!info.contains("endpointAddress") || !info["endpointAddress"].is_string() ||
       info["endpointAddress"].get<std::string>().empty()) {
     return make_error(Errc::not_found,
                       "endpointAddress not found in kit-info.json — run `ztp ca register` first");
   }
-  std::string endpoint = info["endpointAddress"].get<std::string>();
-  if (endpoint.size() > kMaxHostnameSize) {
+  state->endpoint = info["endpointAddress"].get<std::string>();
+  if (state->endpoint.size() > kMaxHostnameSize) {
     return make_error(Errc::invalid_argument, "endpointAddress is longer than 128 bytes");
   }
   ZT_TRY_ASSIGN(WifiCredentials wifi, load_wifi(dir));
+  state->wifi.ssid = wifi.ssid;
+  state->wifi.password = wifi.password;
+  return state;
+}
 
+// Files written while the kit works: write_file_atomic fsyncs each file and its directory, which
+// on this class of disk costs far more than the kit's side of a request; in parallel threads the
+// syncs overlap each other and the USB exchange (bench/provision). Waiting on the futures (also
+// in their destructors, on an early return) means no write outlives provision().
+using PendingWrite = std::future<Status>;
+PendingWrite write_later(fs::path path, std::string content, unsigned mode) {
+  return std::async(std::launch::async, [path = std::move(path), content = std::move(content),
+                                         mode] { return write_file_atomic(path, content, mode); });
+}
+
+// genCsr → certificate → device.csr/device.crt → saveCredentials → setWifi → kit-info.json.
+Result<ProvisionReport> finish(const Provisioner::State& state, KitClient& kit,
+                               const crypto::PublicKeyRaw& device_public_key, int64_t now,
+                               ProvisionReport report) {
+  if (now == 0) now = unix_now();
+  auto say = [&report](std::string line) { report.lines.push_back(std::move(line)); };
   say("Requesting device CSR");
   ZT_TRY_ASSIGN(json csr_reply, kit.call("genCsr"));
   if (!csr_reply.is_object() || !csr_reply.contains("csr") || !csr_reply["csr"].is_string()) {
@@ -164,45 +226,82 @@ Result<ProvisionReport> provision(KitClient& kit, const fs::path& dir, int64_t n
   }
   ZT_TRY_ASSIGN(Bytes csr_der,
                 with_context(from_hex(csr_reply["csr"].get<std::string>()), "genCsr: csr"));
-  ZT_TRY_ASSIGN(auto csr, crypto::csr_from_der(csr_der, "device CSR"));
-  ZT_TRY(with_context(crypto::verify_csr_signature(csr.get(), "device CSR"),
-                      "the kit's CSR signature is invalid"));
-  ZT_TRY_ASSIGN(auto csr_key, crypto::csr_public_key(csr.get()));
-  ZT_TRY_ASSIGN(auto csr_raw, crypto::public_key_raw(csr_key.get()));
-  if (!std::equal(csr_raw.begin(), csr_raw.end(), device_public_key.begin(),
-                  device_public_key.end())) {
+  // The kit's CSRs have the canonical P-256 shape, read without OpenSSL's key decoders; anything
+  // else goes through OpenSSL, which names what is wrong.
+  crypto::PublicKeyRaw csr_key{};
+  if (auto parsed = crypto::P256Csr::parse(csr_der)) {
+    ZT_TRY(
+        with_context(parsed->verify_signature("device CSR"), "the kit's CSR signature is invalid"));
+    csr_key = parsed->public_key();
+  } else {
+    ZT_TRY_ASSIGN(auto csr, crypto::csr_from_der(csr_der, "device CSR"));
+    ZT_TRY(with_context(crypto::verify_csr_signature(csr.get(), "device CSR"),
+                        "the kit's CSR signature is invalid"));
+    ZT_TRY_ASSIGN(auto key, crypto::csr_public_key(csr.get()));
+    ZT_TRY_ASSIGN(csr_key, crypto::public_key_raw(key.get()));
+  }
+  if (csr_key != device_public_key) {
     return make_error(Errc::crypto, "the kit's CSR is not for the public key init reported");
   }
 
   say("Generating device certificate from CSR");
-  ZT_TRY_ASSIGN(auto issuer,
-                pki::DeviceCertificateIssuer::create(signer.certificate.get(), signer.key.get()));
-  ZT_TRY_ASSIGN(auto device_cert, issuer.issue(csr.get(), now));
-  ZT_TRY_ASSIGN(Bytes device_der, crypto::certificate_to_der(device_cert.get()));
-  ZT_TRY_ASSIGN(Bytes signer_der, crypto::certificate_to_der(signer.certificate.get()));
-  ZT_TRY_ASSIGN(Bytes ski, crypto::subject_key_identifier(device_cert.get()));
-  report.thing_name = to_hex(ski);
-  ZT_TRY_ASSIGN(std::string csr_pem, crypto::csr_to_pem(csr.get()));
-  ZT_TRY_ASSIGN(std::string cert_pem, crypto::certificate_to_pem(device_cert.get()));
-  ZT_TRY(write_file_atomic(dir / pki::kDeviceCsrFile, csr_pem, 0644));
-  say("    Saved to " + (dir / pki::kDeviceCsrFile).string());
-  ZT_TRY(write_file_atomic(dir / pki::kDeviceCertFile, cert_pem, 0644));
-  say("    Saved to " + (dir / pki::kDeviceCertFile).string());
+  ZT_TRY_ASSIGN(Bytes device_der, state.issuer->issue_der(csr_der, now));
+  // The thing name is the certificate's SubjectKeyIdentifier, which the issuer derives by RFC 5280
+  // §4.2.1.2 (1): SHA-1 of 04 || X || Y.
+  uint8_t point[65];
+  point[0] = 0x04;
+  std::copy(device_public_key.begin(), device_public_key.end(), point + 1);
+  report.thing_name = to_hex(crypto::sha1(point));
+  PendingWrite csr_file =
+      write_later(state.dir / pki::kDeviceCsrFile, pem_block("CERTIFICATE REQUEST", csr_der), 0644);
+  PendingWrite cert_file =
+      write_later(state.dir / pki::kDeviceCertFile, pem_block("CERTIFICATE", device_der), 0644);
+  // The report is only returned when every write succeeded: these lines stand where the seed
+  // prints them.
+  say("    Saved to " + (state.dir / pki::kDeviceCsrFile).string());
+  say("    Saved to " + (state.dir / pki::kDeviceCertFile).string());
 
   say("Provisioning device with AWS IoT credentials");
-  ZT_TRY(kit.call("saveCredentials", {{"hostName", endpoint},
+  ZT_TRY(kit.call("saveCredentials", {{"hostName", state.endpoint},
                                       {"deviceCert", to_hex_upper(device_der)},
-                                      {"signerCert", to_hex_upper(signer_der)},
-                                      {"signerCaPublicKey", to_hex_upper(root_raw)}}));
-  say("Sending Wi-Fi credentials for SSID " + wifi.ssid);
-  ZT_TRY(kit.call("setWifi", {{"ssid", wifi.ssid}, {"psk", wifi.password}}));
-
+                                      {"signerCert", to_hex_upper(state.signer_der)},
+                                      {"signerCaPublicKey", to_hex_upper(state.root_public_key)}}));
+  // The kit holds the certificate now: kit-info.json may name it while Wi-Fi is being sent, and
+  // while device.csr/device.crt are still being synced.
+  json info = state.kit_info;
   info["device_sn"] = report.device_sn;
   info["thing_name"] = report.thing_name;
-  ZT_TRY(write_kit_info(dir, info));
+  PendingWrite info_file = write_later(state.dir / kKitInfoFile, info.dump(4) + "\n", 0600);
+  say("Sending Wi-Fi credentials for SSID " + state.wifi.ssid);
+  auto wifi = kit.call("setWifi", {{"ssid", state.wifi.ssid}, {"psk", state.wifi.password}});
+  ZT_TRY(csr_file.get());
+  ZT_TRY(cert_file.get());
+  ZT_TRY(info_file.get());
+  if (!wifi) return std::move(wifi).error();
   say("    Thing name (client id): " + report.thing_name);
   say("Done.");
   return report;
+}
+
+}  // namespace
+
+Result<Provisioner> Provisioner::load(const fs::path& dir) {
+  Lines ignored;
+  ZT_TRY_ASSIGN(auto state, load_state(dir, ignored));
+  return Provisioner(std::move(state));
+}
+
+Result<ProvisionReport> Provisioner::provision(KitClient& kit, int64_t now) const {
+  ProvisionReport report;
+  ZT_TRY_ASSIGN(auto device_public_key, init_kit(kit, report));
+  return finish(*state_, kit, device_public_key, now, std::move(report));
+}
+
+Result<ProvisionReport> provision(KitClient& kit, const fs::path& dir, int64_t now) {
+  ProvisionReport report;
+  ZT_TRY_ASSIGN(auto device_public_key, init_kit(kit, report));
+  ZT_TRY_ASSIGN(auto state, load_state(dir, report.lines));
+  return finish(*state, kit, device_public_key, now, std::move(report));
 }
 
 }  // namespace zt::kit

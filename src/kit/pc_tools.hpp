@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,29 @@ struct ProvisionReport {
   std::string thing_name;
 };
 
-// `now` = 0: the current time.
+// `now` = 0: the current time. One kit, as `ztp kit provision` (kit_provision.py) does it: the
+// kit's identity first, then the CA files of `dir`, then the rest.
 Result<ProvisionReport> provision(KitClient& kit, const std::filesystem::path& dir,
                                   int64_t now = 0);
+
+// The PC side of kit_provision loaded once, for a station that provisions kit after kit: the root
+// and signer CAs, the endpoint and the Wi-Fi credentials of `dir` (the seed's clear errors when
+// one is missing). Each provision() writes device.csr, device.crt and kit-info.json in `dir` as
+// the one-shot function does.
+class Provisioner {
+ public:
+  static Result<Provisioner> load(const std::filesystem::path& dir);
+  Provisioner(Provisioner&&) noexcept;
+  Provisioner& operator=(Provisioner&&) noexcept;
+  ~Provisioner();
+
+  Result<ProvisionReport> provision(KitClient& kit, int64_t now = 0) const;
+
+  struct State;
+
+ private:
+  explicit Provisioner(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace zt::kit

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "common/file.hpp"
@@ -152,6 +153,40 @@ TEST(Provision, WholeFlowOverTheReportPath) {
   auto unknown = kit.client->call("bogus");
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("kit error 2: Unknown command"), std::string::npos);
+}
+
+// A station: one Provisioner, several kits. Each gets its own certificate for its own key; the
+// files in the directory describe the last kit, and device.csr/device.crt are well-formed PEM.
+TEST(Provision, StationProvisionsKitAfterKit) {
+  TempDir dir;
+  make_ca(dir.path);
+  ASSERT_TRUE(set_wifi(dir.path, "lab", "correct horse battery"));
+  set_endpoint(dir.path, "abc-ats.iot.us-east-1.localhost");
+  auto station = Provisioner::load(dir.path);
+  ASSERT_TRUE(station) << station.error().message;
+  auto signer = pki::load_signer_ca(dir.path);
+  ASSERT_TRUE(signer);
+  std::set<std::string> things;
+  for (int i = 0; i < 3; ++i) {
+    KitOnSocket kit;
+    auto report = station->provision(*kit.client);
+    ASSERT_TRUE(report) << report.error().message;
+    things.insert(report->thing_name);
+    auto cert = crypto::load_certificate(dir.path / "device.crt");
+    ASSERT_TRUE(cert) << cert.error().message;
+    EXPECT_EQ(X509_verify(cert->get(), X509_get0_pubkey(signer->certificate.get())), 1);
+    EXPECT_EQ(to_hex(*crypto::subject_key_identifier(cert->get())), report->thing_name);
+    auto cert_key = crypto::certificate_public_key(cert->get());
+    EXPECT_EQ(*crypto::public_key_raw(cert_key->get()), kit.public_key);
+    auto csr = crypto::load_csr(dir.path / "device.csr");
+    ASSERT_TRUE(csr) << csr.error().message;
+    EXPECT_TRUE(crypto::verify_csr_signature(csr->get()));
+    EXPECT_EQ((*read_kit_info(dir.path))["thing_name"], report->thing_name);
+    auto slot8 = decode_metadata(*kit.device->read_slot(kMetadataSlot));
+    ASSERT_TRUE(slot8);
+    EXPECT_EQ(slot8->provision_flag, kAwsProvisioned);
+  }
+  EXPECT_EQ(things.size(), 3u);
 }
 
 TEST(Provision, RefusedBeforeRegisterAndWithoutWifi) {
