@@ -43,8 +43,16 @@ Status Broker::Impl::configure_tls() {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  // Idle connections give their TLS record buffers back (most of an idle connection's memory).
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // Idle connections give their TLS record buffers back (most of an idle connection's memory);
+  // TlsStream writes records from our own buffer, one or more per call.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // No TLS 1.3 session tickets: resuming needs a session id context, and with a required client
+  // certificate OpenSSL fails a resumption attempt without one
+  // (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED) instead of falling back to a full handshake. A device
+  // reconnecting with a ticket would be refused; without tickets it never has one. Saves the ticket
+  // encryption per connect too.
+  SSL_CTX_set_num_tickets(ctx, 0);
   const auto& config = core.config();
   if (SSL_CTX_use_certificate_chain_file(ctx, config.certificate_file.c_str()) != 1) {
     return crypto::openssl_error(
@@ -75,7 +83,7 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Connection>(core, std::move(socket), tls)->start();
+    std::make_shared<Connection>(core, std::move(socket), tls.native_handle())->start();
   }
 }
 

@@ -4,6 +4,8 @@
 #include <openssl/ssl.h>
 #include <boost/asio/redirect_error.hpp>
 
+#include <array>
+
 #include "common/hex.hpp"
 #include "common/log.hpp"
 #include "crypto/digest.hpp"
@@ -11,8 +13,31 @@
 namespace zt::cloud::broker {
 
 using Clock = std::chrono::steady_clock;
+using Io = TlsStream::Io;
 
-Connection::Connection(Core& core, tcp::socket socket, asio::ssl::context& tls)
+namespace {
+
+// One record's worth of plaintext per read, shared by the connections of a network thread: it is
+// filled and decoded without suspending in between, so no connection holds a read buffer while
+// idle. A function rather than a thread_local used across co_await, whose address a compiler may
+// keep from before a suspension.
+std::span<uint8_t> read_scratch() {
+  thread_local std::array<uint8_t, 16 * 1024> buffer;
+  return buffer;
+}
+
+// Output buffers above this size are released once drained, so a burst does not pin memory to a
+// connection that then goes idle.
+constexpr size_t kKeptOutputCapacity = 16 * 1024;
+// Reads (records) handled in a row before the connection lets the other connections of its thread
+// run.
+constexpr int kReadsPerTurn = 4;
+// Buffers written in a row before the writer yields the thread in the same way.
+constexpr int kWritesPerTurn = 16;
+
+}  // namespace
+
+Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls)
     : core_(core),
       stream_(std::move(socket), tls),
       timer_(stream_.get_executor()),
@@ -32,16 +57,15 @@ asio::awaitable<void> Connection::run(
   deadline_ = Clock::now() + core_.limits().connect_timeout;
   asio::co_spawn(stream_.get_executor(), watchdog(self), asio::detached);
 
-  SSL* ssl = stream_.native_handle();
-  auto store = core_.authenticator().trust_store();
-  SSL_set1_verify_cert_store(ssl, store.get());
-  // A registered CA may be an intermediate; the device may or may not send it (aws-iot.md §3).
-  X509_VERIFY_PARAM_set_flags(SSL_get0_param(ssl), X509_V_FLAG_PARTIAL_CHAIN);
+  if (SSL* ssl = stream_.native_handle()) {
+    auto store = core_.authenticator().trust_store();
+    SSL_set1_verify_cert_store(ssl, store.get());
+    // A registered CA may be an intermediate; the device may or may not send it (aws-iot.md §3).
+    X509_VERIFY_PARAM_set_flags(SSL_get0_param(ssl), X509_V_FLAG_PARTIAL_CHAIN);
+  }
 
-  co_await stream_.async_handshake(asio::ssl::stream_base::server,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    spdlog::debug("broker: TLS handshake failed: {}", ec.message());
+  if (std::string failure = co_await stream_.handshake(); !failure.empty()) {
+    spdlog::debug("broker: TLS handshake failed: {}", failure);
     close_now(DisconnectReason::auth_error, false);
     finish();
     co_return;
@@ -51,30 +75,57 @@ asio::awaitable<void> Connection::run(
     co_return;
   }
 
-  std::vector<uint8_t> buffer(8192);
+  int reads_in_turn = 0;
   while (!closed_) {
-    size_t count = co_await stream_.async_read_some(asio::buffer(buffer),
-                                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
+    std::span<uint8_t> buffer = read_scratch();
+    size_t count = 0;
+    Io io = stream_.read(buffer, count);
+    if (io == Io::done) {
+      process(ByteView(buffer.data(), count));
+      if (++reads_in_turn == kReadsPerTurn) {
+        reads_in_turn = 0;
+        co_await asio::post(stream_.get_executor(), asio::use_awaitable);
+      }
+      continue;
+    }
+    reads_in_turn = 0;
+    if (io == Io::want_read) {
+      co_await stream_.wait_readable(asio::redirect_error(asio::use_awaitable, ec));
+    } else if (io == Io::want_write) {
+      co_await stream_.wait_writable(asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      if (!closed_) {
+        spdlog::debug("broker: {}: {}",
+                      context_.client_id.empty() ? context_.remote_address : context_.client_id,
+                      stream_.last_error());
+        reason_ = DisconnectReason::connection_lost;
+      }
+      break;
+    }
+    if (ec) {  // the socket was closed under the wait
       if (!closed_) reason_ = DisconnectReason::connection_lost;
       break;
     }
-    decoder_.feed(ByteView(buffer.data(), count));
-    // aws-iot.md §6.3: any control packet counts as activity for the keep-alive.
-    if (connected_) deadline_ = Clock::now() + keep_alive_timeout_;
-    core_.begin_batch();
-    while (!closed_) {
-      auto next = decoder_.next();
-      if (!next) {
-        fail(DisconnectReason::client_error, next.error().message);
-        break;
-      }
-      if (!*next) break;
-      if (!handle(**next)) break;
-    }
-    core_.end_batch();
   }
   finish();
+}
+
+void Connection::process(ByteView bytes) {
+  decoder_.feed(bytes);
+  // aws-iot.md §6.3: any control packet counts as activity for the keep-alive.
+  if (connected_) deadline_ = Clock::now() + keep_alive_timeout_;
+  core_.begin_batch();
+  while (!closed_) {
+    auto next = decoder_.next();
+    if (!next) {
+      fail(DisconnectReason::client_error, next.error().message);
+      break;
+    }
+    if (!*next) break;
+    if (!handle(**next)) break;
+  }
+  core_.end_batch();
+  decoder_.release_buffer(kKeptOutputCapacity);
 }
 
 asio::awaitable<void> Connection::watchdog(std::shared_ptr<Connection> /*self*/) {
@@ -113,7 +164,7 @@ bool Connection::authenticate() {
   if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
     peer->server_name = name;
   boost::system::error_code ec;
-  auto endpoint = stream_.lowest_layer().remote_endpoint(ec);
+  auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) peer->remote_address = endpoint.address().to_string();
 
   AuthDecision decision = core_.authenticator().authenticate(*peer);
@@ -173,9 +224,7 @@ void Connection::close_now(DisconnectReason reason, bool after_pending_writes) {
 void Connection::shutdown_socket() {
   if (socket_closed_) return;
   socket_closed_ = true;
-  boost::system::error_code ec;
-  stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.lowest_layer().close(ec);
+  stream_.close();
   timer_.cancel();
 }
 
@@ -230,36 +279,64 @@ void Connection::schedule_flush_locked() {
 }
 
 void Connection::flush() {
-  bool shutdown = false;
-  {
-    std::lock_guard lock(out_mutex_);
-    out_writing_.clear();
-    out_writing_.swap(out_pending_);
-    if (out_writing_.empty()) {
-      write_scheduled_ = false;
-      shutdown = shutdown_after_write_;
+  // Runs on the executor thread, one at a time: write_scheduled_ stays set from the post (or the
+  // writability wait) until the output is drained.
+  for (int round = 0;; ++round) {
+    if (write_offset_ == out_writing_.size()) {
+      bool drained = false, shutdown = false;
+      {
+        std::lock_guard lock(out_mutex_);
+        out_writing_.clear();
+        write_offset_ = 0;
+        out_writing_.swap(out_pending_);
+        if (out_writing_.empty()) {
+          drained = true;
+          write_scheduled_ = false;
+          shutdown = shutdown_after_write_;
+          if (out_pending_.capacity() > kKeptOutputCapacity) Bytes().swap(out_pending_);
+        }
+      }
+      if (drained) {
+        if (out_writing_.capacity() > kKeptOutputCapacity) Bytes().swap(out_writing_);
+        if (shutdown) shutdown_socket();
+        return;
+      }
+      if (round >= kWritesPerTurn) {  // let the thread's other connections run
+        asio::post(stream_.get_executor(), [self = shared_from_this()] { self->flush(); });
+        return;
+      }
+    }
+    if (socket_closed_) return;
+    size_t count = 0;
+    auto resume = [self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->flush();  // else the socket was closed; nothing left to write to
+    };
+    switch (stream_.write(ByteView(out_writing_).subspan(write_offset_), count)) {
+      case Io::done:
+        write_offset_ += count;
+        break;
+      case Io::want_write:
+        stream_.wait_writable(std::move(resume));
+        return;
+      case Io::want_read:
+        stream_.wait_readable(std::move(resume));
+        return;
+      case Io::closed:
+      case Io::failed:
+        spdlog::debug("broker: writing to {}: {}",
+                      context_.client_id.empty() ? context_.remote_address : context_.client_id,
+                      stream_.last_error());
+        {
+          std::lock_guard lock(out_mutex_);
+          out_closed_ = true;
+          write_scheduled_ = false;
+          out_pending_.clear();
+        }
+        close_now(DisconnectReason::connection_lost, false);
+        shutdown_socket();
+        return;
     }
   }
-  if (shutdown) shutdown_socket();
-  if (out_writing_.empty() || socket_closed_) return;
-  asio::async_write(stream_, asio::buffer(out_writing_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      if (ec) {
-                        {
-                          std::lock_guard lock(self->out_mutex_);
-                          self->out_closed_ = true;
-                          self->write_scheduled_ = false;
-                          self->out_pending_.clear();
-                        }
-                        self->close_now(DisconnectReason::connection_lost, false);
-                        self->shutdown_socket();
-                        return;
-                      }
-                      // Large bursts should not pin their buffers to an idle connection.
-                      if (self->out_writing_.capacity() > (256u << 10))
-                        Bytes().swap(self->out_writing_);
-                      self->flush();
-                    });
 }
 
 }  // namespace zt::cloud::broker

@@ -7,7 +7,6 @@
 #include <utility>  // before Boost 1.74 asio/awaitable.hpp, which uses std::exchange without it
 
 #include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
 
 #include <chrono>
 #include <memory>
@@ -15,16 +14,15 @@
 #include <optional>
 
 #include "broker/core.hpp"
+#include "broker/rate_limit.hpp"
+#include "broker/tls_stream.hpp"
 #include "mqtt/decoder.hpp"
 
 namespace zt::cloud::broker {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
 class Connection final : public Outlet, public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Core& core, tcp::socket socket, asio::ssl::context& tls);
+  Connection(Core& core, tcp::socket socket, SSL_CTX* tls);
   ~Connection() override;
 
   void start();
@@ -40,6 +38,8 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   asio::awaitable<void> run(std::shared_ptr<Connection> self);
   asio::awaitable<void> watchdog(std::shared_ptr<Connection> self);
   bool authenticate();
+  // Decodes and handles what one read returned.
+  void process(ByteView bytes);
 
   // Packet handlers (handle_*.cpp) return false when the connection must end; they have called
   // fail() or close_now() by then.
@@ -63,7 +63,7 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   void flush();
 
   Core& core_;
-  asio::ssl::stream<tcp::socket> stream_;
+  TlsStream stream_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::milliseconds keep_alive_timeout_{0};
@@ -79,12 +79,14 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   DisconnectReason reason_ = DisconnectReason::connection_lost;
   ClientContext context_;
   std::optional<mqtt::Will> will_;
+  RateWindow publish_quota_;  // aws-iot.md §6.3 publishes per connection
   std::shared_ptr<Session> session_;
 
   // Output, shared with other threads.
   std::mutex out_mutex_;
   Bytes out_pending_;
-  Bytes out_writing_;
+  Bytes out_writing_;  // executor thread only: the buffer being written, from write_offset_ on
+  size_t write_offset_ = 0;
   bool write_scheduled_ = false;
   bool out_closed_ = false;
   bool shutdown_after_write_ = false;

@@ -164,6 +164,23 @@ void Core::end_batch() {
   deliveries.clear();
 }
 
+bool Core::admit_connect(const std::string& client_id, std::chrono::steady_clock::time_point now) {
+  const auto interval = config_.limits.min_connect_interval;
+  if (interval.count() <= 0) return true;
+  std::lock_guard lock(connects_mutex_);
+  // Entries older than the interval decide nothing; drop them as the table grows.
+  if (last_connects_.size() >= prune_connects_at_) {
+    std::erase_if(last_connects_,
+                  [&](const auto& entry) { return now - entry.second >= interval; });
+    prune_connects_at_ = std::max<size_t>(1024, 2 * last_connects_.size());
+  }
+  auto [it, inserted] = last_connects_.try_emplace(client_id, now);
+  if (inserted) return true;
+  if (now - it->second < interval) return false;
+  it->second = now;
+  return true;
+}
+
 size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(sessions_mutex_);
   size_t expired = 0;

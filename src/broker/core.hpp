@@ -28,6 +28,12 @@ struct BrokerLimits {
   std::chrono::seconds session_expiry{3600};   // persistent sessions kept 1 h offline
   size_t max_output_buffer_bytes = 64u << 20;  // beyond it QoS 0 deliveries are dropped
   SessionLimits session;
+  // §6.3 rate quotas (0 turns one off): 1 CONNECT per second per client id (a faster one is hung
+  // up on without CONNACK); per connection, 100 publishes and 512 KiB of payload per second (the
+  // excess is discarded: no delivery, no PUBACK).
+  std::chrono::milliseconds min_connect_interval{1000};
+  size_t max_publishes_per_second = 100;
+  size_t max_publish_bytes_per_second = 512 * 1024;
 };
 
 struct BrokerConfig {
@@ -85,6 +91,11 @@ class Core {
   void begin_batch();
   void end_batch();
 
+  // aws-iot.md §6.3: 1 CONNECT per second per client id. False when `client_id` was admitted less
+  // than min_connect_interval before `now`; a refused attempt is not recorded, so a client that
+  // retries once a second gets through.
+  bool admit_connect(const std::string& client_id, std::chrono::steady_clock::time_point now);
+
   // Drops persistent sessions offline for longer than session_expiry. Returns how many.
   size_t expire_sessions(std::chrono::steady_clock::time_point now);
 
@@ -105,6 +116,9 @@ class Core {
   RetainedStore retained_;
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+  std::mutex connects_mutex_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_connects_;
+  size_t prune_connects_at_ = 1024;
 };
 
 }  // namespace zt::cloud::broker

@@ -87,6 +87,14 @@ bool Connection::handle_connect(mqtt::Connect& connect) {
                           "client ids starting with '$' are reserved");
   }
   context_.client_id = connect.client_id;
+  // aws-iot.md §6.3: 1 CONNECT per second per client id. AWS counts a faster one against the
+  // throttle (disconnect reason THROTTLED); the client sees a hang-up without CONNACK.
+  if (!core_.admit_connect(connect.client_id, std::chrono::steady_clock::now())) {
+    spdlog::info("broker: CONNECT of {} throttled (THROTTLED): more than 1 per {} ms per client id",
+                 connect.client_id, limits.min_connect_interval.count());
+    close_now(DisconnectReason::client_error, false);
+    return false;
+  }
   // aws-iot.md §5: a denied iot:Connect hangs up without CONNACK.
   if (!core_.authorizer().allow(Action::connect, connect.client_id, context_)) {
     close_now(DisconnectReason::forbidden_access, false);

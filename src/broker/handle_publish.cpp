@@ -44,6 +44,18 @@ bool Connection::handle_publish(mqtt::Publish& publish) {
     if (publish.retain)
       return fail(DisconnectReason::forbidden_access, "RETAIN on a reserved topic");
   }
+  // aws-iot.md §6.3: per connection, publishes beyond 100/s or 512 KiB/s are discarded. A discarded
+  // QoS 1 message gets no PUBACK: the client still holds it and may send it again.
+  const BrokerLimits& limits = core_.limits();
+  if (!publish_quota_.admit(std::chrono::steady_clock::now(), limits.max_publishes_per_second,
+                            publish.payload.size(), limits.max_publish_bytes_per_second)) {
+    if (publish_quota_.first_refusal()) {
+      spdlog::info("broker: {} exceeds {} publishes or {} bytes per second: discarding (THROTTLED)",
+                   context_.client_id, limits.max_publishes_per_second,
+                   limits.max_publish_bytes_per_second);
+    }
+    return true;
+  }
   Authorizer& authorizer = core_.authorizer();
   if (!authorizer.allow(Action::publish, publish.topic, context_) ||
       (publish.retain && !authorizer.allow(Action::retain_publish, publish.topic, context_))) {

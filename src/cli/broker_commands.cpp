@@ -24,6 +24,7 @@ struct BrokerRunOptions {
   std::string listen = "127.0.0.1:8883";
   size_t threads = 0;
   size_t max_queued = 1000;
+  bool no_rate_limits = false;
 };
 
 Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
@@ -60,6 +61,11 @@ Status run_broker(const BrokerRunOptions& options) {
   config.key_file = options.key;
   config.threads = options.threads;
   config.limits.session.max_queued = options.max_queued;
+  if (options.no_rate_limits) {
+    config.limits.min_connect_interval = std::chrono::milliseconds(0);
+    config.limits.max_publishes_per_second = 0;
+    config.limits.max_publish_bytes_per_second = 0;
+  }
   cloud::broker::Broker broker(config, authenticator,
                                std::make_shared<cloud::broker::AllowAllAuthorizer>());
   // AWS lifecycle events on $aws/events/presence|subscriptions/... (reference/aws-iot.md §6.1).
@@ -104,6 +110,9 @@ void register_broker_commands(CLI::App& app) {
                   "QoS 1 messages kept per session beyond the in-flight window / while offline")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  run->add_flag("--no-rate-limits", options->no_rate_limits,
+                "Turn off AWS IoT's rate quotas (1 CONNECT/s per client id; 100 publishes and "
+                "512 KiB per second per connection), e.g. for throughput benchmarks");
   run->callback(run_command([options] { return run_broker(*options); }));
 }
 

@@ -35,6 +35,16 @@ void StreamDecoder::feed(ByteView bytes) {
   buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
 }
 
+void StreamDecoder::release_buffer(size_t keep) {
+  if (start_ != buffer_.size()) return;
+  start_ = 0;
+  if (buffer_.capacity() > keep) {
+    Bytes().swap(buffer_);
+  } else {
+    buffer_.clear();
+  }
+}
+
 Result<std::optional<Packet>> StreamDecoder::next() {
   if (failure_) return *failure_;
   ByteView pending = ByteView(buffer_).subspan(start_);

@@ -23,6 +23,10 @@ class StreamDecoder {
   // Bytes received but not yet returned as packets.
   size_t buffered() const { return buffer_.size() - start_; }
 
+  // Gives the buffer's memory back when nothing is pending and it grew beyond `keep` bytes (after a
+  // large packet), so an idle connection does not hold its largest packet's worth.
+  void release_buffer(size_t keep);
+
  private:
   size_t max_remaining_length_;
   Bytes buffer_;

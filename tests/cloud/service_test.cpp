@@ -287,5 +287,57 @@ TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {
   EXPECT_EQ(reopened.handle("dev-1", "", "get", "", false).status, 404);
 }
 
+TEST_F(ServiceTest, ShadowStoreListsExistingNamedShadowsInPages) {
+  ShadowStore store(*registry_);
+  ASSERT_TRUE(store.init());
+  const char* update = R"({"state":{"reported":{"on":true}}})";
+  ASSERT_EQ(store.handle("dev-1", "", "update", update, false).status, 200);  // classic: not listed
+  for (const char* name : {"zeta", "alpha", "mid", "beta"})
+    ASSERT_EQ(store.handle("dev-1", name, "update", update, false).status, 200);
+  ASSERT_EQ(store.handle("dev-2", "other", "update", update, false).status, 200);
+  ASSERT_EQ(store.handle("dev-1", "beta", "delete", "", false).status, 200);  // deleted: not listed
+
+  auto all = store.list_named("dev-1", registry::PageRequest{});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->items, (std::vector<std::string>{"alpha", "mid", "zeta"}));
+  EXPECT_TRUE(all->next_key.empty());
+
+  auto first = store.list_named("dev-1", registry::PageRequest{.after = "", .limit = 2});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->items, (std::vector<std::string>{"alpha", "mid"}));
+  EXPECT_EQ(first->next_key, "mid");
+  auto second = store.list_named("dev-1", registry::PageRequest{.after = "mid", .limit = 2});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->items, (std::vector<std::string>{"zeta"}));
+  EXPECT_TRUE(second->next_key.empty());
+
+  auto none = store.list_named("dev-3", registry::PageRequest{});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->items.empty());
+}
+
+TEST_F(ServiceTest, ShadowRequestsBeyondThePerThingRateGet429) {
+  ShadowStore store(*registry_, 3);  // aws-iot.md §4.5 says 20/s; 3 keeps the test short
+  ASSERT_TRUE(store.init());
+  // Ten requests in a row: a one-second window admits three, so some are refused (unless each
+  // took over a third of a second).
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto reply = store.handle("busy", "", "get", "", true);
+    if (reply.status == 429) {
+      ++refused;
+      EXPECT_EQ(reply.body["message"], "Too Many Requests");
+      ASSERT_EQ(reply.messages.size(), 1u);
+      EXPECT_EQ(reply.messages[0].topic, "$aws/things/busy/shadow/get/rejected");
+    } else {
+      EXPECT_EQ(reply.status, 404);  // admitted: the shadow does not exist
+    }
+  }
+  EXPECT_GE(refused, 1);
+  EXPECT_LE(refused, 7);
+  // Another thing has its own budget.
+  EXPECT_EQ(store.handle("calm", "", "get", "", false).status, 404);
+}
+
 }  // namespace
 }  // namespace zt::cloud::service

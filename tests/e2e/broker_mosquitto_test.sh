@@ -49,6 +49,7 @@ wait_log inter "persist subscribed to zt/queue"
 kill "$first"; wait "$first" 2>/dev/null || true
 pub -i pub-q1 -t zt/queue -m 'queued 1' -q 1 $device
 pub -i pub-q2 -t zt/queue -m 'queued 2' -q 1 $device
+sleep 1  # aws-iot.md §6.3: 1 CONNECT per second per client id
 sub persist 2 -c -i persist -q 1 -t zt/queue $device
 wait "$SUB_PID" || true
 check "QoS 1 messages queued while offline are delivered on reconnect" \

@@ -87,6 +87,7 @@ timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$th
   || fail "second connect refused"
 wait_until 10 grep -q "presence/connected/$thing " events.log || fail "no connected event"
 wait_until 10 grep -q "presence/disconnected/$thing .*CLIENT_INITIATED_DISCONNECT" events.log || fail "no disconnected event"
+sleep 1  # aws-iot.md §6.3: 1 CONNECT per second per client id
 timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "\$aws/things/someone-else/shadow/update" \
   -m '{"state":{}}' -q 1 >other.out 2>&1 || true
 wait_until 10 grep -q "presence/disconnected/$thing .*FORBIDDEN_ACCESS" events.log \
@@ -96,6 +97,7 @@ if timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "not-$thing" 
 fi
 
 # --- shadows: HTTP (aws iot-data) and MQTT (paho) agree ---------------------------------------
+sleep 1  # the same client id connected just above (1 CONNECT per second per client id)
 /usr/bin/python3 "$ZT_SOURCE_DIR/tests/e2e/jitr/shadow_device.py" localhost "$mqtt_port" state/server-ca.crt \
   dev1-chain.crt dev1.key "$thing" "$endpoint_url" >shadow.json || fail "paho shadow device"
 jq -e '.delta.state == {"color":"red","interval":30} and .accepted.state.reported.color == "red" and

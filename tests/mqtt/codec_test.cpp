@@ -230,6 +230,31 @@ TEST(StreamDecoder, ByteByByteAndMaximumSize) {
   EXPECT_FALSE(small.next());  // sticky
 }
 
+TEST(StreamDecoder, ReleaseBufferKeepsPendingBytes) {
+  Bytes big;
+  ASSERT_TRUE(encode_packet(Publish{.topic = "big", .payload = Bytes(100000, 7)}, big));
+  Bytes ping;
+  ASSERT_TRUE(encode_packet(Pingreq{}, ping));
+  StreamDecoder decoder;
+  decoder.feed(big);
+  decoder.feed(ByteView(ping).first(1));  // half a PINGREQ stays pending
+  auto first = decoder.next();
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ(std::get<Publish>(**first).payload.size(), 100000u);
+  decoder.release_buffer(1024);  // a partial packet is pending: nothing is dropped
+  EXPECT_EQ(decoder.buffered(), 1u);
+  decoder.feed(ByteView(ping).subspan(1));
+  auto second = decoder.next();
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ(packet_type(**second), PacketType::pingreq);
+  decoder.release_buffer(1024);  // drained: the 100 KB buffer goes, decoding goes on
+  EXPECT_EQ(decoder.buffered(), 0u);
+  decoder.feed(ping);
+  auto third = decoder.next();
+  ASSERT_TRUE(third && *third);
+  EXPECT_EQ(packet_type(**third), PacketType::pingreq);
+}
+
 TEST(Utf8, MqttRules) {
   EXPECT_TRUE(is_valid_mqtt_utf8("a/b"));
   EXPECT_TRUE(is_valid_mqtt_utf8("\xc3\xa9t\xc3\xa9"));  // été

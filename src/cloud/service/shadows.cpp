@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "cloud/api/handler_util.hpp"
+#include "cloud/registry/paging.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
 
@@ -75,6 +76,11 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   if (!shadow::valid_thing_name(thing)) return reject(400, "Invalid thing name");
   if (!shadow_name.empty() && !shadow::valid_shadow_name(shadow_name))
     return reject(400, "Invalid shadow name");
+  if (!rate_.admit(thing, std::chrono::steady_clock::now())) {
+    spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", thing,
+                 kRequestsPerThingPerSecond);
+    return reject(429, "Too Many Requests");
+  }
 
   auto done = registry_.transaction([&]() -> Status {
     auto& db = registry_.database();
@@ -134,6 +140,20 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   return reply;
 }
 
+Result<registry::Page<std::string>> ShadowStore::list_named(const std::string& thing,
+                                                            const registry::PageRequest& page) {
+  return registry_.transaction([&]() -> Result<registry::Page<std::string>> {
+    // A deleted shadow keeps its row (its version continues if it is created again, §4.2), marked
+    // "exists": false in the stored document.
+    return registry::paged_query<std::string>(
+        registry_.database(), "SELECT shadow_name FROM shadows",
+        "thing_name = ?3 AND shadow_name <> '' AND json_extract(document, '$.exists') = 1",
+        "shadow_name", page, [&](registry::Statement& statement) { statement.bind(3, thing); },
+        [](const registry::Statement& statement) { return statement.text(0); },
+        [](const std::string& name) { return name; });
+  });
+}
+
 void add_data_plane_routes(api::Router& router, ShadowStore& store,
                            std::function<void(std::vector<Outgoing>)> send) {
   auto shadow_handler = [&store, send](std::string operation) {
@@ -149,6 +169,26 @@ void add_data_plane_routes(api::Router& router, ShadowStore& store,
   router.add("GET", "/things/{thingName}/shadow", "GetThingShadow", shadow_handler("get"));
   router.add("POST", "/things/{thingName}/shadow", "UpdateThingShadow", shadow_handler("update"));
   router.add("DELETE", "/things/{thingName}/shadow", "DeleteThingShadow", shadow_handler("delete"));
+  // iot-data ListNamedShadowsForThing: pageSize 1..100, an opaque nextToken, `timestamp` in epoch
+  // seconds (API reference, API_iotdata_ListNamedShadowsForThing).
+  router.add(
+      "GET", "/api/things/shadow/ListNamedShadowsForThing/{thingName}", "ListNamedShadowsForThing",
+      [&store](api::ServiceContext&, const api::ApiRequest& request) {
+        const std::string& thing = request.path.at("thingName");
+        if (!shadow::valid_thing_name(thing))
+          return api::invalid_request("thingName must match [a-zA-Z0-9:_-]{1,128}");
+        api::Reply error;
+        auto page = api::page_request(request, error, "nextToken", "pageSize", 100);
+        if (!page) return error;
+        auto listed = store.list_named(thing, *page);
+        if (!listed) {
+          spdlog::error("ListNamedShadowsForThing {}: {}", thing, listed.error().message);
+          return api::error_reply(500, "InternalFailureException", "Internal service failure");
+        }
+        json body{{"results", listed->items}, {"timestamp", now_seconds()}};
+        if (!listed->next_key.empty()) body["nextToken"] = api::page_token(listed->next_key);
+        return api::json_reply(body);
+      });
   router.add("POST", "/topics/{topic+}", "Publish",
              [send](api::ServiceContext&, const api::ApiRequest& request) {
                const std::string& topic = request.path.at("topic");

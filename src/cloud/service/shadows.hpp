@@ -1,7 +1,8 @@
 // Device shadows persisted in the registry database (table `shadows`, created on first use) and
 // served on MQTT (`$aws/things/<thing>/shadow[/name/<n>]/get|update|delete`, reference/aws-iot.md
 // §4.1) and on the HTTP data plane of the API port (GET|POST|DELETE /things/<thing>/shadow?name=N,
-// POST /topics/<topic>; §1.7). The document logic is cloud/shadow; this is storage + transport.
+// POST /topics/<topic>, GET /api/things/shadow/ListNamedShadowsForThing/<thing>; §1.7). The
+// document logic is cloud/shadow; this is storage + transport.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/rate_limit.hpp"
 #include "cloud/api/router.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/shadow/shadow.hpp"
@@ -30,15 +32,26 @@ struct ShadowReply {
 
 class ShadowStore {
  public:
-  explicit ShadowStore(registry::Registry& registry) : registry_(registry) {}
+  // aws-iot.md §4.5: 20 shadow requests per second per thing; beyond, 429 (0: no limit).
+  static constexpr size_t kRequestsPerThingPerSecond = 20;
+
+  explicit ShadowStore(registry::Registry& registry,
+                       size_t requests_per_thing_per_second = kRequestsPerThingPerSecond)
+      : registry_(registry), rate_(requests_per_thing_per_second) {}
   Status init();
   // operation: get | update | delete. `via_mqtt`: errors are published on …/rejected (REST callers
   // get HTTP errors only, §4.1). Does not publish: the caller sends `messages` outside any lock.
   ShadowReply handle(const std::string& thing, const std::string& shadow_name,
                      const std::string& operation, std::string_view payload, bool via_mqtt);
 
+  // ListNamedShadowsForThing: the names of the thing's named shadows that exist (not the classic
+  // shadow, not deleted ones), in name order, up to `page.limit` after `page.after`.
+  Result<registry::Page<std::string>> list_named(const std::string& thing,
+                                                 const registry::PageRequest& page);
+
  private:
   registry::Registry& registry_;
+  broker::KeyedRateLimit rate_;
 };
 
 // Adds the iot-data routes. `send` delivers messages (to subscribers and the rules engine) later,

@@ -1,0 +1,72 @@
+// TLS on a non-blocking TCP socket, driven by SSL_read/SSL_write on the descriptor itself
+// (SSL_set_fd) and woken by Asio readiness waits. Asio's ssl::stream keeps a BIO pair and two
+// record buffers per connection (~68 KB whether the connection is busy or idle); here OpenSSL reads
+// from and writes to the socket directly, and with SSL_MODE_RELEASE_BUFFERS an idle connection
+// holds no record buffer at all. Every call happens on the socket's executor thread.
+//
+// Readiness rule: wait_readable()/wait_writable() only after an operation reported want_read /
+// want_write, i.e. after the socket itself said EAGAIN. Asio's epoll reactor is edge-triggered, so
+// that is what guarantees a later readiness event.
+#pragma once
+
+#include <utility>  // before Boost 1.74 asio/awaitable.hpp, which uses std::exchange without it
+
+#include <openssl/ssl.h>
+#include <boost/asio.hpp>
+
+#include "common/bytes.hpp"
+
+namespace zt::cloud::broker {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class TlsStream {
+ public:
+  // How a non-blocking operation ended.
+  enum class Io { done, want_read, want_write, closed, failed };
+
+  TlsStream(tcp::socket socket, SSL_CTX* context);
+  ~TlsStream();
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
+
+  SSL* native_handle() { return ssl_; }
+  tcp::socket& socket() { return socket_; }
+  auto get_executor() { return socket_.get_executor(); }
+
+  // Server side of the handshake; an empty string on success, else what went wrong.
+  asio::awaitable<std::string> handshake();
+
+  // One non-blocking step. read() stores the byte count in `count` (> 0 when done); write() sends
+  // at least one record of `bytes` when done (partial writes are enabled) and reports how much.
+  Io read(std::span<uint8_t> buffer, size_t& count);
+  Io write(ByteView bytes, size_t& count);
+
+  // The OpenSSL / socket error behind the last `failed` or `closed`, for logs.
+  const std::string& last_error() const { return last_error_; }
+
+  // Completes when the socket is readable / writable, or with operation_aborted after close().
+  template <class Token>
+  auto wait_readable(Token&& token) {
+    return socket_.async_wait(tcp::socket::wait_read, std::forward<Token>(token));
+  }
+  template <class Token>
+  auto wait_writable(Token&& token) {
+    return socket_.async_wait(tcp::socket::wait_write, std::forward<Token>(token));
+  }
+
+  // Shuts the socket down and closes it. Afterwards no read/write may be called (the descriptor
+  // number may already belong to another connection).
+  void close();
+  bool is_open() const { return socket_.is_open(); }
+
+ private:
+  Io outcome(int result);
+
+  tcp::socket socket_;
+  SSL* ssl_ = nullptr;
+  std::string last_error_;
+};
+
+}  // namespace zt::cloud::broker
