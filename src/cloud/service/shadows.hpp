@@ -1,4 +1,4 @@
-// Device shadows persisted in the registry database (table `shadows`, created on first use) and
+// Device shadows persisted in the registry database (table `shadows`, a registry migration) and
 // served on MQTT (`$aws/things/<thing>/shadow[/name/<n>]/get|update|delete`, reference/aws-iot.md
 // §4.1) and on the HTTP data plane of the API port (GET|POST|DELETE /things/<thing>/shadow?name=N,
 // POST /topics/<topic>; §1.7). The document logic is cloud/shadow; this is storage + transport.
@@ -31,7 +31,6 @@ struct ShadowReply {
 class ShadowStore {
  public:
   explicit ShadowStore(registry::Registry& registry) : registry_(registry) {}
-  Status init();
   // operation: get | update | delete. `via_mqtt`: errors are published on …/rejected (REST callers
   // get HTTP errors only, §4.1). Does not publish: the caller sends `messages` outside any lock.
   ShadowReply handle(const std::string& thing, const std::string& shadow_name,
