@@ -46,7 +46,6 @@ Status function_add(const FunctionOptions& options) {
 
 Status function_log(const FunctionOptions& options) {
   ZT_TRY_ASSIGN(auto state, open_existing(options.state_dir));
-  ZT_TRY(cloud::service::create_invocation_table(*state.registry));
   ZT_TRY_ASSIGN(auto attempts, cloud::service::recent_invocations(*state.registry, options.limit));
   for (const auto& attempt : attempts) fmt::print("{}\n", attempt.dump());
   return ok();

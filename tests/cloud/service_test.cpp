@@ -12,6 +12,7 @@
 #include "cloud/service/shadows.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/x509.hpp"
 
 namespace zt::cloud::service {
 namespace {
@@ -195,10 +196,17 @@ TEST_F(ServiceTest, PolicyAuthorizerUsesThingAndCertificateVariables) {
   // A client of another (unknown) certificate has no policies.
   broker::ClientContext stranger{.client_id = "dev-1", .principal = std::string(64, 'a')};
   EXPECT_FALSE(authorizer.allow(broker::Action::connect, "dev-1", stranger));
+
+  // Revoked after the handshake: the CONNECT is refused, even with the decision cached.
+  PolicyAuthorizer cached(*registry_, account_, std::chrono::seconds(60));
+  EXPECT_TRUE(cached.allow(broker::Action::connect, "dev-1", client));
+  ASSERT_TRUE(registry_->update_certificate_status(id, registry::kRevoked));
+  cached.invalidate(id);
+  EXPECT_FALSE(cached.allow(broker::Action::connect, "dev-1", client));
+  EXPECT_FALSE(authorizer.allow(broker::Action::connect, "dev-1", client));
 }
 
 TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
-  ASSERT_TRUE(create_invocation_table(*registry_));
   std::vector<Outgoing> republished;
   RulesRuntime runtime(
       *registry_, account_, {"http://127.0.0.1:1", "AKID", "SECRET", "us-east-1"},
@@ -258,9 +266,46 @@ TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
   EXPECT_EQ(broken_final, 1);
 }
 
+// The built-in ZTLambdaJITR runs its first attempt on the calling thread, in one transaction: when
+// on_message returns, the certificate is ACTIVE with its thing and policy, and the attempt is
+// logged — a device reconnecting at once finds it registered.
+TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
+  register_signer(registry::kActive, "ENABLE");
+  auto auth = authenticator();
+  auto device = new_device();
+  std::string id = *broker::certificate_id(device.get());
+  ASSERT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+            broker::AuthOutcome::close_without_connack);
+  ASSERT_EQ(events_.size(), 1u);
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = kJitrRuleName,
+       .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
+       .created_at = 0}));
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  rules::MessageContext event = message(events_[0].first, events_[0].second, "n/a");
+  event.account_id = account_.account_id;
+  runtime.on_message(event);
+
+  auto stored = *registry_->find_certificate(id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, registry::kActive);
+  std::string thing = to_hex(*crypto::subject_key_identifier(device.get()));
+  EXPECT_TRUE(*registry_->find_thing(thing));
+  EXPECT_EQ(registry_->get_policies_for_principal(account_.arn("cert/" + id))->size(), 1u);
+  auto attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0]["functionName"], kBuiltinJitrFunction);
+  EXPECT_TRUE(attempts[0]["succeeded"]);
+
+  // The same event again (a device that retried while pending): still one registration.
+  runtime.on_message(event);
+  EXPECT_EQ(registry_->get_policies_for_principal(account_.arn("cert/" + id))->size(), 1u);
+  EXPECT_EQ(recent_invocations(*registry_, 10)->size(), 2u);
+  runtime.drain();
+}
+
 TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {
   ShadowStore store(*registry_);
-  ASSERT_TRUE(store.init());
   auto updated = store.handle("dev-1", "", "update", R"({"state":{"desired":{"on":true}}})", true);
   EXPECT_EQ(updated.status, 200);
   EXPECT_EQ(updated.body["version"], 1);

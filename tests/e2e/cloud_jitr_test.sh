@@ -125,8 +125,13 @@ dev1_sub=$!
 pids+=("$dev1_sub")
 wait_until 10 grep -q 'received SUBACK' dev1-sub.log || fail "device subscriber: $(cat dev1-sub.log)"
 iot update-certificate --certificate-id "$dev1_id" --new-status REVOKED
+t_revoked=$(now_ms)
 wait_until 10 grep -q "presence/disconnected/$thing .*SERVER_INITIATED_DISCONNECT" events.log \
   || fail "revoked certificate still connected"
+# The session was closed by UpdateCertificate's commit hook, not a poll: the server log says so.
+grep -q "certificate $dev1_id is REVOKED (registry change): closed 1 connection" server.err \
+  || fail "no revocation hook in the server log: $(grep -i revok server.err)"
+echo "revocation: update-certificate returned → disconnected event seen within $(( $(now_ms) - t_revoked )) ms (0.1 s polling here)"
 kill "$dev1_sub" 2>/dev/null || true  # it may have given up by itself
 if timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "$thing/x" -m x -q 1 >/dev/null 2>&1; then
   fail "revoked certificate connected"

@@ -15,12 +15,32 @@ Dispatcher::Dispatcher(size_t workers, RetryPolicy policy, Observer observer)
 
 Dispatcher::~Dispatcher() { stop(); }
 
+std::string Dispatcher::next_id() {
+  return std::to_string(unix_now_ms()) + "-" + std::to_string(next_id_++);
+}
+
 std::string Dispatcher::submit(std::string function_name, nlohmann::json event, Handler handler) {
   std::lock_guard lock(mutex_);
-  std::string id = std::to_string(unix_now_ms()) + "-" + std::to_string(next_id_++);
+  std::string id = next_id();
   jobs_.push_back(Job{std::move(function_name), id, std::move(event), std::move(handler), 1,
                       std::chrono::steady_clock::now()});
   wake_.notify_one();
+  return id;
+}
+
+std::string Dispatcher::invoke_now(std::string function_name, nlohmann::json event,
+                                   Handler handler) {
+  Job job;
+  {
+    std::lock_guard lock(mutex_);
+    job = Job{std::move(function_name), next_id(), std::move(event),
+              std::move(handler),       1,         std::chrono::steady_clock::now()};
+    ++running_;  // drain() waits for it like for a worker's attempt
+  }
+  std::string id = job.invocation_id;
+  bool retry = run_attempt(job);
+  std::lock_guard lock(mutex_);
+  finish_attempt(std::move(job), retry);
   return id;
 }
 
@@ -66,29 +86,36 @@ void Dispatcher::work() {
     jobs_.erase(ready);
     ++running_;
     lock.unlock();
-
-    AttemptRecord record{
-        job.function_name, job.invocation_id, job.attempt, false, false, "", unix_now_ms(), 0};
-    Status status = job.handler(job.event);
-    record.duration_ms = unix_now_ms() - record.started_ms;
-    record.succeeded = static_cast<bool>(status);
-    record.detail = status ? "ok" : status.error().message;
-    record.final = record.succeeded || job.attempt >= policy_.max_attempts;
-    if (observer_) observer_(record);
-
+    bool retry = run_attempt(job);
     lock.lock();
-    --running_;
-    if (!record.final) {
-      auto backoff = std::chrono::milliseconds(
-          static_cast<int64_t>(static_cast<double>(policy_.first_backoff.count()) *
-                               std::pow(policy_.multiplier, job.attempt - 1)));
-      job.attempt += 1;
-      job.not_before = std::chrono::steady_clock::now() + backoff;
-      jobs_.push_back(std::move(job));
-      wake_.notify_one();
-    }
-    if (jobs_.empty() && running_ == 0) idle_.notify_all();
+    finish_attempt(std::move(job), retry);
   }
+}
+
+bool Dispatcher::run_attempt(Job& job) {
+  AttemptRecord record{
+      job.function_name, job.invocation_id, job.attempt, false, false, "", unix_now_ms(), 0};
+  Status status = job.handler(job.event);
+  record.duration_ms = unix_now_ms() - record.started_ms;
+  record.succeeded = static_cast<bool>(status);
+  record.detail = status ? "ok" : status.error().message;
+  record.final = record.succeeded || job.attempt >= policy_.max_attempts;
+  if (observer_) observer_(record);
+  return !record.final;
+}
+
+void Dispatcher::finish_attempt(Job job, bool retry) {
+  --running_;
+  if (retry && !stopping_) {
+    auto backoff = std::chrono::milliseconds(
+        static_cast<int64_t>(static_cast<double>(policy_.first_backoff.count()) *
+                             std::pow(policy_.multiplier, job.attempt - 1)));
+    job.attempt += 1;
+    job.not_before = std::chrono::steady_clock::now() + backoff;
+    jobs_.push_back(std::move(job));
+    wake_.notify_one();
+  }
+  if (jobs_.empty() && running_ == 0) idle_.notify_all();
 }
 
 }  // namespace zt::cloud::functions

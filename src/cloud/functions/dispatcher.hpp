@@ -48,6 +48,9 @@ class Dispatcher {
 
   // Queues an invocation; returns its id at once.
   std::string submit(std::string function_name, nlohmann::json event, Handler handler);
+  // Runs the first attempt on the calling thread (for a quick in-process function, where handing
+  // the event to a worker thread only adds latency); a failed attempt is retried as submit()'s are.
+  std::string invoke_now(std::string function_name, nlohmann::json event, Handler handler);
   // Blocks until every queued and delayed invocation has finished (tests, shutdown).
   void drain();
   void stop();
@@ -61,6 +64,11 @@ class Dispatcher {
     std::chrono::steady_clock::time_point not_before;
   };
   void work();
+  // Runs one attempt (no lock held), reports it; true when another attempt must follow.
+  bool run_attempt(Job& job);
+  // After an attempt: requeues `job` with backoff when `retry`; wakes drain() when idle. Locked.
+  void finish_attempt(Job job, bool retry);
+  std::string next_id();  // locked
 
   RetryPolicy policy_;
   Observer observer_;

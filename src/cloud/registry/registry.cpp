@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
 
@@ -48,33 +50,49 @@ CREATE TABLE thing_principals (
 CREATE INDEX thing_principals_by_principal ON thing_principals(principal, thing_name);
 CREATE TABLE topic_rules (name TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at REAL NOT NULL);
 )sql",
+    // Step 2 (jitr): the data plane's tables, which `ztp cloud run` used to create at start with
+    // CREATE TABLE IF NOT EXISTS. IF NOT EXISTS here too: a version-1 database written by such a
+    // build already has them, with this schema, and keeps their rows.
+    R"sql(
+CREATE TABLE IF NOT EXISTS shadows (
+  thing_name TEXT NOT NULL, shadow_name TEXT NOT NULL, document TEXT NOT NULL,
+  PRIMARY KEY (thing_name, shadow_name));
+CREATE TABLE IF NOT EXISTS function_invocations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, invocation_id TEXT NOT NULL, function_name TEXT NOT NULL,
+  attempt INTEGER NOT NULL, succeeded INTEGER NOT NULL, final INTEGER NOT NULL,
+  detail TEXT NOT NULL, started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL);
+)sql",
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path& path) {
+Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path& path,
+                                                 std::optional<int64_t> up_to_version) {
   ZT_TRY_ASSIGN(Database db, Database::open(path));
   ::chmod(path.c_str(), 0600);  // holds the access key secrets
   // WAL: readers never block the writer; synchronous=FULL: a committed transaction is on disk
   // before the API answers 2xx, so kill -9 or power loss never loses an acknowledged change.
   ZT_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   std::unique_ptr<Registry> registry(new Registry(std::move(db)));
-  ZT_TRY(with_context(registry->migrate(), "migrating " + path.string()));
+  int64_t target = std::min(up_to_version.value_or(schema_version()), schema_version());
+  ZT_TRY(with_context(registry->migrate(target), "migrating " + path.string()));
   return registry;
 }
 
-Status Registry::migrate() {
+int64_t Registry::schema_version() { return static_cast<int64_t>(std::size(kMigrations)); }
+
+Status Registry::migrate(int64_t target) {
   std::lock_guard lock(mutex_);
   ZT_TRY_ASSIGN(Statement version_query, db_.prepare("PRAGMA user_version"));
   ZT_TRY(version_query.step());
   int64_t version = version_query.integer(0);
-  constexpr int64_t latest = static_cast<int64_t>(std::size(kMigrations));
+  const int64_t latest = schema_version();
   if (version > latest) {
     return make_error(Errc::unsupported, "registry schema version " + std::to_string(version) +
                                              " is newer than this ztp (" + std::to_string(latest) +
                                              ")");
   }
-  for (int64_t step = version; step < latest; ++step) {
+  for (int64_t step = version; step < target; ++step) {
     ZT_TRY(db_.exec("BEGIN IMMEDIATE"));
     Status applied = db_.exec(kMigrations[step]);
     if (applied) applied = db_.exec("PRAGMA user_version = " + std::to_string(step + 1));
@@ -87,24 +105,131 @@ Status Registry::migrate() {
   return ok();
 }
 
-Status Registry::begin() {
+Status Registry::begin(Durability durability) {
   if (depth_++ > 0) return ok();
   rollback_only_ = false;
+  changes_.clear();
+  // synchronous can only change outside a transaction: per outermost transaction.
+  relaxed_ = durability == Durability::relaxed;
+  if (relaxed_) {
+    if (Status relaxed = db_.exec("PRAGMA synchronous=NORMAL"); !relaxed) {
+      depth_ = 0;
+      return relaxed;
+    }
+  }
   Status begun = db_.exec("BEGIN IMMEDIATE");
-  if (!begun) depth_ = 0;
+  if (!begun) {
+    depth_ = 0;
+    if (relaxed_) (void)db_.exec("PRAGMA synchronous=FULL");
+  }
   return begun;
 }
 
-Status Registry::end(bool commit) {
+Status Registry::end(bool commit, std::vector<Change>& committed) {
   if (!commit) rollback_only_ = true;
   if (--depth_ > 0) return ok();
+  Status result = ok();
   if (rollback_only_) {
     (void)db_.exec("ROLLBACK");
-    return commit ? make_error(Errc::conflict, "an inner step of this transaction failed") : ok();
+    if (commit) result = make_error(Errc::conflict, "an inner step of this transaction failed");
+  } else {
+    result = db_.exec("COMMIT");
+    if (!result) (void)db_.exec("ROLLBACK");
   }
-  Status committed = db_.exec("COMMIT");
-  if (!committed) (void)db_.exec("ROLLBACK");
-  return committed;
+  if (relaxed_) {
+    relaxed_ = false;
+    if (Status restored = db_.exec("PRAGMA synchronous=FULL"); !restored && result)
+      result = restored;
+  }
+  if (result && !rollback_only_) committed = std::move(changes_);
+  changes_.clear();
+  return result;
+}
+
+void Registry::note_change(Change change) { changes_.push_back(std::move(change)); }
+
+struct Registry::GroupEntry {
+  std::function<Status()> body;
+  Status result = ok();
+  bool done = false;
+};
+
+// Leader/follower: the first caller that finds no group running leads one with everything queued
+// (its own body included) while later callers queue for the next group.
+Status Registry::grouped_transaction(std::function<Status()> body) {
+  GroupEntry entry{std::move(body)};
+  std::unique_lock lock(group_mutex_);
+  group_queue_.push_back(&entry);
+  while (!entry.done) {
+    if (group_leader_) {
+      group_done_.wait(lock);
+      continue;
+    }
+    group_leader_ = true;
+    std::vector<GroupEntry*> group;
+    group.swap(group_queue_);
+    lock.unlock();
+    run_group(group);
+    lock.lock();
+    group_leader_ = false;
+    for (GroupEntry* member : group) member->done = true;
+    group_done_.notify_all();
+  }
+  return entry.result;
+}
+
+void Registry::run_group(const std::vector<GroupEntry*>& group) {
+  std::vector<Change> committed;
+  {
+    std::lock_guard lock(mutex_);
+    if (Status begun = begin(Durability::full); !begun) {
+      for (GroupEntry* member : group) member->result = begun;
+      return;
+    }
+    bool any = false;
+    for (GroupEntry* member : group) {
+      Status saved = db_.exec("SAVEPOINT grouped");
+      if (!saved) {
+        member->result = saved;
+        continue;
+      }
+      size_t mark = changes_.size();
+      rollback_only_ = false;
+      Status result = member->body();
+      if (result && rollback_only_)
+        result = make_error(Errc::conflict, "an inner step of this transaction failed");
+      if (!result) {
+        (void)db_.exec("ROLLBACK TO grouped");
+        changes_.resize(mark);
+      } else {
+        any = true;
+      }
+      rollback_only_ = false;
+      (void)db_.exec("RELEASE grouped");
+      member->result = result;
+    }
+    Status ended = end(any, committed);
+    if (!ended) {
+      for (GroupEntry* member : group) {
+        if (member->result) member->result = ended;
+      }
+    }
+  }
+  if (!committed.empty()) notify(committed);
+}
+
+void Registry::add_change_listener(ChangeListener listener) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.push_back(std::move(listener));
+}
+
+void Registry::notify(const std::vector<Change>& changes) {
+  std::vector<ChangeListener> listeners;
+  {
+    std::lock_guard lock(listeners_mutex_);
+    listeners = listeners_;
+  }
+  for (const auto& listener : listeners) listener(changes);
 }
 
 Result<std::optional<std::string>> Registry::get_setting(std::string_view key) {

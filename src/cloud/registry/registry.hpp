@@ -4,10 +4,16 @@
 // call is one transaction, and `transaction()` groups several calls (nestable) so an API call
 // commits all or nothing.
 //
+// Change listeners: certificate and CA writes are reported after their transaction commits, so the
+// data plane reacts at once (UpdateCertificate to REVOKED closes live sessions; a new or
+// deactivated CA changes the broker's trust anchors) instead of polling.
+//
 // Used by the REST API (cloud/api) and, in-process, by the MQTT broker / JITR.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -108,20 +114,50 @@ struct ThingFilter {
   bool attribute_prefix = false;
 };
 
+// A committed write the data plane reacts to.
+struct Change {
+  enum class Kind { certificate, ca };
+  Kind kind = Kind::certificate;
+  std::string id{};
+  std::string status{};  // the new status; "" when the record was deleted
+};
+// Called on the committing thread after COMMIT, without the registry lock held (a listener may use
+// the registry); must be quick (queue work elsewhere).
+using ChangeListener = std::function<void(const std::vector<Change>& changes)>;
+
 class Registry {
  public:
-  static Result<std::unique_ptr<Registry>> open(const std::filesystem::path& path);
+  // `up_to_version`: migrate no further than this schema version (tests of upgrades from an older
+  // build's database); default: the latest.
+  static Result<std::unique_ptr<Registry>> open(const std::filesystem::path& path,
+                                                std::optional<int64_t> up_to_version = {});
+  // The schema version this build migrates to (PRAGMA user_version after open()).
+  static int64_t schema_version();
 
   // Runs `body` in one transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error). Nestable: inner
   // calls join the outer transaction. `body` returns Status or Result<T>.
   template <class F>
   auto transaction(F&& body) -> decltype(body()) {
-    std::lock_guard lock(mutex_);
-    if (auto begun = begin(); !begun) return begun.error();
-    auto result = body();
-    if (auto ended = end(static_cast<bool>(result)); !ended && result) return ended.error();
-    return result;
+    return run_transaction(body, Durability::full);
   }
+  // The same for diagnostic records (function invocation log): committed with synchronous=NORMAL,
+  // so the commit does not wait for an fsync. A process crash loses nothing (the WAL is written
+  // before COMMIT returns); power loss may lose the last such records, which become durable with
+  // the next ordinary commit. Inside an ordinary transaction it is an ordinary nested one.
+  template <class F>
+  auto diagnostic_transaction(F&& body) -> decltype(body()) {
+    return run_transaction(body, Durability::relaxed);
+  }
+
+  // Group commit: `body` runs in a transaction shared with the bodies other threads hand in at the
+  // same time, each in its own SAVEPOINT (a failing body is undone alone and gets its own error);
+  // the group commits once, so N concurrent writers wait for one fsync instead of N. Returns when
+  // the group's COMMIT is durable. For short, independent writes from several threads (JITR
+  // registrations on the broker's threads, the JITR function on the service worker). Not from
+  // inside another transaction.
+  Status grouped_transaction(std::function<Status()> body);
+
+  void add_change_listener(ChangeListener listener);
 
   // Paging helpers shared by the per-area source files.
   Database& database() { return db_; }
@@ -199,15 +235,45 @@ class Registry {
   Status delete_topic_rule(std::string_view name);
 
  private:
+  enum class Durability { full, relaxed };
   explicit Registry(Database db) : db_(std::move(db)) {}
-  Status migrate();
-  Status begin();
-  Status end(bool commit);
+  Status migrate(int64_t target);
+  Status begin(Durability durability);
+  // Ends one level; when the outermost commits, moves the changes it made into `committed`.
+  Status end(bool commit, std::vector<Change>& committed);
+  void note_change(Change change);  // inside a transaction
+  void notify(const std::vector<Change>& changes);
+
+  template <class F>
+  auto run_transaction(F& body, Durability durability) -> decltype(body()) {
+    std::vector<Change> committed;
+    auto result = [&]() -> decltype(body()) {
+      std::lock_guard lock(mutex_);
+      if (auto begun = begin(durability); !begun) return begun.error();
+      auto result = body();
+      if (auto ended = end(static_cast<bool>(result), committed); !ended && result)
+        return ended.error();
+      return result;
+    }();
+    if (!committed.empty()) notify(committed);
+    return result;
+  }
+
+  struct GroupEntry;
+  void run_group(const std::vector<GroupEntry*>& group);
 
   std::recursive_mutex mutex_;
   Database db_;
   int depth_ = 0;
-  bool rollback_only_ = false;  // an inner transaction failed: the outer one must not commit
+  bool rollback_only_ = false;   // an inner transaction failed: the outer one must not commit
+  bool relaxed_ = false;         // the outermost transaction runs with synchronous=NORMAL
+  std::vector<Change> changes_;  // made by the open transaction
+  std::mutex listeners_mutex_;
+  std::vector<ChangeListener> listeners_;
+  std::mutex group_mutex_;  // before mutex_ when both are taken
+  std::condition_variable group_done_;
+  std::vector<GroupEntry*> group_queue_;
+  bool group_leader_ = false;  // a thread is running a group
 };
 
 }  // namespace zt::cloud::registry

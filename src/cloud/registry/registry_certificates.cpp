@@ -50,20 +50,22 @@ Status Registry::insert_ca(const CaCertificate& ca) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT INTO ca_certificates VALUES(?1, ?2, ?3, ?4, "
                                             "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
-    return st.bind(1, ca.id)
-        .bind(2, ca.pem)
-        .bind(3, ca.subject)
-        .bind(4, ca.status)
-        .bind(5, ca.auto_registration)
-        .bind(6, ca.registration_config)
-        .bind(7, ca.certificate_mode)
-        .bind(8, ca.creation_date)
-        .bind(9, ca.last_modified)
-        .bind(10, ca.customer_version)
-        .bind(11, ca.generation_id)
-        .bind(12, ca.not_before)
-        .bind(13, ca.not_after)
-        .run();
+    ZT_TRY(st.bind(1, ca.id)
+               .bind(2, ca.pem)
+               .bind(3, ca.subject)
+               .bind(4, ca.status)
+               .bind(5, ca.auto_registration)
+               .bind(6, ca.registration_config)
+               .bind(7, ca.certificate_mode)
+               .bind(8, ca.creation_date)
+               .bind(9, ca.last_modified)
+               .bind(10, ca.customer_version)
+               .bind(11, ca.generation_id)
+               .bind(12, ca.not_before)
+               .bind(13, ca.not_after)
+               .run());
+    note_change({.kind = Change::Kind::ca, .id = ca.id, .status = ca.status});
+    return ok();
   });
 }
 
@@ -125,6 +127,7 @@ Status Registry::update_ca(const CaCertificate& ca) {
                .run());
     if (db_.changes() == 0)
       return make_error(Errc::not_found, "CA certificate " + ca.id + " not found");
+    note_change({.kind = Change::Kind::ca, .id = ca.id, .status = ca.status});
     return ok();
   });
 }
@@ -134,6 +137,7 @@ Status Registry::delete_ca(std::string_view id) {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("DELETE FROM ca_certificates WHERE id = ?1"));
     ZT_TRY(st.bind(1, id).run());
     if (db_.changes() == 0) return make_error(Errc::not_found, "CA certificate not found");
+    note_change({.kind = Change::Kind::ca, .id = std::string(id), .status = {}});
     return ok();
   });
 }
@@ -191,6 +195,8 @@ Status Registry::update_certificate_status(std::string_view id, std::string_view
     if (db_.changes() == 0) {
       return make_error(Errc::not_found, "certificate " + std::string(id) + " not found");
     }
+    note_change(
+        {.kind = Change::Kind::certificate, .id = std::string(id), .status = std::string(status)});
     return ok();
   });
 }
@@ -200,6 +206,7 @@ Status Registry::delete_certificate(std::string_view id) {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("DELETE FROM certificates WHERE id = ?1"));
     ZT_TRY(st.bind(1, id).run());
     if (db_.changes() == 0) return make_error(Errc::not_found, "certificate not found");
+    note_change({.kind = Change::Kind::certificate, .id = std::string(id), .status = {}});
     return ok();
   });
 }

@@ -87,10 +87,43 @@ RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, Accou
     X509_up_ref(const_cast<X509*>(cloud_issuer));
     cloud_issuer_.reset(const_cast<X509*>(cloud_issuer));
   }
+  registry_.add_change_listener(
+      [weak = std::weak_ptr<TrustCache>(trust_)](const std::vector<registry::Change>& changes) {
+        auto cache = weak.lock();
+        if (!cache) return;
+        for (const auto& change : changes) {
+          if (change.kind != registry::Change::Kind::ca) continue;
+          std::lock_guard lock(cache->mutex);
+          cache->store.reset();
+          ++cache->generation;
+          return;
+        }
+      });
 }
 
 crypto::UniquePtr<X509_STORE> RegistryAuthenticator::trust_store() {
-  // Asked on every handshake, so a CA registered or deactivated a moment ago applies at once.
+  // Asked on every handshake; a CA registered or deactivated a moment ago applies to the next one
+  // because its commit dropped the cached store.
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(trust_->mutex);
+    if (trust_->store) {
+      X509_STORE_up_ref(trust_->store.get());
+      return crypto::UniquePtr<X509_STORE>(trust_->store.get());
+    }
+    generation = trust_->generation;
+  }
+  auto store = build_trust_store();
+  std::lock_guard lock(trust_->mutex);
+  // Kept only if no CA changed while it was being built (otherwise the next handshake rebuilds).
+  if (store && trust_->generation == generation && !trust_->store) {
+    X509_STORE_up_ref(store.get());
+    trust_->store.reset(store.get());
+  }
+  return store;
+}
+
+crypto::UniquePtr<X509_STORE> RegistryAuthenticator::build_trust_store() {
   std::vector<crypto::X509Ptr> anchors;
   if (cloud_issuer_) {
     X509_up_ref(cloud_issuer_.get());
@@ -201,8 +234,21 @@ void PolicyAuthorizer::invalidate() {
   cache_.clear();
 }
 
+void PolicyAuthorizer::invalidate(const std::string& principal) {
+  std::lock_guard lock(mutex_);
+  for (auto it = cache_.lower_bound({principal, ""});
+       it != cache_.end() && it->first.first == principal;)
+    it = cache_.erase(it);
+}
+
 Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientContext& client) {
   Entry entry;
+  ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(client.principal));
+  entry.active = certificate && certificate->status == registry::kActive;
+  if (entry.active && certificate->ca_id) {
+    ZT_TRY_ASSIGN(auto ca, registry_.find_ca(*certificate->ca_id));
+    entry.active = ca && ca->status == registry::kActive;
+  }
   std::string principal_arn = account_.arn("cert/" + client.principal);
   ZT_TRY_ASSIGN(auto stored, registry_.get_policies_for_principal(principal_arn));
   for (const auto& document : stored) {
@@ -258,6 +304,11 @@ bool PolicyAuthorizer::allow(broker::Action action, std::string_view resource,
     entry = std::move(*loaded);
     std::lock_guard lock(mutex_);
     cache_[key] = *entry;
+  }
+  if (action == broker::Action::connect && !entry->active) {
+    spdlog::info("broker: iot:Connect denied for {}: certificate {} is no longer ACTIVE",
+                 client.client_id, client.principal);
+    return false;
   }
   std::string iot_action, arn;
   switch (action) {

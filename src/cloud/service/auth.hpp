@@ -49,18 +49,29 @@ class RegistryAuthenticator final : public broker::Authenticator {
                         std::set<std::string> server_names, const X509* cloud_issuer,
                         EventPublisher publish);
 
+  // The anchors are built once and kept until a CA is registered, updated or deleted (the
+  // registry's change listener drops them), so a handshake costs no registry read.
   crypto::UniquePtr<X509_STORE> trust_store() override;
   broker::AuthDecision authenticate(const broker::PeerCertificate& peer) override;
 
  private:
   broker::AuthDecision pending(const registry::Certificate& certificate,
                                const std::string& source_ip);
+  crypto::UniquePtr<X509_STORE> build_trust_store();
+
+  // Shared with the registry's change listener, which may outlive this authenticator.
+  struct TrustCache {
+    std::mutex mutex;
+    crypto::UniquePtr<X509_STORE> store;
+    uint64_t generation = 0;  // bumped by every CA change
+  };
 
   registry::Registry& registry_;
   AccountInfo account_;
   std::set<std::string> server_names_;
   crypto::X509Ptr cloud_issuer_;
   EventPublisher publish_;
+  std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
 };
 
 // The §3 registration event payload.
@@ -72,13 +83,17 @@ class PolicyAuthorizer final : public broker::Authorizer {
  public:
   PolicyAuthorizer(registry::Registry& registry, AccountInfo account,
                    std::chrono::milliseconds cache_ttl = std::chrono::milliseconds(1000));
+  // iot:Connect is also refused when the certificate is no longer ACTIVE (or its CA is not): a
+  // revocation committed between the TLS handshake and the CONNECT must not let the client in.
   bool allow(broker::Action action, std::string_view resource,
              const broker::ClientContext& client) override;
   // Forget cached policies (after a policy or certificate change).
   void invalidate();
+  void invalidate(const std::string& principal);
 
  private:
   struct Entry {
+    bool active = false;  // the certificate and its CA (if registered) are ACTIVE
     std::vector<policy::Policy> policies;
     policy::RequestContext context;
     std::chrono::steady_clock::time_point expires;

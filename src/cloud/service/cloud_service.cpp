@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
 #include <map>
@@ -74,7 +73,6 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   std::shared_ptr<PolicyAuthorizer> authorizer;
   std::unique_ptr<broker::Broker> broker;
   boost::asio::thread_pool worker{1};
-  std::unique_ptr<boost::asio::steady_timer> revocation_timer;
   std::atomic<bool> stopped{false};
 
   // Worker-thread state.
@@ -191,7 +189,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
 
   // Why a live certificate may no longer be connected (deleted, not ACTIVE, or its CA deactivated),
-  // or nullopt while it may. Registry errors keep the session (the next check retries).
+  // or nullopt while it may. Registry errors keep the session (the client may reconnect; the
+  // connect-time checks apply then).
   std::optional<std::string> revoked(const std::string& principal) {
     auto certificate = state.registry->find_certificate(principal);
     if (!certificate) return std::nullopt;
@@ -204,22 +203,41 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     return std::nullopt;
   }
 
-  // UpdateCertificate to INACTIVE/REVOKED (by the API or any other writer of the registry) ends the
-  // certificate's live sessions: checked every `revocation_check` on the worker thread.
-  void schedule_revocation_check() {
-    revocation_timer->expires_after(options.revocation_check);
-    revocation_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->stopped) return;
-      std::set<std::string> principals;
-      for (const auto& [id, live] : self->live_sessions) principals.insert(live.principal);
-      for (const auto& principal : principals) {
-        auto why = self->revoked(principal);
-        if (!why) continue;
-        size_t closed = self->broker->disconnect_principal(principal);
-        self->authorizer->invalidate();
-        spdlog::info("broker: certificate {} {}: closed {} connection(s)", principal, *why, closed);
+  void disconnect(const std::string& principal, const std::string& why) {
+    size_t closed = broker->disconnect_principal(principal);
+    spdlog::info("broker: certificate {} {} (registry change): closed {} connection(s)", principal,
+                 why, closed);
+  }
+
+  // Registry change listener (the committing thread, registry unlocked): forget cached decisions
+  // now, so the next CONNECT re-reads the certificate, and close live sessions on the worker.
+  void on_registry_changes(const std::vector<registry::Change>& changes) {
+    bool any_ca = false;
+    std::vector<std::pair<std::string, std::string>> revoked_certificates;  // (id, why)
+    for (const auto& change : changes) {
+      if (change.kind == registry::Change::Kind::ca) {
+        if (change.status != registry::kActive) any_ca = true;
+      } else if (change.status != registry::kActive) {
+        revoked_certificates.emplace_back(
+            change.id, change.status.empty() ? "was deleted" : "is " + change.status);
       }
-      self->schedule_revocation_check();
+    }
+    if (revoked_certificates.empty() && !any_ca) return;
+    if (any_ca) {
+      authorizer->invalidate();
+    } else {
+      for (const auto& [id, why] : revoked_certificates) authorizer->invalidate(id);
+    }
+    post([self = shared_from_this(), revoked_certificates, any_ca] {
+      if (self->stopped || !self->broker) return;
+      for (const auto& [id, why] : revoked_certificates) self->disconnect(id, why);
+      if (!any_ca) return;
+      // A CA deactivated or deleted: its certificates' sessions, found among the live ones.
+      std::set<std::string> principals;
+      for (const auto& [session, live] : self->live_sessions) principals.insert(live.principal);
+      for (const auto& principal : principals) {
+        if (auto why = self->revoked(principal)) self->disconnect(principal, *why);
+      }
     });
   }
 };
@@ -240,8 +258,6 @@ void CloudService::set_api_url(std::string url) { impl_->rules.set_endpoint_url(
 
 Status CloudService::start() {
   Impl& impl = *impl_;
-  ZT_TRY(impl.shadows.init());
-  ZT_TRY(create_invocation_table(*impl.state.registry));
   std::weak_ptr<Impl> weak = impl_;
   auto authenticator = std::make_shared<RegistryAuthenticator>(
       *impl.state.registry, impl.account,
@@ -260,8 +276,9 @@ Status CloudService::start() {
   impl.broker = std::make_unique<broker::Broker>(config, authenticator, impl.authorizer);
   impl.broker->add_observer(impl_);
   ZT_TRY(impl.broker->start());
-  impl.revocation_timer = std::make_unique<boost::asio::steady_timer>(impl.worker.get_executor());
-  impl.post([self = impl_] { self->schedule_revocation_check(); });
+  impl.state.registry->add_change_listener([weak](const std::vector<registry::Change>& changes) {
+    if (auto impl = weak.lock(); impl && !impl->stopped) impl->on_registry_changes(changes);
+  });
   return ok();
 }
 
@@ -281,9 +298,6 @@ void CloudService::stop() {
   Impl& impl = *impl_;
   impl.stopped = true;
   // The worker first: it publishes into the broker, whose io_contexts die with Broker::stop().
-  impl.post([self = impl_] {
-    if (self->revocation_timer) self->revocation_timer->cancel();
-  });
   impl.worker.join();
   impl.rules.stop();
   if (impl.broker) impl.broker->stop();

@@ -4,9 +4,14 @@
 // next to the REST API server.
 //
 // Threads: the broker's network threads call the observer, which only queues work; one service
-// worker thread runs shadows, rules and events in arrival order; function invocations run on the
-// dispatcher's threads. Nothing publishes to the broker while holding the registry lock (the
-// broker's receive checks take the registry lock under a session lock).
+// worker thread runs shadows, rules, events and the built-in JITR function in arrival order;
+// external function invocations run on the dispatcher's threads. Nothing publishes to the broker
+// while holding the registry lock (the broker's receive checks take the registry lock under a
+// session lock).
+//
+// Revocation: the registry reports every committed certificate/CA change; a certificate that is no
+// longer ACTIVE (UpdateCertificate INACTIVE/REVOKED, DeleteCertificate) or whose CA was deactivated
+// or deleted has its live sessions closed at once, on the worker, without polling.
 #pragma once
 
 #include <filesystem>
@@ -23,7 +28,6 @@ struct CloudServiceOptions {
   std::string mqtt_host = "127.0.0.1";
   uint16_t mqtt_port = 8883;  // 0 = ephemeral
   size_t threads = 0;         // broker io_contexts; 0 = one per core
-  std::chrono::milliseconds revocation_check{500};
   functions::RetryPolicy retry{};
 };
 

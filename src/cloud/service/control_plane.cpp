@@ -4,6 +4,17 @@
 #include "cloud/policy/policy.hpp"
 
 namespace zt::cloud::service {
+namespace {
+
+// "Already exists" is decided inside the transaction but reported after it: an inner transaction
+// that fails would make the caller's enclosing transaction (the whole JITR function) roll back.
+Status created_or_exists(Result<bool> created, const std::string& what) {
+  if (!created) return created.error();
+  if (!*created) return make_error(Errc::already_exists, what + " already exists");
+  return ok();
+}
+
+}  // namespace
 
 Result<std::string> RegistryControlPlane::describe_certificate_pem(
     const std::string& certificate_id) {
@@ -14,35 +25,41 @@ Result<std::string> RegistryControlPlane::describe_certificate_pem(
 }
 
 Status RegistryControlPlane::create_thing_type(const std::string& name) {
-  return registry_.transaction([&]() -> Status {
+  return created_or_exists(registry_.transaction([&]() -> Result<bool> {
     ZT_TRY_ASSIGN(auto existing, registry_.find_thing_type(name));
-    if (existing) return make_error(Errc::already_exists, "thing type " + name + " already exists");
-    return registry_.insert_thing_type({.name = name,
+    if (existing) return false;
+    ZT_TRY(registry_.insert_thing_type({.name = name,
                                         .id = api::new_uuid(),
                                         .properties = "{}",
-                                        .creation_date = api::now_seconds()});
-  });
+                                        .creation_date = api::now_seconds()}));
+    return true;
+  }),
+                           "thing type " + name);
 }
 
 Status RegistryControlPlane::create_thing(const std::string& name, const std::string& thing_type) {
-  return registry_.transaction([&]() -> Status {
+  return created_or_exists(registry_.transaction([&]() -> Result<bool> {
     ZT_TRY_ASSIGN(auto existing, registry_.find_thing(name));
-    if (existing) return make_error(Errc::already_exists, "thing " + name + " already exists");
-    return registry_.insert_thing({.name = name,
+    if (existing) return false;
+    ZT_TRY(registry_.insert_thing({.name = name,
                                    .id = api::new_uuid(),
                                    .type_name = thing_type,
                                    .attributes = "{}",
-                                   .version = 1});
-  });
+                                   .version = 1}));
+    return true;
+  }),
+                           "thing " + name);
 }
 
 Status RegistryControlPlane::create_policy(const std::string& name, const std::string& document) {
   ZT_TRY(policy::parse_policy(document, name));  // validated as CreatePolicy does
-  return registry_.transaction([&]() -> Status {
+  return created_or_exists(registry_.transaction([&]() -> Result<bool> {
     ZT_TRY_ASSIGN(auto existing, registry_.find_policy(name));
-    if (existing) return make_error(Errc::already_exists, "policy " + name + " already exists");
-    return registry_.insert_policy(name, document, api::now_seconds(), api::new_uuid());
-  });
+    if (existing) return false;
+    ZT_TRY(registry_.insert_policy(name, document, api::now_seconds(), api::new_uuid()));
+    return true;
+  }),
+                           "policy " + name);
 }
 
 Status RegistryControlPlane::attach_principal_policy(const std::string& policy_name,
@@ -56,7 +73,13 @@ Status RegistryControlPlane::attach_thing_principal(const std::string& thing_nam
 }
 
 Status RegistryControlPlane::activate_certificate(const std::string& certificate_id) {
-  return registry_.update_certificate_status(certificate_id, registry::kActive);
+  return registry_.transaction([&]() -> Status {
+    // Already ACTIVE (a repeated event for the same registration): nothing to write, no commit to
+    // wait for.
+    ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(certificate_id));
+    if (certificate && certificate->status == registry::kActive) return ok();
+    return registry_.update_certificate_status(certificate_id, registry::kActive);
+  });
 }
 
 }  // namespace zt::cloud::service

@@ -37,16 +37,6 @@ Result<std::optional<std::string>> find_function(registry::Registry& registry,
   return registry.get_setting(function_setting(name));
 }
 
-Status create_invocation_table(registry::Registry& registry) {
-  return registry.transaction([&]() -> Status {
-    return registry.database().exec(
-        "CREATE TABLE IF NOT EXISTS function_invocations(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-        "invocation_id TEXT NOT NULL, function_name TEXT NOT NULL, attempt INTEGER NOT NULL, "
-        "succeeded INTEGER NOT NULL, final INTEGER NOT NULL, detail TEXT NOT NULL, "
-        "started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL)");
-  });
-}
-
 Result<std::vector<json>> recent_invocations(registry::Registry& registry, int limit) {
   return registry.transaction([&]() -> Result<std::vector<json>> {
     ZT_TRY_ASSIGN(
@@ -110,7 +100,9 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt) {
                  attempt.invocation_id, attempt.attempt,
                  attempt.final ? " (giving up)" : ", will retry", attempt.detail);
   }
-  auto stored = registry_.transaction([&]() -> Status {
+  // A diagnostic record: committed without waiting for an fsync (see
+  // Registry::diagnostic_transaction), so logging does not hold the registry for a disk flush.
+  auto stored = registry_.diagnostic_transaction([&]() -> Status {
     ZT_TRY_ASSIGN(
         auto st,
         registry_.database().prepare(
@@ -193,6 +185,7 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
   }
   std::string function_name;
   functions::Dispatcher::Handler handler;
+  bool in_process = false;
   if (const auto* lambda = std::get_if<rules::LambdaAction>(&action)) {
     auto arn = rules::expand_template(lambda->function_arn, message);
     auto name = arn ? rules::lambda_function_name(*arn) : std::nullopt;
@@ -202,7 +195,8 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
         return make_error(Errc::invalid_argument, "'" + arn + "' is not a Lambda function ARN");
       };
     } else if (auto resolved = resolve(*name); resolved) {
-      handler = std::move(*resolved);
+      handler = std::move(resolved->handler);
+      in_process = resolved->in_process;
     } else {
       handler = [error = resolved.error()](const json&) -> Status { return error; };
     }
@@ -213,11 +207,17 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
                         "rule action '" + type + "' is not supported by the local cloud");
     };
   }
-  // Failures show up as attempt records, like an asynchronous Lambda invocation's.
-  dispatcher_.submit(function_name, output, std::move(handler));
+  // Failures show up as attempt records, like an asynchronous Lambda invocation's. The built-in
+  // function's first attempt runs here, on the service worker, right after the event: a device
+  // retrying at once then finds its certificate ACTIVE instead of waiting for a thread hand-off.
+  if (in_process) {
+    dispatcher_.invoke_now(function_name, output, std::move(handler));
+  } else {
+    dispatcher_.submit(function_name, output, std::move(handler));
+  }
 }
 
-Result<functions::Dispatcher::Handler> RulesRuntime::resolve(const std::string& function_name) {
+Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function_name) {
   ZT_TRY_ASSIGN(auto command, find_function(registry_, function_name));
   if (command) {
     FunctionEnvironment environment;
@@ -225,8 +225,8 @@ Result<functions::Dispatcher::Handler> RulesRuntime::resolve(const std::string& 
       std::lock_guard lock(environment_mutex_);
       environment = environment_;
     }
-    return functions::Dispatcher::Handler(
-        [command = *command, environment, function_name](const json& event) -> Status {
+    return Resolved{
+        .handler = [command = *command, environment, function_name](const json& event) -> Status {
           functions::ProcessRequest request{
               .command = command,
               .input = event.dump(),
@@ -243,16 +243,23 @@ Result<functions::Dispatcher::Handler> RulesRuntime::resolve(const std::string& 
                             : result.signal  ? "killed by signal " + std::to_string(result.signal)
                                              : "exit code " + std::to_string(result.exit_code);
           return make_error(Errc::internal, why + ": " + tail(result.standard_error));
-        });
+        },
+        .in_process = false};
   }
   if (function_name == kBuiltinJitrFunction) {
-    return functions::Dispatcher::Handler([this](const json& event) -> Status {
-      RegistryControlPlane plane(registry_);
-      ZT_TRY_ASSIGN(auto registration, jitr::register_device(event, account_.region, plane));
-      spdlog::info("jitr: certificate {} ACTIVE, thing {}, policy {}", registration.certificate_id,
-                   registration.thing_name, registration.policy_name);
-      return ok();
-    });
+    // All of the function's writes in one transaction: one commit (one fsync) instead of one per
+    // step, and a failed attempt leaves nothing half-done for the retry.
+    return Resolved{.handler = [this](const json& event) -> Status {
+                      RegistryControlPlane plane(registry_);
+                      ZT_TRY_ASSIGN(auto registration, registry_.transaction([&] {
+                        return jitr::register_device(event, account_.region, plane);
+                      }));
+                      spdlog::info("jitr: certificate {} ACTIVE, thing {}, policy {}",
+                                   registration.certificate_id, registration.thing_name,
+                                   registration.policy_name);
+                      return ok();
+                    },
+                    .in_process = true};
   }
   return make_error(Errc::not_found, "function " + function_name +
                                          " is not registered (ztp cloud function add " +

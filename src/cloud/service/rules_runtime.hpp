@@ -2,11 +2,13 @@
 // Publish, broker-originated events such as the JITR registration event) is matched against the
 // FROM filter of every enabled rule; the SELECT output goes to the rule's actions.
 //  - republish: to the broker (templates expanded; not fed back into the rules, to avoid loops).
-//  - lambda: a registered function, invoked asynchronously through functions::Dispatcher (retried
-//    with backoff). Functions: an external command registered with `ztp cloud function add`
-//    (stored in the registry as setting "function.<name>", run with the event on stdin and the
+//  - lambda: a registered function, invoked through functions::Dispatcher (retried with backoff):
+//    external ones asynchronously on its threads, the built-in one's first attempt on the calling
+//    (service worker) thread. Functions: an external command registered with `ztp cloud function
+//    add` (stored in the registry as setting "function.<name>", run with the event on stdin and the
 //    local cloud's AWS_* variables), else the built-in ZTLambdaJITR (cloud/jitr over the registry).
-// Every attempt is recorded in the table `function_invocations` (`ztp cloud function log`).
+// Every attempt is recorded in the table `function_invocations` (a registry migration; `ztp cloud
+// function log`).
 #pragma once
 
 #include <map>
@@ -40,7 +42,6 @@ Status register_function(registry::Registry& registry, const std::string& name,
                          const std::string& command);
 Result<std::optional<std::string>> find_function(registry::Registry& registry,
                                                  const std::string& name);
-Status create_invocation_table(registry::Registry& registry);
 // The most recent attempts, newest first, as JSON objects.
 Result<std::vector<nlohmann::json>> recent_invocations(registry::Registry& registry, int limit);
 // The JITR rule of the seed guide §V: SELECT * FROM '$aws/events/certificates/registered/#' →
@@ -64,7 +65,11 @@ class RulesRuntime {
   std::vector<std::shared_ptr<const rules::Rule>> current_rules();
   void run_action(const rules::Rule& rule, const rules::Action& action,
                   const nlohmann::json& output, const rules::MessageContext& message);
-  Result<functions::Dispatcher::Handler> resolve(const std::string& function_name);
+  struct Resolved {
+    functions::Dispatcher::Handler handler;
+    bool in_process = false;  // the built-in function: quick, runs on the calling thread
+  };
+  Result<Resolved> resolve(const std::string& function_name);
   void record(const functions::AttemptRecord& attempt);
 
   registry::Registry& registry_;

@@ -51,14 +51,6 @@ api::Reply to_reply(const ShadowReply& reply) {
 
 }  // namespace
 
-Status ShadowStore::init() {
-  return registry_.transaction([&]() -> Status {
-    return registry_.database().exec(
-        "CREATE TABLE IF NOT EXISTS shadows(thing_name TEXT NOT NULL, shadow_name TEXT NOT NULL, "
-        "document TEXT NOT NULL, PRIMARY KEY(thing_name, shadow_name))");
-  });
-}
-
 ShadowReply ShadowStore::handle(const std::string& thing, const std::string& shadow_name,
                                 const std::string& operation, std::string_view payload,
                                 bool via_mqtt) {

@@ -1,4 +1,4 @@
-// Device shadows persisted in the registry database (table `shadows`, created on first use) and
+// Device shadows persisted in the registry database (table `shadows`, a registry migration) and
 // served on MQTT (`$aws/things/<thing>/shadow[/name/<n>]/get|update|delete`, reference/aws-iot.md
 // §4.1) and on the HTTP data plane of the API port (GET|POST|DELETE /things/<thing>/shadow?name=N,
 // POST /topics/<topic>, GET /api/things/shadow/ListNamedShadowsForThing/<thing>; §1.7). The
@@ -38,7 +38,6 @@ class ShadowStore {
   explicit ShadowStore(registry::Registry& registry,
                        size_t requests_per_thing_per_second = kRequestsPerThingPerSecond)
       : registry_(registry), rate_(requests_per_thing_per_second) {}
-  Status init();
   // operation: get | update | delete. `via_mqtt`: errors are published on …/rejected (REST callers
   // get HTTP errors only, §4.1). Does not publish: the caller sends `messages` outside any lock.
   ShadowReply handle(const std::string& thing, const std::string& shadow_name,

@@ -1,0 +1,163 @@
+// The registry's change listeners (what revocation of live sessions and the broker's trust-anchor
+// cache rely on) and the upgrade of an older build's database through the versioned migrations.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cloud/registry/registry.hpp"
+#include "cloud/registry/sqlite.hpp"
+
+namespace zt::cloud::registry {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RegistryChangesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("zt-registry-changes-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static Certificate cert(std::string id, std::string ca = "ca") {
+    return Certificate{
+        .id = std::move(id), .pem = "pem", .ca_id = std::move(ca), .status = kActive};
+  }
+  static int64_t count(Database& db, const std::string& table) {
+    auto st = db.prepare("SELECT count(*) FROM " + table);
+    EXPECT_TRUE(st && *st->step());
+    return st ? st->integer(0) : -1;
+  }
+  static int64_t user_version(Database& db) {
+    auto st = db.prepare("PRAGMA user_version");
+    EXPECT_TRUE(st && *st->step());
+    return st ? st->integer(0) : -1;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RegistryChangesTest, ListenersSeeCommittedCertificateAndCaChangesOnly) {
+  auto registry = std::move(*Registry::open(dir_ / "registry.db"));
+  std::vector<std::vector<Change>> seen;
+  registry->add_change_listener([&](const std::vector<Change>& changes) {
+    // Called after COMMIT without the lock: the registry is usable and shows the change.
+    for (const auto& change : changes) {
+      if (change.kind == Change::Kind::certificate && !change.status.empty())
+        EXPECT_EQ(registry->find_certificate(change.id).value()->status, change.status);
+    }
+    seen.push_back(changes);
+  });
+  const std::string a(64, 'a'), b(64, 'b');
+  ASSERT_TRUE(registry->insert_certificate(cert(a)));
+  ASSERT_TRUE(registry->insert_certificate(cert(b)));
+  EXPECT_TRUE(seen.empty());  // new certificates revoke nothing
+
+  ASSERT_TRUE(registry->update_certificate_status(a, kRevoked));
+  ASSERT_EQ(seen.size(), 1u);
+  ASSERT_EQ(seen[0].size(), 1u);
+  EXPECT_EQ(seen[0][0].kind, Change::Kind::certificate);
+  EXPECT_EQ(seen[0][0].id, a);
+  EXPECT_EQ(seen[0][0].status, kRevoked);
+
+  // A rolled-back transaction reports nothing; a committed one reports once, at its end.
+  Status failed = registry->transaction([&]() -> Status {
+    ZT_TRY(registry->update_certificate_status(b, kInactive));
+    return make_error(Errc::invalid_argument, "late failure");
+  });
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_EQ(registry->find_certificate(b).value()->status, kActive);
+  ASSERT_TRUE(registry->transaction([&]() -> Status {
+    ZT_TRY(registry->update_certificate_status(b, kInactive));
+    EXPECT_EQ(seen.size(), 1u);  // not yet: the change is not committed
+    return registry->delete_certificate(b);
+  }));
+  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_EQ(seen[1].size(), 2u);
+  EXPECT_EQ(seen[1][0].status, kInactive);
+  EXPECT_EQ(seen[1][1].id, b);
+  EXPECT_EQ(seen[1][1].status, "");  // deleted
+
+  CaCertificate ca{.id = std::string(64, 'c'), .pem = "pem", .subject = "s", .status = kActive};
+  ASSERT_TRUE(registry->insert_ca(ca));
+  ca.status = kInactive;
+  ASSERT_TRUE(registry->update_ca(ca));
+  ASSERT_TRUE(registry->delete_ca(ca.id));
+  ASSERT_EQ(seen.size(), 5u);
+  for (size_t i = 2; i < 5; ++i) EXPECT_EQ(seen[i][0].kind, Change::Kind::ca);
+  EXPECT_EQ(seen[2][0].status, kActive);
+  EXPECT_EQ(seen[3][0].status, kInactive);
+  EXPECT_EQ(seen[4][0].status, "");
+  // A failed update (unknown id) reports nothing.
+  EXPECT_FALSE(registry->update_certificate_status(std::string(64, 'd'), kRevoked));
+  EXPECT_EQ(seen.size(), 5u);
+}
+
+TEST_F(RegistryChangesTest, DiagnosticTransactionsCommitAndRestoreFullSync) {
+  auto registry = std::move(*Registry::open(dir_ / "registry.db"));
+  ASSERT_TRUE(
+      registry->diagnostic_transaction([&] { return registry->set_setting("diagnostic", "1"); }));
+  auto synchronous = registry->database().prepare("PRAGMA synchronous");
+  ASSERT_TRUE(synchronous && *synchronous->step());
+  EXPECT_EQ(synchronous->integer(0), 2);  // FULL again for everything else
+  registry.reset();
+  auto reopened = std::move(*Registry::open(dir_ / "registry.db"));
+  EXPECT_EQ(*reopened->get_setting("diagnostic").value(), "1");
+}
+
+// A database of a build before the data-plane tables were a migration: schema version 1, with
+// `shadows` and `function_invocations` created by `ztp cloud run` with CREATE TABLE IF NOT EXISTS
+// (the statements below are those that build ran), or without them when its MQTT side never ran.
+TEST_F(RegistryChangesTest, Version1DatabaseIsUpgradedInPlaceKeepingItsData) {
+  const fs::path with_tables = dir_ / "with-tables.db", without_tables = dir_ / "without.db";
+  for (const auto& path : {with_tables, without_tables}) {
+    auto old = Registry::open(path, 1);
+    ASSERT_TRUE(old) << old.error().message;
+    ASSERT_EQ(user_version((*old)->database()), 1);
+    ASSERT_TRUE((*old)->set_setting("account_id", "123456789012"));
+    ASSERT_TRUE((*old)->insert_certificate(cert(std::string(64, 'e'))));
+  }
+  {
+    auto old = std::move(*Registry::open(with_tables, 1));
+    auto& db = old->database();
+    ASSERT_TRUE(db.exec(
+        "CREATE TABLE IF NOT EXISTS shadows(thing_name TEXT NOT NULL, shadow_name TEXT NOT NULL, "
+        "document TEXT NOT NULL, PRIMARY KEY(thing_name, shadow_name))"));
+    ASSERT_TRUE(db.exec(
+        "CREATE TABLE IF NOT EXISTS function_invocations(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "invocation_id TEXT NOT NULL, function_name TEXT NOT NULL, attempt INTEGER NOT NULL, "
+        "succeeded INTEGER NOT NULL, final INTEGER NOT NULL, detail TEXT NOT NULL, "
+        "started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL)"));
+    ASSERT_TRUE(db.exec("INSERT INTO shadows VALUES('kit-1', '', '{\"version\":3}')"));
+    ASSERT_TRUE(db.exec(
+        "INSERT INTO function_invocations(invocation_id, function_name, attempt, succeeded, final, "
+        "detail, started_ms, duration_ms) VALUES('1-1', 'ZTLambdaJITR', 1, 1, 1, 'ok', 1, 2)"));
+  }
+
+  for (const auto& path : {with_tables, without_tables}) {
+    auto upgraded = Registry::open(path);
+    ASSERT_TRUE(upgraded) << path << ": " << upgraded.error().message;
+    auto& registry = **upgraded;
+    EXPECT_EQ(user_version(registry.database()), Registry::schema_version());
+    EXPECT_GE(Registry::schema_version(), 2);
+    EXPECT_EQ(*registry.get_setting("account_id").value(), "123456789012");
+    EXPECT_TRUE(registry.find_certificate(std::string(64, 'e')).value());
+    bool had_tables = path == with_tables;
+    EXPECT_EQ(count(registry.database(), "shadows"), had_tables ? 1 : 0) << path;
+    EXPECT_EQ(count(registry.database(), "function_invocations"), had_tables ? 1 : 0) << path;
+    // The tables are usable with the columns the data plane writes.
+    EXPECT_TRUE(registry.database().exec("INSERT INTO shadows VALUES('kit-2', 'cfg', '{}')"));
+  }
+  // Opening again changes nothing.
+  auto again = Registry::open(with_tables);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(count((*again)->database(), "shadows"), 2);
+}
+
+}  // namespace
+}  // namespace zt::cloud::registry
