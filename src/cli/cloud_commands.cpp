@@ -146,6 +146,7 @@ void register_cloud_commands(CLI::App& app) {
   run->add_option("--threads", options->threads, "Network threads (0 = one per core)");
   run->callback(run_command([options] { return cloud_run(*options); }));
   register_cloud_service_commands(*cloud);
+  register_cloud_fleet_commands(*cloud);
 }
 
 }  // namespace zt::cli

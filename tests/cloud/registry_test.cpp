@@ -39,7 +39,7 @@ TEST_F(RegistryTest, SchemaVersionIsRecordedAndReopenKeepsData) {
   ASSERT_TRUE(db);
   auto st = db->prepare("PRAGMA user_version");
   ASSERT_TRUE(st && *st->step());
-  EXPECT_EQ(st->integer(0), 1);
+  EXPECT_EQ(st->integer(0), 2);
   auto mode = db->prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode && *mode->step());
   EXPECT_EQ(mode->text(0), "wal");

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "broker/interfaces.hpp"
+#include "cloud/console/events.hpp"
 #include "cloud/policy/policy.hpp"
 #include "cloud/registry/registry.hpp"
 
@@ -47,7 +48,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
  public:
   RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
                         std::set<std::string> server_names, const X509* cloud_issuer,
-                        EventPublisher publish);
+                        EventPublisher publish, console::EventRecorder* recorder = nullptr);
 
   crypto::UniquePtr<X509_STORE> trust_store() override;
   broker::AuthDecision authenticate(const broker::PeerCertificate& peer) override;
@@ -55,12 +56,15 @@ class RegistryAuthenticator final : public broker::Authenticator {
  private:
   broker::AuthDecision pending(const registry::Certificate& certificate,
                                const std::string& source_ip);
+  // A refused connect of a known certificate id, for the device's timeline (queued, never blocks).
+  broker::AuthDecision refused(const std::string& certificate_id, std::string reason);
 
   registry::Registry& registry_;
   AccountInfo account_;
   std::set<std::string> server_names_;
   crypto::X509Ptr cloud_issuer_;
   EventPublisher publish_;
+  console::EventRecorder* recorder_;
 };
 
 // The §3 registration event payload.

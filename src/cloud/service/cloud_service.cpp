@@ -57,6 +57,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       : state(state),
         options(options),
         account{state.account_id, state.region},
+        recorder(*state.registry),
         shadows(*state.registry),
         rules(
             *state.registry, account,
@@ -64,11 +65,13 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
              .access_key_id = state.access_key_id,
              .secret_access_key = state.secret_access_key,
              .region = state.region},
-            [this](Outgoing message) { publish_now(std::move(message), "", ""); }, options.retry) {}
+            [this](Outgoing message) { publish_now(std::move(message), "", ""); }, options.retry,
+            &recorder) {}
 
   CloudState& state;
   CloudServiceOptions options;
   AccountInfo account;
+  console::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
   RulesRuntime rules;
   std::shared_ptr<PolicyAuthorizer> authorizer;
@@ -132,6 +135,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     post([self = shared_from_this(), client] {
       int64_t version = self->next_version[client.client_id]++;
       self->live_sessions[client.session_identifier] = {client.principal, version};
+      self->recorder.record(client.principal, console::kConnected,
+                            "client " + client.client_id + " from " + client.remote_address,
+                            client.client_id);
       if (!has_lifecycle_events(client.client_id)) return;
       json payload = self->presence(client, "connected", version);
       payload["ipAddress"] = client.remote_address;
@@ -147,6 +153,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       if (found == self->live_sessions.end()) return;
       int64_t version = found->second.version;
       self->live_sessions.erase(found);
+      self->recorder.record(client.principal, console::kDisconnected,
+                            std::string("client ") + client.client_id + ": " + aws_reason(reason),
+                            client.client_id);
       if (!has_lifecycle_events(client.client_id)) return;
       json payload = self->presence(client, "disconnected", version);
       payload["clientInitiatedDisconnect"] = reason == broker::DisconnectReason::client_initiated;
@@ -166,6 +175,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
   void on_subscribed(const broker::ClientContext& client,
                      const std::vector<std::string>& filters) override {
+    std::string topics;
+    for (const auto& filter : filters) topics += (topics.empty() ? "" : ", ") + filter;
+    recorder.record(client.principal, console::kSubscribed, topics, client.client_id);
     subscriptions(client, filters, "subscribed");
   }
   void on_unsubscribed(const broker::ClientContext& client,
@@ -173,6 +185,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     subscriptions(client, filters, "unsubscribed");
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
+    recorder.seen(client.principal, console::now_us());
     post([self = shared_from_this(), topic = message.topic,
           payload = std::string(message.payload.begin(), message.payload.end()),
           client_id = client.client_id, principal = client.principal] {
@@ -242,14 +255,17 @@ Status CloudService::start() {
   Impl& impl = *impl_;
   ZT_TRY(impl.shadows.init());
   ZT_TRY(create_invocation_table(*impl.state.registry));
+  ZT_TRY(impl.recorder.start());
   std::weak_ptr<Impl> weak = impl_;
   auto authenticator = std::make_shared<RegistryAuthenticator>(
       *impl.state.registry, impl.account,
       std::set<std::string>{impl.state.endpoint_address(), "localhost"},
-      impl.state.issuer_cert.get(), [weak](std::string topic, std::string payload) {
+      impl.state.issuer_cert.get(),
+      [weak](std::string topic, std::string payload) {
         if (auto impl = weak.lock())
           impl->send_later({Outgoing{std::move(topic), std::move(payload)}});
-      });
+      },
+      &impl.recorder);
   impl.authorizer = std::make_shared<PolicyAuthorizer>(*impl.state.registry, impl.account);
   broker::BrokerConfig config;
   config.host = impl.options.mqtt_host;
@@ -274,7 +290,10 @@ void CloudService::drain() {
     done.get_future().wait();
     impl_->rules.drain();
   }
+  (void)impl_->recorder.flush();
 }
+
+console::EventRecorder& CloudService::device_events() { return impl_->recorder; }
 
 void CloudService::stop() {
   if (!impl_ || impl_->stopped) return;
@@ -288,6 +307,7 @@ void CloudService::stop() {
   impl.rules.stop();
   if (impl.broker) impl.broker->stop();
   impl.broker.reset();
+  impl.recorder.stop();  // writes what the broker's last disconnects queued
 }
 
 }  // namespace zt::cloud::service

@@ -40,8 +40,10 @@ class CloudService {
   void set_api_url(std::string url);
   Status start();
   uint16_t mqtt_port() const;
-  // Waits until queued events and function invocations are done (tests).
+  // Waits until queued events and function invocations are done and device events written (tests).
   void drain();
+  // The device-event recorder (fleet view): the console listens to written batches.
+  console::EventRecorder& device_events();
   void stop();
 
  private:

@@ -4,6 +4,7 @@
 #include "cloud/jitr/jitr_function.hpp"
 #include "cloud/service/control_plane.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::service {
@@ -15,6 +16,21 @@ std::string function_setting(const std::string& name) { return "function." + nam
 
 std::string tail(const std::string& text, size_t bytes = 400) {
   return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
+}
+
+bool is_certificate_id(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The device a rule's input is about: the certificate named by an event (the JITR registration
+// event's certificateId), else the publishing client's certificate; "" when neither.
+std::string device_of(const json& output, const rules::MessageContext& message) {
+  if (output.is_object()) {
+    auto id = output.find("certificateId");
+    if (id != output.end() && id->is_string() && is_certificate_id(id->get<std::string>()))
+      return id->get<std::string>();
+  }
+  return is_certificate_id(message.principal) ? message.principal : std::string();
 }
 
 }  // namespace
@@ -84,11 +100,12 @@ json jitr_rule_payload(const AccountInfo& account, const std::string& function_n
 
 RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
                            FunctionEnvironment environment, Republish republish,
-                           functions::RetryPolicy retry)
+                           functions::RetryPolicy retry, console::EventRecorder* recorder)
     : registry_(registry),
       account_(std::move(account)),
       environment_(std::move(environment)),
       republish_(std::move(republish)),
+      recorder_(recorder),
       dispatcher_(2, retry, [this](const functions::AttemptRecord& attempt) { record(attempt); }) {}
 
 RulesRuntime::~RulesRuntime() { stop(); }
@@ -110,12 +127,26 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt) {
                  attempt.invocation_id, attempt.attempt,
                  attempt.final ? " (giving up)" : ", will retry", attempt.detail);
   }
+  Origin origin;
+  {
+    std::lock_guard lock(origins_mutex_);
+    if (auto found = origins_.find(attempt.invocation_id); found != origins_.end()) {
+      origin = found->second;
+      if (attempt.final) origins_.erase(found);
+    }
+  }
+  // function-invoked was noted by the handler wrapper (run_action) as the attempt began.
+  note(origin.certificate_id,
+       attempt.succeeded ? console::kFunctionSucceeded : console::kFunctionFailed,
+       attempt.function_name + " attempt " + std::to_string(attempt.attempt) + ": " +
+           attempt.detail + (attempt.succeeded || attempt.final ? "" : " (will retry)"));
   auto stored = registry_.transaction([&]() -> Status {
     ZT_TRY_ASSIGN(
         auto st,
         registry_.database().prepare(
             "INSERT INTO function_invocations(invocation_id, function_name, attempt, succeeded, "
-            "final, detail, started_ms, duration_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+            "final, detail, started_ms, duration_ms, rule_name, certificate_id) VALUES(?1, ?2, "
+            "?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''))"));
     return st.bind(1, attempt.invocation_id)
         .bind(2, attempt.function_name)
         .bind(3, attempt.attempt)
@@ -124,10 +155,17 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt) {
         .bind(6, attempt.detail)
         .bind(7, attempt.started_ms)
         .bind(8, attempt.duration_ms)
+        .bind(9, origin.rule_name)
+        .bind(10, origin.certificate_id)
         .run();
   });
   if (!stored)
     spdlog::error("recording invocation {}: {}", attempt.invocation_id, stored.error().message);
+}
+
+void RulesRuntime::note(std::string certificate_id, const char* kind, std::string detail) {
+  if (!recorder_ || certificate_id.empty()) return;
+  recorder_->record(std::move(certificate_id), kind, std::move(detail));
 }
 
 std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
@@ -175,6 +213,8 @@ void RulesRuntime::on_message(const rules::MessageContext& message) {
     if (!mqtt::topic_matches(rule->query.topic_filter(), effective.topic)) continue;
     auto output = rule->query.evaluate(effective);
     if (!output) continue;
+    note(device_of(*output, effective), console::kRuleMatched,
+         "rule " + rule->name + " matched " + effective.topic);
     for (const auto& action : rule->actions) run_action(*rule, action, *output, effective);
   }
 }
@@ -213,8 +253,19 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
                         "rule action '" + type + "' is not supported by the local cloud");
     };
   }
-  // Failures show up as attempt records, like an asynchronous Lambda invocation's.
-  dispatcher_.submit(function_name, output, std::move(handler));
+  // Each attempt notes function-invoked as it begins, so the timeline orders it before what the
+  // function changes (the registry triggers' rows).
+  std::string device = device_of(output, message);
+  handler = [this, inner = std::move(handler), device,
+             what = function_name + " invoked by rule " + rule.name](const json& event) {
+    note(device, console::kFunctionInvoked, what);
+    return inner(event);
+  };
+  // Failures show up as attempt records, like an asynchronous Lambda invocation's. The origin is
+  // stored under the lock record() takes, so even an instant first attempt finds it.
+  std::lock_guard lock(origins_mutex_);
+  std::string id = dispatcher_.submit(function_name, output, std::move(handler));
+  origins_[id] = {rule.name, device};
 }
 
 Result<functions::Dispatcher::Handler> RulesRuntime::resolve(const std::string& function_name) {

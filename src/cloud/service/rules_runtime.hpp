@@ -6,7 +6,9 @@
 //    with backoff). Functions: an external command registered with `ztp cloud function add`
 //    (stored in the registry as setting "function.<name>", run with the event on stdin and the
 //    local cloud's AWS_* variables), else the built-in ZTLambdaJITR (cloud/jitr over the registry).
-// Every attempt is recorded in the table `function_invocations` (`ztp cloud function log`).
+// Every attempt is recorded in the table `function_invocations` (`ztp cloud function log`), with
+// the rule and the device (certificate id) it was for; with an EventRecorder, the device's timeline
+// also gets rule-matched, function-invoked and function-succeeded / function-failed.
 #pragma once
 
 #include <map>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/console/events.hpp"
 #include "cloud/functions/dispatcher.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
@@ -51,7 +54,8 @@ class RulesRuntime {
  public:
   using Republish = std::function<void(Outgoing)>;
   RulesRuntime(registry::Registry& registry, AccountInfo account, FunctionEnvironment environment,
-               Republish republish, functions::RetryPolicy retry = {});
+               Republish republish, functions::RetryPolicy retry = {},
+               console::EventRecorder* recorder = nullptr);
   ~RulesRuntime();
 
   void set_endpoint_url(std::string url);
@@ -66,6 +70,13 @@ class RulesRuntime {
                   const nlohmann::json& output, const rules::MessageContext& message);
   Result<functions::Dispatcher::Handler> resolve(const std::string& function_name);
   void record(const functions::AttemptRecord& attempt);
+  void note(std::string certificate_id, const char* kind, std::string detail);
+
+  // What an invocation was for (invocation id → rule, certificate id), until its final attempt.
+  struct Origin {
+    std::string rule_name;
+    std::string certificate_id;
+  };
 
   registry::Registry& registry_;
   AccountInfo account_;
@@ -75,7 +86,10 @@ class RulesRuntime {
   std::mutex rules_mutex_;
   std::map<std::string, std::pair<std::string, std::shared_ptr<const rules::Rule>>>
       compiled_;  // name → (payload, rule)
-  functions::Dispatcher dispatcher_;
+  console::EventRecorder* recorder_;
+  std::mutex origins_mutex_;
+  std::map<std::string, Origin> origins_;
+  functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
 };
 
 }  // namespace zt::cloud::service
