@@ -5,6 +5,7 @@ import { api, el, parseHash } from './common.js';
 import { loginPage } from './login.js';
 import { devicePage } from './device.js';
 import { homePage } from './home.js';
+import { fleetPage } from './fleet.js';
 
 // Pages by first hash segment (#/device/<thing>, #/login, #/fleet …). The fleet view registers
 // itself here as `fleet`.
@@ -12,6 +13,7 @@ export const pages = {
   '': homePage,
   login: loginPage,
   device: devicePage,
+  fleet: fleetPage,
 };
 
 let cleanup = null;

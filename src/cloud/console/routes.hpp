@@ -67,5 +67,7 @@ class Routes {
 
 // The device page's routes (device.cpp).
 void add_device_routes(Routes& routes);
+// The fleet view's routes (fleet_routes.cpp): cas, devices, devices/{device}/timeline, invocations.
+void add_fleet_routes(Routes& routes);
 
 }  // namespace zt::cloud::console

@@ -35,6 +35,7 @@ ConsoleServer::ConsoleServer(api::ServiceContext& service, service::CloudService
       options_(std::move(options)),
       context_{.service = service, .cloud = cloud, .kits = kits_, .hub = hub_} {
   add_device_routes(routes_);
+  add_fleet_routes(routes_);
   if (cloud_) {
     cloud_->add_message_tap([this](const std::string& topic, const std::string& payload) {
       hub_.on_message(topic, payload);
