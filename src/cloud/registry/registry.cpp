@@ -62,6 +62,79 @@ CREATE TABLE IF NOT EXISTS function_invocations (
   attempt INTEGER NOT NULL, succeeded INTEGER NOT NULL, final INTEGER NOT NULL,
   detail TEXT NOT NULL, started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL);
 )sql",
+    // Step 3 (fleet): the fleet view's data (issue 8). device_events is each device's zero-touch
+    // story, keyed by certificate id (a JITR device has no thing at first connect) and joinable to
+    // its thing; registry changes are recorded by triggers, so every writer (REST handlers, the
+    // in-process JITR function, an external function through the API, ztp commands) records them in
+    // its own transaction at no extra commit. Broker-side events (refused connects, lifecycle) come
+    // from cloud/console/events.cpp. device_presence: live connection count and last activity.
+    // function_invocations (step 2) gains the rule and the device.
+    R"sql(
+CREATE TABLE device_events (
+  seq INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, certificate_id TEXT, thing_name TEXT,
+  kind TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX device_events_by_certificate ON device_events(certificate_id, time_us);
+CREATE INDEX device_events_by_thing ON device_events(thing_name, time_us);
+CREATE TABLE device_presence (
+  certificate_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, connections INTEGER NOT NULL,
+  last_seen_us INTEGER NOT NULL);
+CREATE INDEX certificates_by_status ON certificates(status, id);
+ALTER TABLE function_invocations ADD COLUMN rule_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE function_invocations ADD COLUMN certificate_id TEXT;
+CREATE INDEX function_invocations_by_outcome ON function_invocations(succeeded, seq);
+CREATE TRIGGER certificate_registered AFTER INSERT ON certificates BEGIN
+  INSERT INTO device_events(time_us, certificate_id, kind, detail) VALUES(
+    zt_now_us(), NEW.id, 'certificate-registered',
+    NEW.status || COALESCE(', CA ' || NEW.ca_id, ''));
+END;
+CREATE TRIGGER certificate_status AFTER UPDATE OF status ON certificates
+WHEN NEW.status IS NOT OLD.status BEGIN
+  INSERT INTO device_events(time_us, certificate_id, kind, detail) VALUES(
+    zt_now_us(), NEW.id,
+    'certificate-' || lower(replace(NEW.status, '_', '-')), OLD.status || ' -> ' || NEW.status);
+END;
+CREATE TRIGGER certificate_deleted AFTER DELETE ON certificates BEGIN
+  INSERT INTO device_events(time_us, certificate_id, kind, detail) VALUES(
+    zt_now_us(), OLD.id, 'certificate-deleted',
+    'was ' || OLD.status);
+END;
+CREATE TRIGGER thing_created AFTER INSERT ON things BEGIN
+  INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
+    zt_now_us(), NEW.name, 'thing-created',
+    'thing ' || NEW.name || COALESCE(', type ' || NEW.type_name, ''));
+END;
+CREATE TRIGGER thing_deleted AFTER DELETE ON things BEGIN
+  INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
+    zt_now_us(), OLD.name, 'thing-deleted',
+    'thing ' || OLD.name);
+END;
+CREATE TRIGGER principal_attached AFTER INSERT ON thing_principals
+WHEN instr(NEW.principal, ':cert/') > 0 BEGIN
+  INSERT INTO device_events(time_us, certificate_id, thing_name, kind, detail) VALUES(
+    zt_now_us(),
+    substr(NEW.principal, instr(NEW.principal, ':cert/') + 6), NEW.thing_name,
+    'principal-attached', 'certificate attached to thing ' || NEW.thing_name);
+END;
+CREATE TRIGGER principal_detached AFTER DELETE ON thing_principals
+WHEN instr(OLD.principal, ':cert/') > 0 BEGIN
+  INSERT INTO device_events(time_us, certificate_id, thing_name, kind, detail) VALUES(
+    zt_now_us(),
+    substr(OLD.principal, instr(OLD.principal, ':cert/') + 6), OLD.thing_name,
+    'principal-detached', 'certificate detached from thing ' || OLD.thing_name);
+END;
+CREATE TRIGGER policy_attached AFTER INSERT ON policy_targets
+WHEN instr(NEW.target, ':cert/') > 0 BEGIN
+  INSERT INTO device_events(time_us, certificate_id, kind, detail) VALUES(
+    zt_now_us(),
+    substr(NEW.target, instr(NEW.target, ':cert/') + 6), 'policy-attached', NEW.policy_name);
+END;
+CREATE TRIGGER policy_detached AFTER DELETE ON policy_targets
+WHEN instr(OLD.target, ':cert/') > 0 BEGIN
+  INSERT INTO device_events(time_us, certificate_id, kind, detail) VALUES(
+    zt_now_us(),
+    substr(OLD.target, instr(OLD.target, ':cert/') + 6), 'policy-detached', OLD.policy_name);
+END;
+)sql",
 };
 
 }  // namespace

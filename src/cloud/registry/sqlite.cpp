@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <utility>
 
 namespace zt::cloud::registry {
@@ -110,6 +111,17 @@ Result<Database> Database::open(const std::filesystem::path& path) {
   }
   Database database(db);
   sqlite3_busy_timeout(db, 5000);
+  // zt_now_us(): wall-clock microseconds, for the device_events triggers (schema 2). SQLite's own
+  // 'now' has millisecond resolution, too coarse to order a trigger's row against events the data
+  // plane recorded within the same millisecond.
+  sqlite3_create_function_v2(
+      db, "zt_now_us", 0, SQLITE_UTF8, nullptr,
+      [](sqlite3_context* context, int, sqlite3_value**) {
+        sqlite3_result_int64(context, std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+      },
+      nullptr, nullptr, nullptr);
   return database;
 }
 

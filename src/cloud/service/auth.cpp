@@ -78,11 +78,13 @@ std::string registration_event(const registry::Certificate& certificate,
 
 RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
                                              std::set<std::string> server_names,
-                                             const X509* cloud_issuer, EventPublisher publish)
+                                             const X509* cloud_issuer, EventPublisher publish,
+                                             console::EventRecorder* recorder)
     : registry_(registry),
       account_(std::move(account)),
       server_names_(std::move(server_names)),
-      publish_(std::move(publish)) {
+      publish_(std::move(publish)),
+      recorder_(recorder) {
   if (cloud_issuer) {
     X509_up_ref(const_cast<X509*>(cloud_issuer));
     cloud_issuer_.reset(const_cast<X509*>(cloud_issuer));
@@ -143,10 +145,23 @@ crypto::UniquePtr<X509_STORE> RegistryAuthenticator::build_trust_store() {
   return set.store();
 }
 
+AuthDecision RegistryAuthenticator::refused(const std::string& certificate_id, std::string reason) {
+  if (recorder_) {
+    recorder_->record(certificate_id, console::kConnectRefused, reason);
+  }
+  return refuse(std::move(reason));
+}
+
 AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certificate,
                                             const std::string& source_ip) {
-  publish_("$aws/events/certificates/registered/" + certificate.ca_id.value_or(""),
-           registration_event(certificate, account_.account_id, source_ip, now_ms()));
+  std::string topic = "$aws/events/certificates/registered/" + certificate.ca_id.value_or("");
+  int64_t now = now_ms();
+  if (recorder_) {
+    recorder_->record(certificate.id, console::kConnectRefused,
+                      "PENDING_ACTIVATION: closed without CONNACK (from " + source_ip + ")");
+    recorder_->record(certificate.id, console::kRegistrationEvent, "published " + topic);
+  }
+  publish_(std::move(topic), registration_event(certificate, account_.account_id, source_ip, now));
   return AuthDecision{
       .outcome = AuthOutcome::close_without_connack,
       .principal = certificate.id,
@@ -172,7 +187,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
     if (certificate.ca_id) {
       auto ca = registry_.find_ca(*certificate.ca_id);
       if (!ca || !*ca || (*ca)->status != registry::kActive)
-        return refuse("the certificate's CA is not ACTIVE");
+        return refused(*id, "the certificate's CA is not ACTIVE");
     }
     if (certificate.status == registry::kActive) {
       return AuthDecision{
@@ -180,7 +195,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
     }
     if (certificate.status == registry::kPendingActivation)
       return pending(certificate, peer.remote_address);
-    return refuse("certificate " + *id + " is " + certificate.status);
+    return refused(*id, "certificate " + *id + " is " + certificate.status);
   }
 
   // Unknown certificate: JITR applies when the chain reached a registered ACTIVE CA with
@@ -191,6 +206,8 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
     if (!ca_id) continue;
     if (auto found = registry_.find_ca(*ca_id); found && *found) ca = **found;
   }
+  // Unregistered certificates are not recorded: anyone can present one, and the fleet view lists
+  // registered devices only.
   if (!ca) return refuse("certificate " + *id + " is not registered");
   if (ca->status != registry::kActive) return refuse("CA " + ca->id + " is not ACTIVE");
   if (ca->auto_registration != "ENABLE")
@@ -221,7 +238,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
         .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity};
   }
   if (registered->status != registry::kPendingActivation)
-    return refuse("certificate " + *id + " is " + registered->status);
+    return refused(*id, "certificate " + *id + " is " + registered->status);
   return pending(*registered, peer.remote_address);
 }
 

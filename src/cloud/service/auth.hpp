@@ -21,6 +21,7 @@
 #include <string>
 
 #include "broker/interfaces.hpp"
+#include "cloud/console/events.hpp"
 #include "cloud/policy/policy.hpp"
 #include "cloud/registry/registry.hpp"
 
@@ -47,7 +48,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
  public:
   RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
                         std::set<std::string> server_names, const X509* cloud_issuer,
-                        EventPublisher publish);
+                        EventPublisher publish, console::EventRecorder* recorder = nullptr);
 
   // The anchors are built once and kept until a CA is registered, updated or deleted (the
   // registry's change listener drops them), so a handshake costs no registry read.
@@ -65,6 +66,8 @@ class RegistryAuthenticator final : public broker::Authenticator {
     crypto::UniquePtr<X509_STORE> store;
     uint64_t generation = 0;  // bumped by every CA change
   };
+  // A refused connect of a known certificate id, for the device's timeline (queued, never blocks).
+  broker::AuthDecision refused(const std::string& certificate_id, std::string reason);
 
   registry::Registry& registry_;
   AccountInfo account_;
@@ -72,6 +75,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
   crypto::X509Ptr cloud_issuer_;
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
+  console::EventRecorder* recorder_;
 };
 
 // The §3 registration event payload.

@@ -56,6 +56,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       : state(state),
         options(options),
         account{state.account_id, state.region},
+        recorder(*state.registry),
         shadows(*state.registry),
         rules(
             *state.registry, account,
@@ -63,17 +64,20 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
              .access_key_id = state.access_key_id,
              .secret_access_key = state.secret_access_key,
              .region = state.region},
-            [this](Outgoing message) { publish_now(std::move(message), "", ""); }, options.retry) {}
+            [this](Outgoing message) { publish_now(std::move(message), "", ""); }, options.retry,
+            &recorder) {}
 
   CloudState& state;
   CloudServiceOptions options;
   AccountInfo account;
+  console::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
   RulesRuntime rules;
   std::shared_ptr<PolicyAuthorizer> authorizer;
   std::unique_ptr<broker::Broker> broker;
   boost::asio::thread_pool worker{1};
   std::atomic<bool> stopped{false};
+  std::vector<MessageTap> taps;  // fixed before start()
 
   // Worker-thread state.
   struct LiveSession {
@@ -88,8 +92,13 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     boost::asio::post(worker, std::forward<Fn>(fn));
   }
 
+  void tap(const std::string& topic, const std::string& payload) {
+    for (const auto& each : taps) each(topic, payload);
+  }
+
   // Worker thread: to subscribers, then to the rules engine.
   void publish_now(Outgoing message, const std::string& client_id, const std::string& principal) {
+    tap(message.topic, message.payload);
     if (broker) {
       broker->publish(
           broker::Message{.topic = message.topic,
@@ -130,6 +139,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     post([self = shared_from_this(), client] {
       int64_t version = self->next_version[client.client_id]++;
       self->live_sessions[client.session_identifier] = {client.principal, version};
+      self->recorder.record(client.principal, console::kConnected,
+                            "client " + client.client_id + " from " + client.remote_address,
+                            client.client_id);
       if (!has_lifecycle_events(client.client_id)) return;
       json payload = self->presence(client, "connected", version);
       payload["ipAddress"] = client.remote_address;
@@ -145,6 +157,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       if (found == self->live_sessions.end()) return;
       int64_t version = found->second.version;
       self->live_sessions.erase(found);
+      self->recorder.record(client.principal, console::kDisconnected,
+                            std::string("client ") + client.client_id + ": " + aws_reason(reason),
+                            client.client_id);
       if (!has_lifecycle_events(client.client_id)) return;
       json payload = self->presence(client, "disconnected", version);
       payload["clientInitiatedDisconnect"] = reason == broker::DisconnectReason::client_initiated;
@@ -164,6 +179,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
   void on_subscribed(const broker::ClientContext& client,
                      const std::vector<std::string>& filters) override {
+    std::string topics;
+    for (const auto& filter : filters) topics += (topics.empty() ? "" : ", ") + filter;
+    recorder.record(client.principal, console::kSubscribed, topics, client.client_id);
     subscriptions(client, filters, "subscribed");
   }
   void on_unsubscribed(const broker::ClientContext& client,
@@ -171,9 +189,11 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     subscriptions(client, filters, "unsubscribed");
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
+    recorder.seen(client.principal, console::now_us());
     post([self = shared_from_this(), topic = message.topic,
           payload = std::string(message.payload.begin(), message.payload.end()),
           client_id = client.client_id, principal = client.principal] {
+      self->tap(topic, payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
                                                  request->operation, payload, true);
@@ -254,18 +274,31 @@ void CloudService::add_routes(api::Router& router) {
   });
 }
 
+void CloudService::add_message_tap(MessageTap tap) { impl_->taps.push_back(std::move(tap)); }
+
+ShadowReply CloudService::shadow_request(const std::string& thing, const std::string& operation,
+                                         std::string_view payload) {
+  ShadowReply reply = impl_->shadows.handle(thing, "", operation, payload, false);
+  if (!reply.messages.empty()) impl_->send_later(std::move(reply.messages));
+  reply.messages.clear();
+  return reply;
+}
+
 void CloudService::set_api_url(std::string url) { impl_->rules.set_endpoint_url(std::move(url)); }
 
 Status CloudService::start() {
   Impl& impl = *impl_;
+  ZT_TRY(impl.recorder.start());
   std::weak_ptr<Impl> weak = impl_;
   auto authenticator = std::make_shared<RegistryAuthenticator>(
       *impl.state.registry, impl.account,
       std::set<std::string>{impl.state.endpoint_address(), "localhost"},
-      impl.state.issuer_cert.get(), [weak](std::string topic, std::string payload) {
+      impl.state.issuer_cert.get(),
+      [weak](std::string topic, std::string payload) {
         if (auto impl = weak.lock())
           impl->send_later({Outgoing{std::move(topic), std::move(payload)}});
-      });
+      },
+      &impl.recorder);
   impl.authorizer = std::make_shared<PolicyAuthorizer>(*impl.state.registry, impl.account);
   broker::BrokerConfig config;
   config.host = impl.options.mqtt_host;
@@ -291,7 +324,10 @@ void CloudService::drain() {
     done.get_future().wait();
     impl_->rules.drain();
   }
+  (void)impl_->recorder.flush();
 }
+
+console::EventRecorder& CloudService::device_events() { return impl_->recorder; }
 
 void CloudService::stop() {
   if (!impl_ || impl_->stopped) return;
@@ -302,6 +338,7 @@ void CloudService::stop() {
   impl.rules.stop();
   if (impl.broker) impl.broker->stop();
   impl.broker.reset();
+  impl.recorder.stop();  // writes what the broker's last disconnects queued
 }
 
 }  // namespace zt::cloud::service

@@ -4,6 +4,7 @@
 #include "cloud/jitr/jitr_function.hpp"
 #include "cloud/service/control_plane.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::service {
@@ -15,6 +16,21 @@ std::string function_setting(const std::string& name) { return "function." + nam
 
 std::string tail(const std::string& text, size_t bytes = 400) {
   return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
+}
+
+bool is_certificate_id(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The device a rule's input is about: the certificate named by an event (the JITR registration
+// event's certificateId), else the publishing client's certificate; "" when neither.
+std::string device_of(const json& output, const rules::MessageContext& message) {
+  if (output.is_object()) {
+    auto id = output.find("certificateId");
+    if (id != output.end() && id->is_string() && is_certificate_id(id->get<std::string>()))
+      return id->get<std::string>();
+  }
+  return is_certificate_id(message.principal) ? message.principal : std::string();
 }
 
 }  // namespace
@@ -74,11 +90,12 @@ json jitr_rule_payload(const AccountInfo& account, const std::string& function_n
 
 RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
                            FunctionEnvironment environment, Republish republish,
-                           functions::RetryPolicy retry)
+                           functions::RetryPolicy retry, console::EventRecorder* recorder)
     : registry_(registry),
       account_(std::move(account)),
       environment_(std::move(environment)),
       republish_(std::move(republish)),
+      recorder_(recorder),
       dispatcher_(2, retry, [this](const functions::AttemptRecord& attempt) { record(attempt); }) {}
 
 RulesRuntime::~RulesRuntime() { stop(); }
@@ -91,6 +108,8 @@ void RulesRuntime::set_endpoint_url(std::string url) {
 void RulesRuntime::drain() { dispatcher_.drain(); }
 void RulesRuntime::stop() { dispatcher_.stop(); }
 
+thread_local const RulesRuntime::Origin* RulesRuntime::inline_origin_ = nullptr;
+
 void RulesRuntime::record(const functions::AttemptRecord& attempt) {
   if (attempt.succeeded) {
     spdlog::info("function {} ({}) attempt {} succeeded in {} ms", attempt.function_name,
@@ -100,6 +119,24 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt) {
                  attempt.invocation_id, attempt.attempt,
                  attempt.final ? " (giving up)" : ", will retry", attempt.detail);
   }
+  Origin origin;
+  {
+    std::lock_guard lock(origins_mutex_);
+    if (auto found = origins_.find(attempt.invocation_id); found != origins_.end()) {
+      origin = found->second;
+      if (attempt.final) origins_.erase(found);
+    } else if (inline_origin_ != nullptr) {
+      // The first attempt of an in-process invocation, running inside invoke_now on this thread;
+      // a retry goes to the dispatcher's threads and finds the origin by id.
+      origin = *inline_origin_;
+      if (!attempt.final) origins_[attempt.invocation_id] = origin;
+    }
+  }
+  // function-invoked was noted by the handler wrapper (run_action) as the attempt began.
+  note(origin.certificate_id,
+       attempt.succeeded ? console::kFunctionSucceeded : console::kFunctionFailed,
+       attempt.function_name + " attempt " + std::to_string(attempt.attempt) + ": " +
+           attempt.detail + (attempt.succeeded || attempt.final ? "" : " (will retry)"));
   // A diagnostic record: committed without waiting for an fsync (see
   // Registry::diagnostic_transaction), so logging does not hold the registry for a disk flush.
   auto stored = registry_.diagnostic_transaction([&]() -> Status {
@@ -107,7 +144,8 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt) {
         auto st,
         registry_.database().prepare(
             "INSERT INTO function_invocations(invocation_id, function_name, attempt, succeeded, "
-            "final, detail, started_ms, duration_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+            "final, detail, started_ms, duration_ms, rule_name, certificate_id) VALUES(?1, ?2, "
+            "?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''))"));
     return st.bind(1, attempt.invocation_id)
         .bind(2, attempt.function_name)
         .bind(3, attempt.attempt)
@@ -116,10 +154,17 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt) {
         .bind(6, attempt.detail)
         .bind(7, attempt.started_ms)
         .bind(8, attempt.duration_ms)
+        .bind(9, origin.rule_name)
+        .bind(10, origin.certificate_id)
         .run();
   });
   if (!stored)
     spdlog::error("recording invocation {}: {}", attempt.invocation_id, stored.error().message);
+}
+
+void RulesRuntime::note(std::string certificate_id, const char* kind, std::string detail) {
+  if (!recorder_ || certificate_id.empty()) return;
+  recorder_->record(std::move(certificate_id), kind, std::move(detail));
 }
 
 std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
@@ -167,6 +212,8 @@ void RulesRuntime::on_message(const rules::MessageContext& message) {
     if (!mqtt::topic_matches(rule->query.topic_filter(), effective.topic)) continue;
     auto output = rule->query.evaluate(effective);
     if (!output) continue;
+    note(device_of(*output, effective), console::kRuleMatched,
+         "rule " + rule->name + " matched " + effective.topic);
     for (const auto& action : rule->actions) run_action(*rule, action, *output, effective);
   }
 }
@@ -207,14 +254,28 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
                         "rule action '" + type + "' is not supported by the local cloud");
     };
   }
+  // Each attempt notes function-invoked as it begins, so the timeline orders it before what the
+  // function changes (the registry triggers' rows).
+  std::string device = device_of(output, message);
+  handler = [this, inner = std::move(handler), device,
+             what = function_name + " invoked by rule " + rule.name](const json& event) {
+    note(device, console::kFunctionInvoked, what);
+    return inner(event);
+  };
   // Failures show up as attempt records, like an asynchronous Lambda invocation's. The built-in
   // function's first attempt runs here, on the service worker, right after the event: a device
   // retrying at once then finds its certificate ACTIVE instead of waiting for a thread hand-off.
   if (in_process) {
+    Origin origin{rule.name, device};
+    inline_origin_ = &origin;
     dispatcher_.invoke_now(function_name, output, std::move(handler));
-  } else {
-    dispatcher_.submit(function_name, output, std::move(handler));
+    inline_origin_ = nullptr;
+    return;
   }
+  // The origin is stored under the lock record() takes, so even an instant first attempt finds it.
+  std::lock_guard lock(origins_mutex_);
+  std::string id = dispatcher_.submit(function_name, output, std::move(handler));
+  origins_[id] = {rule.name, device};
 }
 
 Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function_name) {

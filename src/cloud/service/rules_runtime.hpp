@@ -8,7 +8,9 @@
 //    add` (stored in the registry as setting "function.<name>", run with the event on stdin and the
 //    local cloud's AWS_* variables), else the built-in ZTLambdaJITR (cloud/jitr over the registry).
 // Every attempt is recorded in the table `function_invocations` (a registry migration; `ztp cloud
-// function log`).
+// function log`), with the rule and the device (certificate id) it was for; with an EventRecorder,
+// the device's timeline also gets rule-matched, function-invoked and function-succeeded /
+// function-failed.
 #pragma once
 
 #include <map>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/console/events.hpp"
 #include "cloud/functions/dispatcher.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
@@ -52,7 +55,8 @@ class RulesRuntime {
  public:
   using Republish = std::function<void(Outgoing)>;
   RulesRuntime(registry::Registry& registry, AccountInfo account, FunctionEnvironment environment,
-               Republish republish, functions::RetryPolicy retry = {});
+               Republish republish, functions::RetryPolicy retry = {},
+               console::EventRecorder* recorder = nullptr);
   ~RulesRuntime();
 
   void set_endpoint_url(std::string url);
@@ -71,6 +75,15 @@ class RulesRuntime {
   };
   Result<Resolved> resolve(const std::string& function_name);
   void record(const functions::AttemptRecord& attempt);
+  void note(std::string certificate_id, const char* kind, std::string detail);
+
+  // What an invocation was for (invocation id → rule, certificate id), until its final attempt.
+  struct Origin {
+    std::string rule_name;
+    std::string certificate_id;
+  };
+  // Set while an in-process invocation's first attempt runs on this thread (invoke_now).
+  static thread_local const Origin* inline_origin_;
 
   registry::Registry& registry_;
   AccountInfo account_;
@@ -80,7 +93,10 @@ class RulesRuntime {
   std::mutex rules_mutex_;
   std::map<std::string, std::pair<std::string, std::shared_ptr<const rules::Rule>>>
       compiled_;  // name → (payload, rule)
-  functions::Dispatcher dispatcher_;
+  console::EventRecorder* recorder_;
+  std::mutex origins_mutex_;
+  std::map<std::string, Origin> origins_;
+  functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
 };
 
 }  // namespace zt::cloud::service
