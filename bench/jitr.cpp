@@ -204,8 +204,10 @@ void run_or_die(const std::string& command) {
 
 ChildProcess start_cloud(const fs::path& ztp, const fs::path& dir) {
   ChildProcess cloud{.name = "zerotouch"};
-  cloud.pid = spawn({ztp.string(), "cloud", "run", "--state-dir", (dir / "state").string(),
-                     "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"},
+  // BENCH_LOG=info|debug: the cloud's log level (its stderr is kept with BENCH_KEEP=1).
+  std::string level = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn";
+  cloud.pid = spawn({ztp.string(), "--log-level", level, "cloud", "run", "--state-dir",
+                     (dir / "state").string(), "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"},
                     (dir / "cloud.out").string(), (dir / "cloud.err").string());
   std::string out;
   for (int i = 0; i < 500 && out.find("listening mqtts=") == std::string::npos; ++i) {

@@ -2,7 +2,11 @@
 // cache rely on) and the upgrade of an older build's database through the versioned migrations.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "cloud/registry/registry.hpp"
 #include "cloud/registry/sqlite.hpp"
@@ -38,6 +42,11 @@ class RegistryChangesTest : public ::testing::Test {
     return st ? st->integer(0) : -1;
   }
 
+  static std::string fmt_id(int t, int i) {
+    std::string id = std::to_string(t) + "-" + std::to_string(i);
+    return std::string(64 - id.size(), '0') + id;
+  }
+
   fs::path dir_;
 };
 
@@ -47,8 +56,15 @@ TEST_F(RegistryChangesTest, ListenersSeeCommittedCertificateAndCaChangesOnly) {
   registry->add_change_listener([&](const std::vector<Change>& changes) {
     // Called after COMMIT without the lock: the registry is usable and shows the change.
     for (const auto& change : changes) {
-      if (change.kind == Change::Kind::certificate && !change.status.empty())
-        EXPECT_EQ(registry->find_certificate(change.id).value()->status, change.status);
+      if (change.kind != Change::Kind::certificate || changes.size() > 1) continue;
+      auto found = registry->find_certificate(change.id);
+      ASSERT_TRUE(found);
+      if (change.status.empty()) {
+        EXPECT_FALSE(*found);
+      } else {
+        ASSERT_TRUE(*found);
+        EXPECT_EQ((*found)->status, change.status);
+      }
     }
     seen.push_back(changes);
   });
@@ -108,6 +124,57 @@ TEST_F(RegistryChangesTest, DiagnosticTransactionsCommitAndRestoreFullSync) {
   registry.reset();
   auto reopened = std::move(*Registry::open(dir_ / "registry.db"));
   EXPECT_EQ(*reopened->get_setting("diagnostic").value(), "1");
+}
+
+// Group commit: bodies from several threads share transactions; each body's failure undoes only
+// its own writes, and every committed change is reported.
+TEST_F(RegistryChangesTest, GroupedTransactionsIsolateFailuresAndCommitTheRest) {
+  auto registry = std::move(*Registry::open(dir_ / "registry.db"));
+  std::mutex seen_mutex;
+  std::set<std::string> revoked;
+  registry->add_change_listener([&](const std::vector<Change>& changes) {
+    std::lock_guard lock(seen_mutex);
+    for (const auto& change : changes) revoked.insert(change.id);
+  });
+  constexpr int kThreads = 4, kEach = 25;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEach; ++i) {
+      ASSERT_TRUE(registry->insert_certificate(cert(fmt_id(t, i))));
+    }
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        bool fail = i % 5 == 0;
+        Status status = registry->grouped_transaction([&]() -> Status {
+          ZT_TRY(registry->update_certificate_status(fmt_id(t, i), kRevoked));
+          ZT_TRY(registry->set_setting("last", fmt_id(t, i)));
+          if (fail) return make_error(Errc::invalid_argument, "this one fails");
+          return ok();
+        });
+        if (static_cast<bool>(status) == fail) ++failures;
+        if (!status && status.error().message != "this one fails") ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEach; ++i) {
+      bool failed = i % 5 == 0;
+      EXPECT_EQ(registry->find_certificate(fmt_id(t, i)).value()->status,
+                failed ? kActive : kRevoked);
+      EXPECT_EQ(revoked.contains(fmt_id(t, i)), !failed);
+    }
+  }
+  // An inner step that fails poisons its own body only, even if the body ignores the failure.
+  Status ignored = registry->grouped_transaction([&]() -> Status {
+    (void)registry->update_certificate_status(std::string(64, 'z'), kRevoked);  // not found
+    return ok();
+  });
+  EXPECT_FALSE(ignored);
 }
 
 // A database of a build before the data-plane tables were a migration: schema version 1, with

@@ -268,7 +268,14 @@ void Registry::run_group(const std::vector<GroupEntry*>& group) {
       }
       size_t mark = changes_.size();
       rollback_only_ = false;
-      Status result = member->body();
+      // Another thread's body: an exception must not escape into this caller (nor leave the group
+      // leaderless), so it becomes that body's error.
+      Status result = ok();
+      try {
+        result = member->body();
+      } catch (const std::exception& e) {
+        result = make_error(Errc::internal, std::string("grouped transaction: ") + e.what());
+      }
       if (result && rollback_only_)
         result = make_error(Errc::conflict, "an inner step of this transaction failed");
       if (!result) {

@@ -229,9 +229,14 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
                                .generation_id = to_hex(crypto::random_bytes(16)),
                                .not_before = *not_before,
                                .not_after = *not_after};
-  auto registered =
-      registry_.transaction([&] { return registry_.register_pending_certificate(record); });
-  if (!registered) return refuse("registering " + *id + ": " + registered.error().message);
+  // Durable (synchronous=FULL) before the event goes out; committed together with whatever other
+  // registrations and JITR functions are being written at the same moment (group commit).
+  std::optional<registry::Certificate> registered;
+  Status stored = registry_.grouped_transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(registered, registry_.register_pending_certificate(record));
+    return ok();
+  });
+  if (!stored) return refuse("registering " + *id + ": " + stored.error().message);
   spdlog::info("jitr: registered certificate {} of CA {} as {}", *id, ca->id, registered->status);
   if (registered->status == registry::kActive) {  // a concurrent activation won the race
     return AuthDecision{

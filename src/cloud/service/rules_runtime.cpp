@@ -308,12 +308,16 @@ Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function
         .in_process = false};
   }
   if (function_name == kBuiltinJitrFunction) {
-    // All of the function's writes in one transaction: one commit (one fsync) instead of one per
-    // step, and a failed attempt leaves nothing half-done for the retry.
+    // All of the function's writes in one transaction: one commit (one fsync, shared with
+    // concurrent registrations by the group commit) instead of one per step, and a failed attempt
+    // leaves nothing half-done for the retry.
     return Resolved{.handler = [this](const json& event) -> Status {
                       RegistryControlPlane plane(registry_);
-                      ZT_TRY_ASSIGN(auto registration, registry_.transaction([&] {
-                        return jitr::register_device(event, account_.region, plane);
+                      jitr::Registration registration;
+                      ZT_TRY(registry_.grouped_transaction([&]() -> Status {
+                        ZT_TRY_ASSIGN(registration,
+                                      jitr::register_device(event, account_.region, plane));
+                        return ok();
                       }));
                       spdlog::info("jitr: certificate {} ACTIVE, thing {}, policy {}",
                                    registration.certificate_id, registration.thing_name,
