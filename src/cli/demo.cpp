@@ -53,10 +53,7 @@ class Demo {
   Status keep_running();
   void stop_children();
 
-  void step(const std::string& title) {
-    print("\n{}== {}{}", bold_, title, plain_);
-    ++step_;
-  }
+  void step(const std::string& title) { print("\n{}== {}{}", bold_, title, plain_); }
   template <typename... Args>
   void print(fmt::format_string<Args...> format, Args&&... args) {
     fmt::print("{}\n", fmt::format(format, std::forward<Args>(args)...));
@@ -73,7 +70,6 @@ class Demo {
   const DemoOptions& options_;
   const std::atomic<bool>& stop_;
   std::string bold_, plain_;
-  int step_ = 1;
   fs::path dir_, cloud_dir_, kit_dir_, ztp_;
   std::optional<ChildProcess> cloud_, kit_;
   std::string http_url_, mqtt_address_;
