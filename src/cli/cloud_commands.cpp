@@ -1,12 +1,14 @@
-// `ztp cloud run`: the local AWS-IoT-compatible control plane.
+// `ztp cloud run`: the local AWS-IoT-compatible control plane (+ data plane, + web console).
 #include <fmt/format.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cloud/api/server.hpp"
+#include "cloud/console/server.hpp"
 #include "cloud/service/cloud_service.hpp"
 #include "cloud/state.hpp"
 #include "common/log.hpp"
@@ -22,7 +24,17 @@ struct CloudRunOptions {
   std::string mqtt = "off";
   std::string region = "us-east-1";
   unsigned threads = 0;
+  std::string web_dir;                // default: <dir of ztp>/../web (build/web)
+  std::vector<std::string> kit_dirs;  // emulated kits shown as virtual boards
 };
+
+// build/bin/ztp → build/web, where the web target bundles the console.
+std::filesystem::path default_web_dir() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "web";
+  return self.parent_path().parent_path() / "web";
+}
 
 Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text,
                                                          const char* option = "--http") {
@@ -93,6 +105,16 @@ Status cloud_run(const CloudRunOptions& options) {
     server_options.services.push_back("iotdevicegateway");
   }
   cloud::api::ApiServer server(io, context, std::move(router), server_options);
+  // The web console on the same port (before SigV4 for /console/*).
+  auto console = std::make_shared<cloud::console::ConsoleServer>(
+      context, service.get(),
+      cloud::console::ConsoleOptions{.web_dir = options.web_dir.empty()
+                                                    ? default_web_dir()
+                                                    : std::filesystem::path(options.web_dir)});
+  for (const auto& kit_dir : options.kit_dirs) {
+    console->kits().attach_dir(std::filesystem::absolute(kit_dir));
+  }
+  server.set_hook(console);
   ZT_TRY_ASSIGN(auto endpoint, server.start());
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
@@ -109,6 +131,8 @@ Status cloud_run(const CloudRunOptions& options) {
                                 : mqtt_listen->first;
     fmt::print("listening mqtts={}:{}\n", mqtt_host, service->mqtt_port());
   }
+  console->start();
+  fmt::print("console http://{}:{}/console/\n", host, endpoint.port());
   std::fflush(stdout);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -120,6 +144,7 @@ Status cloud_run(const CloudRunOptions& options) {
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
+  console->stop();
   if (service) service->stop();
   fmt::print("stopped\n");
   return ok();
@@ -144,6 +169,10 @@ void register_cloud_commands(CLI::App& app) {
   run->add_option("--region", options->region, "Region of a new state directory")
       ->capture_default_str();
   run->add_option("--threads", options->threads, "Network threads (0 = one per core)");
+  run->add_option("--web-dir", options->web_dir,
+                  "The web console's files (default: <ztp's dir>/../web, i.e. build/web)");
+  run->add_option("--kit-dir", options->kit_dirs,
+                  "An emulated kit's directory to show as a virtual board (repeatable)");
   run->callback(run_command([options] { return cloud_run(*options); }));
   register_cloud_service_commands(*cloud);
 }

@@ -18,6 +18,7 @@ void register_cloud_service_commands(CLI::App& cloud);  // cloud function …, c
 void register_ca_register_command(CLI::App& app);       // ca register (after register_ca_commands)
 void register_kit_commands(CLI::App& app);  // kit run|set-wifi|provision|status|reset|press|leds
 void register_demo_command(CLI::App& app);  // demo
+void register_interact_command(CLI::App& app);  // interact (the web console's device page)
 
 // Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.
 std::function<void()> run_command(std::function<Status()> body);

@@ -48,6 +48,36 @@ bool Board::button(int button) const {
   return button >= 1 && button <= kButtons && buttons_[static_cast<size_t>(button)];
 }
 
+void Board::set_oled_status(std::string line1, std::string line2) {
+  std::lock_guard lock(mutex_);
+  oled_line1_ = std::move(line1);
+  oled_line2_ = std::move(line2);
+}
+
+void Board::set_thing(std::string thing) {
+  std::lock_guard lock(mutex_);
+  thing_ = std::move(thing);
+}
+
+std::vector<std::string> Board::oled() const {
+  std::lock_guard lock(mutex_);
+  return oled_locked();
+}
+
+std::vector<std::string> Board::oled_locked() const {
+  auto on_off = [&](int led) { return leds_[static_cast<size_t>(led)] ? "on " : "off"; };
+  auto up_down = [&](int b) { return buttons_[static_cast<size_t>(b)] ? "dn" : "up"; };
+  std::vector<std::string> lines{
+      oled_line1_, oled_line2_,
+      std::string("L1 ") + on_off(1) + " L2 " + on_off(2) + " L3 " + on_off(3),
+      std::string("B1 ") + up_down(1) + "  B2 " + up_down(2) + "  B3 " + up_down(3)};
+  for (auto& line : lines) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (line.size() > kOledColumns) line.resize(kOledColumns);
+  }
+  return lines;
+}
+
 nlohmann::json Board::snapshot() const {
   std::lock_guard lock(mutex_);
   nlohmann::json out = nlohmann::json::object();
@@ -58,6 +88,8 @@ nlohmann::json Board::snapshot() const {
   for (int button = 1; button <= kButtons; ++button) {
     out["button" + std::to_string(button)] = buttons_[static_cast<size_t>(button)] ? "down" : "up";
   }
+  out["oled"] = oled_locked();
+  out["thing"] = thing_;
   return out;
 }
 

@@ -124,8 +124,34 @@ KitStatus Firmware::status() const {
 }
 
 void Firmware::set_status(KitState state, int code, std::string message) {
-  std::lock_guard lock(mutex_);
-  status_ = KitStatus{state, code, std::move(message)};
+  std::string ssid;
+  {
+    std::lock_guard lock(mutex_);
+    status_ = KitStatus{state, code, message};
+    ssid = oled_ssid_;
+  }
+  // The OLED's status lines follow the firmware's state (Wi-Fi, then the cloud connection).
+  switch (state) {
+    case KitState::starting:
+      board_->set_oled_status("Zero Touch Kit", "starting");
+      break;
+    case KitState::waiting_for_provisioning:
+      board_->set_oled_status("Zero Touch Kit", "Waiting for USB prov");
+      break;
+    case KitState::joining_wifi:
+      board_->set_oled_status("WiFi: joining", ssid);
+      break;
+    case KitState::connecting:
+      board_->set_oled_status("WiFi: " + ssid, "AWS: connecting");
+      break;
+    case KitState::connected:
+      board_->set_oled_status("WiFi: " + ssid, "AWS: connected");
+      break;
+    case KitState::error:
+      board_->set_oled_status(code == 4 ? "WiFi: " + ssid : "ERROR",
+                              code == 4 ? "AWS: retrying" : message);
+      break;
+  }
 }
 
 bool Firmware::wait_for_change(uint64_t generation, const std::atomic<bool>& stop,
@@ -256,6 +282,11 @@ void Firmware::run(const std::atomic<bool>& stop) {
     }
     print(fmt::format("Provisioned: thing name {}, endpoint {}", session->thing_name,
                       session->metadata.hostname));
+    board_->set_thing(session->thing_name);
+    {
+      std::lock_guard lock(mutex_);
+      oled_ssid_ = session->metadata.ssid;
+    }
     set_status(KitState::joining_wifi, 0, "joining Wi-Fi " + session->metadata.ssid);
     if (Status joined = join_wifi(*session); !joined) {
       print("ERROR: " + joined.error().message);

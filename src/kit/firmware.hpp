@@ -79,6 +79,7 @@ class Firmware {
   std::condition_variable changed_;
   uint64_t generation_ = 0;
   KitStatus status_;
+  std::string oled_ssid_;  // the access point joined, for the OLED
 };
 
 }  // namespace zt::kit

@@ -45,6 +45,25 @@ TEST(Board, PressesQueueAndSnapshot) {
   EXPECT_EQ(snapshot["led1"], "off");
   EXPECT_EQ(snapshot["button1"], "down");
   EXPECT_EQ(snapshot["led0_blinks"], 5);
+  EXPECT_EQ(snapshot["thing"], "");
+}
+
+TEST(Board, OledShowsStatusLinesThenLedsAndButtons) {
+  Board board;
+  board.set_oled_status("WiFi: zerotouch-lab", "AWS: connected but this is far too long");
+  board.set_led(2, true);
+  board.set_button(3, true);
+  board.set_thing("abc123");
+  auto lines = board.oled();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "WiFi: zerotouch-lab");
+  EXPECT_EQ(lines[1], "AWS: connected but th");  // 21 columns
+  EXPECT_EQ(lines[2], "L1 off L2 on  L3 off");
+  EXPECT_EQ(lines[3], "B1 up  B2 up  B3 dn");
+  for (const auto& line : lines) EXPECT_LE(line.size(), Board::kOledColumns);
+  auto snapshot = board.snapshot();
+  EXPECT_EQ(snapshot["oled"], lines);
+  EXPECT_EQ(snapshot["thing"], "abc123");
 }
 
 // The firmware on an unprovisioned chip waits, reports it through status(), and stops on request.
@@ -53,17 +72,18 @@ TEST(Firmware, WaitsForProvisioningAndStops) {
   auto device = chip.device;
   std::vector<std::string> lines;
   std::mutex lines_mutex;
-  Firmware firmware(device, std::make_shared<Board>(), FirmwareConfig{},
-                    [&](const std::string& line) {
-                      std::lock_guard lock(lines_mutex);
-                      lines.push_back(line);
-                    });
+  auto board = std::make_shared<Board>();
+  Firmware firmware(device, board, FirmwareConfig{}, [&](const std::string& line) {
+    std::lock_guard lock(lines_mutex);
+    lines.push_back(line);
+  });
   std::atomic<bool> stop{false};
   std::thread thread([&] { firmware.run(stop); });
   for (int i = 0; i < 200 && firmware.status().state != KitState::waiting_for_provisioning; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(firmware.status().state, KitState::waiting_for_provisioning);
+  EXPECT_EQ(board->oled()[1], "Waiting for USB prov");
   stop = true;
   thread.join();
   std::lock_guard lock(lines_mutex);

@@ -85,7 +85,21 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::strin
   return reply;
 }
 
+RequestHook* ApiServer::hook_for(std::string_view target) const {
+  if (!hook_) return nullptr;
+  return hook_->claims(target.substr(0, target.find('?'))) ? hook_.get() : nullptr;
+}
+
 Reply ApiServer::handle(const aws::HttpRequest& request) {
+  if (RequestHook* hook = hook_for(request.target)) {
+    HookReply answer = hook->handle(request, *this);
+    if (answer.deferred) return answer.deferred();
+    if (answer.stream) {
+      answer.stream->close();  // no connection to drain it here
+      return Reply{200, "", answer.stream_headers};
+    }
+    return answer.reply.value_or(error_reply(500, "InternalFailureException", "no reply"));
+  }
   std::string region;
   if (auto refused = authenticate(request, region)) return *refused;
   return dispatch(request, region);

@@ -3,22 +3,48 @@
 // one worker thread so SQLite writes never block the network threads.
 //
 // Every request: SigV4 verification (services iot/execute-api by default) → route on the raw
-// path → handler inside one registry transaction → AWS rest-json answer.
+// path → handler inside one registry transaction → AWS rest-json answer. A RequestHook (the web
+// console) may claim paths first; it authenticates its own way and may answer with a long-lived
+// event stream.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "cloud/api/event_stream.hpp"
 #include "cloud/api/router.hpp"
 #include "cloud/api/service.hpp"
 
 namespace zt::cloud::api {
+
+class ApiServer;
+
+// What a hook answers: an immediate reply, work to run off the network threads (on `pool`, or
+// the registry worker when null) that produces the reply, or an event stream.
+struct HookReply {
+  std::optional<Reply> reply{};
+  std::function<Reply()> deferred{};
+  boost::asio::thread_pool* pool = nullptr;
+  std::shared_ptr<EventStream> stream{};
+  std::vector<std::pair<std::string, std::string>> stream_headers{};
+};
+
+class RequestHook {
+ public:
+  virtual ~RequestHook() = default;
+  // Whether this hook serves `path` (the raw path, without the query).
+  virtual bool claims(std::string_view path) const = 0;
+  // Runs on a network thread: must not block. `server` offers SigV4 (`authenticate`).
+  virtual HookReply handle(const aws::HttpRequest& request, ApiServer& server) = 0;
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
@@ -49,6 +75,10 @@ class ApiServer {
 
   boost::asio::thread_pool& registry_worker() { return registry_worker_; }
 
+  // Before start(): paths the hook claims skip SigV4 and the router.
+  void set_hook(std::shared_ptr<RequestHook> hook) { hook_ = std::move(hook); }
+  RequestHook* hook_for(std::string_view target) const;
+
  private:
   struct Impl;
   boost::asio::io_context& io_;
@@ -57,6 +87,7 @@ class ApiServer {
   ServerOptions options_;
   boost::asio::thread_pool registry_worker_{1};
   std::unique_ptr<Impl> impl_;
+  std::shared_ptr<RequestHook> hook_;
   std::shared_mutex secrets_mutex_;
   std::map<std::string, std::string, std::less<>> secrets_;  // cache of access keys
 };

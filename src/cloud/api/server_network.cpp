@@ -10,6 +10,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -34,6 +35,35 @@ http::response<http::string_body> to_response(const Reply& reply, unsigned versi
   response.keep_alive(keep_alive);
   response.prepare_payload();
   return response;
+}
+
+// A text/event-stream answer: the head (no Content-Length; the body ends when the connection
+// closes, RFC 9112 §6.3), then the stream's events as they come, a comment line as heartbeat so
+// dead peers are noticed and proxies keep the connection, and `resync` after an overflow.
+asio::awaitable<void> serve_event_stream(beast::tcp_stream& stream, HookReply answer) {
+  constexpr auto kHeartbeat = std::chrono::seconds(15);
+  std::string head = "HTTP/1.1 200 OK\r\nServer: zerotouch\r\nConnection: close\r\n";
+  for (const auto& [name, value] : answer.stream_headers) head += name + ": " + value + "\r\n";
+  head += "\r\n";
+  auto events = answer.stream;
+  events->attach(co_await asio::this_coro::executor);
+  stream.expires_never();
+  boost::system::error_code ec;
+  co_await asio::async_write(stream.socket(), asio::buffer(head),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  while (!ec) {
+    auto batch = co_await events->next(kHeartbeat);
+    std::string out;
+    if (batch.overflowed) out += EventStream::format("resync", "{}");
+    for (auto& event : batch.events) out += event;
+    if (out.empty() && !batch.ended) out = ": heartbeat\n\n";
+    if (!out.empty()) {
+      co_await asio::async_write(stream.socket(), asio::buffer(out),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (batch.ended) break;
+  }
+  events->close();  // producers stop queueing for a peer that is gone
 }
 
 asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
@@ -76,7 +106,24 @@ asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
 
     Reply reply;
     std::string region;
-    if (auto refused = server.authenticate(request, region)) {
+    if (RequestHook* hook = server.hook_for(request.target)) {
+      HookReply answer = hook->handle(request, server);
+      if (answer.stream) {
+        co_await serve_event_stream(stream, std::move(answer));
+        break;
+      }
+      if (answer.deferred) {
+        auto executor = co_await asio::this_coro::executor;
+        asio::thread_pool& pool = answer.pool ? *answer.pool : server.registry_worker();
+        reply = co_await asio::co_spawn(
+            pool, [&]() -> asio::awaitable<Reply> { co_return answer.deferred(); },
+            asio::use_awaitable);
+        co_await asio::post(executor, asio::use_awaitable);
+      } else {
+        reply = answer.reply.value_or(
+            error_reply(500, "InternalFailureException", "the hook gave no reply"));
+      }
+    } else if (auto refused = server.authenticate(request, region)) {
       reply = std::move(*refused);
     } else {
       // Registry work on the single worker thread, then back to this connection's strand.

@@ -76,6 +76,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   boost::asio::thread_pool worker{1};
   std::unique_ptr<boost::asio::steady_timer> revocation_timer;
   std::atomic<bool> stopped{false};
+  std::vector<MessageTap> taps;  // fixed before start()
 
   // Worker-thread state.
   struct LiveSession {
@@ -90,8 +91,13 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     boost::asio::post(worker, std::forward<Fn>(fn));
   }
 
+  void tap(const std::string& topic, const std::string& payload) {
+    for (const auto& each : taps) each(topic, payload);
+  }
+
   // Worker thread: to subscribers, then to the rules engine.
   void publish_now(Outgoing message, const std::string& client_id, const std::string& principal) {
+    tap(message.topic, message.payload);
     if (broker) {
       broker->publish(
           broker::Message{.topic = message.topic,
@@ -176,6 +182,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     post([self = shared_from_this(), topic = message.topic,
           payload = std::string(message.payload.begin(), message.payload.end()),
           client_id = client.client_id, principal = client.principal] {
+      self->tap(topic, payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
                                                  request->operation, payload, true);
@@ -234,6 +241,16 @@ void CloudService::add_routes(api::Router& router) {
   add_data_plane_routes(router, impl_->shadows, [weak](std::vector<Outgoing> messages) {
     if (auto impl = weak.lock()) impl->send_later(std::move(messages));
   });
+}
+
+void CloudService::add_message_tap(MessageTap tap) { impl_->taps.push_back(std::move(tap)); }
+
+ShadowReply CloudService::shadow_request(const std::string& thing, const std::string& operation,
+                                         std::string_view payload) {
+  ShadowReply reply = impl_->shadows.handle(thing, "", operation, payload, false);
+  if (!reply.messages.empty()) impl_->send_later(std::move(reply.messages));
+  reply.messages.clear();
+  return reply;
 }
 
 void CloudService::set_api_url(std::string url) { impl_->rules.set_endpoint_url(std::move(url)); }

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "cloud/api/router.hpp"
 #include "cloud/service/rules_runtime.hpp"
+#include "cloud/service/shadows.hpp"
 #include "cloud/state.hpp"
 
 namespace zt::cloud::service {
@@ -36,6 +38,16 @@ class CloudService {
 
   // Adds the iot-data routes (shadows, Publish) to the API router; before the API server starts.
   void add_routes(api::Router& router);
+  // Sees every MQTT message the cloud routes (clients' publishes, shadow responses, lifecycle
+  // events), on the service worker thread in arrival order; must not block (the web console
+  // queues them for its event streams). Before start().
+  using MessageTap = std::function<void(const std::string& topic, const std::string& payload)>;
+  void add_message_tap(MessageTap tap);
+  // A shadow request as the HTTP data plane makes it (UpdateThingShadow and friends): the
+  // accepted/delta/documents messages go to subscribers, so the device gets the delta. Any thread
+  // (runs its own registry transaction).
+  ShadowReply shadow_request(const std::string& thing, const std::string& operation,
+                             std::string_view payload);
   // Where external functions reach the API (AWS_ENDPOINT_URL), once the API server is bound.
   void set_api_url(std::string url);
   Status start();

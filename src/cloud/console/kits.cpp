@@ -1,0 +1,73 @@
+#include "cloud/console/kits.hpp"
+
+#include "kit/emulated_kit.hpp"
+
+namespace zt::cloud::console {
+
+using nlohmann::json;
+
+void KitDirectory::attach(const std::string& thing, const std::filesystem::path& control_socket) {
+  std::lock_guard lock(mutex_);
+  by_thing_[thing] = control_socket;
+}
+
+void KitDirectory::attach_dir(const std::filesystem::path& kit_dir) {
+  std::lock_guard lock(mutex_);
+  pending_dirs_.push_back(kit_dir / kit::kControlSocket);
+}
+
+void KitDirectory::resolve_pending() {
+  std::vector<std::filesystem::path> pending;
+  {
+    std::lock_guard lock(mutex_);
+    pending = pending_dirs_;
+  }
+  for (const auto& socket : pending) {
+    auto reply = kit::control_request(socket, "leds");
+    if (!reply) continue;  // not running yet
+    auto snapshot = json::parse(*reply, nullptr, false);
+    if (!snapshot.is_object() || !snapshot.contains("thing") || !snapshot["thing"].is_string())
+      continue;  // not provisioned yet
+    std::string thing = snapshot["thing"].get<std::string>();
+    if (thing.empty()) continue;
+    std::lock_guard lock(mutex_);
+    by_thing_[thing] = socket;
+    std::erase(pending_dirs_, socket);
+  }
+}
+
+std::optional<std::filesystem::path> KitDirectory::socket_of(const std::string& thing) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = by_thing_.find(thing); found != by_thing_.end()) return found->second;
+    if (pending_dirs_.empty()) return std::nullopt;
+  }
+  resolve_pending();
+  std::lock_guard lock(mutex_);
+  if (auto found = by_thing_.find(thing); found != by_thing_.end()) return found->second;
+  return std::nullopt;
+}
+
+Result<json> KitDirectory::board(const std::string& thing) {
+  auto socket = socket_of(thing);
+  if (!socket) return make_error(Errc::not_found, "no emulated kit is attached for " + thing);
+  ZT_TRY_ASSIGN(std::string leds, kit::control_request(*socket, "leds"));
+  json snapshot = json::parse(leds, nullptr, false);
+  if (!snapshot.is_object()) return make_error(Errc::parse, "the kit's board snapshot is not JSON");
+  if (auto status = kit::control_request(*socket, "status")) {
+    json parsed = json::parse(*status, nullptr, false);
+    if (parsed.is_object()) snapshot["status"] = parsed;
+  }
+  return snapshot;
+}
+
+Status KitDirectory::press(const std::string& thing, int button) {
+  auto socket = socket_of(thing);
+  if (!socket) return make_error(Errc::not_found, "no emulated kit is attached for " + thing);
+  if (button < 1 || button > 3)
+    return make_error(Errc::invalid_argument, "button must be 1, 2 or 3");
+  ZT_TRY(kit::control_request(*socket, "press " + std::to_string(button)));
+  return ok();
+}
+
+}  // namespace zt::cloud::console

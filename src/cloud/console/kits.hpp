@@ -1,0 +1,38 @@
+// Emulated kits the console can show as a virtual board: attached by `ztp interact --kit-dir K`
+// (SigV4-signed POST /console/api/kits with the thing name) or `ztp cloud run --kit-dir K` (the
+// thing name is learnt from the kit's board snapshot once it is provisioned). The console talks
+// to a kit only through its control socket K/control.sock (`leds`, `status`, `press N`), the same
+// line protocol `ztp kit leds|press` uses. Calls block (up to the socket's 5 s timeout): callers
+// run them off the network threads.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace zt::cloud::console {
+
+class KitDirectory {
+ public:
+  void attach(const std::string& thing, const std::filesystem::path& control_socket);
+  void attach_dir(const std::filesystem::path& kit_dir);
+  // The control socket of `thing`'s kit; asks unresolved kit directories for their thing first.
+  std::optional<std::filesystem::path> socket_of(const std::string& thing);
+  // {"leds": …, "oled": [...], "buttons": …} merged snapshot + firmware status.
+  Result<nlohmann::json> board(const std::string& thing);
+  Status press(const std::string& thing, int button);
+
+ private:
+  void resolve_pending();
+  std::mutex mutex_;
+  std::map<std::string, std::filesystem::path> by_thing_;
+  std::vector<std::filesystem::path> pending_dirs_;
+};
+
+}  // namespace zt::cloud::console

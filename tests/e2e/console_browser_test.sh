@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The web console in a real browser (issue 8): factory PKI → local cloud → CA registration → JITR
+# → an emulated kit provisioned and connected (as `make demo` does) → `ztp interact --kit-dir`
+# prints the device page's one-time login link → headless Debian chromium driven by
+# playwright-core (tests/e2e/console_browser.mjs) ticks LED2, presses button 3 on the virtual
+# board, and checks the guards (401 without login, bad credentials, path traversal, CSRF).
+# Screenshots: <build>/test-artifacts/console/. Needs /usr/bin/chromium (tools/setup.sh installs
+# it) and <build>/web-deps (npm ci by the build): without them the test FAILS, it does not skip.
+set -euo pipefail
+: "${ZTP:?}" "${ZT_SOURCE_DIR:?}" "${ZT_BINARY_DIR:?}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run tools/setup.sh (apt-get install chromium)"
+[ -d "$ZT_BINARY_DIR/web-deps/node_modules/playwright-core" ] ||
+  fail "playwright-core is not installed in $ZT_BINARY_DIR/web-deps: build the 'web' target"
+[ -f "$ZT_BINARY_DIR/web/index.html" ] || fail "no console bundle in $ZT_BINARY_DIR/web: build the 'web' target"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+wait_for() {  # FILE TEXT SECONDS
+  local deadline=$((SECONDS + $3))
+  until grep -qF -- "$2" "$1" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || { tail -20 "$1" >&2 || true; fail "timed out waiting for '$2' in $1"; }
+    sleep 0.2
+  done
+}
+q() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; fail "$*"; }; }
+
+q "$ZTP" ca create-root --dir "$work"
+q "$ZTP" ca create-signer-csr --dir "$work"
+q "$ZTP" ca create-signer --dir "$work"
+"$ZTP" cloud run --state-dir "$work/cloud" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
+  --web-dir "$ZT_BINARY_DIR/web" >"$work/cloud.out" 2>"$work/cloud.err" &
+pids+=($!)
+wait_for "$work/cloud.out" "console http://" 30
+HTTP=$(sed -n 's/^listening http=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
+MQTT=$(sed -n 's/^listening mqtts=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
+export AWS_SHARED_CREDENTIALS_FILE=$work/cloud/credentials AWS_CONFIG_FILE=$work/cloud/config AWS_PAGER=""
+unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+q "$ZTP" ca register --dir "$work" --endpoint-url "http://$HTTP"
+q "$ZTP" cloud setup-jitr --state-dir "$work/cloud"
+"$ZTP" kit run --dir "$work/kit" --wifi-ap "zt-lab:browser-test-psk" --server-ca "$work/cloud/server-ca.crt" \
+  --endpoint-override "$MQTT" --retry-max-ms 1000 >"$work/kit.out" 2>"$work/kit.err" &
+pids+=($!)
+wait_for "$work/kit.out" "console=" 20
+q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab --password browser-test-psk
+q "$ZTP" kit provision --dir "$work" --kit-socket "$work/kit/usb.sock"
+wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60
+
+# The link the user would open; --kit-dir attaches the virtual board.
+"$ZTP" interact --dir "$work" --kit-dir "$work/kit" --endpoint-url "http://$HTTP" >"$work/interact.out" 2>&1 ||
+  { cat "$work/interact.out" >&2; fail "ztp interact"; }
+cat "$work/interact.out"
+URL=$(grep -o 'http://[^ ]*/console/login?token=[^ ]*' "$work/interact.out" | tail -1)
+[ -n "$URL" ] || fail "ztp interact printed no login link"
+thing=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["thing_name"])' "$work/kit-info.json")
+
+artifacts=$ZT_BINARY_DIR/test-artifacts/console
+mkdir -p "$artifacts"
+ZT_CONSOLE_URL=$URL ZT_CONSOLE_BASE=http://$HTTP ZT_THING=$thing ZT_KIT_DIR=$work/kit \
+  ZT_ARTIFACTS=$artifacts ZT_CLOUD_DIR=$work/cloud ZT_WEB_DEPS=$ZT_BINARY_DIR/web-deps \
+  timeout 240 node "$ZT_SOURCE_DIR/tests/e2e/console_browser.mjs"
