@@ -50,13 +50,11 @@ class Demo {
   Status check_registry();
   Status toggle_led();
   Status press_button();
+  Status open_console();
   Status keep_running();
   void stop_children();
 
-  void step(const std::string& title) {
-    print("\n{}== {}{}", bold_, title, plain_);
-    ++step_;
-  }
+  void step(const std::string& title) { print("\n{}== {}{}", bold_, title, plain_); }
   template <typename... Args>
   void print(fmt::format_string<Args...> format, Args&&... args) {
     fmt::print("{}\n", fmt::format(format, std::forward<Args>(args)...));
@@ -73,13 +71,12 @@ class Demo {
   const DemoOptions& options_;
   const std::atomic<bool>& stop_;
   std::string bold_, plain_;
-  int step_ = 1;
   fs::path dir_, cloud_dir_, kit_dir_, ztp_;
   std::optional<ChildProcess> cloud_, kit_;
   std::string http_url_, mqtt_address_;
   std::unique_ptr<aws::IotClient> iot_;
   size_t console_offset_ = 0;
-  std::string thing_, certificate_id_;
+  std::string thing_, certificate_id_, console_url_;
 };
 
 Status Demo::poll(const std::function<Result<bool>()>& done, std::chrono::milliseconds limit,
@@ -371,15 +368,27 @@ Status Demo::press_button() {
   return ok();
 }
 
+Status Demo::open_console() {
+  step("10. The web console: the device page (LEDs, buttons, message log, virtual board)");
+  command(fmt::format("ztp interact --dir {} --kit-dir {} --endpoint-url {}", dir_.string(),
+                      kit_dir_.string(), http_url_));
+  ZT_TRY_ASSIGN(console_url_,
+                with_context(console_device_link(*iot_, thing_, kit_dir_.string()), "interact"));
+  print("device page of {} (one-time link, valid 120 s):\n{}", thing_, console_url_);
+  return ok();
+}
+
 Status Demo::keep_running() {
   print(
       "Cloud control plane: {} (aws CLI: AWS_SHARED_CREDENTIALS_FILE={}/credentials "
       "AWS_CONFIG_FILE={}/config)",
       http_url_, cloud_dir_.string(), cloud_dir_.string());
-  // TODO(lead): print the web console's device page here once `ztp interact` (branch console)
-  // is on main.
-  print("Console: {} (the kit's debug console: {}); board: ztp kit leds|press N --kit-dir {}",
-        http_url_, (kit_dir_ / kit::kConsoleLog).string(), kit_dir_.string());
+  print(
+      "Web console: {}/console/ (the device page's link is above; another: ztp interact --dir {} "
+      "--kit-dir {} --endpoint-url {})",
+      http_url_, dir_.string(), kit_dir_.string(), http_url_);
+  print("Kit: debug console {}; board: ztp kit leds|press N --kit-dir {}",
+        (kit_dir_ / kit::kConsoleLog).string(), kit_dir_.string());
   print("Running until Ctrl-C.");
   while (!stop_) {
     for (ChildProcess* child : {&*cloud_, &*kit_}) {
@@ -413,7 +422,7 @@ Status Demo::run() {
   ZT_TRY(factory_pki());
   for (auto stage : {&Demo::start_cloud, &Demo::register_ca, &Demo::start_kit, &Demo::provision_kit,
                      &Demo::wait_for_subscription, &Demo::check_registry, &Demo::toggle_led,
-                     &Demo::press_button}) {
+                     &Demo::press_button, &Demo::open_console}) {
     ZT_TRY(interrupted());
     ZT_TRY((this->*stage)());
   }

@@ -2,7 +2,8 @@
 // time — factory PKI → `ztp cloud run` (child process) → CA registration → JITR rule →
 // `ztp kit run` (child process) → set-wifi + provision over the kit's USB protocol → the device's
 // first connection is refused while JITR registers it, then it subscribes → LED1 switched on
-// through the shadow → button 1 pressed and seen in the reported state. The steps call the same
+// through the shadow → button 1 pressed and seen in the reported state → the web console's device
+// page (a one-time login link, as `ztp interact` prints it). The steps call the same
 // library functions as their `ztp` commands; only the two long-running servers are processes.
 //
 // State lives in `dir` (CA files, kit-info.json, cloud/, kit/): a second run reuses the keys, the

@@ -12,6 +12,7 @@
 
 #include "aws/iot_client.hpp"
 #include "cli/commands.hpp"
+#include "cli/steps.hpp"
 #include "common/file.hpp"
 #include "kit/emulated_kit.hpp"
 #include "kit/pc_tools.hpp"
@@ -69,6 +70,28 @@ Status open_in_browser(const std::string& browser, const std::string& url) {
   return ok();
 }
 
+}  // namespace
+
+Result<std::string> console_device_link(aws::IotClient& cloud, const std::string& thing,
+                                        const std::string& kit_dir) {
+  if (!kit_dir.empty()) {
+    auto socket = std::filesystem::absolute(kit_dir) / kit::kControlSocket;
+    nlohmann::json body = {{"thingName", thing}, {"controlSocket", socket.string()}};
+    ZT_TRY(with_context(cloud.call("POST", "/console/api/kits", {}, &body),
+                        "attaching the kit to the console"));
+    fmt::print("kit {} attached as the virtual board of {}\n", kit_dir, thing);
+  }
+  nlohmann::json request = {{"next", "/console/#/device/" + thing}};
+  ZT_TRY_ASSIGN(nlohmann::json link,
+                with_context(cloud.call("POST", "/console/api/login-links", {}, &request),
+                             "getting a console login link"));
+  std::string url = link.value("url", std::string());
+  if (url.empty()) return make_error(Errc::parse, "the cloud sent no login link");
+  return url;
+}
+
+namespace {
+
 Status interact(const InteractOptions& options) {
   std::string thing = options.thing;
   if (thing.empty()) {
@@ -82,19 +105,7 @@ Status interact(const InteractOptions& options) {
                       "--endpoint-url http://HOST:PORT (or AWS_ENDPOINT_URL)");
   }
   aws::IotClient cloud(config);
-  if (!options.kit_dir.empty()) {
-    auto socket = std::filesystem::absolute(options.kit_dir) / kit::kControlSocket;
-    nlohmann::json body = {{"thingName", thing}, {"controlSocket", socket.string()}};
-    ZT_TRY(with_context(cloud.call("POST", "/console/api/kits", {}, &body),
-                        "attaching the kit to the console"));
-    fmt::print("kit {} attached as the virtual board of {}\n", options.kit_dir, thing);
-  }
-  nlohmann::json request = {{"next", "/console/#/device/" + thing}};
-  ZT_TRY_ASSIGN(nlohmann::json link,
-                with_context(cloud.call("POST", "/console/api/login-links", {}, &request),
-                             "getting a console login link"));
-  std::string url = link.value("url", std::string());
-  if (url.empty()) return make_error(Errc::parse, "the cloud sent no login link");
+  ZT_TRY_ASSIGN(std::string url, console_device_link(cloud, thing, options.kit_dir));
   fmt::print("device page of {} (one-time link, valid 120 s):\n{}\n", thing, url);
   if (options.open) {
     if (auto browser = find_browser()) {

@@ -1,12 +1,16 @@
-// The bodies of `ztp ca register` and `ztp cloud setup-jitr`, callable from other commands:
-// `ztp demo` runs them in-process instead of shelling out to ztp. Both print the seed-like
-// progress lines their commands print.
+// The bodies of `ztp ca register`, `ztp cloud setup-jitr` and `ztp interact`, callable from other
+// commands: `ztp demo` runs them in-process instead of shelling out to ztp. Both print the
+// seed-like progress lines their commands print.
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "common/result.hpp"
+
+namespace zt::aws {
+class IotClient;
+}
 
 namespace zt::cli {
 
@@ -21,6 +25,12 @@ struct CaRegisterOptions {
 // GetRegistrationCode → verification certificate → RegisterCACertificate (active,
 // auto-registration; an already registered CA is set ACTIVE again) → kit-info.json.
 Status ca_register(const CaRegisterOptions& options);
+
+// The web console's device page of `thing` as a one-time login link (valid 120 s), asked for
+// with a SigV4-signed call; with `kit_dir`, the emulated kit there is attached as the page's
+// virtual board first (what `ztp interact` prints).
+Result<std::string> console_device_link(aws::IotClient& cloud, const std::string& thing,
+                                        const std::string& kit_dir);
 
 // The rule ZeroTouchJustInTimeRegistration → `function` in an existing local cloud state dir.
 Status setup_jitr(const std::string& state_dir, const std::string& function);

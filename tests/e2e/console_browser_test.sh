@@ -6,29 +6,14 @@
 # board, and checks the guards (401 without login, bad credentials, path traversal, CSRF).
 # Screenshots: <build>/test-artifacts/console/. Needs /usr/bin/chromium (tools/setup.sh installs
 # it) and <build>/web-deps (npm ci by the build): without them the test FAILS, it does not skip.
-set -euo pipefail
 : "${ZTP:?}" "${ZT_SOURCE_DIR:?}" "${ZT_BINARY_DIR:?}"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run tools/setup.sh (apt-get install chromium)"
 [ -d "$ZT_BINARY_DIR/web-deps/node_modules/playwright-core" ] ||
   fail "playwright-core is not installed in $ZT_BINARY_DIR/web-deps: build the 'web' target"
 [ -f "$ZT_BINARY_DIR/web/index.html" ] || fail "no console bundle in $ZT_BINARY_DIR/web: build the 'web' target"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_for() {  # FILE TEXT SECONDS
-  local deadline=$((SECONDS + $3))
-  until grep -qF -- "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || { tail -20 "$1" >&2 || true; fail "timed out waiting for '$2' in $1"; }
-    sleep 0.2
-  done
-}
+e2e_init console-browser
 q() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; fail "$*"; }; }
 
 q "$ZTP" ca create-root --dir "$work"
@@ -37,7 +22,7 @@ q "$ZTP" ca create-signer --dir "$work"
 "$ZTP" cloud run --state-dir "$work/cloud" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
   --web-dir "$ZT_BINARY_DIR/web" >"$work/cloud.out" 2>"$work/cloud.err" &
 pids+=($!)
-wait_for "$work/cloud.out" "console http://" 30
+wait_for "$work/cloud.out" "console http://" 30 || fail "timed out"
 HTTP=$(sed -n 's/^listening http=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
 MQTT=$(sed -n 's/^listening mqtts=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
 export AWS_SHARED_CREDENTIALS_FILE=$work/cloud/credentials AWS_CONFIG_FILE=$work/cloud/config AWS_PAGER=""
@@ -47,10 +32,10 @@ q "$ZTP" cloud setup-jitr --state-dir "$work/cloud"
 "$ZTP" kit run --dir "$work/kit" --wifi-ap "zt-lab:browser-test-psk" --server-ca "$work/cloud/server-ca.crt" \
   --endpoint-override "$MQTT" --retry-max-ms 1000 >"$work/kit.out" 2>"$work/kit.err" &
 pids+=($!)
-wait_for "$work/kit.out" "console=" 20
+wait_for "$work/kit.out" "console=" 20 || fail "timed out"
 q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab --password browser-test-psk
 q "$ZTP" kit provision --dir "$work" --kit-socket "$work/kit/usb.sock"
-wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60
+wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60 || fail "timed out"
 
 # The link the user would open; --kit-dir attaches the virtual board.
 "$ZTP" interact --dir "$work" --kit-dir "$work/kit" --endpoint-url "http://$HTTP" >"$work/interact.out" 2>&1 ||

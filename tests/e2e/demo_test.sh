@@ -4,7 +4,8 @@
 # then reads what it left with independent tools: the kit's console log, and the registry and
 # shadow through the real AWS CLI against `ztp cloud run` on the same state directory (thing = hex
 # SKI, ZTPolicy_<certId> attached, certificate ACTIVE, reported LED1 and button 1). Last, the
-# interactive `ztp demo` is stopped with SIGINT and must stop its cloud and kit.
+# interactive `ztp demo` prints a working web-console link, and is stopped with SIGINT, which must
+# stop its cloud and kit.
 source "$(dirname "$0")/lib.sh"
 e2e_init demo
 
@@ -27,6 +28,8 @@ for round in 1 2; do
   check "round $round: JITR refused the first connection" grep -q "ERROR: MQTT connect refused" "$log"
   check "round $round: LED1 on, as the board shows it" grep -q '"led1":"on"' "$log"
   check "round $round: done" grep -q "^Done: the kit was provisioned" "$log"
+  check "round $round: the web console's device page link" \
+    grep -q "^http://127.0.0.1:[0-9]*/console/login?token=[0-9a-f]*&next=/console/%23/device/$(ski_hex "$demo/device.crt")\$" "$log"
   check "round $round: no child process left" no_leftovers
 
   tail -c +$((offset + 1)) "$console" >"$work/console$round.log"  # this round's console lines
@@ -63,6 +66,11 @@ demo_pid=$!
 pids+=("$demo_pid")
 wait_for "$work/demo3.log" "Running until Ctrl-C." 120 || fail "ztp demo did not reach its running state"
 check "interactive: prints the cloud URL" grep -q "^Cloud control plane: http://127.0.0.1:" "$work/demo3.log"
+# The device page's one-time link signs a browser in: a redirect to the page with a session cookie.
+link=$(grep -o '^http://127.0.0.1:[0-9]*/console/login?token=[0-9a-f]*&next=[^ ]*' "$work/demo3.log" | tail -1)
+curl -s -o /dev/null -D "$work/login.headers" "$link" || true
+check "interactive: the console link logs in (302 to the device page, session cookie)" \
+  bash -c "grep -q '^HTTP/1.1 302' '$work/login.headers' && grep -qi '^set-cookie: ' '$work/login.headers' && grep -qi '^location: /console/#/device/' '$work/login.headers'"
 kill -INT "$demo_pid"
 rc=0
 wait "$demo_pid" || rc=$?
