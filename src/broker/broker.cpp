@@ -53,9 +53,6 @@ Status Broker::Impl::configure_tls() {
   // reconnecting with a ticket would be refused; without tickets it never has one. Saves the ticket
   // encryption per connect too.
   SSL_CTX_set_num_tickets(ctx, 0);
-  // Read ahead: one recv() takes whatever has arrived (many small records, e.g. PUBACKs) instead of
-  // a 5-byte header read and a body read per record; the buffer is still released when drained.
-  SSL_CTX_set_read_ahead(ctx, 1);
   const auto& config = core.config();
   if (SSL_CTX_use_certificate_chain_file(ctx, config.certificate_file.c_str()) != 1) {
     return crypto::openssl_error(
