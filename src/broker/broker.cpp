@@ -177,6 +177,7 @@ void Broker::stop() {
   for (auto& context : impl.contexts) context->stop();
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();
+  impl.core.release_outlets();  // before the contexts (and the connections' sockets) go
   impl.acceptor.reset();
   impl.expiry_timer.reset();
   impl.contexts.clear();
