@@ -47,11 +47,12 @@ Status Broker::Impl::configure_tls() {
   // TlsStream writes records from our own buffer, one or more per call.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // No TLS 1.3 session tickets: resuming needs a session id context, and with a required client
-  // certificate OpenSSL fails a resumption attempt without one
-  // (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED) instead of falling back to a full handshake. A device
-  // reconnecting with a ticket would be refused; without tickets it never has one. Saves the ticket
-  // encryption per connect too.
+  // No session tickets (TLS 1.2: SSL_OP_NO_TICKET, TLS 1.3: zero tickets). Without a session id
+  // context a ticket cannot resume properly with a required client certificate: TLS 1.2 resumption
+  // fails the handshake (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED), a TLS 1.3 one would come back
+  // without a verified chain to authenticate. Every connect is a full handshake, which is what the
+  // Authenticator needs; it also saves the ticket encryption per connect.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(ctx, 0);
   const auto& config = core.config();
   if (SSL_CTX_use_certificate_chain_file(ctx, config.certificate_file.c_str()) != 1) {
@@ -176,6 +177,7 @@ void Broker::stop() {
   for (auto& context : impl.contexts) context->stop();
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();
+  impl.core.release_outlets();  // before the contexts (and the connections' sockets) go
   impl.acceptor.reset();
   impl.expiry_timer.reset();
   impl.contexts.clear();

@@ -181,6 +181,16 @@ bool Core::admit_connect(const std::string& client_id, std::chrono::steady_clock
   return true;
 }
 
+void Core::release_outlets() {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& [id, session] : sessions_) sessions.push_back(session);
+  }
+  for (const auto& session : sessions)
+    session->attach(nullptr, ClientContext{}, session->persistent());
+}
+
 size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(sessions_mutex_);
   size_t expired = 0;

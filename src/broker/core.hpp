@@ -105,6 +105,11 @@ class Core {
   size_t session_count() const;
   std::atomic<size_t> connections{0};
 
+  // Broker::stop(), after the network threads are joined: every session drops its reference to
+  // its connection. A connection holds its session too; without this, connections abandoned by the
+  // stopped io_contexts would keep each other alive (LeakSanitizer found them at exit).
+  void release_outlets();
+
  private:
   void discard_locked(const std::shared_ptr<Session>& session);
 
