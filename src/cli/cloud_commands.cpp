@@ -108,8 +108,9 @@ Status cloud_run(const CloudRunOptions& options) {
   // The web console on the same port (before SigV4 for /console/*).
   auto console = std::make_shared<cloud::console::ConsoleServer>(
       context, service.get(),
-      cloud::console::ConsoleOptions{.web_dir = options.web_dir.empty() ? default_web_dir()
-                                                                        : options.web_dir});
+      cloud::console::ConsoleOptions{.web_dir = options.web_dir.empty()
+                                                    ? default_web_dir()
+                                                    : std::filesystem::path(options.web_dir)});
   for (const auto& kit_dir : options.kit_dirs) {
     console->kits().attach_dir(std::filesystem::absolute(kit_dir));
   }

@@ -68,7 +68,10 @@ async function until(what, probe, seconds = 20) {
   while (Date.now() < deadline) {
     try {
       last = await probe();
-      if (last) return last;
+      if (last) {
+        check(what, true);
+        return last;
+      }
     } catch (e) {
       last = e.message;
     }
