@@ -48,13 +48,14 @@ CREATE TABLE thing_principals (
 CREATE INDEX thing_principals_by_principal ON thing_principals(principal, thing_name);
 CREATE TABLE topic_rules (name TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at REAL NOT NULL);
 )sql",
-    // 2: the fleet view's data (issue 8). device_events is each device's zero-touch story, keyed by
+    // The fleet view's data (issue 8). device_events is each device's zero-touch story, keyed by
     // certificate id (a JITR device has no thing at first connect) and joinable to its thing;
     // registry changes are recorded by triggers, so every writer (REST handlers, the in-process
     // JITR function, an external function through the API, ztp commands) records them in its own
     // transaction at no extra commit. Broker-side events (refused connects, lifecycle) come from
     // cloud/console/events.cpp. device_presence: live connection count and last activity.
-    // function_invocations (created on demand before this version) gains the rule and device.
+    // function_invocations gains the rule and the device; it is created here only if missing (an
+    // older build created it at start, another step may create it), so this step applies after any.
     R"sql(
 CREATE TABLE device_events (
   seq INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, certificate_id TEXT, thing_name TEXT,
