@@ -5,7 +5,7 @@
 // writes — certificate PENDING_ACTIVATION, thing of type microchip-zero-touch-kit named by the SKI,
 // policy ZTPolicy_<certificateId>, both attached, certificate ACTIVE — so the registry triggers
 // record the same timeline a real JITR device gets, plus a registration-event row saying it was
-// simulated. 250 devices per transaction: one commit per batch. Writes the registry directly
+// simulated. 50 devices per transaction: one commit per batch. Writes the registry directly
 // (SQLite WAL: safe while `ztp cloud run` serves the same state directory).
 #include <fmt/format.h>
 
@@ -35,7 +35,9 @@ struct SimulateOptions {
   int count = 100;
 };
 
-constexpr int kBatch = 250;
+// Small batches: each holds SQLite's write lock, which a running cloud's writers wait for (busy
+// timeout 5 s).
+constexpr int kBatch = 50;
 
 Status simulate_jitr(const SimulateOptions& options) {
   if (options.count < 1 || options.count > 1000000)

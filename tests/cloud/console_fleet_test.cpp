@@ -68,6 +68,11 @@ TEST_F(FleetTest, MigrationIsVersionedAndReopens) {
     auto st = *registry_->database().prepare("PRAGMA user_version");
     ASSERT_TRUE(*st.step());
     EXPECT_EQ(st.integer(0), registry::Registry::schema_version());
+    auto tables = *registry_->database().prepare(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('device_events', 'device_presence', "
+        "'certificates_by_status', 'certificate_status', 'thing_created', 'policy_attached')");
+    ASSERT_TRUE(*tables.step());
+    EXPECT_EQ(tables.integer(0), 6);
   }
   registry_.reset();
   auto reopened = registry::Registry::open(dir_ / "registry.db");

@@ -19,8 +19,9 @@ q() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; fail "$*"; }; }
 q "$ZTP" ca create-root --dir "$work"
 q "$ZTP" ca create-signer-csr --dir "$work"
 q "$ZTP" ca create-signer --dir "$work"
+# --kit-dir: the cloud learns the kit's thing name from its board once it is provisioned.
 "$ZTP" cloud run --state-dir "$work/cloud" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
-  --web-dir "$ZT_BINARY_DIR/web" >"$work/cloud.out" 2>"$work/cloud.err" &
+  --web-dir "$ZT_BINARY_DIR/web" --kit-dir "$work/kit" >"$work/cloud.out" 2>"$work/cloud.err" &
 pids+=($!)
 wait_for "$work/cloud.out" "console http://" 30 || fail "timed out"
 HTTP=$(sed -n 's/^listening http=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
@@ -37,13 +38,26 @@ q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab --password browser-test-psk
 q "$ZTP" kit provision --dir "$work" --kit-socket "$work/kit/usb.sock"
 wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60 || fail "timed out"
 
+thing=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["thing_name"])' "$work/kit-info.json")
+
+# Before `ztp interact`: the kit given to `cloud run --kit-dir` is already the thing's board.
+id=$(sed -n 's/^aws_access_key_id *= *//p' "$work/cloud/credentials")
+secret=$(sed -n 's/^aws_secret_access_key *= *//p' "$work/cloud/credentials")
+curl -sf -c "$work/jar" -H 'X-ZT-Console: 1' -H 'Content-Type: application/json' \
+  -d "{\"accessKeyId\":\"$id\",\"secretAccessKey\":\"$secret\"}" "http://$HTTP/console/api/login" >/dev/null ||
+  fail "console login with the cloud's credentials"
+deadline=$((SECONDS + 15))
+until curl -sf -b "$work/jar" "http://$HTTP/console/api/devices/$thing" | grep -q '"kit":{"controlSocket"'; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "cloud run --kit-dir did not attach the kit of $thing"
+  sleep 0.3
+done
+
 # The link the user would open; --kit-dir attaches the virtual board.
 "$ZTP" interact --dir "$work" --kit-dir "$work/kit" --endpoint-url "http://$HTTP" >"$work/interact.out" 2>&1 ||
   { cat "$work/interact.out" >&2; fail "ztp interact"; }
 cat "$work/interact.out"
 URL=$(grep -o 'http://[^ ]*/console/login?token=[^ ]*' "$work/interact.out" | tail -1)
 [ -n "$URL" ] || fail "ztp interact printed no login link"
-thing=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["thing_name"])' "$work/kit-info.json")
 
 artifacts=$ZT_BINARY_DIR/test-artifacts/console
 mkdir -p "$artifacts"

@@ -2,7 +2,7 @@
 # The fleet view in a real browser (issue 8): one emulated kit goes through the real JITR (refused
 # connect → registration event → rule → ZTLambdaJITR → ACTIVE → connected), a rule sends messages
 # to a failing function, then `ztp cloud simulate-jitr` adds 1,000 devices of the same CA (real
-# certificates, the rows JITR writes, in 4 transactions: seconds instead of 1,000 TLS connections
+# certificates, the rows JITR writes, 50 per transaction: seconds instead of 1,000 TLS connections
 # with their JITR round trips). tests/e2e/console_fleet.mjs then drives headless Debian chromium
 # through playwright-core: CA device count, the virtualised list (DOM rows stay bounded while
 # scrolling 1,001 devices), search, the device's JITR timeline in order, the device page link,
@@ -61,6 +61,11 @@ q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab --password fleet-test-psk
 q "$ZTP" kit provision --dir "$work" --kit-socket "$work/kit/usb.sock"
 wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60
 q aws --endpoint-url "http://$HTTP" iot-data publish --topic zt/fail/1 --payload '{"job":1}'
+deadline=$((SECONDS + 30))  # attempts 1, 2 (after 0.5 s) and 3 (after 1 s more)
+until [ "$("$ZTP" cloud function log --state-dir "$work/cloud" | grep -c '"functionName":"Broken"')" -ge 3 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "Broken was not attempted three times"
+  sleep 0.3
+done
 
 "$ZTP" cloud simulate-jitr --state-dir "$work/cloud" --ca-cert "$work/signer-ca.crt" \
   --ca-key "$work/signer-ca.key" --count 1000 | tee "$work/simulate.out"

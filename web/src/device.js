@@ -17,7 +17,6 @@ export const devicePage = {
     }
     const view = buildView(thing);
     root.append(view.node);
-    let closed = false;
 
     async function refresh() {
       try {
@@ -62,11 +61,7 @@ export const devicePage = {
       resync: () => refresh(),
     });
     refresh();
-    return () => {
-      closed = true;
-      source.close();
-      return closed;
-    };
+    return () => source.close();
   },
 };
 
@@ -153,9 +148,9 @@ function buildView(thing) {
       const reported = state.reported || {};
       for (const led of LEDS) {
         const key = 'led' + led;
+        // The box shows what was asked for (desired), or what the device reports before anyone asked.
         const value = desired[key] !== undefined ? desired[key] : reported[key];
-        if (value !== undefined && document.activeElement !== checkboxes[led]) checkboxes[led].checked = value === 'on';
-        else if (value !== undefined) checkboxes[led].checked = value === 'on';
+        if (value !== undefined) checkboxes[led].checked = value === 'on';
       }
       for (const button of BUTTONS) {
         const value = reported['button' + button];

@@ -47,7 +47,7 @@ api::Reply get_device(ConsoleContext& context, const ConsoleRequest& request) {
   out["connected"] = presence && presence->connected;
   out["lastSeen"] = presence ? json(presence->last_seen_ms) : json();
   out["shadow"] = shadow_document(context, thing);
-  auto socket = context.kits.socket_of(thing);
+  auto socket = context.kits.socket_of(thing, false);  // no kit I/O on the registry worker
   out["kit"] = socket ? json{{"controlSocket", socket->string()}} : json();
   return console_json(out);
 }

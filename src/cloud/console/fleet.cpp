@@ -44,10 +44,13 @@ json optional_json(const std::optional<std::string>& value) {
 }
 
 // The filter shared by the count and the page query. ?1 = principal prefix, ?2 = lower-case q,
-// ?3 = status.
+// ?3 = status. A substring search is a scan either way; the thing-name match is an uncorrelated
+// IN (thing_principals scanned once into a temporary index) rather than one correlated lookup per
+// certificate, about a third faster on 10,000 devices (bench/fleet).
 constexpr const char* kDeviceFilter =
-    "(?3 = '' OR c.status = ?3) AND (?2 = '' OR instr(c.id, ?2) > 0 OR EXISTS (SELECT 1 FROM "
-    "thing_principals tp WHERE tp.principal = ?1 || c.id AND instr(lower(tp.thing_name), ?2) > 0))";
+    "(?3 = '' OR c.status = ?3) AND (?2 = '' OR instr(c.id, ?2) > 0 OR c.id IN (SELECT "
+    "substr(tp.principal, length(?1) + 1) FROM thing_principals tp WHERE "
+    "instr(lower(tp.thing_name), ?2) > 0 AND substr(tp.principal, 1, length(?1)) = ?1))";
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),

@@ -36,11 +36,12 @@ void KitDirectory::resolve_pending() {
   }
 }
 
-std::optional<std::filesystem::path> KitDirectory::socket_of(const std::string& thing) {
+std::optional<std::filesystem::path> KitDirectory::socket_of(const std::string& thing,
+                                                             bool resolve) {
   {
     std::lock_guard lock(mutex_);
     if (auto found = by_thing_.find(thing); found != by_thing_.end()) return found->second;
-    if (pending_dirs_.empty()) return std::nullopt;
+    if (pending_dirs_.empty() || !resolve) return std::nullopt;
   }
   resolve_pending();
   std::lock_guard lock(mutex_);

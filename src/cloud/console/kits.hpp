@@ -22,14 +22,16 @@ class KitDirectory {
  public:
   void attach(const std::string& thing, const std::filesystem::path& control_socket);
   void attach_dir(const std::filesystem::path& kit_dir);
-  // The control socket of `thing`'s kit; asks unresolved kit directories for their thing first.
-  std::optional<std::filesystem::path> socket_of(const std::string& thing);
+  // The control socket of `thing`'s kit. `resolve`: ask kit directories whose thing is not known
+  // yet first (blocking socket calls; not on the registry worker).
+  std::optional<std::filesystem::path> socket_of(const std::string& thing, bool resolve = true);
+  // Asks kit directories whose thing is not known yet (the board poller does, periodically).
+  void resolve_pending();
   // {"leds": …, "oled": [...], "buttons": …} merged snapshot + firmware status.
   Result<nlohmann::json> board(const std::string& thing);
   Status press(const std::string& thing, int button);
 
  private:
-  void resolve_pending();
   std::mutex mutex_;
   std::map<std::string, std::filesystem::path> by_thing_;
   std::vector<std::filesystem::path> pending_dirs_;

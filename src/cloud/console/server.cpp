@@ -70,6 +70,7 @@ void ConsoleServer::poll_boards() {
   std::unique_lock lock(poll_mutex_);
   while (!stopping_) {
     lock.unlock();
+    kits_.resolve_pending();
     auto watched = hub_.watched_things();
     std::erase_if(last, [&](const auto& entry) { return !watched.contains(entry.first); });
     for (const auto& thing : watched) {

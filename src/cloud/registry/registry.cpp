@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS function_invocations (
     // in-process JITR function, an external function through the API, ztp commands) records them in
     // its own transaction at no extra commit. Broker-side events (refused connects, lifecycle) come
     // from cloud/console/events.cpp. device_presence: live connection count and last activity.
-    // function_invocations (step 2) gains the rule and the device.
+    // function_invocations gains the rule and the device; step 2 creates it.
     R"sql(
 CREATE TABLE device_events (
   seq INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, certificate_id TEXT, thing_name TEXT,

@@ -136,12 +136,18 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
 
   // broker::Observer — network threads: copy and queue.
   void on_connected(const broker::ClientContext& client) override {
-    post([self = shared_from_this(), client] {
+    // Stamped here, on the network thread, so it orders before the SUBSCRIBE that follows
+    // (on_subscribed records at once; this lambda runs later on the worker).
+    post([self = shared_from_this(), client, at = console::now_us()] {
       int64_t version = self->next_version[client.client_id]++;
       self->live_sessions[client.session_identifier] = {client.principal, version};
-      self->recorder.record(client.principal, console::kConnected,
-                            "client " + client.client_id + " from " + client.remote_address,
-                            client.client_id);
+      self->recorder.record(
+          {.time_us = at,
+           .certificate_id = client.principal,
+           .thing_name = {},
+           .kind = console::kConnected,
+           .detail = "client " + client.client_id + " from " + client.remote_address,
+           .client_id = client.client_id});
       if (!has_lifecycle_events(client.client_id)) return;
       json payload = self->presence(client, "connected", version);
       payload["ipAddress"] = client.remote_address;
