@@ -1,11 +1,8 @@
+// EventStream::next (a coroutine) lives in server_network.cpp with the other coroutines: clang 14
+// cannot emit them in the fuzz build.
 #include "cloud/api/event_stream.hpp"
 
-#include <utility>  // std::exchange, used by boost/asio/awaitable.hpp (1.74) without including it
-
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace zt::cloud::api {
 namespace asio = boost::asio;
@@ -69,15 +66,6 @@ EventStream::Batch EventStream::take() {
   batch.overflowed = std::exchange(overflowed_, false);
   batch.ended = closed_;
   return batch;
-}
-
-asio::awaitable<EventStream::Batch> EventStream::next(std::chrono::milliseconds heartbeat) {
-  Batch batch = take();
-  if (!batch.events.empty() || batch.overflowed || batch.ended) co_return batch;
-  timer_->expires_after(heartbeat);
-  boost::system::error_code ec;
-  co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  co_return take();
 }
 
 std::string EventStream::format(std::string_view name, std::string_view data) {

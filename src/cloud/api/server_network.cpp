@@ -37,6 +37,20 @@ http::response<http::string_body> to_response(const Reply& reply, unsigned versi
   return response;
 }
 
+}  // namespace
+
+// The wait half of EventStream (event_stream.cpp has the rest).
+asio::awaitable<EventStream::Batch> EventStream::next(std::chrono::milliseconds heartbeat) {
+  Batch batch = take();
+  if (!batch.events.empty() || batch.overflowed || batch.ended) co_return batch;
+  timer_->expires_after(heartbeat);
+  boost::system::error_code ec;
+  co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return take();
+}
+
+namespace {
+
 // A text/event-stream answer: the head (no Content-Length; the body ends when the connection
 // closes, RFC 9112 §6.3), then the stream's events as they come, a comment line as heartbeat so
 // dead peers are noticed and proxies keep the connection, and `resync` after an overflow.
