@@ -97,7 +97,7 @@ api::HookReply ConsoleServer::handle(const aws::HttpRequest& request, api::ApiSe
   if (path == "/console") return now(redirect("/console/"));
   if (path.starts_with("/console/api/")) return handle_api(request, path, server);
   if (path == "/console/login" && request.method == "GET") return login_link(request, query);
-  if (request.method != "GET" && request.method != "HEAD") return error(405, "method not allowed");
+  if (request.method != "GET") return error(405, "method not allowed");
   return serve_static(path);
 }
 
