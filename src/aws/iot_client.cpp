@@ -3,10 +3,15 @@
 namespace zt::aws {
 namespace {
 
-Url endpoint_url(const ClientConfig& config) {
+// The configured endpoint, else the region's AWS endpoint. A configured endpoint that does not
+// parse records its error (the caller fails every call with it) and yields a placeholder URL.
+Url endpoint_url(const ClientConfig& config, std::optional<Error>& error) {
   if (!config.endpoint_url.empty()) {
     auto url = parse_url(config.endpoint_url);
     if (url) return *url;
+    error = url.error();
+    error->message = "endpoint URL '" + config.endpoint_url + "': " + error->message;
+    return Url{"http", "invalid.invalid", "80", ""};
   }
   return Url{"https", "iot." + config.region + ".amazonaws.com", "443", ""};
 }
@@ -53,7 +58,8 @@ Errc errc_for_aws_error(std::string_view type) {
 }
 
 IotClient::IotClient(ClientConfig config, HttpClientOptions options)
-    : config_(std::move(config)), http_(endpoint_url(config_), std::move(options)) {}
+    : config_(std::move(config)),
+      http_(endpoint_url(config_, endpoint_error_), std::move(options)) {}
 
 std::string IotClient::endpoint() const {
   const Url& url = http_.url();
@@ -63,6 +69,7 @@ std::string IotClient::endpoint() const {
 Result<nlohmann::json> IotClient::call(
     std::string_view method, std::string_view raw_path, std::string_view query,
     const nlohmann::json* body, const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (endpoint_error_) return *endpoint_error_;
   HttpRequest request;
   request.method = std::string(method);
   request.target = http_.url().base_path + std::string(raw_path);

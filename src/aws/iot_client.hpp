@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "aws/config.hpp"
@@ -39,6 +40,9 @@ class IotClient {
 
  private:
   ClientConfig config_;
+  // An endpoint URL that was given but does not parse: every call fails with it, rather than
+  // quietly falling back to the real AWS endpoint of the region.
+  std::optional<Error> endpoint_error_;
   HttpClient http_;
 };
 

@@ -334,7 +334,6 @@ TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {
 
 TEST_F(ServiceTest, ShadowStoreListsExistingNamedShadowsInPages) {
   ShadowStore store(*registry_);
-  ASSERT_TRUE(store.init());
   const char* update = R"({"state":{"reported":{"on":true}}})";
   ASSERT_EQ(store.handle("dev-1", "", "update", update, false).status, 200);  // classic: not listed
   for (const char* name : {"zeta", "alpha", "mid", "beta"})
@@ -363,7 +362,6 @@ TEST_F(ServiceTest, ShadowStoreListsExistingNamedShadowsInPages) {
 
 TEST_F(ServiceTest, ShadowRequestsBeyondThePerThingRateGet429) {
   ShadowStore store(*registry_, 3);  // aws-iot.md §4.5 says 20/s; 3 keeps the test short
-  ASSERT_TRUE(store.init());
   // Ten requests in a row: a one-second window admits three, so some are refused (unless each
   // took over a third of a second).
   int refused = 0;
