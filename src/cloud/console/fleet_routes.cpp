@@ -23,6 +23,17 @@ Result<int64_t> integer_parameter(const ConsoleRequest& request, std::string_vie
   return value;
 }
 
+// offset (default 0) and limit (default 50, 1..kMaxPageSize) of a paged list.
+Result<std::pair<int64_t, int>> page_parameters(const ConsoleRequest& request) {
+  ZT_TRY_ASSIGN(int64_t offset, integer_parameter(request, "offset", 0));
+  ZT_TRY_ASSIGN(int64_t limit, integer_parameter(request, "limit", 50));
+  if (limit < 1 || limit > kMaxPageSize) {
+    return make_error(Errc::invalid_argument,
+                      "limit must be between 1 and " + std::to_string(kMaxPageSize));
+  }
+  return std::pair<int64_t, int>{offset, static_cast<int>(limit)};
+}
+
 api::Reply error_of(const Error& error) {
   int status = error.code == Errc::invalid_argument ? 400
                : error.code == Errc::not_found      ? 404
@@ -39,15 +50,11 @@ api::Reply get_cas(ConsoleContext& context, const ConsoleRequest&) {
 }
 
 api::Reply get_devices(ConsoleContext& context, const ConsoleRequest& request) {
-  auto offset = integer_parameter(request, "offset", 0);
-  if (!offset) return error_of(offset.error());
-  auto limit = integer_parameter(request, "limit", 50);
-  if (!limit) return error_of(limit.error());
-  if (*limit < 1 || *limit > kMaxPageSize) {
-    return console_error(400, "limit must be between 1 and " + std::to_string(kMaxPageSize));
-  }
-  DeviceQuery query{.offset = *offset,
-                    .limit = static_cast<int>(*limit),
+  auto paging = page_parameters(request);
+  if (!paging) return error_of(paging.error());
+  auto [offset, limit] = *paging;
+  DeviceQuery query{.offset = offset,
+                    .limit = limit,
                     .q = request.query_value("q").value_or(""),
                     .status = request.query_value("status").value_or("")};
   auto page = list_devices(context.service.registry, principal_prefix(context), query);
@@ -63,16 +70,12 @@ api::Reply get_timeline(ConsoleContext& context, const ConsoleRequest& request) 
 }
 
 api::Reply get_invocations(ConsoleContext& context, const ConsoleRequest& request) {
-  auto offset = integer_parameter(request, "offset", 0);
-  if (!offset) return error_of(offset.error());
-  auto limit = integer_parameter(request, "limit", 50);
-  if (!limit) return error_of(limit.error());
-  if (*limit < 1 || *limit > kMaxPageSize) {
-    return console_error(400, "limit must be between 1 and " + std::to_string(kMaxPageSize));
-  }
+  auto paging = page_parameters(request);
+  if (!paging) return error_of(paging.error());
+  auto [offset, limit] = *paging;
   auto failed = request.query_value("failed");
-  InvocationQuery query{.offset = *offset,
-                        .limit = static_cast<int>(*limit),
+  InvocationQuery query{.offset = offset,
+                        .limit = limit,
                         .failed_only = failed && *failed != "0" && *failed != "false"};
   auto page = list_invocations(context.service.registry, principal_prefix(context), query);
   if (!page) return error_of(page.error());

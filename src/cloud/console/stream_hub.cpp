@@ -1,17 +1,12 @@
 #include "cloud/console/stream_hub.hpp"
 
 #include <chrono>
+#include "common/time.hpp"
 
 namespace zt::cloud::console {
 namespace {
 
 using nlohmann::json;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A payload for the message log: JSON when it is JSON, else text (bounded).
 json payload_value(const std::string& payload) {
@@ -70,7 +65,7 @@ void StreamHub::send(const std::string& thing, std::string_view event, const jso
 void StreamHub::on_message(const std::string& topic, const std::string& payload) {
   auto thing = thing_of_topic(topic);
   if (!thing) return;
-  int64_t now = now_ms();
+  int64_t now = unix_now_ms();
   bool presence_event = false;
   {
     std::lock_guard lock(mutex_);

@@ -10,17 +10,12 @@
 #include "broker/broker.hpp"
 #include "cloud/service/auth.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 
 namespace zt::cloud::service {
 namespace {
 
 using nlohmann::json;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // §6.1: client ids with wildcards get no lifecycle events.
 bool has_lifecycle_events(const std::string& client_id) {
@@ -113,7 +108,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                                   .client_id = client_id.empty() ? "n/a" : client_id,
                                   .principal = principal,
                                   .account_id = account.account_id,
-                                  .timestamp_ms = now_ms()};
+                                  .timestamp_ms = unix_now_ms()};
     rules.on_message(context);
   }
   void send_later(std::vector<Outgoing> messages) {
@@ -127,7 +122,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
 
   json presence(const broker::ClientContext& client, const char* type, int64_t version) {
     return {{"clientId", client.client_id},
-            {"timestamp", now_ms()},
+            {"timestamp", unix_now_ms()},
             {"eventType", type},
             {"sessionIdentifier", client.session_identifier},
             {"principalIdentifier", client.principal},
@@ -210,7 +205,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                               .client_id = client_id,
                               .principal = principal,
                               .account_id = self->account.account_id,
-                              .timestamp_ms = now_ms()});
+                              .timestamp_ms = unix_now_ms()});
     });
   }
 
