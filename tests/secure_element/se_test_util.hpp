@@ -43,6 +43,12 @@ class Chip {
     return Reply{status::success, std::move(*data)};
   }
 
+  // `length` bytes of slot `slot` at `offset`, as the chip stores them now.
+  Bytes slot_bytes(unsigned slot, size_t offset, size_t length) const {
+    const ChipState state = emulator->state();
+    return Bytes(state.slots[slot].begin() + offset, state.slots[slot].begin() + offset + length);
+  }
+
   // Writes the kit configuration and locks the configuration zone.
   void configure() {
     ASSERT_TRUE(device.write_config(kit_config()));
