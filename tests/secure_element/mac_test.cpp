@@ -329,5 +329,30 @@ TEST(ShaPublic, HashesTheStoredPublicKey) {
   EXPECT_EQ(r.chip.command(Opcode::sha, 0x03, 13, Bytes(4, 0)).status, status::parse_error);
 }
 
+// GenDig zone 3 (shared nonce, 32 bytes of input; Microchip's "GenDig - Shared Nonce" table and
+// atcah_gen_dig): KeyID bit 15 clear = SHA-256(input, 15 03 id 00 SN8 SN0 SN1, 25 zeros, TempKey),
+// set = SHA-256(TempKey, ..., input). TempKey is observed with MAC mode 0x07 (both blocks TempKey).
+TEST(GenDigSharedNonce, BothOrders) {
+  MacChip m;
+  for (uint16_t key_id : {uint16_t{0x0005}, uint16_t{0x8005}}) {
+    const Bytes nonce = crypto::random_bytes(32), input = crypto::random_bytes(32);
+    ASSERT_EQ(m.chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
+    const Bytes packet = encode_command(Opcode::gen_dig, 0x03, key_id, input);
+    EXPECT_EQ(Bytes(packet.begin(), packet.begin() + 5),
+              (Bytes{0x27, 0x15, 0x03, 0x05, static_cast<uint8_t>(key_id >> 8)}));
+    EXPECT_EQ(m.chip.raw(packet), encode_status(status::success));
+    const Bytes middle{0x15, 0x03, 0x05, 0x00, m.sn[8], m.sn[0], m.sn[1]};
+    const auto temp_key = (key_id & 0x8000)
+                              ? crypto::sha256(concat({nonce, middle, Bytes(25, 0), input}))
+                              : crypto::sha256(concat({input, middle, Bytes(25, 0), nonce}));
+    const auto expected = crypto::sha256(concat(
+        {temp_key, temp_key, Bytes{0x08, 0x07, 0x08, 0x00}, host_include_data(0x07, m.otp, m.sn)}));
+    EXPECT_EQ(m.chip.command(Opcode::mac, 0x07, 8).data, Bytes(expected.begin(), expected.end()))
+        << std::hex << key_id;
+  }
+  EXPECT_EQ(m.chip.command(Opcode::gen_dig, 0x03, 0, Bytes(32, 0)).status,
+            status::execution_error);  // no TempKey
+}
+
 }  // namespace
 }  // namespace zt::se
