@@ -197,14 +197,22 @@ def check_sequences(sock: str, state_path: str):
     return public_key
 
 
+def counter_in_state(state: str, sock: str, counter_id: int) -> int:
+    """Starts a server on the state file, reads a counter, stops the server."""
+    server = start_server(state, sock)
+    try:
+        host = Host(sock)
+        value = host.counter(counter_id, False)
+        host.bus.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    return value
+
+
 def kill_rounds(state: str, sock: str, rounds: int) -> str:
     """kill -9 while incrementing counter 0; returns a summary."""
-    probe = start_server(state, sock)
-    host = Host(sock)
-    acknowledged = host.counter(0, False)
-    host.bus.close()
-    probe.send_signal(signal.SIGTERM)
-    probe.wait(timeout=10)
+    acknowledged = counter_in_state(state, sock, 0)
     rng = random.Random(77)
     increments = 0
     for round_number in range(rounds):
@@ -234,12 +242,7 @@ def kill_rounds(state: str, sock: str, rounds: int) -> str:
         assert returncode == -signal.SIGKILL and not isinstance(failure, str), (returncode, failure)
         with open(state) as f:
             json.load(f)  # whole JSON, never torn
-        server = start_server(state, sock)
-        host = Host(sock)
-        found = host.counter(0, False)
-        host.bus.close()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        found = counter_in_state(state, sock, 0)
         allowed = {acknowledged, acknowledged + 1} if in_flight else {acknowledged}
         assert found in allowed, f"round {round_number}: counter {found}, expected one of {sorted(allowed)}"
         acknowledged = found

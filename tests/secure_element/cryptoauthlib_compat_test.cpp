@@ -17,7 +17,6 @@ namespace {
 
 using testing::Chip;
 using testing::host_gen_dig;
-using testing::host_nonce;
 
 Bytes hex(std::string_view text) { return from_hex(text).value(); }
 
@@ -27,19 +26,6 @@ const Bytes parse_error_response = hex("04038342");      // status 0x03
 
 uint16_t data_address(unsigned slot, unsigned block, unsigned offset = 0) {
   return encode_address(Zone::data, slot, block, offset);
-}
-
-// The host side of calib_write_enc's Nonce + GenDig(OtherData) pair: returns TempKey.
-std::array<uint8_t, 32> random_nonce_then_gen_dig(Chip& chip, ByteView parent_key,
-                                                  uint16_t parent_id) {
-  const Bytes num_in(20, 0);
-  const auto nonce = chip.command(Opcode::nonce, 0x00, 0, num_in);
-  EXPECT_EQ(nonce.data.size(), 32u);
-  const auto temp_key = host_nonce(nonce.data, num_in, 0x00);
-  const Bytes other_data{0x15, 0x02, static_cast<uint8_t>(parent_id),
-                         static_cast<uint8_t>(parent_id >> 8)};
-  EXPECT_EQ(chip.command(Opcode::gen_dig, 0x02, parent_id, other_data).status, status::success);
-  return host_gen_dig(parent_key, parent_id, chip.emulator->state().serial_number(), temp_key);
 }
 
 TEST(CryptoauthlibCompat, KnownPacketsAndResponses) {
@@ -210,22 +196,17 @@ TEST(CryptoauthlibCompat, EncryptedWriteBeforeTheDataLockAndEncryptedRead) {
   const Bytes secret = crypto::random_bytes(32);
   const uint16_t address = data_address(1, 0);
 
-  auto temp_key = random_nonce_then_gen_dig(chip, parent_key, 4);
+  auto temp_key = testing::random_gen_dig(chip, parent_key, 4, true);
   Bytes data(32);
   for (size_t i = 0; i < 32; ++i) data[i] = secret[i] ^ temp_key[i];
-  Bytes mac_message(temp_key.begin(), temp_key.end());
-  mac_message.insert(mac_message.end(), {0x12, 0xC2, static_cast<uint8_t>(address),
-                                         static_cast<uint8_t>(address >> 8), sn[8], sn[0], sn[1]});
-  mac_message.insert(mac_message.end(), 25, 0);
-  mac_message.insert(mac_message.end(), secret.begin(), secret.end());
-  const auto mac = crypto::sha256(mac_message);
+  const auto mac = testing::host_auth_mac(temp_key, 0x12, 0xC2, address, sn, 25, secret);
   data.insert(data.end(), mac.begin(), mac.end());
   EXPECT_EQ(chip.raw(encode_command(Opcode::write, 0xC2, address, data)), success_response);
   EXPECT_EQ(chip.slot_bytes(1, 0, 32), secret);
   // The same packet again: TempKey was consumed.
   EXPECT_EQ(chip.raw(encode_command(Opcode::write, 0xC2, address, data)), execution_error_response);
   // A wrong MAC is refused and changes nothing.
-  temp_key = random_nonce_then_gen_dig(chip, parent_key, 4);
+  temp_key = testing::random_gen_dig(chip, parent_key, 4, true);
   Bytes forged(32, 0);
   for (size_t i = 0; i < 32; ++i) forged[i] = temp_key[i];  // plain = zeros
   forged.insert(forged.end(), 32, 0x00);
@@ -233,7 +214,7 @@ TEST(CryptoauthlibCompat, EncryptedWriteBeforeTheDataLockAndEncryptedRead) {
   EXPECT_EQ(chip.slot_bytes(1, 0, 32), secret);
 
   ASSERT_TRUE(chip.device.lock_data());
-  temp_key = random_nonce_then_gen_dig(chip, parent_key, 4);
+  temp_key = testing::random_gen_dig(chip, parent_key, 4, true);
   Bytes encrypted = chip.command(Opcode::read, 0x82, address).data;
   ASSERT_EQ(encrypted.size(), 32u);
   for (size_t i = 0; i < 32; ++i) encrypted[i] ^= temp_key[i];

@@ -36,6 +36,14 @@ inline Digest host_gen_dig(ByteView key, uint16_t id, const SerialNumber& sn, By
   return crypto::sha256(concat({key, header, Bytes{sn[8], sn[0], sn[1]}, Bytes(25, 0), temp_key}));
 }
 
+// Write / PrivWrite input MAC (atcah_write_auth_mac, atcah_privwrite_auth_mac): SHA-256(TempKey,
+// opcode param1 param2(LE) SN8 SN0 SN1, `zeros` zeros (25 Write, 21 PrivWrite), plain text).
+inline Digest host_auth_mac(ByteView temp_key, uint8_t opcode, uint8_t param1, uint16_t param2,
+                            const SerialNumber& sn, size_t zeros, ByteView plain) {
+  return crypto::sha256(concat({temp_key, Bytes{opcode, param1}, le16(param2),
+                                Bytes{sn[8], sn[0], sn[1]}, Bytes(zeros, 0), plain}));
+}
+
 // atcah_include_data for MAC/HMAC modes: OTP / SN bytes after opcode, mode and KeyID.
 inline Bytes host_include_data(uint8_t mode, ByteView otp, const SerialNumber& sn) {
   Bytes out;

@@ -2,7 +2,6 @@
 #include "crypto/digest.hpp"
 #include "crypto/ecdsa.hpp"
 #include "crypto/key.hpp"
-#include "host_formulas.hpp"
 #include "se_test_util.hpp"
 #include "secure_element/crc.hpp"
 
@@ -15,28 +14,7 @@ uint16_t data_address(unsigned slot, unsigned block = 0, unsigned offset = 0) {
   return encode_address(Zone::data, slot, block, offset);
 }
 
-// Nonce random + GenDig over `key_id` (slot 4 has KeyConfig.ReqRandom, so the nonce must be
-// random); returns the TempKey the host computes (host_formulas.hpp).
-std::array<uint8_t, 32> random_gen_dig(Chip& chip, ByteView key, uint16_t key_id) {
-  const Bytes num_in(20, 0x07);
-  const Bytes rand_out = chip.command(Opcode::nonce, 0x00, 0, num_in).data;
-  EXPECT_EQ(rand_out.size(), 32u);
-  EXPECT_EQ(chip.command(Opcode::gen_dig, 0x02, key_id).status, status::success);
-  return testing::host_gen_dig(key, key_id, chip.emulator->state().serial_number(),
-                               testing::host_nonce(rand_out, num_in, 0x00));
-}
-
-// Host side of the Write / PrivWrite MAC: SHA-256(TempKey || op p1 p2(LE) SN8 SN0 SN1 || zeros ||
-// plain).
-std::array<uint8_t, 32> host_mac(ByteView temp_key, uint8_t opcode, uint8_t param1, uint16_t param2,
-                                 const std::array<uint8_t, 9>& sn, size_t zeros, ByteView plain) {
-  Bytes message(temp_key.begin(), temp_key.end());
-  message.insert(message.end(), {opcode, param1, static_cast<uint8_t>(param2),
-                                 static_cast<uint8_t>(param2 >> 8), sn[8], sn[0], sn[1]});
-  message.insert(message.end(), zeros, 0);
-  message.insert(message.end(), plain.begin(), plain.end());
-  return crypto::sha256(message);
-}
+using testing::random_gen_dig;
 
 TEST(Read, ConfigAlwaysDataOnlyAfterLock) {
   Chip chip;
@@ -148,7 +126,7 @@ TEST(Write, EncryptedWriteAndReadWithGenDig) {
   auto temp_key = random_gen_dig(chip, write_key, 4);
   Bytes data(32);
   for (size_t i = 0; i < 32; ++i) data[i] = secret[i] ^ temp_key[i];
-  const auto mac = host_mac(temp_key, 0x12, 0xC2, address, sn, 25, secret);
+  const auto mac = testing::host_auth_mac(temp_key, 0x12, 0xC2, address, sn, 25, secret);
   data.insert(data.end(), mac.begin(), mac.end());
   EXPECT_EQ(chip.command(Opcode::write, 0xC2, address, data).status, status::success);
   EXPECT_EQ(chip.slot_bytes(1, 0, 32), secret);
@@ -272,7 +250,7 @@ TEST(PrivWrite, PlainBeforeDataLockThenEncryptedOnly) {
   Bytes encrypted(36);
   for (size_t i = 0; i < 32; ++i) encrypted[i] = value[i] ^ temp_key[i];
   for (size_t i = 32; i < 36; ++i) encrypted[i] = value[i] ^ second[i - 32];
-  const auto mac = host_mac(temp_key, 0x46, 0x40, 3, sn, 21, value);
+  const auto mac = testing::host_auth_mac(temp_key, 0x46, 0x40, 3, sn, 21, value);
   encrypted.insert(encrypted.end(), mac.begin(), mac.end());
   EXPECT_EQ(chip.command(Opcode::priv_write, 0x40, 3, encrypted).status, status::success);
   const auto raw = crypto::public_key_raw(key.get()).value();
