@@ -221,6 +221,27 @@ TEST(CryptoauthlibCompat, EncryptedWriteBeforeTheDataLockAndEncryptedRead) {
   EXPECT_EQ(encrypted, secret);
 }
 
+// Item 8: calib_ecdh_enc on the kit's configuration: ECDH with slot 0 (ReadKey bit 3) writes the
+// master secret into slot 1, which calib_read_enc then reads encrypted with key 4 (Nonce random +
+// GenDig with OtherData + Read). The secret must equal the host's own ECDH (OpenSSL).
+TEST(CryptoauthlibCompat, EcdhIntoSlotThenEncryptedRead) {
+  Chip chip;
+  chip.configure();
+  const Bytes key4 = crypto::random_bytes(32);
+  ASSERT_TRUE(chip.device.write_slot(4, key4));
+  ASSERT_TRUE(chip.device.lock_data());
+  const auto chip_public = chip.device.genkey(0).value();
+  auto host_key = crypto::generate_p256_key().value();
+  const auto host_public = crypto::public_key_raw(host_key.get()).value();
+  EXPECT_EQ(chip.command(Opcode::ecdh, 0x00, 0, host_public).status, status::success);
+  const auto temp_key = testing::random_gen_dig(chip, key4, 4, true);
+  Bytes secret = chip.command(Opcode::read, 0x82, data_address(1, 0)).data;
+  ASSERT_EQ(secret.size(), 32u);
+  for (size_t i = 0; i < 32; ++i) secret[i] ^= temp_key[i];
+  auto chip_key = crypto::public_key_from_raw(chip_public).value();
+  EXPECT_EQ(secret, crypto::ecdh_shared_secret(host_key.get(), chip_key.get()).value());
+}
+
 TEST(GenDigOtherData, SizesAndZones) {
   Chip chip;
   chip.provision_kit();
