@@ -23,9 +23,10 @@ namespace {
 constexpr uint8_t mode_block2_temp_key = 0x01;  // MAC: challenge = TempKey; CheckMac: same
 constexpr uint8_t mode_block1_temp_key = 0x02;  // key = TempKey
 constexpr uint8_t mode_source_flag = 0x04;     // must equal TempKey.SourceFlag when TempKey is used
-constexpr uint8_t mode_include_otp_88 = 0x20;  // MAC/HMAC: OTP[0:10]; CheckMac: OTP[0:7]
-constexpr uint8_t mode_include_otp_64 = 0x10;  // MAC/HMAC: OTP[0:7]
+constexpr uint8_t mode_include_otp_88 = 0x10;  // MAC/HMAC: OTP[0:10] (MAC_MODE_INCLUDE_OTP_88)
+constexpr uint8_t mode_include_otp_64 = 0x20;  // MAC/HMAC: OTP[0:7] (MAC_MODE_INCLUDE_OTP_64)
 constexpr uint8_t mode_include_sn = 0x40;      // MAC/HMAC: SN[2:3] and SN[4:7]
+constexpr uint8_t check_mac_include_otp_64 = 0x20;  // CheckMac: OTP[0:7]
 constexpr uint8_t mac_mode_mask = 0x77;
 constexpr uint8_t hmac_mode_mask = 0x74;
 constexpr uint8_t check_mac_mode_mask = 0x27;
@@ -165,7 +166,7 @@ Emulator::Reply Emulator::check_mac(const Command& command) {
       (mode & mode_block2_temp_key) ? ByteView(temp_key_.value) : client_challenge;
   message.insert(message.end(), challenge.begin(), challenge.end());
   message.insert(message.end(), other_data.begin(), other_data.begin() + 4);
-  if (mode & mode_include_otp_88) {  // CHECKMAC_MODE_INCLUDE_OTP_64 is bit 5
+  if (mode & check_mac_include_otp_64) {
     message.insert(message.end(), state_.otp.begin(), state_.otp.begin() + 8);
   } else {
     message.insert(message.end(), 8, 0);

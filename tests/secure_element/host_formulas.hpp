@@ -47,10 +47,11 @@ inline Digest host_auth_mac(ByteView temp_key, uint8_t opcode, uint8_t param1, u
 // atcah_include_data for MAC/HMAC modes: OTP / SN bytes after opcode, mode and KeyID.
 inline Bytes host_include_data(uint8_t mode, ByteView otp, const SerialNumber& sn) {
   Bytes out;
-  if (mode & 0x20) {
+  // calib_command.h: MAC_MODE_INCLUDE_OTP_88 0x10 (bit 4, wins), MAC_MODE_INCLUDE_OTP_64 0x20.
+  if (mode & 0x10) {
     out.assign(otp.begin(), otp.begin() + 11);
   } else {
-    out = (mode & 0x10) ? Bytes(otp.begin(), otp.begin() + 8) : Bytes(8, 0);
+    out = (mode & 0x20) ? Bytes(otp.begin(), otp.begin() + 8) : Bytes(8, 0);
     out.insert(out.end(), 3, 0);
   }
   const bool full = mode & 0x40;

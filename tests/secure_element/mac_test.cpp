@@ -51,6 +51,17 @@ TEST(Mac, ChallengeWithSlotKey) {
         {m.key, challenge, Bytes{0x08, mode, 0x08, 0x00}, host_include_data(mode, m.otp, m.sn)}));
     EXPECT_EQ(m.chip.raw(packet), encode_response(expected)) << "mode " << int(mode);
   }
+  // The OTP bits spelled out (calib_command.h: MAC_MODE_INCLUDE_OTP_88 = 0x10 takes OTP[0:10],
+  // MAC_MODE_INCLUDE_OTP_64 = 0x20 takes OTP[0:7] then 3 zeros).
+  const Bytes tail{m.sn[8], 0, 0, 0, 0, m.sn[0], m.sn[1], 0, 0};
+  const auto otp88 = crypto::sha256(
+      concat({m.key, challenge, Bytes{0x08, 0x10, 0x08, 0x00}, ByteView(m.otp).first(11), tail}));
+  EXPECT_EQ(m.chip.command(Opcode::mac, 0x10, 8, challenge).data,
+            Bytes(otp88.begin(), otp88.end()));
+  const auto otp64 = crypto::sha256(concat({m.key, challenge, Bytes{0x08, 0x20, 0x08, 0x00},
+                                            ByteView(m.otp).first(8), Bytes(3, 0), tail}));
+  EXPECT_EQ(m.chip.command(Opcode::mac, 0x20, 8, challenge).data,
+            Bytes(otp64.begin(), otp64.end()));
 }
 
 TEST(Mac, TempKeyModesAndSourceFlag) {
