@@ -20,10 +20,12 @@ struct Span {
 
 // Decodes param2 for the zone. 32-byte accesses address a whole block (the word offset is ignored).
 // A 32-byte access to the last block of a slot whose size is not a multiple of 32 (block 1 of slots
-// 0-7: 4 bytes, block 2 of slots 9-15: 8 bytes) is accepted and covers only the bytes that exist:
-// cryptoauthlib relies on it (calib_write_pubkey/calib_read_pubkey read and write block 2 of a
-// 72-byte slot with 32-byte accesses; atcacert_write_cert/read_cert write whole blocks; its test
-// write_invalid_block_len expects "32-byte Write command writes only 4 bytes and ignores the
+// 0-7: 4 bytes, block 2 of slots 9-15: 8 bytes) is accepted and covers only the bytes that exist
+// (Microchip, "Data Zone - Clear Text Write": "The last block of any slot will not be 32 bytes.
+// This can still be written as a 32-byte write and the additional bytes need to be padded with
+// zeros"). cryptoauthlib relies on it (calib_write_pubkey/calib_read_pubkey read and write block 2
+// of a 72-byte slot with 32-byte accesses; atcacert_write_cert/read_cert write whole blocks; its
+// test write_invalid_block_len expects "32-byte Write command writes only 4 bytes and ignores the
 // rest" to succeed). Anything else outside the zone or slot is a parse error.
 std::optional<Span> decode_span(Zone zone, uint16_t address, bool whole_block, unsigned* slot_out) {
   const size_t length = whole_block ? block_size : word_size;
@@ -176,6 +178,9 @@ Emulator::Reply Emulator::write(const Command& command) {
   if (state_.slot_locked(slot)) return fail(status::execution_error);
   Bytes& target = state_.slots[slot];
   if (!encrypted) {
+    // "4 or 32-byte writes are permissible for any block within a slot provided that slot is not
+    // secret. For secret slots only 32 byte writes are permitted." (same section)
+    if (!whole_block && config.is_secret()) return fail(status::execution_error);
     // Before the data lock every slot takes clear writes; after it WriteConfig "always", or
     // "PubInvalid" for a PubInfo public key that is not validated.
     const bool pub_invalid =

@@ -182,6 +182,11 @@ TEST(CryptoauthlibCompat, CompressedCertificateInSlots10And12) {
   EXPECT_EQ(chip.command(Opcode::write, 0x02, data_address(10, 2, 2), Bytes(4, 0)).status,
             status::parse_error);
   EXPECT_EQ(chip.command(Opcode::read, 0x82, data_address(8, 13)).status, status::parse_error);
+  // Slot 4 is secret (SlotConfig 8F 0F, write always): 32-byte writes only.
+  EXPECT_EQ(chip.command(Opcode::write, 0x02, data_address(4, 0, 1), Bytes(4, 1)).status,
+            status::execution_error);
+  EXPECT_EQ(chip.command(Opcode::write, 0x82, data_address(4, 0), Bytes(32, 1)).status,
+            status::success);
 }
 
 // Item 8: calib_write_enc before the data lock (cryptoauthlib test write_enc_data_unlock) and
