@@ -171,6 +171,33 @@ check "kit: a wrong endpoint name is named as such" \
   wait_for "$console" "is not the cloud's (it answered the TLS alert unrecognized_name)" 20
 stop_process "$KIT_PID"
 
+# A kit whose endpoint name does not resolve (no override: its DNS step reads /etc/hosts only).
+unresolved=${legacy%%.*}-ats.iot.us-east-1.nosuch.test
+python3 - "$factory/kit-info.json" "$unresolved" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1]))
+info["endpointAddress"] = sys.argv[2]
+json.dump(info, open(sys.argv[1], "w"), indent=4)
+PY
+start_process kit2 "$ZTP" kit run --dir "$work/kit2" --wifi-ap lab:correct-horse-battery \
+  --server-ca "$server_ca"
+KIT2_PID=$LAST_PID
+wait_for "$work/kit2.out" "console=" 10 || fail "the second kit did not start"
+"$ZTP" kit provision --dir "$factory" --kit-socket "$work/kit2/usb.sock" >/dev/null
+check "kit: an endpoint name that does not resolve is named, with the /etc/hosts fix" \
+  wait_for "$work/kit2/console.log" "DNS lookup for $unresolved failed" 20
+check "kit: the fix names the hosts line" grep -qF "\"127.0.0.1 $unresolved\" to /etc/hosts" "$work/kit2/console.log"
+stop_process "$KIT2_PID"
+
+# `ztp ca register` notes when the .localhost name it wrote does not resolve on this machine
+# (files only: /etc/hosts, and nsswitch.conf's RFC 6761 modules).
+if grep -qw "$ats" /etc/hosts || grep -qE '^hosts:.*\b(myhostname|resolve)\b' /etc/nsswitch.conf; then
+  check "ca register: no note where the name resolves" bash -c "! grep -q 'RFC 6761' '$work/register.out'"
+else
+  check "ca register: a note names the resolution problem and the fixes" \
+    grep -q "note: $ats is a .localhost name (RFC 6761)" "$work/register.out"
+fi
+
 # --- --endpoint-domain ---------------------------------------------------------------------------
 stop_process "$CLOUD_PID"
 start_cloud "$work/state" --endpoint-domain iot.zerotouch.test
