@@ -259,8 +259,8 @@ Result<std::string> Firmware::resolve(const std::string& host_name, uint16_t& po
     return make_error(
         Errc::not_found,
         fmt::format(
-            "DNS lookup for {} failed: the emulated network resolves *.localhost and "
-            "names {} gives a loopback address{}. {} (or run the kit with "
+            "DNS lookup for {} failed: the emulated network resolves *.localhost, and other "
+            "names only to a loopback address listed in {}{}. {} (or run the kit with "
             "--endpoint-override)",
             host_name, config_.hosts_file.string(),
             address ? fmt::format(" ({} gives {})", config_.hosts_file.string(), *address) : "",
