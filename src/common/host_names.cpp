@@ -17,6 +17,19 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// Calls `fields` with each line of `path`, '#' comments removed, until it returns true.
+template <class Fields>
+bool any_line(const std::filesystem::path& path, Fields fields) {
+  std::ifstream in(path);
+  std::string line;
+  while (in && std::getline(in, line)) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream stream(line);
+    if (fields(stream)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool is_localhost_name(std::string_view host) {
@@ -28,38 +41,35 @@ bool is_localhost_name(std::string_view host) {
 
 std::optional<std::string> hosts_file_address(std::string_view host,
                                               const std::filesystem::path& hosts_file) {
-  std::ifstream in(hosts_file);
-  std::string line;
-  while (in && std::getline(in, line)) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    std::istringstream fields(line);
+  std::optional<std::string> found;
+  any_line(hosts_file, [&](std::istringstream& fields) {
     std::string address;
     std::string name;
-    if (!(fields >> address)) continue;
+    if (!(fields >> address)) return false;
     while (fields >> name) {
-      if (iequals(name, host)) return address;
+      if (iequals(name, host)) {
+        found = address;
+        return true;
+      }
     }
-  }
-  return std::nullopt;
+    return false;
+  });
+  return found;
 }
 
 bool resolves_locally(std::string_view host, const std::filesystem::path& hosts_file,
                       const std::filesystem::path& nsswitch_file) {
   if (hosts_file_address(host, hosts_file)) return true;
   if (!is_localhost_name(host)) return false;
-  std::ifstream in(nsswitch_file);
-  std::string line;
-  while (in && std::getline(in, line)) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    std::istringstream fields(line);
+  return any_line(nsswitch_file, [](std::istringstream& fields) {
     std::string database;
-    if (!(fields >> database) || database != "hosts:") continue;
+    if (!(fields >> database) || database != "hosts:") return false;
     std::string source;
     while (fields >> source) {
       if (source == "myhostname" || source == "resolve") return true;
     }
-  }
-  return false;
+    return false;
+  });
 }
 
 std::string unresolved_name_hint(std::string_view host) {

@@ -28,9 +28,6 @@ on_failure() {
   echo "--- kit console (tail)"; tail -30 "$console" 2>/dev/null
   echo "--- cloud log (tail)"; tail -30 "$work/cloud.err" 2>/dev/null
 }
-count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
-more_than() { [ "$(count "$1" "$2")" -gt "$3" ]; }
-wait_count() { wait_until "${4:-20}" more_than "$1" "$2" "$3"; }
 
 start_cloud "$work/state"
 "$ZTP" cloud setup-jitr --state-dir "$work/state" >/dev/null
