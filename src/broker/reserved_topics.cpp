@@ -1,0 +1,49 @@
+#include "broker/reserved_topics.hpp"
+
+#include <vector>
+
+namespace zt::cloud::broker {
+namespace {
+
+std::vector<std::string_view> split_levels(std::string_view topic) {
+  std::vector<std::string_view> levels;
+  size_t start = 0;
+  while (true) {
+    size_t slash = topic.find('/', start);
+    levels.push_back(
+        topic.substr(start, slash == std::string_view::npos ? topic.npos : slash - start));
+    if (slash == std::string_view::npos) return levels;
+    start = slash + 1;
+  }
+}
+
+bool is_shadow_request(std::string_view operation) {
+  return operation == "get" || operation == "update" || operation == "delete";
+}
+
+}  // namespace
+
+bool client_may_publish(std::string_view topic) {
+  if (!topic.starts_with('$')) return true;
+  auto levels = split_levels(topic);
+  if (levels[0] != "$aws" || levels.size() < 3) return false;
+  // Basic Ingest: $aws/rules/<rule>/<topic…> goes to that rule only.
+  if (levels[1] == "rules") return levels.size() >= 4 && !levels[2].empty();
+  if (levels[1] != "things" || levels[2].empty() || levels.size() < 5 || levels[3] != "shadow")
+    return false;
+  // $aws/things/<thing>/shadow/<op> and $aws/things/<thing>/shadow/name/<shadow>/<op>.
+  if (levels.size() == 5) return is_shadow_request(levels[4]);
+  return levels.size() == 7 && levels[4] == "name" && !levels[5].empty() &&
+         is_shadow_request(levels[6]);
+}
+
+std::string_view reserved_topic_refusal(std::string_view topic, bool retain) {
+  if (!topic.starts_with('$')) return {};
+  if (!client_may_publish(topic))
+    return "clients may not publish to this reserved topic (AWS IoT: Subscribe only, or no such "
+           "topic)";
+  if (retain) return "RETAIN is not allowed on reserved topics";
+  return {};
+}
+
+}  // namespace zt::cloud::broker
