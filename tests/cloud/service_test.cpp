@@ -90,6 +90,8 @@ class ServiceTest : public ::testing::Test {
 TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   register_signer(registry::kActive, "ENABLE");
   auto auth = authenticator();
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  auth.set_clock([&] { return now; });
   auto device = new_device();
   std::string id = *broker::certificate_id(device.get());
 
@@ -109,7 +111,19 @@ TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   EXPECT_TRUE(event["timestamp"].is_number());
   EXPECT_TRUE(event["certificateRegistrationTimestamp"].is_string());
 
-  // Still pending: the event again, and again no CONNACK.
+  // Still pending: the event again (one per second per certificate), and again no CONNACK. A
+  // handshake flood in between is closed at CONNECT without an event.
+  for (int i = 0; i < 100; ++i) {
+    now += std::chrono::milliseconds(9);
+    EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+              broker::AuthOutcome::close_without_connack);
+  }
+  EXPECT_EQ(events_.size(), 1u);
+  now += std::chrono::milliseconds(100);  // 1 s after the first event
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+            broker::AuthOutcome::close_without_connack);
+  EXPECT_EQ(events_.size(), 2u);
+  now += std::chrono::milliseconds(999);
   EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
             broker::AuthOutcome::close_without_connack);
   EXPECT_EQ(events_.size(), 2u);
@@ -284,7 +298,7 @@ TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
   RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
   rules::MessageContext event = message(events_[0].first, events_[0].second, "n/a");
   event.account_id = account_.account_id;
-  runtime.on_message(event);
+  runtime.on_message(event, MessageOrigin::broker);
 
   auto stored = *registry_->find_certificate(id);
   ASSERT_TRUE(stored);
@@ -297,11 +311,57 @@ TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
   EXPECT_EQ(attempts[0]["functionName"], kBuiltinJitrFunction);
   EXPECT_TRUE(attempts[0]["succeeded"]);
 
-  // The same event again (a device that retried while pending): still one registration.
-  runtime.on_message(event);
-  EXPECT_EQ(registry_->get_policies_for_principal(account_.arn("cert/" + id))->size(), 1u);
-  EXPECT_EQ(recent_invocations(*registry_, 10)->size(), 2u);
+  // The same event again (a device that retried while pending): still one registration, and the
+  // second invocation fails (the certificate is no longer PENDING_ACTIVATION), without retries.
+  runtime.on_message(event, MessageOrigin::broker);
   runtime.drain();
+  EXPECT_EQ(registry_->get_policies_for_principal(account_.arn("cert/" + id))->size(), 1u);
+  attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_FALSE(attempts[0]["succeeded"]);
+  EXPECT_TRUE(attempts[0]["final"]);
+  EXPECT_NE(attempts[0]["detail"].get<std::string>().find("is ACTIVE, not PENDING_ACTIVATION"),
+            std::string::npos);
+}
+
+// An event is not a capability: a registration event a client forged (a will, Basic Ingest, an
+// HTTP Publish) activates nothing, and a broker event for a REVOKED certificate neither.
+TEST_F(ServiceTest, ForgedRegistrationEventsDoNotActivateCertificates) {
+  register_signer(registry::kActive, "ENABLE");
+  auto auth = authenticator();
+  auto device = new_device();
+  std::string id = *broker::certificate_id(device.get());
+  ASSERT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+            broker::AuthOutcome::close_without_connack);
+  ASSERT_EQ(events_.size(), 1u);
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = kJitrRuleName,
+       .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
+       .created_at = 0}));
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  rules::MessageContext event = message(events_[0].first, events_[0].second, "forger");
+  event.account_id = account_.account_id;
+  // A client's copy of a genuine event for a PENDING certificate: refused, still pending.
+  runtime.on_message(event, MessageOrigin::client);
+  runtime.drain();
+  EXPECT_EQ((*registry_->find_certificate(id))->status, registry::kPendingActivation);
+  auto attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 1u);  // a permission error is final: no retries
+  EXPECT_FALSE(attempts[0]["succeeded"]);
+  EXPECT_NE(attempts[0]["detail"].get<std::string>().find("not emitted by the broker"),
+            std::string::npos);
+  // REVOKED, then an event of broker origin (or Basic Ingest to the rule): stays REVOKED.
+  ASSERT_TRUE(registry_->update_certificate_status(id, registry::kRevoked));
+  runtime.on_message(event, MessageOrigin::broker);
+  rules::MessageContext ingest = event;
+  ingest.topic = std::string("$aws/rules/") + kJitrRuleName + "/" + event.topic;
+  runtime.on_message(ingest, MessageOrigin::client);
+  runtime.drain();
+  EXPECT_EQ((*registry_->find_certificate(id))->status, registry::kRevoked);
+  EXPECT_FALSE(*registry_->find_thing(to_hex(*crypto::subject_key_identifier(device.get()))));
+  attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 3u);
+  for (const auto& attempt : attempts) EXPECT_FALSE(attempt["succeeded"]);
 }
 
 TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {
