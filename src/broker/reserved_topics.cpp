@@ -2,20 +2,10 @@
 
 #include <vector>
 
+#include "mqtt/topic.hpp"
+
 namespace zt::cloud::broker {
 namespace {
-
-std::vector<std::string_view> split_levels(std::string_view topic) {
-  std::vector<std::string_view> levels;
-  size_t start = 0;
-  while (true) {
-    size_t slash = topic.find('/', start);
-    levels.push_back(
-        topic.substr(start, slash == std::string_view::npos ? topic.npos : slash - start));
-    if (slash == std::string_view::npos) return levels;
-    start = slash + 1;
-  }
-}
 
 bool is_shadow_request(std::string_view operation) {
   return operation == "get" || operation == "update" || operation == "delete";
@@ -25,7 +15,7 @@ bool is_shadow_request(std::string_view operation) {
 
 bool client_may_publish(std::string_view topic) {
   if (!topic.starts_with('$')) return true;
-  auto levels = split_levels(topic);
+  auto levels = mqtt::split_topic_levels(topic);
   if (levels[0] != "$aws" || levels.size() < 3) return false;
   // Basic Ingest: $aws/rules/<rule>/<topic…> goes to that rule only.
   if (levels[1] == "rules") return levels.size() >= 4 && !levels[2].empty();

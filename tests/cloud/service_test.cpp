@@ -364,6 +364,46 @@ TEST_F(ServiceTest, ForgedRegistrationEventsDoNotActivateCertificates) {
   for (const auto& attempt : attempts) EXPECT_FALSE(attempt["succeeded"]);
 }
 
+// One waiting invocation per function and device: a device repeating its event while the function
+// is busy adds one queued run at most; the rest are dropped and recorded (attempt 0, final).
+TEST_F(ServiceTest, RepeatedEventsOfADeviceAreDroppedWhileOneIsQueued) {
+  ASSERT_TRUE(register_function(*registry_, "Busy", "cat >/dev/null; sleep 1"));
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = "busy",
+       .payload =
+           json{{"sql", "SELECT * FROM 'events/#'"},
+                {"actions",
+                 {{{"lambda",
+                    {{"functionArn", "arn:aws:lambda:us-east-1:123456789012:function:Busy"}}}}}}}
+               .dump(),
+       .created_at = 0}));
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  std::string device(64, 'd');
+  // Six events for one device in a row, far faster than one run (1 s): two workers may each have
+  // started one, one more waits, the rest are duplicates of the waiting one.
+  for (int i = 0; i < 6; ++i) {
+    runtime.on_message(message("events/" + std::to_string(i),
+                               json{{"certificateId", device}, {"n", i}}.dump(), "c"));
+  }
+  runtime.drain();
+  auto attempts = *recent_invocations(*registry_, 20);
+  int ran = 0, dropped = 0;
+  for (const auto& attempt : attempts) {
+    if (attempt["attempt"] == 0) {
+      ++dropped;
+      EXPECT_FALSE(attempt["succeeded"]);
+      EXPECT_TRUE(attempt["final"]);
+      EXPECT_NE(attempt["detail"].get<std::string>().find("already queued"), std::string::npos);
+    } else {
+      ++ran;
+      EXPECT_TRUE(attempt["succeeded"]) << attempt.dump();
+    }
+  }
+  EXPECT_EQ(ran + dropped, 6);
+  EXPECT_LE(ran, 3);
+  EXPECT_GE(dropped, 3);
+}
+
 TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {
   ShadowStore store(*registry_);
   auto updated = store.handle("dev-1", "", "update", R"({"state":{"desired":{"on":true}}})", true);

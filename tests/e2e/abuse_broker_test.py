@@ -55,10 +55,12 @@ def run(*args, **kwargs):
 
 
 # --- the cloud, with its MQTT port and a log file ---------------------------------------------------
-class MqttCloud:
+class MqttCloud(Cloud):
+    """cloud_common.Cloud with the MQTT port too, the log in a file, and restarts on given ports."""
+
     def __init__(self, work, state):
-        self.work, self.state = work, state
-        self.proc = None
+        super().__init__(state)
+        self.work = work
         self.http_port = self.mqtt_port = None
         self.starts = 0
 
@@ -67,7 +69,7 @@ class MqttCloud:
         self.log_path = os.path.join(self.work, "cloud-%d.log" % self.starts)
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [ZTP, "--log-level", "info", "cloud", "run", "--state-dir", self.state,
+            [ZTP, "--log-level", "info", "cloud", "run", "--state-dir", self.state_dir,
              "--http", "127.0.0.1:%d" % http_port, "--mqtt", "127.0.0.1:%d" % mqtt_port],
             stdout=subprocess.PIPE, stderr=log, text=True)
         log.close()
@@ -84,33 +86,19 @@ class MqttCloud:
             raise RuntimeError("no listening lines")
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()  # keep stdout drained
         self.http_port, self.mqtt_port = ports["http"], ports["mqtts"]
-        self.http = Cloud(self.state)
-        self.http.port = self.http_port
+        self.port = self.http_port
         return self
 
+    @property
+    def state(self):
+        return self.state_dir
+
     def iot(self):
-        return self.http.client()
+        return self.client()
 
     def rss_kib(self):
         with open("/proc/%d/status" % self.proc.pid) as status:
             return int(re.search(r"VmRSS:\s+(\d+) kB", status.read()).group(1))
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=20)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
 
 
 # --- raw MQTT 3.1.1 over TLS -------------------------------------------------------------------------
