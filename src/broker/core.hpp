@@ -13,6 +13,7 @@
 
 #include "broker/interfaces.hpp"
 #include "broker/rate_limit.hpp"
+#include "broker/reserved_topics.hpp"
 #include "broker/session.hpp"
 #include "broker/subscriptions.hpp"
 
@@ -53,6 +54,8 @@ struct BrokerConfig {
   std::filesystem::path key_file;
   size_t threads = 0;  // io_contexts; 0 = one per hardware thread
   BrokerLimits limits;
+  // Which reserved topics clients may publish to (reserved_topics.hpp).
+  ReservedTopics reserved_topics = ReservedTopics::aws_services;
 };
 
 class Core {

@@ -145,7 +145,9 @@ bool Connection::handle_connect(mqtt::Connect& connect) {
 }
 
 std::string Connection::will_refusal(const mqtt::Will& will) {
-  if (auto refusal = reserved_topic_refusal(will.topic, will.retain); !refusal.empty())
+  if (auto refusal =
+          reserved_topic_refusal(will.topic, will.retain, core_.config().reserved_topics);
+      !refusal.empty())
     return std::string(refusal);
   Authorizer& authorizer = core_.authorizer();
   if (!authorizer.allow(Action::publish, will.topic, context_)) return "iot:Publish denied";

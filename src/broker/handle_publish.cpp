@@ -33,7 +33,9 @@ bool Connection::handle_publish(mqtt::Publish& publish) {
                             core_.limits().max_payload_bytes));
   }
   // reserved_topics.hpp: AWS terminates the connection (FORBIDDEN_ACCESS on 3.1.1).
-  if (auto refusal = reserved_topic_refusal(publish.topic, publish.retain); !refusal.empty()) {
+  if (auto refusal =
+          reserved_topic_refusal(publish.topic, publish.retain, core_.config().reserved_topics);
+      !refusal.empty()) {
     return fail(DisconnectReason::forbidden_access,
                 fmt::format("publish to '{}': {}", publish.topic, refusal));
   }

@@ -13,8 +13,10 @@ bool is_shadow_request(std::string_view operation) {
 
 }  // namespace
 
-bool client_may_publish(std::string_view topic) {
+bool client_may_publish(std::string_view topic, ReservedTopics rules) {
   if (!topic.starts_with('$')) return true;
+  if (rules == ReservedTopics::no_services)
+    return topic.starts_with("$aws/things/") || topic.starts_with("$aws/rules/");
   auto levels = mqtt::split_topic_levels(topic);
   if (levels[0] != "$aws" || levels.size() < 3) return false;
   // Basic Ingest: $aws/rules/<rule>/<topic…> goes to that rule only.
@@ -27,9 +29,9 @@ bool client_may_publish(std::string_view topic) {
          is_shadow_request(levels[6]);
 }
 
-std::string_view reserved_topic_refusal(std::string_view topic, bool retain) {
+std::string_view reserved_topic_refusal(std::string_view topic, bool retain, ReservedTopics rules) {
   if (!topic.starts_with('$')) return {};
-  if (!client_may_publish(topic))
+  if (!client_may_publish(topic, rules))
     return "clients may not publish to this reserved topic (AWS IoT: Subscribe only, or no such "
            "topic)";
   if (retain) return "RETAIN is not allowed on reserved topics";

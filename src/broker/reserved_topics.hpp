@@ -17,12 +17,23 @@
 
 namespace zt::cloud::broker {
 
+enum class ReservedTopics {
+  // The local cloud, which runs the services: only their request topics (the default).
+  aws_services,
+  // `ztp broker run`, a plain broker for tests that runs no service: clients may publish anywhere
+  // under `$aws/things/` and `$aws/rules/` (a test plays the shadow service, as with Mosquitto);
+  // other `$` topics and RETAIN on any `$` topic are still refused.
+  no_services,
+};
+
 // True when `topic` (a valid topic name) is not reserved, or is a request topic clients may
 // publish to. The same rule applies to PUBLISH and to will messages.
-bool client_may_publish(std::string_view topic);
+bool client_may_publish(std::string_view topic,
+                        ReservedTopics rules = ReservedTopics::aws_services);
 
 // Why a client may not publish `topic` with `retain`, or "" when it may (the reserved-topic rules
 // only; iot:Publish / iot:RetainPublish are the Authorizer's).
-std::string_view reserved_topic_refusal(std::string_view topic, bool retain);
+std::string_view reserved_topic_refusal(std::string_view topic, bool retain,
+                                        ReservedTopics rules = ReservedTopics::aws_services);
 
 }  // namespace zt::cloud::broker

@@ -63,5 +63,14 @@ TEST(ReservedTopics, RetainIsRefusedOnEveryReservedTopic) {
   EXPECT_EQ(reserved_topic_refusal("sensors/1", true), "");
 }
 
+TEST(ReservedTopics, WithoutServicesTheThingAndRuleTopicsAreOpen) {
+  // `ztp broker run`: a test plays the shadow service.
+  constexpr auto kOpen = ReservedTopics::no_services;
+  EXPECT_TRUE(client_may_publish("$aws/things/dev-1/shadow/update/delta", kOpen));
+  EXPECT_TRUE(client_may_publish("$aws/rules/R/x", kOpen));
+  EXPECT_FALSE(client_may_publish("$aws/events/presence/connected/dev-1", kOpen));
+  EXPECT_NE(reserved_topic_refusal("$aws/things/dev-1/shadow/update/delta", true, kOpen), "");
+}
+
 }  // namespace
 }  // namespace zt::cloud::broker
