@@ -59,6 +59,32 @@ class ServiceTest : public ::testing::Test {
     if (key_out) *key_out = std::move(key);
     return std::move(*cert);
   }
+  // A device whose first connect registered it PENDING_ACTIVATION, the JITR rule on the built-in
+  // function, and the registration event the broker published for it ("" id on a failure).
+  struct PendingDevice {
+    crypto::X509Ptr certificate;
+    std::string id;
+    rules::MessageContext event;
+  };
+  PendingDevice pending_device_with_jitr_rule(const std::string& client_id) {
+    register_signer(registry::kActive, "ENABLE");
+    auto auth = authenticator();
+    PendingDevice pending{new_device(), "", {}};
+    bool ok = auth.authenticate(peer_of(pending.certificate.get())).outcome ==
+                  broker::AuthOutcome::close_without_connack &&
+              events_.size() == 1 &&
+              registry_->insert_topic_rule(
+                  {.name = kJitrRuleName,
+                   .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
+                   .created_at = 0});
+    EXPECT_TRUE(ok);
+    if (!ok) return pending;
+    pending.id = *broker::certificate_id(pending.certificate.get());
+    pending.event = message(events_[0].first, events_[0].second, client_id);
+    pending.event.account_id = account_.account_id;
+    return pending;
+  }
+
   broker::PeerCertificate peer_of(const X509* device, std::string sni = "") {
     broker::PeerCertificate peer;
     X509_up_ref(const_cast<X509*>(device));
@@ -284,20 +310,9 @@ TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
 // on_message returns, the certificate is ACTIVE with its thing and policy, and the attempt is
 // logged — a device reconnecting at once finds it registered.
 TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
-  register_signer(registry::kActive, "ENABLE");
-  auto auth = authenticator();
-  auto device = new_device();
-  std::string id = *broker::certificate_id(device.get());
-  ASSERT_EQ(auth.authenticate(peer_of(device.get())).outcome,
-            broker::AuthOutcome::close_without_connack);
-  ASSERT_EQ(events_.size(), 1u);
-  ASSERT_TRUE(registry_->insert_topic_rule(
-      {.name = kJitrRuleName,
-       .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
-       .created_at = 0}));
+  auto [device, id, event] = pending_device_with_jitr_rule("n/a");
+  ASSERT_FALSE(id.empty());
   RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
-  rules::MessageContext event = message(events_[0].first, events_[0].second, "n/a");
-  event.account_id = account_.account_id;
   runtime.on_message(event, MessageOrigin::broker);
 
   auto stored = *registry_->find_certificate(id);
@@ -327,20 +342,9 @@ TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
 // An event is not a capability: a registration event a client forged (a will, Basic Ingest, an
 // HTTP Publish) activates nothing, and a broker event for a REVOKED certificate neither.
 TEST_F(ServiceTest, ForgedRegistrationEventsDoNotActivateCertificates) {
-  register_signer(registry::kActive, "ENABLE");
-  auto auth = authenticator();
-  auto device = new_device();
-  std::string id = *broker::certificate_id(device.get());
-  ASSERT_EQ(auth.authenticate(peer_of(device.get())).outcome,
-            broker::AuthOutcome::close_without_connack);
-  ASSERT_EQ(events_.size(), 1u);
-  ASSERT_TRUE(registry_->insert_topic_rule(
-      {.name = kJitrRuleName,
-       .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
-       .created_at = 0}));
+  auto [device, id, event] = pending_device_with_jitr_rule("forger");
+  ASSERT_FALSE(id.empty());
   RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
-  rules::MessageContext event = message(events_[0].first, events_[0].second, "forger");
-  event.account_id = account_.account_id;
   // A client's copy of a genuine event for a PENDING certificate: refused, still pending.
   runtime.on_message(event, MessageOrigin::client);
   runtime.drain();
