@@ -41,6 +41,7 @@ Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls)
     : core_(core),
       stream_(std::move(socket), tls),
       timer_(stream_.get_executor()),
+      resume_reading_(stream_.get_executor()),
       decoder_(core.limits().max_payload_bytes + 2 + 65535 + 2) {
   ++core_.connections;
 }
@@ -77,6 +78,19 @@ asio::awaitable<void> Connection::run(
 
   int reads_in_turn = 0;
   while (!closed_) {
+    if (unsent_bytes() > core_.limits().max_unsent_bytes_before_pause) {
+      // The client is not reading its replies: read nothing more from it until they drain
+      // (flush() wakes us), so its PINGREQ/PUBLISH flood cannot grow our memory. The keep-alive
+      // watchdog still runs: a client that stays silent on both sides is closed as usual.
+      spdlog::debug("broker: {}: {} bytes unsent; reading paused", context_.client_id,
+                    unsent_bytes());
+      reading_paused_ = true;
+      resume_reading_.expires_at(Clock::time_point::max());
+      co_await resume_reading_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      reading_paused_ = false;
+      reads_in_turn = 0;
+      continue;
+    }
     std::span<uint8_t> buffer = read_scratch();
     size_t count = 0;
     Io io = stream_.read(buffer, count);
@@ -226,6 +240,17 @@ void Connection::shutdown_socket() {
   socket_closed_ = true;
   stream_.close();
   timer_.cancel();
+  resume_reading_.cancel();
+}
+
+size_t Connection::unsent_bytes() {
+  std::lock_guard lock(out_mutex_);
+  return out_pending_.size() + (out_writing_.size() - write_offset_);
+}
+
+void Connection::resume_reading_if_drained() {
+  if (reading_paused_ && unsent_bytes() <= core_.limits().max_unsent_bytes_before_pause / 2)
+    resume_reading_.cancel();
 }
 
 void Connection::finish() {
@@ -299,6 +324,7 @@ void Connection::flush() {
       if (drained) {
         if (out_writing_.capacity() > kKeptOutputCapacity) Bytes().swap(out_writing_);
         if (shutdown) shutdown_socket();
+        resume_reading_if_drained();
         return;
       }
       if (round >= kWritesPerTurn) {  // let the thread's other connections run
@@ -314,6 +340,7 @@ void Connection::flush() {
     switch (stream_.write(ByteView(out_writing_).subspan(write_offset_), count)) {
       case Io::done:
         write_offset_ += count;
+        resume_reading_if_drained();
         break;
       case Io::want_write:
         stream_.wait_writable(std::move(resume));

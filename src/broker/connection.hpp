@@ -50,12 +50,18 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   bool handle_subscribe(const mqtt::Subscribe& subscribe);
   bool handle_unsubscribe(const mqtt::Unsubscribe& unsubscribe);
   void publish_will();
+  // Why the will may not be published (reserved topic, RETAIN on one, or the policy), or "".
+  std::string will_refusal(const mqtt::Will& will);
 
   // Ends the connection for `reason`, after sending what is queued (bounded by a short deadline).
   bool fail(DisconnectReason reason, std::string_view why);
   void close_now(DisconnectReason reason, bool after_pending_writes);
   void shutdown_socket();
   void finish();
+
+  // Backpressure (BrokerLimits::max_unsent_bytes_before_pause): executor thread.
+  size_t unsent_bytes();
+  void resume_reading_if_drained();
 
   void send_packet(const mqtt::Packet& packet);
   void send_bytes(ByteView bytes);
@@ -65,6 +71,8 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   Core& core_;
   TlsStream stream_;
   asio::steady_timer timer_;
+  asio::steady_timer resume_reading_;  // waited on (never expiring) while reading is paused
+  bool reading_paused_ = false;
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::milliseconds keep_alive_timeout_{0};
   mqtt::StreamDecoder decoder_;

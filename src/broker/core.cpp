@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::broker {
@@ -48,7 +49,8 @@ Core::Core(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
            std::shared_ptr<Authorizer> authorizer)
     : config_(std::move(config)),
       authenticator_(std::move(authenticator)),
-      authorizer_(std::move(authorizer)) {}
+      authorizer_(std::move(authorizer)),
+      connects_(config_.limits.min_connect_interval) {}
 
 Core::Attached Core::attach(const std::string& client_id, bool clean_session,
                             const std::shared_ptr<Outlet>& outlet, const ClientContext& context) {
@@ -62,14 +64,18 @@ Core::Attached Core::attach(const std::string& client_id, bool clean_session,
       discard_locked(slot);
       slot.reset();
     }
+    bool created = false;
     if (slot) {
       attached.session_present = true;
     } else {
-      slot = std::make_shared<Session>(client_id, config_.limits.session);
+      slot = std::make_shared<Session>(client_id, config_.limits.session, queued_bytes_total_);
+      created = true;
     }
     attached.session = slot;
     auto replaced = slot->attach(outlet, context, !clean_session);
     if (replaced) previous = std::move(replaced);
+    if (created && !clean_session && sessions_.size() > config_.limits.max_persistent_sessions)
+      enforce_session_caps_locked();
   }
   // reference/aws-iot.md §6.2: the new connection wins, the old one is disconnected.
   if (previous) previous->close(DisconnectReason::duplicate_client_id);
@@ -86,6 +92,44 @@ void Core::detach(const std::shared_ptr<Session>& session, const Outlet* outlet)
 
 void Core::discard_locked(const std::shared_ptr<Session>& session) {
   for (const auto& filter : session->subscription_filters()) trie_.remove(filter, session.get());
+  session->clear_queue();
+}
+
+size_t Core::enforce_session_caps_locked() {
+  const BrokerLimits& limits = config_.limits;
+  size_t persistent = 0;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> offline;
+  for (const auto& [id, session] : sessions_) {
+    if (!session->persistent()) continue;
+    ++persistent;
+    if (!session->attached()) offline.emplace_back(session->offline_since(), id);
+  }
+  std::sort(offline.begin(), offline.end());
+  size_t expired = 0;
+  for (const auto& [since, id] : offline) {
+    if (persistent <= limits.max_persistent_sessions &&
+        queued_bytes_total_->load() <= limits.max_queued_bytes_total)
+      break;
+    auto it = sessions_.find(id);
+    discard_locked(it->second);
+    sessions_.erase(it);
+    --persistent;
+    ++expired;
+  }
+  if (expired) {
+    spdlog::warn(
+        "broker: {} persistent session(s) expired early, longest offline first: the caps are {} "
+        "persistent sessions and {} bytes queued ({} sessions, {} bytes now)",
+        expired, limits.max_persistent_sessions, limits.max_queued_bytes_total, persistent,
+        queued_bytes_total_->load());
+  }
+  return expired;
+}
+
+void Core::enforce_queued_bytes_cap() {
+  if (queued_bytes_total_->load() <= config_.limits.max_queued_bytes_total) return;
+  std::lock_guard lock(sessions_mutex_);
+  enforce_session_caps_locked();
 }
 
 bool Core::subscribe(const std::shared_ptr<Session>& session, const std::string& filter,
@@ -139,6 +183,7 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
     subscriber.session->deliver(message, std::min(message->qos, subscriber.qos), false,
                                 *authorizer_);
   }
+  enforce_queued_bytes_cap();
 }
 
 void Core::begin_batch() { t_batch.active = true; }
@@ -162,23 +207,11 @@ void Core::end_batch() {
     i = j;
   }
   deliveries.clear();
+  enforce_queued_bytes_cap();
 }
 
 bool Core::admit_connect(const std::string& client_id, std::chrono::steady_clock::time_point now) {
-  const auto interval = config_.limits.min_connect_interval;
-  if (interval.count() <= 0) return true;
-  std::lock_guard lock(connects_mutex_);
-  // Entries older than the interval decide nothing; drop them as the table grows.
-  if (last_connects_.size() >= prune_connects_at_) {
-    std::erase_if(last_connects_,
-                  [&](const auto& entry) { return now - entry.second >= interval; });
-    prune_connects_at_ = std::max<size_t>(1024, 2 * last_connects_.size());
-  }
-  auto [it, inserted] = last_connects_.try_emplace(client_id, now);
-  if (inserted) return true;
-  if (now - it->second < interval) return false;
-  it->second = now;
-  return true;
+  return connects_.admit(client_id, now);
 }
 
 void Core::release_outlets() {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "broker/interfaces.hpp"
+#include "broker/rate_limit.hpp"
+#include "broker/reserved_topics.hpp"
 #include "broker/session.hpp"
 #include "broker/subscriptions.hpp"
 
@@ -25,8 +27,17 @@ struct BrokerLimits {
   uint16_t min_keep_alive_seconds = 30;    // 1–29 → 30
   uint16_t max_keep_alive_seconds = 1200;  // 0 or > 1200 → 1200
   std::chrono::seconds connect_timeout{10};
-  std::chrono::seconds session_expiry{3600};   // persistent sessions kept 1 h offline
+  std::chrono::seconds session_expiry{3600};  // persistent sessions kept 1 h offline
+  // Persistent sessions (clean session 0) held at once, and the bytes (topic + payload) queued in
+  // all sessions together; beyond either cap, the persistent sessions offline the longest expire
+  // at once, oldest first (logged), as if their session_expiry had passed.
+  size_t max_persistent_sessions = 10000;
+  size_t max_queued_bytes_total = 256u << 20;
   size_t max_output_buffer_bytes = 64u << 20;  // beyond it QoS 0 deliveries are dropped
+  // Backpressure: while a connection has more than this unsent (its client does not read what it
+  // asked for: PINGRESP, PUBACK, SUBACK…), the broker stops reading from it, and reads again once
+  // the output has drained below half. The client's own TCP window then holds the rest.
+  size_t max_unsent_bytes_before_pause = 1u << 20;
   SessionLimits session;
   // §6.3 rate quotas (0 turns one off): 1 CONNECT per second per client id (a faster one is hung
   // up on without CONNACK); per connection, 100 publishes and 512 KiB of payload per second (the
@@ -43,6 +54,8 @@ struct BrokerConfig {
   std::filesystem::path key_file;
   size_t threads = 0;  // io_contexts; 0 = one per hardware thread
   BrokerLimits limits;
+  // Which reserved topics clients may publish to (reserved_topics.hpp).
+  ReservedTopics reserved_topics = ReservedTopics::aws_services;
 };
 
 class Core {
@@ -103,6 +116,7 @@ class Core {
   size_t disconnect_principal(std::string_view principal, DisconnectReason reason);
 
   size_t session_count() const;
+  size_t queued_bytes_total() const { return queued_bytes_total_->load(); }
   std::atomic<size_t> connections{0};
 
   // Broker::stop(), after the network threads are joined: every session drops its reference to
@@ -112,6 +126,10 @@ class Core {
 
  private:
   void discard_locked(const std::shared_ptr<Session>& session);
+  // Expires offline persistent sessions, longest offline first, until both caps hold. Returns how
+  // many.
+  size_t enforce_session_caps_locked();
+  void enforce_queued_bytes_cap();
 
   BrokerConfig config_;
   std::shared_ptr<Authenticator> authenticator_;
@@ -121,9 +139,9 @@ class Core {
   RetainedStore retained_;
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
-  std::mutex connects_mutex_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_connects_;
-  size_t prune_connects_at_ = 1024;
+  std::shared_ptr<std::atomic<size_t>> queued_bytes_total_ =
+      std::make_shared<std::atomic<size_t>>(0);
+  IntervalLimit connects_;
 };
 
 }  // namespace zt::cloud::broker

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "broker/connection.hpp"
+#include "broker/reserved_topics.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
 #include "crypto/digest.hpp"
@@ -109,6 +110,16 @@ bool Connection::handle_connect(mqtt::Connect& connect) {
     if (connect.will->payload.size() > limits.max_payload_bytes) {
       return fail(DisconnectReason::client_error, "will payload exceeds 128 KB");
     }
+    // A will is a PUBLISH made later on the client's behalf: the same reserved-topic rules and
+    // policy checks apply, at CONNECT (AWS authorizes a will as part of iot:Connect, the
+    // iot:ConnectAttributes "LastWill" condition) and again when it is published. A refused will
+    // refuses the connection as a denied iot:Connect does: a hang-up without CONNACK.
+    if (auto refusal = will_refusal(*connect.will); !refusal.empty()) {
+      spdlog::info("broker: CONNECT of {} refused (FORBIDDEN_ACCESS): will to '{}': {}",
+                   connect.client_id, connect.will->topic, refusal);
+      close_now(DisconnectReason::forbidden_access, false);
+      return false;
+    }
     will_ = std::move(connect.will);
   }
   // aws-iot.md §6.3: keep-alive 0 or above 1200 → 1200, 1–29 → 30; timeout 1.5 × keep-alive.
@@ -133,11 +144,27 @@ bool Connection::handle_connect(mqtt::Connect& connect) {
   return true;
 }
 
+std::string Connection::will_refusal(const mqtt::Will& will) {
+  if (auto refusal =
+          reserved_topic_refusal(will.topic, will.retain, core_.config().reserved_topics);
+      !refusal.empty())
+    return std::string(refusal);
+  Authorizer& authorizer = core_.authorizer();
+  if (!authorizer.allow(Action::publish, will.topic, context_)) return "iot:Publish denied";
+  if (will.retain && !authorizer.allow(Action::retain_publish, will.topic, context_))
+    return "iot:RetainPublish denied";
+  return {};
+}
+
 void Connection::publish_will() {
   if (!will_) return;
-  if (!core_.authorizer().allow(Action::publish, will_->topic, context_)) return;
-  if (will_->retain && !core_.authorizer().allow(Action::retain_publish, will_->topic, context_))
+  // Checked again: the certificate's policies may have changed since CONNECT.
+  if (auto refusal = will_refusal(*will_); !refusal.empty()) {
+    spdlog::info("broker: will of {} to '{}' not published: {}", context_.client_id, will_->topic,
+                 refusal);
+    will_.reset();
     return;
+  }
   auto message = std::make_shared<Message>(Message{.topic = std::move(will_->topic),
                                                    .payload = std::move(will_->payload),
                                                    .qos = will_->qos,
@@ -146,7 +173,8 @@ void Connection::publish_will() {
                                                    .timestamp_ms = 0});
   will_.reset();
   core_.notify([&](Observer& observer) { observer.on_publish(*message, context_); });
-  core_.publish(message);
+  // Basic Ingest goes to the rules engine only, as for a PUBLISH.
+  if (!message->topic.starts_with("$aws/rules/")) core_.publish(message);
 }
 
 }  // namespace zt::cloud::broker

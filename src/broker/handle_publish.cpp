@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "broker/connection.hpp"
+#include "broker/reserved_topics.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
 
@@ -16,11 +17,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// aws-iot.md §6.1: clients may publish to reserved topics only where a service listens.
-bool client_may_publish_reserved(std::string_view topic) {
-  return topic.starts_with("$aws/things/") || topic.starts_with("$aws/rules/");
 }
 
 }  // namespace
@@ -36,13 +32,12 @@ bool Connection::handle_publish(mqtt::Publish& publish) {
                 fmt::format("payload of {} bytes exceeds {}", publish.payload.size(),
                             core_.limits().max_payload_bytes));
   }
-  if (publish.topic[0] == '$') {
-    if (!client_may_publish_reserved(publish.topic)) {
-      return fail(DisconnectReason::forbidden_access,
-                  fmt::format("publish to reserved topic '{}'", publish.topic));
-    }
-    if (publish.retain)
-      return fail(DisconnectReason::forbidden_access, "RETAIN on a reserved topic");
+  // reserved_topics.hpp: AWS terminates the connection (FORBIDDEN_ACCESS on 3.1.1).
+  if (auto refusal =
+          reserved_topic_refusal(publish.topic, publish.retain, core_.config().reserved_topics);
+      !refusal.empty()) {
+    return fail(DisconnectReason::forbidden_access,
+                fmt::format("publish to '{}': {}", publish.topic, refusal));
   }
   // aws-iot.md §6.3: per connection, publishes beyond 100/s or 512 KiB/s are discarded. A discarded
   // QoS 1 message gets no PUBACK: the client still holds it and may send it again.
@@ -77,22 +72,34 @@ bool Connection::handle_publish(mqtt::Publish& publish) {
 
 bool Connection::handle_subscribe(const mqtt::Subscribe& subscribe) {
   const BrokerLimits& limits = core_.limits();
+  // The whole SUBSCRIBE is checked before any filter is applied, so a refused one leaves the
+  // session as it was (a persistent session would otherwise keep the filters before the refusal).
+  // aws-iot.md §6.2: "When QoS level 2 is requested, the message broker doesn't send a PUBACK or
+  // SUBACK"; on MQTT 3.1.1 the client sees the connection end.
+  for (const auto& [filter, requested_qos] : subscribe.subscriptions) {
+    if (requested_qos > 1)
+      return fail(DisconnectReason::client_error,
+                  fmt::format("SUBSCRIBE to '{}' with QoS 2", filter));
+  }
+  auto admissible = [&](size_t i) {
+    return i < limits.max_filters_per_subscribe &&
+           static_cast<bool>(mqtt::validate_topic_filter(subscribe.subscriptions[i].filter));
+  };
+  // aws-iot.md §5: a denied iot:Subscribe closes the connection (no SUBACK).
+  for (size_t i = 0; i < subscribe.subscriptions.size(); ++i) {
+    const std::string& filter = subscribe.subscriptions[i].filter;
+    if (admissible(i) && !core_.authorizer().allow(Action::subscribe, filter, context_)) {
+      return fail(DisconnectReason::forbidden_access,
+                  fmt::format("subscribe to '{}' not authorized", filter));
+    }
+  }
   mqtt::Suback suback{.packet_id = subscribe.packet_id, .return_codes = {}};
   std::vector<std::pair<std::string, uint8_t>> accepted;
   for (size_t i = 0; i < subscribe.subscriptions.size(); ++i) {
     const auto& [filter, requested_qos] = subscribe.subscriptions[i];
-    // aws-iot.md §6.2: a QoS 2 request gets no SUBACK; the connection ends.
-    if (requested_qos > 1) return fail(DisconnectReason::client_error, "SUBSCRIBE with QoS 2");
-    if (i >= limits.max_filters_per_subscribe || !mqtt::validate_topic_filter(filter)) {
+    // Beyond 8 filters per SUBSCRIBE, invalid filters, beyond 50 subscriptions: failure code 0x80.
+    if (!admissible(i) || !core_.subscribe(session_, filter, requested_qos)) {
       suback.return_codes.push_back(mqtt::kSubackFailure);
-      continue;
-    }
-    if (!core_.authorizer().allow(Action::subscribe, filter, context_)) {
-      return fail(DisconnectReason::forbidden_access,
-                  fmt::format("subscribe to '{}' not authorized", filter));
-    }
-    if (!core_.subscribe(session_, filter, requested_qos)) {
-      suback.return_codes.push_back(mqtt::kSubackFailure);  // over 50 subscriptions
       continue;
     }
     suback.return_codes.push_back(requested_qos);

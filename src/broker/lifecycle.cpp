@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace zt::cloud::broker {
 namespace {
@@ -28,6 +30,49 @@ nlohmann::json base(const ClientContext& client, const char* event_type) {
 
 }  // namespace
 
+int64_t VersionTable::connected(const std::string& client_id, Time now) {
+  if (entries_.size() >= prune_at_) prune(now);
+  auto [it, inserted] = entries_.try_emplace(client_id);
+  Entry& entry = it->second;
+  if (!inserted && entry.online == 0 && now - entry.offline_since >= forget_after_) {
+    entry.version = 0;  // §6.1: reset after ~1 h offline
+  } else if (!inserted) {
+    ++entry.version;
+  }
+  ++entry.online;
+  return entry.version;
+}
+
+int64_t VersionTable::current(const std::string& client_id) const {
+  auto it = entries_.find(client_id);
+  return it == entries_.end() ? 0 : it->second.version;
+}
+
+void VersionTable::disconnected(const std::string& client_id, Time now) {
+  auto it = entries_.find(client_id);
+  if (it == entries_.end() || it->second.online == 0) return;
+  if (--it->second.online == 0) it->second.offline_since = now;
+}
+
+void VersionTable::prune(Time now) {
+  std::erase_if(entries_, [&](const auto& entry) {
+    return entry.second.online == 0 && now - entry.second.offline_since >= forget_after_;
+  });
+  std::vector<std::pair<Time, const std::string*>> offline;
+  for (const auto& [id, entry] : entries_) {
+    if (entry.online == 0) offline.emplace_back(entry.offline_since, &id);
+  }
+  if (offline.size() > max_offline_) {
+    size_t excess = offline.size() - max_offline_;
+    std::nth_element(offline.begin(), offline.begin() + static_cast<std::ptrdiff_t>(excess),
+                     offline.end());
+    std::vector<std::string> forget;
+    for (size_t i = 0; i < excess; ++i) forget.push_back(*offline[i].second);
+    for (const auto& id : forget) entries_.erase(id);
+  }
+  prune_at_ = std::max<size_t>(1024, 2 * entries_.size());
+}
+
 void LifecycleEvents::emit(std::string topic, std::string payload) {
   publish_(Message{.topic = std::move(topic),
                    .payload = Bytes(payload.begin(), payload.end()),
@@ -42,9 +87,7 @@ void LifecycleEvents::on_connected(const ClientContext& client) {
   int64_t version;
   {
     std::lock_guard lock(mutex_);
-    auto [it, inserted] = versions_.try_emplace(client.client_id, 0);
-    if (!inserted) ++it->second;
-    version = it->second;
+    version = versions_.connected(client.client_id, std::chrono::steady_clock::now());
   }
   auto event = base(client, "connected");
   event["ipAddress"] = client.remote_address;
@@ -57,7 +100,8 @@ void LifecycleEvents::on_disconnected(const ClientContext& client, DisconnectRea
   int64_t version = 0;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = versions_.find(client.client_id); it != versions_.end()) version = it->second;
+    version = versions_.current(client.client_id);
+    versions_.disconnected(client.client_id, std::chrono::steady_clock::now());
   }
   auto event = base(client, "disconnected");
   event["clientInitiatedDisconnect"] = reason == DisconnectReason::client_initiated;

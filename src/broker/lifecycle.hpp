@@ -2,6 +2,7 @@
 // subscribed and unsubscribed, published on `$aws/events/...` through a callback (Broker::publish).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -9,6 +10,39 @@
 #include "broker/interfaces.hpp"
 
 namespace zt::cloud::broker {
+
+// versionNumber per client id (reference/aws-iot.md §6.1): connect and disconnect of one connection
+// share it; it increases per client id and "resets to 0 after ~1 h offline". Bounded, whatever
+// client ids are used: an id offline for `forget_after` (the persistent-session expiry, 1 h) is
+// forgotten, and beyond `max_offline` offline ids the longest offline are forgotten first (their
+// next connect is version 0 again). Not thread-safe: the owner locks.
+class VersionTable {
+ public:
+  using Time = std::chrono::steady_clock::time_point;
+  explicit VersionTable(std::chrono::seconds forget_after = std::chrono::hours(1),
+                        size_t max_offline = 100000)
+      : forget_after_(forget_after), max_offline_(max_offline) {}
+
+  // A connection of `client_id` was accepted: its versionNumber.
+  int64_t connected(const std::string& client_id, Time now);
+  // The version of the client's latest connect (0 if unknown).
+  int64_t current(const std::string& client_id) const;
+  void disconnected(const std::string& client_id, Time now);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    int64_t version = 0;
+    int online = 0;  // live connections (a takeover briefly has two)
+    Time offline_since{};
+  };
+  void prune(Time now);
+
+  std::chrono::seconds forget_after_;
+  size_t max_offline_;
+  std::unordered_map<std::string, Entry> entries_;
+  size_t prune_at_ = 1024;
+};
 
 class LifecycleEvents final : public Observer {
  public:
@@ -25,8 +59,7 @@ class LifecycleEvents final : public Observer {
 
   std::function<void(Message)> publish_;
   std::mutex mutex_;
-  // versionNumber per client id: connect and disconnect of one connection share it (§6.1).
-  std::unordered_map<std::string, int64_t> versions_;
+  VersionTable versions_;
 };
 
 }  // namespace zt::cloud::broker

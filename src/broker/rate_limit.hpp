@@ -69,4 +69,39 @@ class KeyedRateLimit {
   size_t prune_at_ = kMinPruneAt;
 };
 
+// At most one event per `interval` per key (1 CONNECT per second per client id, one registration
+// event per second per certificate): admit() is false while the key's last admitted event is
+// younger than `interval` (0 or less: no limit); a refused attempt is not recorded, so a client
+// that retries once per interval gets through. Thread-safe; keys whose last event is older than the
+// interval decide nothing and are pruned as the table grows.
+class IntervalLimit {
+ public:
+  explicit IntervalLimit(std::chrono::milliseconds interval) : interval_(interval) {}
+
+  bool admit(const std::string& key, SteadyTime now) {
+    if (interval_.count() <= 0) return true;
+    std::lock_guard lock(mutex_);
+    if (last_.size() >= prune_at_) {
+      std::erase_if(last_, [&](const auto& entry) { return now - entry.second >= interval_; });
+      prune_at_ = std::max<size_t>(kMinPruneAt, 2 * last_.size());
+    }
+    auto [it, inserted] = last_.try_emplace(key, now);
+    if (inserted) return true;
+    if (now - it->second < interval_) return false;
+    it->second = now;
+    return true;
+  }
+  size_t size() const {
+    std::lock_guard lock(mutex_);
+    return last_.size();
+  }
+
+ private:
+  static constexpr size_t kMinPruneAt = 1024;
+  const std::chrono::milliseconds interval_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, SteadyTime> last_;
+  size_t prune_at_ = kMinPruneAt;
+};
+
 }  // namespace zt::cloud::broker

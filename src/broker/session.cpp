@@ -4,6 +4,29 @@
 
 namespace zt::cloud::broker {
 
+Session::~Session() { clear_queue(); }
+
+void Session::clear_queue() {
+  std::lock_guard lock(mutex_);
+  if (queued_bytes_total_) *queued_bytes_total_ -= queued_bytes_;
+  queued_bytes_ = 0;
+  queue_.clear();
+}
+
+size_t Session::queued_bytes() const {
+  std::lock_guard lock(mutex_);
+  return queued_bytes_;
+}
+
+Session::Pending Session::pop_queue_locked() {
+  Pending pending = std::move(queue_.front());
+  queue_.pop_front();
+  size_t bytes = size_of(pending);
+  queued_bytes_ -= bytes;
+  if (queued_bytes_total_) *queued_bytes_total_ -= bytes;
+  return pending;
+}
+
 std::shared_ptr<Outlet> Session::attach(std::shared_ptr<Outlet> outlet, ClientContext context,
                                         bool persistent) {
   std::lock_guard lock(mutex_);
@@ -153,8 +176,7 @@ void Session::send_locked(uint16_t packet_id, const Pending& pending, bool dup) 
 void Session::fill_window_locked() {
   while (outlet_ && !queue_.empty() && inflight_.size() < limits_.max_inflight) {
     uint16_t packet_id = allocate_packet_id();
-    auto [it, inserted] = inflight_.emplace(packet_id, std::move(queue_.front()));
-    queue_.pop_front();
+    auto [it, inserted] = inflight_.emplace(packet_id, pop_queue_locked());
     send_locked(packet_id, it->second, false);
   }
 }
@@ -166,6 +188,9 @@ void Session::enqueue_locked(Pending pending) {
     ++dropped_;
     return;
   }
+  size_t bytes = size_of(pending);
+  queued_bytes_ += bytes;
+  if (queued_bytes_total_) *queued_bytes_total_ += bytes;
   queue_.push_back(std::move(pending));
 }
 

@@ -4,6 +4,7 @@
 // that owns it, so it guards itself with a mutex; it sends through an Outlet while attached.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -36,8 +37,16 @@ struct SessionLimits {
 
 class Session {
  public:
-  Session(std::string client_id, SessionLimits limits)
-      : client_id_(std::move(client_id)), limits_(limits) {}
+  // `queued_bytes_total`, when given, is shared by the sessions of one broker: each adds the bytes
+  // of the messages it queues (Core caps the total).
+  Session(std::string client_id, SessionLimits limits,
+          std::shared_ptr<std::atomic<size_t>> queued_bytes_total = nullptr)
+      : client_id_(std::move(client_id)),
+        limits_(limits),
+        queued_bytes_total_(std::move(queued_bytes_total)) {}
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   const std::string& client_id() const { return client_id_; }
 
@@ -75,7 +84,10 @@ class Session {
 
   size_t inflight_count() const;
   size_t queued_count() const;
+  size_t queued_bytes() const;
   size_t dropped_count() const;
+  // Forgets the queued messages (the session is being discarded).
+  void clear_queue();
 
  private:
   struct Pending {
@@ -86,6 +98,10 @@ class Session {
   void send_locked(uint16_t packet_id, const Pending& pending, bool dup);
   void fill_window_locked();
   void enqueue_locked(Pending pending);
+  Pending pop_queue_locked();
+  static size_t size_of(const Pending& pending) {
+    return pending.message->topic.size() + pending.message->payload.size();
+  }
   void deliver_locked(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
                       Authorizer& authorizer);
 
@@ -99,6 +115,8 @@ class Session {
   std::unordered_map<std::string, uint8_t> subscriptions_;
   std::map<uint16_t, Pending> inflight_;
   std::deque<Pending> queue_;
+  size_t queued_bytes_ = 0;
+  std::shared_ptr<std::atomic<size_t>> queued_bytes_total_;
   uint16_t next_packet_id_ = 1;
   size_t dropped_ = 0;
 };

@@ -3,30 +3,14 @@
 #include <algorithm>
 #include <mutex>
 
+#include "mqtt/topic.hpp"
+
 namespace zt::cloud::broker {
 
 struct SubscriptionTrie::Node {
   std::unordered_map<std::string, std::unique_ptr<Node>> children;
   std::unordered_map<const Session*, Subscriber> subscribers;
 };
-
-namespace {
-
-std::vector<std::string_view> split_levels(std::string_view text) {
-  std::vector<std::string_view> levels;
-  size_t begin = 0;
-  while (true) {
-    size_t end = text.find('/', begin);
-    if (end == std::string_view::npos) {
-      levels.push_back(text.substr(begin));
-      return levels;
-    }
-    levels.push_back(text.substr(begin, end - begin));
-    begin = end + 1;
-  }
-}
-
-}  // namespace
 
 SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
 SubscriptionTrie::~SubscriptionTrie() = default;
@@ -35,7 +19,7 @@ void SubscriptionTrie::add(std::string_view filter, const std::shared_ptr<Sessio
                            uint8_t qos) {
   std::unique_lock lock(mutex_);
   Node* node = root_.get();
-  for (std::string_view level : split_levels(filter)) {
+  for (std::string_view level : mqtt::split_topic_levels(filter)) {
     auto& child = node->children[std::string(level)];
     if (!child) child = std::make_unique<Node>();
     node = child.get();
@@ -49,7 +33,7 @@ bool SubscriptionTrie::remove(std::string_view filter, const Session* session) {
   // Walk down remembering the path, so empty nodes can be pruned on the way back.
   std::vector<std::pair<Node*, std::string>> path;
   Node* node = root_.get();
-  for (std::string_view level : split_levels(filter)) {
+  for (std::string_view level : mqtt::split_topic_levels(filter)) {
     auto it = node->children.find(std::string(level));
     if (it == node->children.end()) return false;
     path.emplace_back(node, std::string(level));
@@ -89,7 +73,7 @@ void SubscriptionTrie::match_level(const Node& node, const std::vector<std::stri
 }
 
 void SubscriptionTrie::match(std::string_view topic, std::vector<Subscriber>& out) const {
-  auto levels = split_levels(topic);
+  auto levels = mqtt::split_topic_levels(topic);
   size_t first = out.size();
   {
     std::shared_lock lock(mutex_);

@@ -61,6 +61,9 @@ Status run_broker(const BrokerRunOptions& options) {
   config.key_file = options.key;
   config.threads = options.threads;
   config.limits.session.max_queued = options.max_queued;
+  // No shadow or rules service here: tests publish the shadow's topics themselves (as they do on
+  // Mosquitto). The local cloud keeps AWS's rule (request topics only).
+  config.reserved_topics = cloud::broker::ReservedTopics::no_services;
   if (options.no_rate_limits) {
     config.limits.min_connect_interval = std::chrono::milliseconds(0);
     config.limits.max_publishes_per_second = 0;

@@ -18,6 +18,7 @@ struct FunctionOptions {
   std::string state_dir;
   std::string name;
   std::string command;
+  int timeout_seconds = 30;
   int limit = 20;
 };
 
@@ -38,9 +39,11 @@ Result<cloud::CloudState> open_existing(const std::string& dir) {
 
 Status function_add(const FunctionOptions& options) {
   ZT_TRY_ASSIGN(auto state, open_existing(options.state_dir));
-  ZT_TRY(cloud::service::register_function(*state.registry, options.name, options.command));
-  fmt::print("function {} = {}\narn:aws:lambda:{}:{}:function:{}\n", options.name, options.command,
-             state.region, state.account_id, options.name);
+  ZT_TRY(cloud::service::register_function(*state.registry, options.name, options.command,
+                                           std::chrono::seconds(options.timeout_seconds)));
+  fmt::print("function {} = {} (timeout {} s)\narn:aws:lambda:{}:{}:function:{}\n", options.name,
+             options.command, options.timeout_seconds, state.region, state.account_id,
+             options.name);
   return ok();
 }
 
@@ -88,6 +91,11 @@ void register_cloud_service_commands(CLI::App& cloud) {
       ->required();
   add->add_option("--state-dir", function_options->state_dir, "State directory of the local cloud")
       ->required();
+  add->add_option("--timeout", function_options->timeout_seconds,
+                  "Seconds an invocation may run before its process group is killed (Lambda's "
+                  "Timeout: 1-900)")
+      ->check(CLI::Range(1, 900))
+      ->capture_default_str();
   add->callback(run_command([function_options] { return function_add(*function_options); }));
   auto* log =
       function->add_subcommand("log", "Recent invocation attempts (newest first, JSON lines)");

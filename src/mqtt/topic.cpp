@@ -55,6 +55,12 @@ void for_each_level(std::string_view text, Fn&& fn) {
 
 }  // namespace
 
+std::vector<std::string_view> split_topic_levels(std::string_view text) {
+  std::vector<std::string_view> levels;
+  for_each_level(text, [&](std::string_view level, bool) { levels.push_back(level); });
+  return levels;
+}
+
 Status validate_topic_name(std::string_view topic, const TopicRules& rules) {
   ZT_TRY(check_common(topic, "topic name", rules));
   // §4.7.1.1: wildcards MUST NOT be used within a topic name.

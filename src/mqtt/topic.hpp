@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -35,6 +36,9 @@ Status validate_topic_name(std::string_view topic, const TopicRules& rules = kAw
 Status validate_topic_filter(std::string_view filter, const TopicRules& rules = kAwsTopicRules);
 
 bool is_wildcard_filter(std::string_view filter);
+
+// The `/`-separated levels of a topic or filter, empty levels included ("a//b" → a, "", b).
+std::vector<std::string_view> split_topic_levels(std::string_view text);
 
 // Whether `topic` (a valid name) matches `filter` (a valid filter).
 bool topic_matches(std::string_view filter, std::string_view topic,

@@ -153,7 +153,8 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
                     .client_id = "n/a",
                     .principal = "",
                     .account_id = account.account_id,
-                    .timestamp_ms = unix_now_ms()});
+                    .timestamp_ms = unix_now_ms()},
+                   service::MessageOrigin::broker);
   rules.drain();
   ASSERT_EQ((*registry_->find_certificate(id))->status, registry::kActive);
   // Second connect accepted; the broker's observer reports connected and subscribed.

@@ -59,6 +59,32 @@ class ServiceTest : public ::testing::Test {
     if (key_out) *key_out = std::move(key);
     return std::move(*cert);
   }
+  // A device whose first connect registered it PENDING_ACTIVATION, the JITR rule on the built-in
+  // function, and the registration event the broker published for it ("" id on a failure).
+  struct PendingDevice {
+    crypto::X509Ptr certificate;
+    std::string id;
+    rules::MessageContext event;
+  };
+  PendingDevice pending_device_with_jitr_rule(const std::string& client_id) {
+    register_signer(registry::kActive, "ENABLE");
+    auto auth = authenticator();
+    PendingDevice pending{new_device(), "", {}};
+    bool ok = auth.authenticate(peer_of(pending.certificate.get())).outcome ==
+                  broker::AuthOutcome::close_without_connack &&
+              events_.size() == 1 &&
+              registry_->insert_topic_rule(
+                  {.name = kJitrRuleName,
+                   .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
+                   .created_at = 0});
+    EXPECT_TRUE(ok);
+    if (!ok) return pending;
+    pending.id = *broker::certificate_id(pending.certificate.get());
+    pending.event = message(events_[0].first, events_[0].second, client_id);
+    pending.event.account_id = account_.account_id;
+    return pending;
+  }
+
   broker::PeerCertificate peer_of(const X509* device, std::string sni = "") {
     broker::PeerCertificate peer;
     X509_up_ref(const_cast<X509*>(device));
@@ -89,6 +115,8 @@ class ServiceTest : public ::testing::Test {
 TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   register_signer(registry::kActive, "ENABLE");
   auto auth = authenticator();
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  auth.set_clock([&] { return now; });
   auto device = new_device();
   std::string id = *broker::certificate_id(device.get());
 
@@ -108,7 +136,19 @@ TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   EXPECT_TRUE(event["timestamp"].is_number());
   EXPECT_TRUE(event["certificateRegistrationTimestamp"].is_string());
 
-  // Still pending: the event again, and again no CONNACK.
+  // Still pending: the event again (one per second per certificate), and again no CONNACK. A
+  // handshake flood in between is closed at CONNECT without an event.
+  for (int i = 0; i < 100; ++i) {
+    now += std::chrono::milliseconds(9);
+    EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+              broker::AuthOutcome::close_without_connack);
+  }
+  EXPECT_EQ(events_.size(), 1u);
+  now += std::chrono::milliseconds(100);  // 1 s after the first event
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+            broker::AuthOutcome::close_without_connack);
+  EXPECT_EQ(events_.size(), 2u);
+  now += std::chrono::milliseconds(999);
   EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
             broker::AuthOutcome::close_without_connack);
   EXPECT_EQ(events_.size(), 2u);
@@ -290,21 +330,10 @@ TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
 // on_message returns, the certificate is ACTIVE with its thing and policy, and the attempt is
 // logged — a device reconnecting at once finds it registered.
 TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
-  register_signer(registry::kActive, "ENABLE");
-  auto auth = authenticator();
-  auto device = new_device();
-  std::string id = *broker::certificate_id(device.get());
-  ASSERT_EQ(auth.authenticate(peer_of(device.get())).outcome,
-            broker::AuthOutcome::close_without_connack);
-  ASSERT_EQ(events_.size(), 1u);
-  ASSERT_TRUE(registry_->insert_topic_rule(
-      {.name = kJitrRuleName,
-       .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
-       .created_at = 0}));
+  auto [device, id, event] = pending_device_with_jitr_rule("n/a");
+  ASSERT_FALSE(id.empty());
   RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
-  rules::MessageContext event = message(events_[0].first, events_[0].second, "n/a");
-  event.account_id = account_.account_id;
-  runtime.on_message(event);
+  runtime.on_message(event, MessageOrigin::broker);
 
   auto stored = *registry_->find_certificate(id);
   ASSERT_TRUE(stored);
@@ -317,11 +346,86 @@ TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
   EXPECT_EQ(attempts[0]["functionName"], kBuiltinJitrFunction);
   EXPECT_TRUE(attempts[0]["succeeded"]);
 
-  // The same event again (a device that retried while pending): still one registration.
-  runtime.on_message(event);
-  EXPECT_EQ(registry_->get_policies_for_principal(account_.arn("cert/" + id))->size(), 1u);
-  EXPECT_EQ(recent_invocations(*registry_, 10)->size(), 2u);
+  // The same event again (a device that retried while pending): still one registration, and the
+  // second invocation fails (the certificate is no longer PENDING_ACTIVATION), without retries.
+  runtime.on_message(event, MessageOrigin::broker);
   runtime.drain();
+  EXPECT_EQ(registry_->get_policies_for_principal(account_.arn("cert/" + id))->size(), 1u);
+  attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_FALSE(attempts[0]["succeeded"]);
+  EXPECT_TRUE(attempts[0]["final"]);
+  EXPECT_NE(attempts[0]["detail"].get<std::string>().find("is ACTIVE, not PENDING_ACTIVATION"),
+            std::string::npos);
+}
+
+// An event is not a capability: a registration event a client forged (a will, Basic Ingest, an
+// HTTP Publish) activates nothing, and a broker event for a REVOKED certificate neither.
+TEST_F(ServiceTest, ForgedRegistrationEventsDoNotActivateCertificates) {
+  auto [device, id, event] = pending_device_with_jitr_rule("forger");
+  ASSERT_FALSE(id.empty());
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  // A client's copy of a genuine event for a PENDING certificate: refused, still pending.
+  runtime.on_message(event, MessageOrigin::client);
+  runtime.drain();
+  EXPECT_EQ((*registry_->find_certificate(id))->status, registry::kPendingActivation);
+  auto attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 1u);  // a permission error is final: no retries
+  EXPECT_FALSE(attempts[0]["succeeded"]);
+  EXPECT_NE(attempts[0]["detail"].get<std::string>().find("not emitted by the broker"),
+            std::string::npos);
+  // REVOKED, then an event of broker origin (or Basic Ingest to the rule): stays REVOKED.
+  ASSERT_TRUE(registry_->update_certificate_status(id, registry::kRevoked));
+  runtime.on_message(event, MessageOrigin::broker);
+  rules::MessageContext ingest = event;
+  ingest.topic = std::string("$aws/rules/") + kJitrRuleName + "/" + event.topic;
+  runtime.on_message(ingest, MessageOrigin::client);
+  runtime.drain();
+  EXPECT_EQ((*registry_->find_certificate(id))->status, registry::kRevoked);
+  EXPECT_FALSE(*registry_->find_thing(to_hex(*crypto::subject_key_identifier(device.get()))));
+  attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 3u);
+  for (const auto& attempt : attempts) EXPECT_FALSE(attempt["succeeded"]);
+}
+
+// One waiting invocation per function and device: a device repeating its event while the function
+// is busy adds one queued run at most; the rest are dropped and recorded (attempt 0, final).
+TEST_F(ServiceTest, RepeatedEventsOfADeviceAreDroppedWhileOneIsQueued) {
+  ASSERT_TRUE(register_function(*registry_, "Busy", "cat >/dev/null; sleep 1"));
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = "busy",
+       .payload =
+           json{{"sql", "SELECT * FROM 'events/#'"},
+                {"actions",
+                 {{{"lambda",
+                    {{"functionArn", "arn:aws:lambda:us-east-1:123456789012:function:Busy"}}}}}}}
+               .dump(),
+       .created_at = 0}));
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  std::string device(64, 'd');
+  // Six events for one device in a row, far faster than one run (1 s): two workers may each have
+  // started one, one more waits, the rest are duplicates of the waiting one.
+  for (int i = 0; i < 6; ++i) {
+    runtime.on_message(message("events/" + std::to_string(i),
+                               json{{"certificateId", device}, {"n", i}}.dump(), "c"));
+  }
+  runtime.drain();
+  auto attempts = *recent_invocations(*registry_, 20);
+  int ran = 0, dropped = 0;
+  for (const auto& attempt : attempts) {
+    if (attempt["attempt"] == 0) {
+      ++dropped;
+      EXPECT_FALSE(attempt["succeeded"]);
+      EXPECT_TRUE(attempt["final"]);
+      EXPECT_NE(attempt["detail"].get<std::string>().find("already queued"), std::string::npos);
+    } else {
+      ++ran;
+      EXPECT_TRUE(attempt["succeeded"]) << attempt.dump();
+    }
+  }
+  EXPECT_EQ(ran + dropped, 6);
+  EXPECT_LE(ran, 3);
+  EXPECT_GE(dropped, 3);
 }
 
 TEST_F(ServiceTest, ShadowStorePersistsAndRejectsVersionConflicts) {

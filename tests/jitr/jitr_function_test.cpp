@@ -20,6 +20,7 @@ namespace {
 class MemoryPlane : public ControlPlane {
  public:
   std::map<std::string, std::string> certificates;  // id -> PEM
+  std::map<std::string, std::string> statuses;      // id -> status (PENDING_ACTIVATION if absent)
   std::set<std::string> thing_types, things, policies, activated;
   std::set<std::pair<std::string, std::string>> policy_attachments, thing_attachments;
   std::map<std::string, std::string> policy_documents;
@@ -31,12 +32,15 @@ class MemoryPlane : public ControlPlane {
     if (name == fail_on) return make_error(Errc::io, name + " failed (injected)");
     return ok();
   }
-  Result<std::string> describe_certificate_pem(const std::string& id) override {
+  Result<CertificateDescription> describe_certificate(const std::string& id) override {
     ZT_TRY(step("DescribeCertificate"));
     auto it = certificates.find(id);
     if (it == certificates.end())
       return make_error(Errc::not_found, "certificate " + id + " does not exist");
-    return it->second;
+    auto status = statuses.find(id);
+    return CertificateDescription{
+        .pem = it->second,
+        .status = status == statuses.end() ? kPendingActivation : status->second};
   }
   Status create_thing_type(const std::string& name) override {
     ZT_TRY(step("CreateThingType"));
@@ -146,6 +150,25 @@ TEST(JitrFunction, RetryAfterAFailureCompletesTheRegistration) {
   auto second = register_device(event_for(cert.id), "eu-west-1", plane);
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_TRUE(plane.activated.count(cert.id));
+}
+
+TEST(JitrFunction, AnEventForACertificateThatIsNotPendingChangesNothing) {
+  // A forged registration event (a will, Basic Ingest, an HTTP Publish) naming a REVOKED, INACTIVE
+  // or already ACTIVE certificate: a failed invocation that writes nothing.
+  DeviceCert cert = issue_device_cert();
+  for (const char* status : {"REVOKED", "INACTIVE", "ACTIVE", "PENDING_TRANSFER"}) {
+    MemoryPlane plane;
+    plane.certificates[cert.id] = cert.pem;
+    plane.statuses[cert.id] = status;
+    auto result = register_device(event_for(cert.id), "us-east-1", plane);
+    ASSERT_FALSE(result) << status;
+    EXPECT_EQ(result.error().code, Errc::conflict);
+    EXPECT_NE(result.error().message.find(std::string(status) + ", not PENDING_ACTIVATION"),
+              std::string::npos)
+        << result.error().message;
+    EXPECT_EQ(plane.calls, std::vector<std::string>{"DescribeCertificate"}) << status;
+    EXPECT_TRUE(plane.activated.empty());
+  }
 }
 
 TEST(JitrFunction, RefusesBadEvents) {

@@ -7,8 +7,12 @@
 
 namespace zt::cloud::functions {
 
-Dispatcher::Dispatcher(size_t workers, RetryPolicy policy, Observer observer)
-    : policy_(policy), observer_(std::move(observer)) {
+bool is_retryable(const Error& error) {
+  return error.code != Errc::permission && error.code != Errc::conflict;
+}
+
+Dispatcher::Dispatcher(size_t workers, RetryPolicy policy, Observer observer, size_t max_queued)
+    : policy_(policy), observer_(std::move(observer)), max_queued_(max_queued) {
   for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i)
     workers_.emplace_back([this] { work(); });
 }
@@ -19,13 +23,31 @@ std::string Dispatcher::next_id() {
   return std::to_string(unix_now_ms()) + "-" + std::to_string(next_id_++);
 }
 
-std::string Dispatcher::submit(std::string function_name, nlohmann::json event, Handler handler) {
+Result<std::string> Dispatcher::submit(std::string function_name, nlohmann::json event,
+                                       Handler handler, std::string dedupe_key) {
   std::lock_guard lock(mutex_);
+  if (!dedupe_key.empty()) {
+    dedupe_key = function_name + "\n" + dedupe_key;
+    if (waiting_keys_.contains(dedupe_key)) {
+      return make_error(Errc::conflict, "dropped: an invocation of " + function_name +
+                                            " for the same event is already queued");
+    }
+  }
+  if (jobs_.size() >= max_queued_) {
+    return make_error(Errc::conflict, "dropped: the function queue is full (" +
+                                          std::to_string(max_queued_) + " invocations waiting)");
+  }
   std::string id = next_id();
+  if (!dedupe_key.empty()) waiting_keys_.insert(dedupe_key);
   jobs_.push_back(Job{std::move(function_name), id, std::move(event), std::move(handler), 1,
-                      std::chrono::steady_clock::now()});
+                      std::chrono::steady_clock::now(), std::move(dedupe_key)});
   wake_.notify_one();
   return id;
+}
+
+size_t Dispatcher::queued() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.size();
 }
 
 std::string Dispatcher::invoke_now(std::string function_name, nlohmann::json event,
@@ -33,8 +55,8 @@ std::string Dispatcher::invoke_now(std::string function_name, nlohmann::json eve
   Job job;
   {
     std::lock_guard lock(mutex_);
-    job = Job{std::move(function_name), next_id(), std::move(event),
-              std::move(handler),       1,         std::chrono::steady_clock::now()};
+    job = Job{std::move(function_name),         next_id(), std::move(event), std::move(handler), 1,
+              std::chrono::steady_clock::now(), {}};
     ++running_;  // drain() waits for it like for a worker's attempt
   }
   std::string id = job.invocation_id;
@@ -84,6 +106,10 @@ void Dispatcher::work() {
     }
     Job job = std::move(*ready);
     jobs_.erase(ready);
+    // Running now: an event for the same thing that arrives from here on is queued again (it may
+    // come after what this attempt reads).
+    if (!job.dedupe_key.empty()) waiting_keys_.erase(job.dedupe_key);
+    job.dedupe_key.clear();
     ++running_;
     lock.unlock();
     bool retry = run_attempt(job);
@@ -99,7 +125,8 @@ bool Dispatcher::run_attempt(Job& job) {
   record.duration_ms = unix_now_ms() - record.started_ms;
   record.succeeded = static_cast<bool>(status);
   record.detail = status ? "ok" : status.error().message;
-  record.final = record.succeeded || job.attempt >= policy_.max_attempts;
+  record.final =
+      record.succeeded || job.attempt >= policy_.max_attempts || !is_retryable(status.error());
   if (observer_) observer_(record);
   return !record.final;
 }

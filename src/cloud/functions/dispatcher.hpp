@@ -2,6 +2,11 @@
 // asynchronously, retried on failure). Each attempt is reported to an observer so the cloud can log
 // it and the console can show failures. Workers run on their own threads, never on the network
 // threads.
+//
+// The queue is bounded (max_queued invocations waiting for a worker) and drops an invocation that
+// duplicates one still waiting (same function and dedupe key, e.g. the same device's registration
+// event): submit() then returns an error and queues nothing, and the caller records the drop. A
+// device that floods events cannot delay another rule's function by more than one queue's worth.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +30,13 @@ struct RetryPolicy {
   std::chrono::milliseconds first_backoff{500};
   double multiplier = 2.0;
 };
+
+// Invocations waiting for a worker (retries of running ones are always requeued).
+inline constexpr size_t kDefaultMaxQueued = 1000;
+
+// A failure that another attempt cannot change (the event was refused: Errc::permission, or the
+// resource is in the wrong state: Errc::conflict) is final at once.
+bool is_retryable(const Error& error);
 
 struct AttemptRecord {
   std::string function_name;
@@ -41,13 +54,18 @@ class Dispatcher {
   using Handler = std::function<Status(const nlohmann::json& event)>;
   using Observer = std::function<void(const AttemptRecord&)>;
 
-  Dispatcher(size_t workers, RetryPolicy policy, Observer observer);
+  Dispatcher(size_t workers, RetryPolicy policy, Observer observer,
+             size_t max_queued = kDefaultMaxQueued);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Queues an invocation; returns its id at once.
-  std::string submit(std::string function_name, nlohmann::json event, Handler handler);
+  // Queues an invocation; returns its id at once. Errc::conflict (nothing queued) when an
+  // invocation of `function_name` with the same non-empty `dedupe_key` is already waiting, or the
+  // queue holds max_queued invocations.
+  Result<std::string> submit(std::string function_name, nlohmann::json event, Handler handler,
+                             std::string dedupe_key = {});
+  size_t queued() const;
   // Runs the first attempt on the calling thread (for a quick in-process function, where handing
   // the event to a worker thread only adds latency); a failed attempt is retried as submit()'s are.
   std::string invoke_now(std::string function_name, nlohmann::json event, Handler handler);
@@ -62,6 +80,7 @@ class Dispatcher {
     Handler handler;
     int attempt = 1;
     std::chrono::steady_clock::time_point not_before;
+    std::string dedupe_key;  // function name + '\n' + the caller's key; "" for none
   };
   void work();
   // Runs one attempt (no lock held), reports it; true when another attempt must follow.
@@ -72,7 +91,9 @@ class Dispatcher {
 
   RetryPolicy policy_;
   Observer observer_;
-  std::mutex mutex_;
+  size_t max_queued_;
+  mutable std::mutex mutex_;
+  std::set<std::string> waiting_keys_;  // dedupe keys of the jobs in jobs_
   std::condition_variable wake_, idle_;
   std::deque<Job> jobs_;
   size_t running_ = 0;

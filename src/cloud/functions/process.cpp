@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -89,6 +91,20 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   posix_spawn_file_actions_adddup2(&actions, in.read_end, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out.write_end, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err.write_end, STDERR_FILENO);
+  // Nothing but the three pipes reaches the function: the cloud's listening sockets, client
+  // connections and database must not outlive the cloud in a leftover child (a child holding the
+  // listening socket makes the next `ztp cloud run` fail with "Address already in use"). Our own
+  // descriptors are opened with CLOEXEC, but a library's may not be; glibc ≥ 2.34 closes every
+  // descriptor from 3 up in the child (close_range, or /proc/self/fd where it is missing).
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+#else
+  if (auto limit = ::sysconf(_SC_OPEN_MAX); limit > 0) {
+    for (int fd = STDERR_FILENO + 1; fd < std::min<long>(limit, 65536); ++fd) {
+      if (::fcntl(fd, F_GETFD) >= 0) posix_spawn_file_actions_addclose(&actions, fd);
+    }
+  }
+#endif
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
@@ -121,16 +137,34 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   ProcessResult result;
   size_t input_written = 0;
   if (request.input.empty()) in.close_write();
+  // The deadline covers the whole run, not only the time the function keeps stdout/stderr open: a
+  // function that closes both (`exec >&- 2>&-; sleep 40`) is still killed at its timeout. A pidfd
+  // (Linux ≥ 5.3) wakes the poll when the process exits; without one, the poll wakes every 50 ms to
+  // check.
   auto deadline = started + request.timeout;
-  while (out.read_end >= 0 || err.read_end >= 0) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  bool exited = false;
+  // Whether the function has exited, without reaping it: while it is a zombie its pid (the
+  // process group id) cannot be reused, so the group kill below cannot reach anyone else.
+  auto check_exited = [&] {
+    if (exited) return;
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno != EINTR) {
+        exited = true;  // ECHILD: nothing left to wait for
+        return;
+      }
+    }
+    exited = info.si_pid == pid;
+  };
+  while (out.read_end >= 0 || err.read_end >= 0 || !exited) {
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) {
       result.timed_out = true;
-      ::kill(-pid, SIGKILL);
       break;
     }
-    pollfd fds[3];
+    pollfd fds[4];
     nfds_t count = 0;
     auto watch = [&](int fd, short events) {
       if (fd >= 0) fds[count++] = pollfd{fd, events, 0};
@@ -138,10 +172,12 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
     watch(out.read_end, POLLIN);
     watch(err.read_end, POLLIN);
     watch(in.write_end, POLLOUT);
-    int ready = ::poll(fds, count, static_cast<int>(std::min<int64_t>(remaining.count(), 1000)));
+    if (!exited) watch(pidfd, POLLIN);
+    int64_t wait_ms = std::min<int64_t>(remaining.count(), (!exited && pidfd < 0) ? 50 : 1000);
+    int ready = ::poll(fds, count, static_cast<int>(wait_ms));
     if (ready < 0 && errno != EINTR) break;
-    for (nfds_t i = 0; i < count; ++i) {
-      if (fds[i].revents == 0) continue;
+    for (nfds_t i = 0; i < count && ready > 0; ++i) {
+      if (fds[i].revents == 0 || fds[i].fd == pidfd) continue;
       if (fds[i].fd == in.write_end) {
         ssize_t n = ::write(in.write_end, request.input.data() + input_written,
                             request.input.size() - input_written);
@@ -163,7 +199,13 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
       size_t room = request.max_output_bytes - std::min(request.max_output_bytes, sink.size());
       sink.append(buffer, std::min(room, static_cast<size_t>(n)));
     }
+    check_exited();
   }
+  // The function's process group goes with it: on a timeout everything in it is killed; after a
+  // normal exit, whatever it left running in the background is too (AWS freezes a Lambda's
+  // environment once the handler returns). The function is not reaped yet, so the id is still its.
+  ::kill(-pid, SIGKILL);
+  if (pidfd >= 0) ::close(pidfd);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

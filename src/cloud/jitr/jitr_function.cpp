@@ -62,10 +62,15 @@ Result<Registration> register_device(const json& event, const std::string& regio
   if (account_id.empty())
     return make_error(Errc::invalid_argument, "JITR event has no awsAccountId");
 
-  ZT_TRY_ASSIGN(std::string pem, with_context(plane.describe_certificate_pem(certificate_id),
-                                              "DescribeCertificate"));
+  ZT_TRY_ASSIGN(auto description,
+                with_context(plane.describe_certificate(certificate_id), "DescribeCertificate"));
+  if (description.status != kPendingActivation) {
+    return make_error(Errc::conflict, "certificate " + certificate_id + " is " +
+                                          description.status +
+                                          ", not PENDING_ACTIVATION: nothing to register");
+  }
   ZT_TRY_ASSIGN(crypto::X509Ptr certificate,
-                crypto::certificate_from_pem(pem, "certificate " + certificate_id));
+                crypto::certificate_from_pem(description.pem, "certificate " + certificate_id));
   auto ski = crypto::subject_key_identifier(certificate.get());
   if (!ski) {
     return make_error(Errc::invalid_argument,

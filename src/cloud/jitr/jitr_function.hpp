@@ -13,13 +13,20 @@ namespace zt::cloud::jitr {
 
 inline constexpr const char* kThingTypeName = "microchip-zero-touch-kit";
 inline constexpr const char* kPolicyPrefix = "ZTPolicy_";
+inline constexpr const char* kPendingActivation = "PENDING_ACTIVATION";
 
 // The calls the function makes, named after the AWS operations. Implementations report an existing
 // resource with Errc::already_exists (the function treats that as success where the seed does).
+struct CertificateDescription {
+  std::string pem;
+  std::string status;  // ACTIVE, PENDING_ACTIVATION, REVOKED, …
+};
+
 class ControlPlane {
  public:
   virtual ~ControlPlane() = default;
-  virtual Result<std::string> describe_certificate_pem(const std::string& certificate_id) = 0;
+  virtual Result<CertificateDescription> describe_certificate(
+      const std::string& certificate_id) = 0;
   virtual Status create_thing_type(const std::string& name) = 0;
   virtual Status create_thing(const std::string& name, const std::string& thing_type) = 0;
   virtual Status create_policy(const std::string& name, const std::string& document) = 0;
@@ -41,7 +48,10 @@ std::string zero_touch_policy_document(const std::string& region, const std::str
                                        const std::string& thing_name);
 
 // Runs the function on a `$aws/events/certificates/registered/<caId>` event. Every step is
-// idempotent, so a retried invocation completes a half-done registration.
+// idempotent, so a retried invocation completes a half-done registration. An event is not a
+// capability: only a certificate that is PENDING_ACTIVATION now is registered and activated; any
+// other state (REVOKED, INACTIVE, ACTIVE, …) fails with Errc::conflict and changes nothing, so a
+// forged event cannot bring a revoked certificate back (the API refuses REVOKED → ACTIVE too).
 Result<Registration> register_device(const nlohmann::json& event, const std::string& region,
                                      ControlPlane& plane);
 

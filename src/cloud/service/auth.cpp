@@ -146,7 +146,9 @@ crypto::UniquePtr<X509_STORE> RegistryAuthenticator::build_trust_store() {
 }
 
 AuthDecision RegistryAuthenticator::refused(const std::string& certificate_id, std::string reason) {
-  if (recorder_) {
+  // One timeline row per second per certificate: a refused device that keeps handshaking must not
+  // grow device_events without bound.
+  if (recorder_ && refusal_records_.admit(certificate_id, clock_())) {
     recorder_->record(certificate_id, console::kConnectRefused, reason);
   }
   return refuse(std::move(reason));
@@ -154,6 +156,14 @@ AuthDecision RegistryAuthenticator::refused(const std::string& certificate_id, s
 
 AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certificate,
                                             const std::string& source_ip) {
+  if (!registration_events_.admit(certificate.id, clock_())) {
+    return AuthDecision{.outcome = AuthOutcome::close_without_connack,
+                        .principal = certificate.id,
+                        .reason = "certificate " + certificate.id +
+                                  " is PENDING_ACTIVATION (registration event throttled: one per "
+                                  "second per certificate)",
+                        .context = {}};
+  }
   std::string topic = "$aws/events/certificates/registered/" + certificate.ca_id.value_or("");
   int64_t now = now_ms();
   if (recorder_) {

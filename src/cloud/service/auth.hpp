@@ -23,6 +23,7 @@
 #include <string>
 
 #include "broker/interfaces.hpp"
+#include "broker/rate_limit.hpp"
 #include "cloud/console/events.hpp"
 #include "cloud/endpoint_names.hpp"
 #include "cloud/policy/policy.hpp"
@@ -60,6 +61,14 @@ class RegistryAuthenticator final : public broker::Authenticator {
   bool accept_server_name(std::string_view server_name, std::string_view local_address,
                           std::string_view remote_address) override;
 
+  // Registration events (and the device-timeline rows of refused connects) are throttled per
+  // certificate: a PENDING_ACTIVATION device that repeats its TLS handshake gets one event per
+  // second, as CONNECT is 1 per second per client id (aws-iot.md §6.3); the handshakes in between
+  // are closed at CONNECT as before, silently. Tests set a fake clock.
+  static constexpr std::chrono::milliseconds kEventInterval{1000};
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  void set_clock(Clock clock) { clock_ = std::move(clock); }
+
  private:
   broker::AuthDecision pending(const registry::Certificate& certificate,
                                const std::string& source_ip);
@@ -83,6 +92,9 @@ class RegistryAuthenticator final : public broker::Authenticator {
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
   console::EventRecorder* recorder_;
+  Clock clock_ = [] { return std::chrono::steady_clock::now(); };
+  broker::IntervalLimit registration_events_{kEventInterval};  // per certificate id
+  broker::IntervalLimit refusal_records_{kEventInterval};      // per certificate id
 };
 
 // The §3 registration event payload.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "broker/broker.hpp"
+#include "broker/lifecycle.hpp"
 #include "cloud/service/auth.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
@@ -59,8 +60,10 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
              .access_key_id = state.access_key_id,
              .secret_access_key = state.secret_access_key,
              .region = state.region},
-            [this](Outgoing message) { publish_now(std::move(message), "", ""); }, options.retry,
-            &recorder) {}
+            [this](Outgoing message) {
+              publish_now(std::move(message), "", "", MessageOrigin::client);
+            },
+            options.retry, &recorder) {}
 
   CloudState& state;
   CloudServiceOptions options;
@@ -79,7 +82,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     std::string principal;
     int64_t version = 0;  // lifecycle versionNumber, shared by connected and disconnected
   };
-  std::map<std::string, int64_t> next_version;       // client id → next versionNumber
+  broker::VersionTable versions;                     // client id → versionNumber (bounded)
   std::map<std::string, LiveSession> live_sessions;  // session identifier → (CONNACK sent)
 
   template <class Fn>
@@ -92,7 +95,10 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
 
   // Worker thread: to subscribers, then to the rules engine.
-  void publish_now(Outgoing message, const std::string& client_id, const std::string& principal) {
+  // `origin`: the broker's own messages (events, shadow responses) or a client's (a rule's
+  // republish, an HTTP Publish); the rules engine trusts only the former (MessageOrigin).
+  void publish_now(Outgoing message, const std::string& client_id, const std::string& principal,
+                   MessageOrigin origin = MessageOrigin::broker) {
     tap(message.topic, message.payload);
     if (broker) {
       broker->publish(
@@ -109,11 +115,11 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                                   .principal = principal,
                                   .account_id = account.account_id,
                                   .timestamp_ms = unix_now_ms()};
-    rules.on_message(context);
+    rules.on_message(context, origin);
   }
-  void send_later(std::vector<Outgoing> messages) {
-    post([self = shared_from_this(), messages = std::move(messages)]() mutable {
-      for (auto& message : messages) self->publish_now(std::move(message), "", "");
+  void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
+    post([self = shared_from_this(), messages = std::move(messages), origin]() mutable {
+      for (auto& message : messages) self->publish_now(std::move(message), "", "", origin);
     });
   }
   void event(std::string topic, json payload) {
@@ -134,7 +140,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     // Stamped here, on the network thread, so it orders before the SUBSCRIBE that follows
     // (on_subscribed records at once; this lambda runs later on the worker).
     post([self = shared_from_this(), client, at = console::now_us()] {
-      int64_t version = self->next_version[client.client_id]++;
+      int64_t version =
+          self->versions.connected(client.client_id, std::chrono::steady_clock::now());
       self->live_sessions[client.session_identifier] = {client.principal, version};
       self->recorder.record(
           {.time_us = at,
@@ -158,6 +165,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       if (found == self->live_sessions.end()) return;
       int64_t version = found->second.version;
       self->live_sessions.erase(found);
+      self->versions.disconnected(client.client_id, std::chrono::steady_clock::now());
       self->recorder.record(client.principal, console::kDisconnected,
                             std::string("client ") + client.client_id + ": " + aws_reason(reason),
                             client.client_id);
@@ -205,7 +213,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                               .client_id = client_id,
                               .principal = principal,
                               .account_id = self->account.account_id,
-                              .timestamp_ms = unix_now_ms()});
+                              .timestamp_ms = unix_now_ms()},
+                             MessageOrigin::client);
     });
   }
 
@@ -270,8 +279,9 @@ CloudService::~CloudService() { stop(); }
 
 void CloudService::add_routes(api::Router& router) {
   std::weak_ptr<Impl> weak = impl_;
+  // HTTP Publish and the HTTP shadow responses: whoever holds API credentials is a client here.
   add_data_plane_routes(router, impl_->shadows, [weak](std::vector<Outgoing> messages) {
-    if (auto impl = weak.lock()) impl->send_later(std::move(messages));
+    if (auto impl = weak.lock()) impl->send_later(std::move(messages), MessageOrigin::client);
   });
 }
 

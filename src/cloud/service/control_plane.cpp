@@ -16,12 +16,12 @@ Status created_or_exists(Result<bool> created, const std::string& what) {
 
 }  // namespace
 
-Result<std::string> RegistryControlPlane::describe_certificate_pem(
+Result<jitr::CertificateDescription> RegistryControlPlane::describe_certificate(
     const std::string& certificate_id) {
   ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(certificate_id));
   if (!certificate)
     return make_error(Errc::not_found, "certificate " + certificate_id + " does not exist");
-  return certificate->pem;
+  return jitr::CertificateDescription{.pem = certificate->pem, .status = certificate->status};
 }
 
 Status RegistryControlPlane::create_thing_type(const std::string& name) {
@@ -78,6 +78,11 @@ Status RegistryControlPlane::activate_certificate(const std::string& certificate
     // wait for.
     ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(certificate_id));
     if (certificate && certificate->status == registry::kActive) return ok();
+    // Never REVOKED/INACTIVE → ACTIVE from the data plane (the API refuses REVOKED → ACTIVE too).
+    if (certificate && certificate->status != registry::kPendingActivation) {
+      return make_error(Errc::conflict,
+                        "certificate " + certificate_id + " is " + certificate->status);
+    }
     return registry_.update_certificate_status(certificate_id, registry::kActive);
   });
 }

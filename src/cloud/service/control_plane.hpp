@@ -10,7 +10,8 @@ namespace zt::cloud::service {
 class RegistryControlPlane final : public jitr::ControlPlane {
  public:
   explicit RegistryControlPlane(registry::Registry& registry) : registry_(registry) {}
-  Result<std::string> describe_certificate_pem(const std::string& certificate_id) override;
+  Result<jitr::CertificateDescription> describe_certificate(
+      const std::string& certificate_id) override;
   Status create_thing_type(const std::string& name) override;
   Status create_thing(const std::string& name, const std::string& thing_type) override;
   Status create_policy(const std::string& name, const std::string& document) override;
@@ -18,6 +19,7 @@ class RegistryControlPlane final : public jitr::ControlPlane {
                                  const std::string& principal_arn) override;
   Status attach_thing_principal(const std::string& thing_name,
                                 const std::string& principal_arn) override;
+  // PENDING_ACTIVATION → ACTIVE; ACTIVE stays (nothing written); any other state is refused.
   Status activate_certificate(const std::string& certificate_id) override;
 
  private:

@@ -1,5 +1,7 @@
 #include "cloud/service/rules_runtime.hpp"
 
+#include <charconv>
+
 #include "cloud/functions/process.hpp"
 #include "cloud/jitr/jitr_function.hpp"
 #include "cloud/service/control_plane.hpp"
@@ -36,7 +38,7 @@ std::string device_of(const json& output, const rules::MessageContext& message) 
 }  // namespace
 
 Status register_function(registry::Registry& registry, const std::string& name,
-                         const std::string& command) {
+                         const std::string& command, std::chrono::seconds timeout) {
   // Lambda function names: [a-zA-Z0-9-_]{1,64}.
   if (name.empty() || name.size() > 64 ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
@@ -45,8 +47,31 @@ Status register_function(registry::Registry& registry, const std::string& name,
                       "function name '" + name + "' must match [a-zA-Z0-9-_]{1,64}");
   }
   if (command.empty()) return make_error(Errc::invalid_argument, "--exec must not be empty");
-  return registry.set_setting(function_setting(name), command);
+  if (timeout.count() < 1 || timeout.count() > 900)
+    return make_error(Errc::invalid_argument, "function timeout must be 1-900 seconds");
+  return registry.transaction([&]() -> Status {
+    ZT_TRY(registry.set_setting(function_setting(name), command));
+    return registry.set_setting(function_setting(name) + ".timeout",
+                                std::to_string(timeout.count()));
+  });
 }
+
+namespace {
+
+// The timeout stored with the function (absent for functions added before it existed).
+std::chrono::milliseconds function_timeout(registry::Registry& registry, const std::string& name) {
+  auto stored = registry.get_setting(function_setting(name) + ".timeout");
+  int seconds = 0;
+  if (stored && *stored) {
+    const std::string& text = **stored;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (error != std::errc() || end != text.data() + text.size()) seconds = 0;
+  }
+  if (seconds < 1 || seconds > 900) seconds = static_cast<int>(kDefaultFunctionTimeout.count());
+  return std::chrono::seconds(seconds);
+}
+
+}  // namespace
 
 Result<std::optional<std::string>> find_function(registry::Registry& registry,
                                                  const std::string& name) {
@@ -96,7 +121,8 @@ RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
       environment_(std::move(environment)),
       republish_(std::move(republish)),
       recorder_(recorder),
-      dispatcher_(2, retry, [this](const functions::AttemptRecord& attempt) { record(attempt); }) {}
+      dispatcher_(2, retry,
+                  [this](const functions::AttemptRecord& attempt) { record(attempt, true); }) {}
 
 RulesRuntime::~RulesRuntime() { stop(); }
 
@@ -110,8 +136,9 @@ void RulesRuntime::stop() { dispatcher_.stop(); }
 
 thread_local const RulesRuntime::Origin* RulesRuntime::inline_origin_ = nullptr;
 
-void RulesRuntime::record(const functions::AttemptRecord& attempt) {
-  if (attempt.succeeded) {
+void RulesRuntime::record(const functions::AttemptRecord& attempt, bool log) {
+  if (!log) {
+  } else if (attempt.succeeded) {
     spdlog::info("function {} ({}) attempt {} succeeded in {} ms", attempt.function_name,
                  attempt.invocation_id, attempt.attempt, attempt.duration_ms);
   } else {
@@ -195,7 +222,7 @@ std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
   return out;
 }
 
-void RulesRuntime::on_message(const rules::MessageContext& message) {
+void RulesRuntime::on_message(const rules::MessageContext& message, MessageOrigin origin) {
   // Basic Ingest (§6.1): `$aws/rules/<rule>/<topic>` goes to that rule only, matched without the
   // prefix.
   std::optional<std::string> only_rule;
@@ -214,12 +241,13 @@ void RulesRuntime::on_message(const rules::MessageContext& message) {
     if (!output) continue;
     note(device_of(*output, effective), console::kRuleMatched,
          "rule " + rule->name + " matched " + effective.topic);
-    for (const auto& action : rule->actions) run_action(*rule, action, *output, effective);
+    for (const auto& action : rule->actions) run_action(*rule, action, *output, effective, origin);
   }
 }
 
 void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& action,
-                              const json& output, const rules::MessageContext& message) {
+                              const json& output, const rules::MessageContext& message,
+                              MessageOrigin origin) {
   if (const auto* republish = std::get_if<rules::RepublishAction>(&action)) {
     auto topic = rules::expand_template(republish->topic, message);
     if (!topic) {
@@ -244,6 +272,15 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
     } else if (auto resolved = resolve(*name); resolved) {
       handler = std::move(resolved->handler);
       in_process = resolved->in_process;
+      if (in_process && origin != MessageOrigin::broker) {
+        // The built-in JITR function registers what the broker saw at a TLS handshake, never what a
+        // client says it saw: a forged registration event (a will, Basic Ingest to this rule, an
+        // HTTP Publish) is refused before it reads the registry.
+        handler = [topic = message.topic, client = message.client_id](const json&) -> Status {
+          return make_error(Errc::permission, "event on '" + topic + "' was published by client '" +
+                                                  client + "', not emitted by the broker: ignored");
+        };
+      }
     } else {
       handler = [error = resolved.error()](const json&) -> Status { return error; };
     }
@@ -272,40 +309,72 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
     inline_origin_ = nullptr;
     return;
   }
-  // The origin is stored under the lock record() takes, so even an instant first attempt finds it.
-  std::lock_guard lock(origins_mutex_);
-  std::string id = dispatcher_.submit(function_name, output, std::move(handler));
-  origins_[id] = {rule.name, device};
+  // One waiting invocation per function and device (or identical event): a device that repeats its
+  // registration event while the queue is busy adds nothing (functions::Dispatcher).
+  std::string dedupe_key = device.empty() ? output.dump() : device;
+  Result<std::string> id = make_error(Errc::internal, "not submitted");
+  {
+    // The origin is stored under the lock record() takes, so even an instant first attempt finds
+    // it.
+    std::lock_guard lock(origins_mutex_);
+    id = dispatcher_.submit(function_name, output, std::move(handler), dedupe_key);
+    if (id) origins_[*id] = {rule.name, device};
+  }
+  if (!id) record_drop(function_name, rule.name, device, id.error().message);
+}
+
+void RulesRuntime::record_drop(const std::string& function_name, const std::string& rule_name,
+                               const std::string& device, const std::string& why) {
+  // Logged at most once a second (a flood of drops is one line), but every drop is in the
+  // invocation log and the device's timeline, as a failed final attempt 0.
+  if (drop_log_.admit(std::chrono::steady_clock::now(), 1)) {
+    spdlog::warn("function {} (rule {}) invocation {}", function_name, rule_name, why);
+  }
+  functions::AttemptRecord attempt{.function_name = function_name,
+                                   .invocation_id = "dropped-" + std::to_string(unix_now_ms()),
+                                   .attempt = 0,
+                                   .succeeded = false,
+                                   .final = true,
+                                   .detail = why,
+                                   .started_ms = unix_now_ms(),
+                                   .duration_ms = 0};
+  Origin origin{rule_name, device};
+  inline_origin_ = &origin;
+  record(attempt, false);
+  inline_origin_ = nullptr;
 }
 
 Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function_name) {
   ZT_TRY_ASSIGN(auto command, find_function(registry_, function_name));
   if (command) {
+    auto timeout = function_timeout(registry_, function_name);
     FunctionEnvironment environment;
     {
       std::lock_guard lock(environment_mutex_);
       environment = environment_;
     }
-    return Resolved{
-        .handler = [command = *command, environment, function_name](const json& event) -> Status {
-          functions::ProcessRequest request{
-              .command = command,
-              .input = event.dump(),
-              .environment = {{"AWS_ENDPOINT_URL", environment.endpoint_url},
-                              {"AWS_ACCESS_KEY_ID", environment.access_key_id},
-                              {"AWS_SECRET_ACCESS_KEY", environment.secret_access_key},
-                              {"AWS_DEFAULT_REGION", environment.region},
-                              {"AWS_REGION", environment.region},
-                              {"AWS_LAMBDA_FUNCTION_NAME", function_name}},
-          };
-          ZT_TRY_ASSIGN(auto result, functions::run_process(request));
-          if (result.succeeded()) return ok();
-          std::string why = result.timed_out ? "timed out"
-                            : result.signal  ? "killed by signal " + std::to_string(result.signal)
-                                             : "exit code " + std::to_string(result.exit_code);
-          return make_error(Errc::internal, why + ": " + tail(result.standard_error));
-        },
-        .in_process = false};
+    return Resolved{.handler = [command = *command, environment, function_name,
+                                timeout](const json& event) -> Status {
+                      functions::ProcessRequest request{
+                          .command = command,
+                          .input = event.dump(),
+                          .environment = {{"AWS_ENDPOINT_URL", environment.endpoint_url},
+                                          {"AWS_ACCESS_KEY_ID", environment.access_key_id},
+                                          {"AWS_SECRET_ACCESS_KEY", environment.secret_access_key},
+                                          {"AWS_DEFAULT_REGION", environment.region},
+                                          {"AWS_REGION", environment.region},
+                                          {"AWS_LAMBDA_FUNCTION_NAME", function_name}},
+                          .timeout = timeout,
+                      };
+                      ZT_TRY_ASSIGN(auto result, functions::run_process(request));
+                      if (result.succeeded()) return ok();
+                      std::string why = result.timed_out ? "timed out"
+                                        : result.signal
+                                            ? "killed by signal " + std::to_string(result.signal)
+                                            : "exit code " + std::to_string(result.exit_code);
+                      return make_error(Errc::internal, why + ": " + tail(result.standard_error));
+                    },
+                    .in_process = false};
   }
   if (function_name == kBuiltinJitrFunction) {
     // All of the function's writes in one transaction: one commit (one fsync, shared with

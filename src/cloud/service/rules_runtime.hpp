@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/rate_limit.hpp"
 #include "cloud/console/events.hpp"
 #include "cloud/functions/dispatcher.hpp"
 #include "cloud/registry/registry.hpp"
@@ -40,9 +41,12 @@ struct FunctionEnvironment {
   std::string region;
 };
 
-// Registered external functions (settings "function.<name>" = command).
+// Registered external functions (settings "function.<name>" = command, "function.<name>.timeout"
+// = seconds; Lambda's Timeout, 1–900 s, default here 30 s).
+inline constexpr std::chrono::seconds kDefaultFunctionTimeout{30};
 Status register_function(registry::Registry& registry, const std::string& name,
-                         const std::string& command);
+                         const std::string& command,
+                         std::chrono::seconds timeout = kDefaultFunctionTimeout);
 Result<std::optional<std::string>> find_function(registry::Registry& registry,
                                                  const std::string& name);
 // The most recent attempts, newest first, as JSON objects.
@@ -50,6 +54,11 @@ Result<std::vector<nlohmann::json>> recent_invocations(registry::Registry& regis
 // The JITR rule of the seed guide §V: SELECT * FROM '$aws/events/certificates/registered/#' →
 // lambda.
 nlohmann::json jitr_rule_payload(const AccountInfo& account, const std::string& function_name);
+
+// Who put a message on the bus. Only the broker's own events (the registration event, lifecycle
+// events, shadow responses) are `broker`; a client's PUBLISH, will or Basic Ingest message, an
+// HTTP Publish and a rule's republish are `client`, whatever their topic and payload say.
+enum class MessageOrigin { client, broker };
 
 class RulesRuntime {
  public:
@@ -61,20 +70,27 @@ class RulesRuntime {
 
   void set_endpoint_url(std::string url);
   // Matches and runs rules for one message. Call from a worker thread, never holding broker locks.
-  void on_message(const rules::MessageContext& message);
+  // The built-in JITR function acts only on messages of `broker` origin (an event is not a
+  // capability); from anyone else its invocation is a logged failure.
+  void on_message(const rules::MessageContext& message,
+                  MessageOrigin origin = MessageOrigin::client);
   void drain();
   void stop();
 
  private:
   std::vector<std::shared_ptr<const rules::Rule>> current_rules();
   void run_action(const rules::Rule& rule, const rules::Action& action,
-                  const nlohmann::json& output, const rules::MessageContext& message);
+                  const nlohmann::json& output, const rules::MessageContext& message,
+                  MessageOrigin origin);
   struct Resolved {
     functions::Dispatcher::Handler handler;
     bool in_process = false;  // the built-in function: quick, runs on the calling thread
   };
   Result<Resolved> resolve(const std::string& function_name);
-  void record(const functions::AttemptRecord& attempt);
+  void record(const functions::AttemptRecord& attempt, bool log);
+  // An invocation the dispatcher did not queue (a duplicate, or the queue was full).
+  void record_drop(const std::string& function_name, const std::string& rule_name,
+                   const std::string& device, const std::string& why);
   void note(std::string certificate_id, const char* kind, std::string detail);
 
   // What an invocation was for (invocation id → rule, certificate id), until its final attempt.
@@ -96,6 +112,7 @@ class RulesRuntime {
   console::EventRecorder* recorder_;
   std::mutex origins_mutex_;
   std::map<std::string, Origin> origins_;
+  broker::RateWindow drop_log_;       // on_message's thread (the service worker)
   functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
 };
 

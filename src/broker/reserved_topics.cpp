@@ -1,0 +1,41 @@
+#include "broker/reserved_topics.hpp"
+
+#include <vector>
+
+#include "mqtt/topic.hpp"
+
+namespace zt::cloud::broker {
+namespace {
+
+bool is_shadow_request(std::string_view operation) {
+  return operation == "get" || operation == "update" || operation == "delete";
+}
+
+}  // namespace
+
+bool client_may_publish(std::string_view topic, ReservedTopics rules) {
+  if (!topic.starts_with('$')) return true;
+  if (rules == ReservedTopics::no_services)
+    return topic.starts_with("$aws/things/") || topic.starts_with("$aws/rules/");
+  auto levels = mqtt::split_topic_levels(topic);
+  if (levels[0] != "$aws" || levels.size() < 3) return false;
+  // Basic Ingest: $aws/rules/<rule>/<topic…> goes to that rule only.
+  if (levels[1] == "rules") return levels.size() >= 4 && !levels[2].empty();
+  if (levels[1] != "things" || levels[2].empty() || levels.size() < 5 || levels[3] != "shadow")
+    return false;
+  // $aws/things/<thing>/shadow/<op> and $aws/things/<thing>/shadow/name/<shadow>/<op>.
+  if (levels.size() == 5) return is_shadow_request(levels[4]);
+  return levels.size() == 7 && levels[4] == "name" && !levels[5].empty() &&
+         is_shadow_request(levels[6]);
+}
+
+std::string_view reserved_topic_refusal(std::string_view topic, bool retain, ReservedTopics rules) {
+  if (!topic.starts_with('$')) return {};
+  if (!client_may_publish(topic, rules))
+    return "clients may not publish to this reserved topic (AWS IoT: Subscribe only, or no such "
+           "topic)";
+  if (retain) return "RETAIN is not allowed on reserved topics";
+  return {};
+}
+
+}  // namespace zt::cloud::broker
