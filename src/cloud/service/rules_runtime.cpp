@@ -3,6 +3,7 @@
 #include "cloud/functions/process.hpp"
 #include "cloud/jitr/jitr_function.hpp"
 #include "cloud/service/control_plane.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "mqtt/topic.hpp"
@@ -182,7 +183,11 @@ std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
         it != compiled_.end() && it->second.first == rule.payload) {
       compiled.insert(*it);
     } else {
-      auto parsed = rules::parse_rule(rule.name, json::parse(rule.payload, nullptr, false));
+      // A rule stored by an older build (before CreateTopicRule validated with this parser) may
+      // not compile: it is logged and skipped, never run.
+      auto payload = parse_json(rule.payload);
+      auto parsed =
+          payload ? rules::parse_rule(rule.name, *payload) : Result<rules::Rule>(payload.error());
       if (!parsed) {
         spdlog::warn("rules: rule {} does not compile: {}", rule.name, parsed.error().message);
         continue;
@@ -210,11 +215,17 @@ void RulesRuntime::on_message(const rules::MessageContext& message) {
   for (const auto& rule : current_rules()) {
     if (rule->disabled || (only_rule && *only_rule != rule->name)) continue;
     if (!mqtt::topic_matches(rule->query.topic_filter(), effective.topic)) continue;
-    auto output = rule->query.evaluate(effective);
-    if (!output) continue;
-    note(device_of(*output, effective), console::kRuleMatched,
-         "rule " + rule->name + " matched " + effective.topic);
-    for (const auto& action : rule->actions) run_action(*rule, action, *output, effective);
+    // One rule that fails on a message (a payload the SQL cannot serialise, say) must not keep
+    // the message from the other rules: logged, and the next rule runs.
+    try {
+      auto output = rule->query.evaluate(effective);
+      if (!output) continue;
+      note(device_of(*output, effective), console::kRuleMatched,
+           "rule " + rule->name + " matched " + effective.topic);
+      for (const auto& action : rule->actions) run_action(*rule, action, *output, effective);
+    } catch (const std::exception& e) {
+      spdlog::error("rule {}: message on {} skipped: {}", rule->name, effective.topic, e.what());
+    }
   }
 }
 
