@@ -180,6 +180,12 @@ struct Harness {
     }
     (void)run({"POST", "/thing-types/fuzztype", nullptr}, "");
     ensure_fixtures();
+    // The fixtures must be there, or the operations would stop at "not found" and fuzz nothing.
+    auto found_ca = registry->find_ca(ca.id);
+    auto found_device = registry->find_certificate(device.id);
+    auto found_thing = registry->find_thing("fuzzthing");
+    if (!found_ca || !*found_ca || !found_device || !*found_device || !found_thing || !*found_thing)
+      __builtin_trap();
   }
 
   api::Reply run(const Operation& operation, const std::string& body) {
