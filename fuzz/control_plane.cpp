@@ -188,6 +188,14 @@ struct Harness {
       __builtin_trap();
   }
 
+  // Static: destroyed at exit, so the registry in /dev/shm does not outlive the run.
+  ~Harness() {
+    server.reset();
+    registry.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+
   api::Reply run(const Operation& operation, const std::string& body) {
     zt::aws::HttpRequest request{operation.method, operation.target, {{"Host", "fuzz"}}, body};
     for (const auto& header : operation.headers) request.headers.push_back(header);

@@ -66,6 +66,16 @@ struct Harness {
     }
   }
 
+  // Static: destroyed at exit, so the registry in /dev/shm does not outlive the run.
+  ~Harness() {
+    hook->stop();
+    server.reset();
+    hook.reset();
+    registry.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+
   api::Reply console_call(const std::string& target, const std::string& body, bool sign) {
     zt::aws::HttpRequest request{"POST", target, {{"Host", "127.0.0.1"}}, body};
     if (sign) {
