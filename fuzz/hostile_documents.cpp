@@ -132,7 +132,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       for (const auto& query : harness.queries) {
-        if (auto output = query.evaluate(message)) (void)output->dump();
+        // As the rules runtime serialises an output (a non-JSON payload passes through as a string
+        // that need not be UTF-8).
+        if (auto output = query.evaluate(message))
+          (void)output->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       break;
     case 4:

@@ -314,7 +314,8 @@ std::optional<bool> as_bool(const Value& value) {
 }
 
 std::string to_text(const json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  return value.is_string() ? value.get<std::string>()
+                           : value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string new_uuid() {

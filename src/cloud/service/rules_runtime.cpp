@@ -15,6 +15,13 @@ using nlohmann::json;
 
 std::string function_setting(const std::string& name) { return "function." + name; }
 
+// A rule's output as text. SELECT * of a payload that is not JSON passes the raw bytes on as a JSON
+// string, which need not be UTF-8: dump() would throw type_error on it, so invalid bytes become
+// U+FFFD (found by fuzz/hostile_documents).
+std::string output_text(const json& output) {
+  return output.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string tail(const std::string& text, size_t bytes = 400) {
   return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
 }
@@ -237,7 +244,7 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
       spdlog::warn("rule {}: republish topic: {}", rule.name, topic.error().message);
       return;
     }
-    republish_({*topic, output.is_string() ? output.get<std::string>() : output.dump(),
+    republish_({*topic, output.is_string() ? output.get<std::string>() : output_text(output),
                 static_cast<uint8_t>(republish->qos), false});
     return;
   }
@@ -301,7 +308,7 @@ Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function
         .handler = [command = *command, environment, function_name](const json& event) -> Status {
           functions::ProcessRequest request{
               .command = command,
-              .input = event.dump(),
+              .input = output_text(event),
               .environment = {{"AWS_ENDPOINT_URL", environment.endpoint_url},
                               {"AWS_ACCESS_KEY_ID", environment.access_key_id},
                               {"AWS_SECRET_ACCESS_KEY", environment.secret_access_key},
