@@ -14,13 +14,14 @@
 namespace {
 
 struct Harness {
+  std::filesystem::path dir;
   std::unique_ptr<zt::cloud::registry::Registry> registry;
   std::unique_ptr<zt::cloud::api::ServiceContext> context;
   boost::asio::io_context io;
   std::unique_ptr<zt::cloud::api::ApiServer> server;
 
   Harness() {
-    auto dir = std::filesystem::path("/dev/shm") / ("zt-fuzz-cloud-" + std::to_string(::getpid()));
+    dir = std::filesystem::path("/dev/shm") / ("zt-fuzz-cloud-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     registry = std::move(*zt::cloud::registry::Registry::open(dir / "registry.db"));
@@ -31,6 +32,13 @@ struct Harness {
                                        .endpoint_prefix = "fuzz"});
     server = std::make_unique<zt::cloud::api::ApiServer>(
         io, *context, zt::cloud::api::make_control_plane_router(), zt::cloud::api::ServerOptions{});
+  }
+  // Static: destroyed at exit (ctest replays the corpus), so /dev/shm is left clean.
+  ~Harness() {
+    server.reset();
+    registry.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
   }
 };
 

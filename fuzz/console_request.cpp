@@ -52,6 +52,15 @@ struct Harness {
     server->set_hook(hook);
     cookie = std::string(console::kSessionCookie) + "=" + hook->sessions().create_session();
   }
+  // Static: destroyed at exit (ctest replays the corpus), so /dev/shm is left clean.
+  ~Harness() {
+    hook->stop();
+    server.reset();
+    hook.reset();
+    registry.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
 };
 
 }  // namespace

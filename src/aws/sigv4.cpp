@@ -260,8 +260,9 @@ Status sign_request(HttpRequest& request, const Credentials& credentials,
   std::string amz_date = format_amz_date(now);
   std::string date = amz_date.substr(0, 8);
   request.set_header("X-Amz-Date", amz_date);
-  std::string hash = payload_hash(request.body);
-  if (options.add_content_sha256) request.set_header("x-amz-content-sha256", hash);
+  std::string hash = options.unsigned_payload ? "UNSIGNED-PAYLOAD" : payload_hash(request.body);
+  if (options.add_content_sha256 || options.unsigned_payload)
+    request.set_header("x-amz-content-sha256", hash);
   bool token_after = !credentials.session_token.empty() && !options.sign_session_token;
   if (!credentials.session_token.empty() && options.sign_session_token) {
     request.set_header("X-Amz-Security-Token", credentials.session_token);
@@ -361,6 +362,15 @@ Result<VerifiedCaller> verify_request(const HttpRequest& request, const SecretLo
         error_type, "InvalidSignatureException",
         "Credential should be scoped to correct service: '" + options.services.front() + "'. ");
   }
+  // IAM User Guide, "Troubleshoot signed requests for AWS APIs", credential scope errors: "If the
+  // credential scope does not specify the same Region as the request … Credential should be
+  // scoped to a valid Region, not region-code"; on the wire "…valid region, not 'x'. "
+  if (!options.regions.empty() && std::find(options.regions.begin(), options.regions.end(),
+                                            auth.region) == options.regions.end()) {
+    return refuse(
+        error_type, "InvalidSignatureException",
+        "Credential should be scoped to a valid region, not '" + auth.region.substr(0, 64) + "'. ");
+  }
   if (std::find(auth.signed_headers.begin(), auth.signed_headers.end(), "host") ==
       auth.signed_headers.end()) {
     return refuse(error_type, "IncompleteSignatureException", "Host header must be signed");
@@ -387,6 +397,14 @@ Result<VerifiedCaller> verify_request(const HttpRequest& request, const SecretLo
   }
   std::string hash = payload_hash(request.body);
   if (auto declared = request.header("x-amz-content-sha256")) {
+    if (*declared == "UNSIGNED-PAYLOAD" && !options.allow_unsigned_payload) {
+      // A service that signs the payload computes the hash itself, so a signature over the
+      // literal UNSIGNED-PAYLOAD cannot match: the answer AWS gives is SignatureDoesNotMatch.
+      return refuse(error_type, "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you "
+                    "provided. This service signs the payload: x-amz-content-sha256 must be the "
+                    "SHA-256 of the body, not UNSIGNED-PAYLOAD.");
+    }
     if (*declared != "UNSIGNED-PAYLOAD" &&
         !constant_time_equal(as_bytes(*declared), as_bytes(hash))) {
       return refuse(error_type, "SignatureDoesNotMatch",

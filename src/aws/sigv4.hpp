@@ -67,7 +67,10 @@ struct SigningOptions {
   int64_t unix_time = 0;            // 0 = now
   bool normalize = true;            // false for S3-style signing (vectors "normalize": false)
   bool add_content_sha256 = false;  // add and sign x-amz-content-sha256
-  bool sign_session_token = true;   // false: add x-amz-security-token after signing
+  // Amazon S3 style: sign the literal UNSIGNED-PAYLOAD (sent as x-amz-content-sha256) instead of
+  // the body's hash. Services that sign the payload refuse it (VerifyOptions).
+  bool unsigned_payload = false;
+  bool sign_session_token = true;  // false: add x-amz-security-token after signing
 };
 
 // Adds X-Amz-Date (and X-Amz-Security-Token / x-amz-content-sha256) and Authorization. Every
@@ -87,7 +90,12 @@ struct AuthorizationHeader {
 Result<AuthorizationHeader> parse_authorization(std::string_view value);
 
 struct VerifyOptions {
-  std::vector<std::string> services;   // accepted credential-scope services; empty = any
+  std::vector<std::string> services{};  // accepted credential-scope services; empty = any
+  std::vector<std::string> regions{};   // accepted credential-scope regions; empty = any
+  // x-amz-content-sha256: UNSIGNED-PAYLOAD leaves the body out of the signature. Amazon S3
+  // accepts it; services that sign the payload (AWS IoT's control plane and iot-data among them)
+  // do not, or a tampered body would be applied.
+  bool allow_unsigned_payload = false;
   int64_t now = 0;                     // 0 = wall clock
   int64_t max_skew_seconds = 15 * 60;  // AWS refuses requests older/newer than 15 minutes
   bool normalize = true;

@@ -242,6 +242,40 @@ TEST(SigV4, VerifierChecksServiceScopeAndClockSkew) {
   EXPECT_EQ(type, "MissingAuthenticationTokenException");
 }
 
+// Issue 12: a body signed as UNSIGNED-PAYLOAD could be swapped in transit and was applied; a
+// credential scope of any region was accepted.
+TEST(SigV4, VerifierRefusesUnsignedPayloadAndOtherRegions) {
+  HttpRequest request{"POST", "/things/t", {{"Host", "127.0.0.1:4580"}}, R"({"a":1})"};
+  Credentials credentials{"AKIDLOCAL", "secret", ""};
+  int64_t now = 1'700'000'000;
+  ASSERT_TRUE(sign_request(
+      request, credentials,
+      {.region = "us-east-1", .service = "iot", .unix_time = now, .unsigned_payload = true}));
+  EXPECT_EQ(*request.header("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  SecretLookup lookup = [](std::string_view) -> std::optional<std::string> { return "secret"; };
+  request.body = R"({"a":"tampered"})";
+  // S3-style services accept it (the body is not covered)...
+  EXPECT_TRUE(verify_request(request, lookup,
+                             {.services = {"iot"}, .allow_unsigned_payload = true, .now = now}));
+  // ...services that sign the payload do not.
+  std::string type;
+  auto refused = verify_request(request, lookup, {.services = {"iot"}, .now = now}, &type);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(type, "SignatureDoesNotMatch");
+  EXPECT_NE(refused.error().message.find("UNSIGNED-PAYLOAD"), std::string::npos);
+
+  HttpRequest signed_request{"GET", "/things", {{"Host", "127.0.0.1:4580"}}, ""};
+  ASSERT_TRUE(sign_request(signed_request, credentials,
+                           {.region = "eu-west-1", .service = "iot", .unix_time = now}));
+  EXPECT_TRUE(verify_request(signed_request, lookup, {.regions = {"eu-west-1"}, .now = now}));
+  auto wrong_region =
+      verify_request(signed_request, lookup, {.regions = {"us-east-1"}, .now = now}, &type);
+  ASSERT_FALSE(wrong_region);
+  EXPECT_EQ(type, "InvalidSignatureException");
+  EXPECT_EQ(wrong_region.error().message,
+            "Credential should be scoped to a valid region, not 'eu-west-1'. ");
+}
+
 TEST(SigV4, ParseAuthorizationRefusesMalformedHeaders) {
   EXPECT_FALSE(parse_authorization("AWS4-HMAC-SHA256 Credential=a/20150830/r/s/aws4_request"));
   EXPECT_FALSE(parse_authorization("Basic abc"));

@@ -311,5 +311,142 @@ TEST_F(ApiTest, PolicyDocumentsAreValidated) {
             400);
 }
 
+// Issue 12: each of these reached nlohmann's value()/get<T>() with a member of the wrong type,
+// threw type_error inside the API call's transaction and left it open: later writes answered 200
+// and were lost at restart. Now each is a 400 naming the member, and the next write is durable.
+TEST_F(ApiTest, MistypedMembersAreInvalidRequestsAndLaterWritesCommit) {
+  ASSERT_EQ(call("POST", "/things/t1").status, 200);
+  ASSERT_EQ(call("POST", "/thing-types/tt").status, 200);
+  ASSERT_EQ(call("POST", "/policies/p",
+                 json{{"policyDocument",
+                       R"({"Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]})"}}
+                     .dump())
+                .status,
+            200);
+  Ca ca = make_cert("Attacked CA", true, nullptr);
+  ASSERT_EQ(register_ca(ca, make_cert(registration_code(), false, &ca).pem).status, 200);
+  struct Attack {
+    std::string method, target;
+    json body;
+    std::string field;
+  };
+  const std::vector<Attack> attacks = {
+      {"PATCH", "/things/t1", {{"attributePayload", {{"merge", "yes"}}}}, "attributePayload.merge"},
+      {"PATCH",
+       "/things/t1",
+       {{"attributePayload", {{"attributes", 7}}}},
+       "attributePayload.attributes"},
+      {"PATCH", "/things/t1", {{"attributePayload", "x"}}, "attributePayload"},
+      {"PATCH", "/things/t1", {{"removeThingType", "true"}}, "removeThingType"},
+      {"PATCH", "/things/t1", {{"expectedVersion", "1"}}, "expectedVersion"},
+      {"PATCH", "/things/t1", {{"thingTypeName", 5}}, "thingTypeName"},
+      {"POST", "/things/t2", {{"thingTypeName", json::array()}}, "thingTypeName"},
+      {"POST",
+       "/thing-types/t3",
+       {{"thingTypeProperties", {{"searchableAttributes", "a"}}}},
+       "thingTypeProperties.searchableAttributes"},
+      {"POST", "/thing-types/t4", {{"thingTypeProperties", 1}}, "thingTypeProperties"},
+      {"POST", "/cacertificate", {{"caCertificate", 1}}, "caCertificate"},
+      {"POST",
+       "/cacertificate",
+       {{"caCertificate", "x"}, {"registrationConfig", {{"roleArn", 1}}}},
+       "registrationConfig.roleArn"},
+      {"PUT",
+       "/cacertificate/" + ca.id,
+       {{"removeAutoRegistration", "yes"}},
+       "removeAutoRegistration"},
+      {"PUT",
+       "/cacertificate/" + ca.id,
+       {{"registrationConfig", {{"templateBody", 1}}}},
+       "registrationConfig.templateBody"},
+      {"POST", "/certificate/register", {{"certificatePem", false}}, "certificatePem"},
+      {"POST", "/certificate/register-no-ca", {{"certificatePem", "x"}, {"status", 1}}, "status"},
+      {"POST",
+       "/certificates",
+       {{"certificateSigningRequest", {{"a", 1}}}},
+       "certificateSigningRequest"},
+      {"POST", "/policies/p2", {{"policyDocument", {{"Statement", 1}}}}, "policyDocument"},
+      {"PUT", "/target-policies/p", {{"target", 1}}, "target"},
+      {"POST",
+       "/rules/r1",
+       {{"sql", "SELECT * FROM 'a'"},
+        {"actions", {{{"republish", {{"topic", "b"}, {"qos", "1"}}}}}}},
+       "actions[0].republish.qos"},
+      {"POST",
+       "/rules/r2",
+       {{"sql", "SELECT * FROM 'a'"}, {"actions", json::array()}, {"ruleDisabled", "no"}},
+       "topicRulePayload.ruleDisabled"},
+  };
+  for (const auto& attack : attacks) {
+    Reply reply = call(attack.method, attack.target, attack.body.dump());
+    SCOPED_TRACE(attack.method + " " + attack.target + " " + attack.body.dump());
+    EXPECT_EQ(reply.status, 400);
+    EXPECT_EQ(error_type(reply), "InvalidRequestException");
+    EXPECT_NE(reply.body.find(attack.field), std::string::npos) << reply.body;
+  }
+  // A body nested deeper than the parse limit is refused without building it.
+  std::string deep = std::string(70000, '[') + std::string(70000, ']');
+  Reply too_deep = call("PATCH", "/things/t1", "{\"attributePayload\":" + deep + "}");
+  EXPECT_EQ(too_deep.status, 400);
+  EXPECT_NE(too_deep.body.find("nested"), std::string::npos) << too_deep.body;
+
+  ASSERT_EQ(call("POST", "/things/after").status, 200);
+  server_.reset();
+  registry_.reset();
+  registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
+  EXPECT_TRUE(registry_->find_thing("after").value());
+  EXPECT_EQ(registry_->find_thing("t1").value()->version, 1);  // no attack changed it
+}
+
+// CreateTopicRule / ReplaceTopicRule compile the rule with the rules engine's parser.
+TEST_F(ApiTest, TopicRulesAreCompiledWhenCreated) {
+  auto create = [&](const std::string& name, const json& payload) {
+    return call("POST", "/rules/" + name, payload.dump());
+  };
+  Reply bad_sql = create("r1", {{"sql", "SELECT * FROM"}, {"actions", json::array()}});
+  EXPECT_EQ(bad_sql.status, 400);
+  EXPECT_EQ(error_type(bad_sql), "SqlParseException");
+  EXPECT_EQ(
+      error_type(create("r1", {{"sql", "SELECT nosuch(a) FROM 'x'"}, {"actions", json::array()}})),
+      "SqlParseException");
+  Reply bad_template = create("r1", {{"sql", "SELECT * FROM 'a'"},
+                                     {"actions", {{{"republish", {{"topic", "x/${topic(}"}}}}}}});
+  EXPECT_EQ(error_type(bad_template), "InvalidRequestException");
+  const json good = {{"sql", "SELECT a FROM 'in/+' WHERE b > 1"},
+                     {"actions", {{{"republish", {{"topic", "out/${topic(2)}"}, {"qos", 1}}}}}}};
+  ASSERT_EQ(create("r1", good).status, 200);
+  EXPECT_EQ(error_type(call("PATCH", "/rules/r1",
+                            json{{"sql", "SELECT a FROM 'in/+'"},
+                                 {"actions", {{{"lambda", {{"functionArn", 1}}}}}}}
+                                .dump())),
+            "InvalidRequestException");
+  json listed = json::parse(call("GET", "/rules").body);
+  ASSERT_EQ(listed["rules"].size(), 1u);
+  EXPECT_EQ(listed["rules"][0]["topicPattern"], "in/+");
+}
+
+// The control plane signs the payload (issue 12: a tampered UNSIGNED-PAYLOAD body was applied) and
+// serves one region.
+TEST_F(ApiTest, RefusesUnsignedPayloadAndOtherRegions) {
+  auto r = request("POST", "/things/t1", "{}");
+  ASSERT_TRUE(
+      aws::sign_request(r, {"AKIDTEST", "secret-key", ""},
+                        {.region = "us-east-1", .service = "iot", .unsigned_payload = true}));
+  r.body = R"({"attributePayload":{"attributes":{"tampered":"yes"}}})";
+  Reply unsigned_reply = server_->handle(r);
+  EXPECT_EQ(unsigned_reply.status, 403);
+  EXPECT_EQ(error_type(unsigned_reply), "SignatureDoesNotMatch");
+  EXPECT_FALSE(registry_->find_thing("t1").value());
+  auto other = request("GET", "/things");
+  ASSERT_TRUE(aws::sign_request(other, {"AKIDTEST", "secret-key", ""},
+                                {.region = "eu-west-1", .service = "iot"}));
+  Reply wrong_region = server_->handle(other);
+  EXPECT_EQ(wrong_region.status, 403);
+  EXPECT_EQ(error_type(wrong_region), "InvalidSignatureException");
+  EXPECT_NE(
+      wrong_region.body.find("Credential should be scoped to a valid region, not 'eu-west-1'"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace zt::cloud::api

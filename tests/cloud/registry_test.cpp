@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "cloud/registry/registry.hpp"
 #include "cloud/registry/sqlite.hpp"
@@ -75,6 +76,33 @@ TEST_F(RegistryTest, FailedTransactionLeavesNothing) {
   });
   EXPECT_FALSE(outer);
   EXPECT_FALSE(registry_->find_thing("t2").value());
+}
+
+// Issue 12: an exception in a body (nlohmann's type_error on client JSON was one) used to leave
+// depth_ raised, so every later transaction nested inside one that never committed and was lost
+// at the next restart. Now the body's writes roll back and later writes commit durably.
+TEST_F(RegistryTest, ExceptionInBodyRollsBackAndLaterWritesCommit) {
+  Status thrown = registry_->transaction([&]() -> Status {
+    EXPECT_TRUE(registry_->insert_thing({.name = "before-throw", .id = "x"}));
+    throw std::runtime_error("type_error in a handler");
+  });
+  ASSERT_FALSE(thrown);
+  EXPECT_NE(thrown.error().message.find("type_error in a handler"), std::string::npos);
+  // Nested: the inner exception aborts the outer transaction too.
+  Status nested = registry_->transaction([&]() -> Status {
+    EXPECT_TRUE(registry_->insert_thing({.name = "outer", .id = "x"}));
+    return registry_->transaction([]() -> Status { throw std::logic_error("inner"); });
+  });
+  EXPECT_FALSE(nested);
+  ASSERT_TRUE(registry_->insert_thing({.name = "after-throw", .id = "y"}));
+  // Reopening the database shows what was committed: only the write after the exceptions.
+  registry_.reset();
+  auto reopened = Registry::open(dir_ / "registry.db");
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  registry_ = std::move(*reopened);
+  EXPECT_TRUE(registry_->find_thing("after-throw").value());
+  EXPECT_FALSE(registry_->find_thing("before-throw").value());
+  EXPECT_FALSE(registry_->find_thing("outer").value());
 }
 
 TEST_F(RegistryTest, DuplicateInsertIsAlreadyExists) {

@@ -329,6 +329,30 @@ TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
 // The built-in ZTLambdaJITR runs its first attempt on the calling thread, in one transaction: when
 // on_message returns, the certificate is ACTIVE with its thing and policy, and the attempt is
 // logged — a device reconnecting at once finds it registered.
+// Rules stored by an older build, before CreateTopicRule compiled them (issue 12): "qos":"1" made
+// every matching message throw on the service worker. Now such a rule is skipped (logged) and the
+// other rules still run for the message.
+TEST_F(ServiceTest, RulesStoredByAnOlderBuildThatDoNotCompileAreSkipped) {
+  std::vector<Outgoing> republished;
+  RulesRuntime runtime(*registry_, account_, {},
+                       [&](Outgoing message) { republished.push_back(std::move(message)); });
+  auto rule = [](const json& qos) {
+    return json{{"sql", "SELECT * FROM 'in/#'"},
+                {"actions", {{{"republish", {{"topic", "out"}, {"qos", qos}}}}}}}
+        .dump();
+  };
+  ASSERT_TRUE(registry_->insert_topic_rule({.name = "a_bad", .payload = rule("1")}));
+  ASSERT_TRUE(registry_->insert_topic_rule({.name = "b_corrupt", .payload = "{not json"}));
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = "c_deep", .payload = std::string(100, '[') + std::string(100, ']')}));
+  ASSERT_TRUE(registry_->insert_topic_rule({.name = "d_good", .payload = rule(1)}));
+  EXPECT_NO_THROW(runtime.on_message(message("in/x", R"({"a":1})", "d1")));
+  EXPECT_NO_THROW(runtime.on_message(message("in/y", R"({"a":2})", "d1")));
+  ASSERT_EQ(republished.size(), 2u);
+  EXPECT_EQ(republished[0].topic, "out");
+  EXPECT_EQ(republished[0].qos, 1);
+}
+
 TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
   auto [device, id, event] = pending_device_with_jitr_rule("n/a");
   ASSERT_FALSE(id.empty());

@@ -155,5 +155,55 @@ TEST(Rules, ParseTopicRulePayload) {
   EXPECT_NE(bad_sql.error().message.find("SELECT"), std::string::npos);
 }
 
+// Issue 12: `"qos":"1"` made parse_rule throw type_error on the service worker for every
+// matching message. Every member is now checked; the error names it.
+TEST(Rules, MistypedRuleMembersAreErrorsNotExceptions) {
+  struct Case {
+    const char* payload;
+    const char* named;
+  };
+  const Case cases[] = {
+      {R"({"sql":"SELECT * FROM 'a'","actions":[{"republish":{"topic":"b","qos":"1"}}]})",
+       "actions[0].republish.qos"},
+      {R"({"sql":"SELECT * FROM 'a'","actions":[{"republish":{"topic":"b","qos":2}}]})",
+       "actions[0].republish.qos"},
+      {R"({"sql":"SELECT * FROM 'a'","actions":[{"republish":{"topic":1}}]})",
+       "actions[0].republish.topic"},
+      {R"({"sql":"SELECT * FROM 'a'","actions":[{"lambda":{"functionArn":[]}}]})",
+       "actions[0].lambda.functionArn"},
+      {R"({"sql":"SELECT * FROM 'a'","actions":{}})", "topicRulePayload.actions"},
+      {R"({"sql":"SELECT * FROM 'a'","ruleDisabled":"yes"})", "topicRulePayload.ruleDisabled"},
+      {R"({"sql":"SELECT * FROM 'a'","awsIotSqlVersion":7})", "topicRulePayload.awsIotSqlVersion"},
+      {R"({"sql":"SELECT * FROM 'a'","description":{}})", "topicRulePayload.description"},
+      {R"({"sql":1})", "topicRulePayload.sql"},
+      {R"({"sql":"SELECT * FROM 'a'","errorAction":{"republish":{"topic":"x/${topic("}}})",
+       "errorAction.republish.topic"},
+  };
+  for (const auto& c : cases) {
+    Result<Rule> rule = make_error(Errc::internal, "not run");
+    EXPECT_NO_THROW(rule = parse_rule("r", json::parse(c.payload))) << c.payload;
+    ASSERT_FALSE(rule) << c.payload;
+    EXPECT_EQ(rule.error().code, Errc::invalid_argument) << c.payload;
+    EXPECT_NE(rule.error().message.find(c.named), std::string::npos) << rule.error().message;
+  }
+  // SQL that does not parse is told apart (the API's SqlParseException).
+  EXPECT_EQ(parse_rule("r", json::parse(R"({"sql":"SELECT * FROM"})")).error().code, Errc::parse);
+  EXPECT_EQ(parse_rule("r", json::parse(R"({"sql":"SELECT f(a) FROM 'a'"})")).error().code,
+            Errc::parse);
+}
+
+// A payload too deep for the parse limit has no fields: the rule sees Undefined, and SELECT *
+// passes the text through, never building (or serialising) the deep document.
+TEST(Rules, DeepPayloadsAreNotParsed) {
+  auto query = parse_query("SELECT a FROM 'x'");
+  ASSERT_TRUE(query);
+  MessageContext message;
+  message.topic = "x";
+  message.payload = std::string(65000, '[') + std::string(65000, ']');
+  auto output = query->evaluate(message);
+  ASSERT_TRUE(output);
+  EXPECT_TRUE(output->empty());
+}
+
 }  // namespace
 }  // namespace zt::cloud::rules

@@ -157,6 +157,19 @@ TEST(Shadow, LimitsOnTokenAndStateSize) {
   EXPECT_FALSE(shadow.exists());
 }
 
+// Issue 12: a 128 KB update nested 65,000 levels deep overflowed the service worker's stack.
+// The parse stops at kMaxJsonDepth; the client sees the shadow's nesting rejection.
+TEST(Shadow, DeeplyNestedUpdatesAreRejectedWhileParsing) {
+  Shadow shadow;
+  // 60,000 levels in 120 KB: within the 128 KB payload limit, so the depth is what refuses it.
+  std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  auto outcome = shadow.update(R"({"state":{"reported":{"a":)" + deep + "}}}", kT1);
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.rejection.code, 400);
+  EXPECT_EQ(outcome.rejection.message, "JSON contains too many levels of nesting; maximum is 8");
+  EXPECT_FALSE(shadow.exists());
+}
+
 TEST(Shadow, GetAndDeleteOfAMissingShadowAre404AndDeleteReportsTheVersion) {
   Shadow shadow;
   auto got = shadow.get(kT1, "Limits");

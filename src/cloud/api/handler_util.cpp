@@ -13,24 +13,19 @@ std::optional<nlohmann::json> json_body(const ApiRequest& request, Reply& error,
     }
     return nlohmann::json::object();
   }
-  nlohmann::json body = nlohmann::json::parse(request.body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
+  auto body = parse_json(request.body());
+  if (!body) {
+    // Not JSON: AWS's SerializationException; JSON nested too deep: a request we refuse.
+    error = body.error().code == Errc::parse
+                ? error_reply(400, "SerializationException", "the request body is not valid JSON")
+                : invalid_request("the request body: " + body.error().message);
+    return std::nullopt;
+  }
+  if (!body->is_object()) {
     error = error_reply(400, "SerializationException", "the request body is not a JSON object");
     return std::nullopt;
   }
-  return body;
-}
-
-bool string_member(const nlohmann::json& body, const char* name, std::optional<std::string>& out,
-                   Reply& error) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return true;
-  if (!it->is_string()) {
-    error = error_reply(400, "SerializationException", std::string(name) + " must be a string");
-    return false;
-  }
-  out = it->get<std::string>();
-  return true;
+  return std::move(*body);
 }
 
 std::optional<registry::PageRequest> page_request(const ApiRequest& request, Reply& error,

@@ -8,6 +8,7 @@
 
 #include "cloud/api/service.hpp"
 #include "common/hex.hpp"
+#include "common/json.hpp"
 
 namespace zt::cloud::api {
 
@@ -59,12 +60,11 @@ inline Reply registry_failure(const Error& error) {
     if (!zt_api_status_) return ::zt::cloud::api::registry_failure(zt_api_status_.error()); \
   } while (false)
 
-// Parses the body as a JSON object ("" → {} unless required). nullopt + reply on error.
+// Parses the body as a JSON object ("" → {} unless required) with parse_json (common/json.hpp:
+// at most kMaxJsonDepth levels). nullopt + reply on error. Members are read with the checked
+// accessors of common/json.hpp (string_member, bool_member, ...) through ZT_API_TRY_ASSIGN, so a
+// member of the wrong type is a 400 InvalidRequestException naming it, never a type_error.
 std::optional<nlohmann::json> json_body(const ApiRequest& request, Reply& error, bool required);
-
-// A string member of `body`: absent → nullopt; present and not a string → error.
-bool string_member(const nlohmann::json& body, const char* name, std::optional<std::string>& out,
-                   Reply& error);
 
 // Paging: marker/pageSize (1..max) or nextToken/maxResults. Markers are base64 of the last key.
 std::optional<registry::PageRequest> page_request(const ApiRequest& request, Reply& error,

@@ -104,6 +104,17 @@ std::optional<std::string> id_param(const ApiRequest& request, const char* name,
   return id;
 }
 
+// registrationConfig (RegisterCACertificate, UpdateCACertificate): {templateBody?, roleArn?,
+// templateName?}, all strings.
+Result<const json*> registration_config_of(const json& body) {
+  ZT_TRY_ASSIGN(const json* config, object_member(body, "registrationConfig"));
+  if (!config) return config;
+  for (const char* key : {"templateBody", "roleArn", "templateName"}) {
+    ZT_TRY(string_member(*config, key, std::string("registrationConfig.") + key));
+  }
+  return config;
+}
+
 Reply get_registration_code(ServiceContext& ctx, const ApiRequest&) {
   ZT_API_TRY_ASSIGN(std::string code, ctx.registry.registration_code());
   return json_reply({{"registrationCode", code}});
@@ -113,12 +124,9 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
   Reply error;
   auto body = json_body(request, error, true);
   if (!body) return error;
-  std::optional<std::string> ca_pem, verification_pem, mode;
-  if (!string_member(*body, "caCertificate", ca_pem, error) ||
-      !string_member(*body, "verificationCertificate", verification_pem, error) ||
-      !string_member(*body, "certificateMode", mode, error)) {
-    return error;
-  }
+  ZT_API_TRY_ASSIGN(auto ca_pem, string_member(*body, "caCertificate"));
+  ZT_API_TRY_ASSIGN(auto verification_pem, string_member(*body, "verificationCertificate"));
+  ZT_API_TRY_ASSIGN(auto mode, string_member(*body, "certificateMode"));
   if (!ca_pem) return invalid_request("caCertificate is required");
   auto set_active = query_bool(request, "setAsActive", error);
   auto auto_registration = query_bool(request, "allowAutoRegistration", error);
@@ -127,12 +135,8 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
   if (certificate_mode != "DEFAULT" && certificate_mode != "SNI_ONLY") {
     return invalid_request("certificateMode must be DEFAULT or SNI_ONLY");
   }
-  json registration_config = json::object();
-  if (body->contains("registrationConfig") && !(*body)["registrationConfig"].is_null()) {
-    registration_config = (*body)["registrationConfig"];
-    if (!registration_config.is_object())
-      return invalid_request("registrationConfig must be an object");
-  }
+  ZT_API_TRY_ASSIGN(const json* config, registration_config_of(*body));
+  json registration_config = config ? *config : json::object();
 
   auto ca = parse_certificate(*ca_pem, "caCertificate", error);
   if (!ca) return error;
@@ -265,10 +269,10 @@ Reply update_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
     }
     ca->auto_registration = *auto_status;
   }
-  if (body->contains("registrationConfig") && (*body)["registrationConfig"].is_object()) {
-    ca->registration_config = (*body)["registrationConfig"].dump();
-  }
-  if (body->value("removeAutoRegistration", false)) ca->registration_config = "{}";
+  ZT_API_TRY_ASSIGN(const json* config, registration_config_of(*body));
+  if (config) ca->registration_config = config->dump();
+  ZT_API_TRY_ASSIGN(auto remove, bool_member(*body, "removeAutoRegistration"));
+  if (remove.value_or(false)) ca->registration_config = "{}";
   ca->last_modified = now_seconds();
   ca->generation_id = generation_id();
   ZT_API_TRY(ctx.registry.update_ca(*ca));
@@ -289,8 +293,12 @@ Reply delete_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
 
 std::optional<std::string> initial_status(const ApiRequest& request, const json& body,
                                           Reply& error) {
-  std::optional<std::string> status;
-  if (!string_member(body, "status", status, error)) return std::nullopt;
+  auto given = string_member(body, "status");
+  if (!given) {
+    error = invalid_request(given.error().message);
+    return std::nullopt;
+  }
+  std::optional<std::string> status = std::move(*given);
   auto set_active = query_bool(request, "setAsActive", error);
   if (!set_active) return std::nullopt;
   if (!status) return std::string(*set_active ? registry::kActive : registry::kInactive);
@@ -332,11 +340,8 @@ Reply register_certificate(ServiceContext& ctx, const ApiRequest& request) {
   Reply error;
   auto body = json_body(request, error, true);
   if (!body) return error;
-  std::optional<std::string> pem, ca_pem;
-  if (!string_member(*body, "certificatePem", pem, error) ||
-      !string_member(*body, "caCertificatePem", ca_pem, error)) {
-    return error;
-  }
+  ZT_API_TRY_ASSIGN(auto pem, string_member(*body, "certificatePem"));
+  ZT_API_TRY_ASSIGN(auto ca_pem, string_member(*body, "caCertificatePem"));
   if (!pem) return invalid_request("certificatePem is required");
   auto status = initial_status(request, *body, error);
   if (!status) return error;
@@ -385,8 +390,7 @@ Reply register_certificate_without_ca(ServiceContext& ctx, const ApiRequest& req
   Reply error;
   auto body = json_body(request, error, true);
   if (!body) return error;
-  std::optional<std::string> pem;
-  if (!string_member(*body, "certificatePem", pem, error)) return error;
+  ZT_API_TRY_ASSIGN(auto pem, string_member(*body, "certificatePem"));
   if (!pem) return invalid_request("certificatePem is required");
   auto status = initial_status(request, *body, error);
   if (!status) return error;
@@ -541,8 +545,7 @@ Reply create_certificate_from_csr(ServiceContext& ctx, const ApiRequest& request
   Reply error;
   auto body = json_body(request, error, true);
   if (!body) return error;
-  std::optional<std::string> csr_pem;
-  if (!string_member(*body, "certificateSigningRequest", csr_pem, error)) return error;
+  ZT_API_TRY_ASSIGN(auto csr_pem, string_member(*body, "certificateSigningRequest"));
   if (!csr_pem || csr_pem->empty() || csr_pem->size() > 4096) {
     return invalid_request("certificateSigningRequest is required (1..4096 characters)");
   }

@@ -31,29 +31,34 @@ std::optional<std::string> policy_document_problem(const std::string& text) {
   size_t non_space = 0;
   for (char c : text) non_space += !std::isspace(static_cast<unsigned char>(c));
   if (non_space > 2048) return "the policy document exceeds 2048 characters (excluding whitespace)";
-  json document = json::parse(text, nullptr, false);
-  if (document.is_discarded()) return "the policy document is not valid JSON";
+  auto parsed = parse_json(text);
+  if (!parsed) return "the policy document: " + parsed.error().message;
+  const json& document = *parsed;
   if (!document.is_object()) return "the policy document must be a JSON object";
-  if (document.contains("Version") &&
-      (!document["Version"].is_string() ||
-       (document["Version"] != "2012-10-17" && document["Version"] != "2008-10-17"))) {
+  auto version = document.find("Version");
+  if (version != document.end() &&
+      (!version->is_string() || (*version != "2012-10-17" && *version != "2008-10-17"))) {
     return "Version must be 2012-10-17";
   }
-  if (!document.contains("Statement")) return "the policy document has no Statement";
-  json statements = document["Statement"];
+  auto statement_member = document.find("Statement");
+  if (statement_member == document.end()) return "the policy document has no Statement";
+  json statements = *statement_member;
   if (statements.is_object()) statements = json::array({statements});
   if (!statements.is_array() || statements.empty())
     return "Statement must be an object or a non-empty array";
   for (const auto& statement : statements) {
     if (!statement.is_object()) return "each Statement must be an object";
-    if (!statement.contains("Effect") || !statement["Effect"].is_string() ||
-        (statement["Effect"] != "Allow" && statement["Effect"] != "Deny")) {
+    auto effect = statement.find("Effect");
+    if (effect == statement.end() || !effect->is_string() ||
+        (*effect != "Allow" && *effect != "Deny")) {
       return "each Statement needs Effect Allow or Deny";
     }
-    if (!statement.contains("Action") || !string_or_string_array(statement["Action"])) {
+    auto action = statement.find("Action");
+    if (action == statement.end() || !string_or_string_array(*action)) {
       return "each Statement needs Action (a string or an array of strings)";
     }
-    if (!statement.contains("Resource") || !string_or_string_array(statement["Resource"])) {
+    auto resource = statement.find("Resource");
+    if (resource == statement.end() || !string_or_string_array(*resource)) {
       return "each Statement needs Resource (a string or an array of strings)";
     }
   }
@@ -66,8 +71,7 @@ Reply create_policy(ServiceContext& ctx, const ApiRequest& request) {
   if (!name) return error;
   auto body = json_body(request, error, true);
   if (!body) return error;
-  std::optional<std::string> document;
-  if (!string_member(*body, "policyDocument", document, error)) return error;
+  ZT_API_TRY_ASSIGN(auto document, string_member(*body, "policyDocument"));
   if (!document) return invalid_request("policyDocument is required");
   if (auto problem = policy_document_problem(*document)) {
     return error_reply(400, "MalformedPolicyException", *problem);
@@ -179,9 +183,17 @@ Reply detach(ServiceContext& ctx, const ApiRequest& request,
 std::optional<std::string> body_target(const ApiRequest& request, Reply& error, bool& failed) {
   failed = false;
   auto body = json_body(request, error, true);
-  std::optional<std::string> target;
-  if (!body || !string_member(*body, "target", target, error)) failed = true;
-  return target;
+  if (!body) {
+    failed = true;
+    return std::nullopt;
+  }
+  auto target = string_member(*body, "target");
+  if (!target) {
+    error = invalid_request(target.error().message);
+    failed = true;
+    return std::nullopt;
+  }
+  return *target;
 }
 
 Reply attach_policy(ServiceContext& ctx, const ApiRequest& request) {

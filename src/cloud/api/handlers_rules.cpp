@@ -1,50 +1,50 @@
-// Topic rules (reference/aws-iot.md §1.6, §7). The payload is stored as given; the rules engine
-// (a later part) evaluates it.
-#include <regex>
-
+// Topic rules (reference/aws-iot.md §1.6, §7). The payload is validated with the rules engine's
+// parser and stored as given; cloud/service/rules_runtime evaluates it.
 #include "cloud/api/handler_util.hpp"
+#include "cloud/rules/rule.hpp"
 
 namespace zt::cloud::api {
 namespace {
 
 using nlohmann::json;
 
-// FROM '<topic filter>' of a rule's SQL, or nullopt if the SQL has no quoted FROM clause.
-std::optional<std::string> topic_pattern(const std::string& sql) {
-  static const std::regex from(R"(^\s*SELECT\s+.+?\s+FROM\s+'([^']+)')",
-                               std::regex::icase | std::regex::ECMAScript);
-  std::smatch match;
-  if (!std::regex_search(sql, match, from)) return std::nullopt;
-  return match[1].str();
+// What GetTopicRule and ListTopicRules show of a stored payload. Read defensively: a rule stored
+// by an older build was checked less (a member of another type shows as its default).
+struct StoredRule {
+  json payload;
+  std::string sql;
+  std::string topic_pattern;  // the FROM filter, "" when the SQL does not parse
+  bool disabled = false;
+};
+
+StoredRule read_stored(const registry::TopicRule& rule) {
+  StoredRule out;
+  out.payload = parse_json(rule.payload).value_or(json::object());
+  if (!out.payload.is_object()) out.payload = json::object();
+  out.sql = string_member(out.payload, "sql").value_or(std::nullopt).value_or("");
+  out.disabled = bool_member(out.payload, "ruleDisabled").value_or(std::nullopt).value_or(false);
+  if (auto query = rules::parse_query(out.sql)) out.topic_pattern = query->topic_filter();
+  return out;
 }
 
-std::optional<Reply> payload_problem(const json& payload) {
+// The payload is compiled with the rules engine's own parser (rules::parse_rule), so a rule the
+// API accepted cannot fail when a message arrives. AWS's errors (API reference, CreateTopicRule):
+// SqlParseException for SQL that does not parse, InvalidRequestException for the rest.
+std::optional<Reply> payload_problem(const std::string& name, const json& payload) {
   if (!payload.is_object()) return invalid_request("the topic rule payload must be a JSON object");
-  if (!payload.contains("sql") || !payload["sql"].is_string())
-    return invalid_request("sql is required");
-  std::string sql = payload["sql"];
-  if (sql.size() > 256 * 1024 || !topic_pattern(sql)) {
-    return error_reply(400, "SqlParseException",
-                       "Expected SELECT <items> FROM '<topic filter>' [WHERE <condition>]");
+  auto sql = payload.find("sql");
+  if (sql != payload.end() && sql->is_string() &&
+      sql->get_ref<const std::string&>().size() > 256 * 1024) {
+    return error_reply(400, "SqlParseException", "sql is longer than 256 KB");
   }
-  if (!payload.contains("actions") || !payload["actions"].is_array()) {
+  auto actions = payload.find("actions");
+  if (actions == payload.end() || !actions->is_array())
     return invalid_request("actions is required (an array)");
-  }
-  if (payload["actions"].size() > 10) return invalid_request("a rule has at most 10 actions");
-  for (const auto& action : payload["actions"]) {
-    if (!action.is_object() || action.size() != 1 || !action.begin().value().is_object()) {
-      return invalid_request("each action must be an object with exactly one action type");
-    }
-  }
-  if (payload.contains("ruleDisabled") && !payload["ruleDisabled"].is_boolean()) {
-    return invalid_request("ruleDisabled must be a boolean");
-  }
-  if (payload.contains("awsIotSqlVersion")) {
-    const json& version = payload["awsIotSqlVersion"];
-    if (!version.is_string() ||
-        (version != "2015-10-08" && version != "2016-03-23" && version != "beta")) {
-      return invalid_request("awsIotSqlVersion must be 2015-10-08, 2016-03-23 or beta");
-    }
+  auto rule = rules::parse_rule(name, payload);
+  if (!rule) {
+    if (rule.error().code == Errc::parse)
+      return error_reply(400, "SqlParseException", rule.error().message);
+    return invalid_request(rule.error().message);
   }
   return std::nullopt;
 }
@@ -69,7 +69,7 @@ Reply create_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
   if (!name) return error;
   auto payload = json_body(request, error, true);
   if (!payload) return error;
-  if (auto problem = payload_problem(*payload)) return *problem;
+  if (auto problem = payload_problem(*name, *payload)) return *problem;
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(*name));
   if (existing)
     return already_exists("Rule " + *name + " already exists", *name, ctx.arn("rule/" + *name));
@@ -79,15 +79,20 @@ Reply create_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
 }
 
 json rule_json(const registry::TopicRule& rule) {
-  json payload = json::parse(rule.payload, nullptr, false);
-  json out = {{"ruleName", rule.name},
-              {"sql", payload.value("sql", "")},
-              {"createdAt", rule.created_at},
-              {"actions", payload.value("actions", json::array())},
-              {"ruleDisabled", payload.value("ruleDisabled", false)},
-              {"awsIotSqlVersion", payload.value("awsIotSqlVersion", "2015-10-08")}};
-  if (payload.contains("description")) out["description"] = payload["description"];
-  if (payload.contains("errorAction")) out["errorAction"] = payload["errorAction"];
+  StoredRule stored = read_stored(rule);
+  const json& payload = stored.payload;
+  auto actions = payload.find("actions");
+  json out = {
+      {"ruleName", rule.name},
+      {"sql", stored.sql},
+      {"createdAt", rule.created_at},
+      {"actions", actions != payload.end() && actions->is_array() ? *actions : json::array()},
+      {"ruleDisabled", stored.disabled},
+      {"awsIotSqlVersion",
+       string_member(payload, "awsIotSqlVersion").value_or(std::nullopt).value_or("2015-10-08")}};
+  for (const char* key : {"description", "errorAction"}) {
+    if (auto member = payload.find(key); member != payload.end()) out[key] = *member;
+  }
   return out;
 }
 
@@ -114,9 +119,9 @@ Reply list_topic_rules(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_topic_rules(*page));
   json items = json::array();
   for (const auto& rule : result.items) {
-    json payload = json::parse(rule.payload, nullptr, false);
-    std::string pattern = topic_pattern(payload.value("sql", "")).value_or("");
-    bool disabled = payload.value("ruleDisabled", false);
+    StoredRule stored = read_stored(rule);
+    const std::string& pattern = stored.topic_pattern;
+    bool disabled = stored.disabled;
     if (topic && pattern != *topic) continue;
     if (disabled_filter && disabled != *disabled_filter) continue;
     items.push_back({{"ruleArn", ctx.arn("rule/" + rule.name)},
@@ -136,7 +141,7 @@ Reply replace_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
   if (!name) return error;
   auto payload = json_body(request, error, true);
   if (!payload) return error;
-  if (auto problem = payload_problem(*payload)) return *problem;
+  if (auto problem = payload_problem(*name, *payload)) return *problem;
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(*name));
   if (!existing) return rule_missing(*name);
   ZT_API_TRY(ctx.registry.replace_topic_rule(*name, payload->dump()));

@@ -19,27 +19,30 @@ std::optional<std::string> thing_name_param(const ApiRequest& request, Reply& er
 // attributePayload.attributes: an object of string values (AWS: 800-character values).
 std::optional<json> attributes_of(const json& body, Reply& error, bool& merge) {
   merge = false;
-  auto payload = body.find("attributePayload");
-  if (payload == body.end() || payload->is_null()) return json::object();
-  if (!payload->is_object()) {
-    error = invalid_request("attributePayload must be an object");
+  auto payload = object_member(body, "attributePayload");
+  if (!payload) {
+    error = invalid_request(payload.error().message);
     return std::nullopt;
   }
-  merge = payload->value("merge", false);
-  json attributes = payload->value("attributes", json::object());
-  if (!attributes.is_object()) {
-    error = invalid_request("attributePayload.attributes must be an object");
+  if (!*payload) return json::object();
+  auto merge_member = bool_member(**payload, "merge", "attributePayload.merge");
+  auto attributes = object_member(**payload, "attributes", "attributePayload.attributes");
+  if (!merge_member || !attributes) {
+    error =
+        invalid_request(!merge_member ? merge_member.error().message : attributes.error().message);
     return std::nullopt;
   }
-  for (auto it = attributes.begin(); it != attributes.end(); ++it) {
+  merge = merge_member->value_or(false);
+  if (!*attributes) return json::object();
+  for (auto it = (*attributes)->begin(); it != (*attributes)->end(); ++it) {
     if (!it.value().is_string() || it.key().empty() || it.key().size() > 128 ||
-        it.value().get<std::string>().size() > 800) {
+        it.value().get_ref<const std::string&>().size() > 800) {
       error = invalid_request("attribute '" + it.key().substr(0, 64) +
                               "' must be a string of at most 800 characters");
       return std::nullopt;
     }
   }
-  return attributes;
+  return **attributes;
 }
 
 std::optional<Reply> check_thing_type(ServiceContext& ctx, const std::optional<std::string>& type) {
@@ -70,8 +73,7 @@ Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
   if (!name) return error;
   auto body = json_body(request, error, false);
   if (!body) return error;
-  std::optional<std::string> type;
-  if (!string_member(*body, "thingTypeName", type, error)) return error;
+  ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(*body, "thingTypeName"));
   bool merge = false;
   auto attributes = attributes_of(*body, error, merge);
   if (!attributes) return error;
@@ -84,7 +86,8 @@ Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing(*name));
   if (existing) {
     // CreateThing is idempotent for an identical configuration.
-    if (existing->type_name == type && json::parse(existing->attributes) == *attributes) {
+    if (existing->type_name == type &&
+        json::parse(existing->attributes, nullptr, false) == *attributes) {
       return json_reply({{"thingName", existing->name},
                          {"thingArn", ctx.arn("thing/" + existing->name)},
                          {"thingId", existing->id}});
@@ -152,18 +155,17 @@ Reply update_thing(ServiceContext& ctx, const ApiRequest& request) {
   if (!thing) return error;
   auto body = json_body(request, error, false);
   if (!body) return error;
-  if (body->contains("expectedVersion")) {
-    const json& expected = (*body)["expectedVersion"];
-    if (!expected.is_number_integer()) return invalid_request("expectedVersion must be an integer");
-    if (expected.get<int64_t>() != thing->version) {
+  ZT_API_TRY_ASSIGN(auto expected, integer_member(*body, "expectedVersion"));
+  if (expected) {
+    if (*expected != thing->version) {
       return error_reply(
           409, "VersionConflictException",
           "The version for thing " + thing->name + " does not match the expected version.");
     }
   }
-  std::optional<std::string> type;
-  if (!string_member(*body, "thingTypeName", type, error)) return error;
-  if (body->value("removeThingType", false)) {
+  ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(*body, "thingTypeName"));
+  ZT_API_TRY_ASSIGN(auto remove_type, bool_member(*body, "removeThingType"));
+  if (remove_type.value_or(false)) {
     if (type) return invalid_request("removeThingType and thingTypeName are mutually exclusive");
     thing->type_name.reset();
   } else if (type) {
@@ -178,7 +180,7 @@ Reply update_thing(ServiceContext& ctx, const ApiRequest& request) {
     if (!current.is_object()) current = json::object();
     for (auto it = attributes->begin(); it != attributes->end(); ++it) {
       // merge: an empty value removes the attribute (UpdateThing docs).
-      if (merge && it.value().get<std::string>().empty()) {
+      if (merge && it.value().get_ref<const std::string&>().empty()) {
         current.erase(it.key());
       } else {
         current[it.key()] = it.value();
@@ -221,8 +223,19 @@ Reply create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   Reply error;
   auto body = json_body(request, error, false);
   if (!body) return error;
-  json properties = body->value("thingTypeProperties", json::object());
-  if (!properties.is_object()) return invalid_request("thingTypeProperties must be an object");
+  ZT_API_TRY_ASSIGN(const json* given, object_member(*body, "thingTypeProperties"));
+  json properties = given ? *given : json::object();
+  ZT_API_TRY(string_member(properties, "thingTypeDescription",
+                           "thingTypeProperties.thingTypeDescription"));
+  ZT_API_TRY_ASSIGN(
+      const json* searchable,
+      array_member(properties, "searchableAttributes", "thingTypeProperties.searchableAttributes"));
+  if (searchable) {
+    for (const auto& attribute : *searchable) {
+      if (!attribute.is_string())
+        return invalid_request("thingTypeProperties.searchableAttributes must hold strings");
+    }
+  }
   std::string arn = ctx.arn("thingtype/" + name);
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing_type(name));
   if (existing) {

@@ -38,12 +38,16 @@ std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, st
     return *secret;
   };
   std::string error_type;
-  auto caller = aws::verify_request(request, lookup,
-                                    {.services = options_.services,
-                                     .now = 0,
-                                     .max_skew_seconds = options_.max_skew_seconds,
-                                     .normalize = true},
-                                    &error_type);
+  auto caller = aws::verify_request(
+      request, lookup,
+      {.services = options_.services,
+       .regions = context_.region.empty() ? std::vector<std::string>{}
+                                          : std::vector<std::string>{context_.region},
+       .allow_unsigned_payload = false,
+       .now = 0,
+       .max_skew_seconds = options_.max_skew_seconds,
+       .normalize = true},
+      &error_type);
   if (!caller) return error_reply(403, error_type, caller.error().message);
   region = caller->region;
   return std::nullopt;

@@ -57,7 +57,7 @@ api::Reply set_desired(ConsoleContext& context, const ConsoleRequest& request) {
   const std::string& thing = request.path.at("thing");
   if (!api::valid_thing_name(thing)) return console_error(400, "invalid thing name");
   if (!context.cloud) return console_error(503, "the data plane (MQTT, shadows) is not running");
-  auto body = json::parse(request.body(), nullptr, false);
+  json body = parse_json(request.body()).value_or(json());
   if (!body.is_object() || body.empty())
     return console_error(400, "the body must be a JSON object like {\"led2\": \"on\"}");
   json desired = json::object();
@@ -85,11 +85,12 @@ api::Reply get_board(ConsoleContext& context, const ConsoleRequest& request) {
 }
 
 api::Reply press(ConsoleContext& context, const ConsoleRequest& request) {
-  auto body = json::parse(request.body(), nullptr, false);
-  if (!body.is_object() || !body.contains("button") || !body["button"].is_number_integer())
-    return console_error(400, "the body must be {\"button\": 1|2|3}");
-  int button = body["button"].get<int>();
-  if (button < 1 || button > 3) return console_error(400, "button must be 1, 2 or 3");
+  json body = parse_json(request.body()).value_or(json());
+  if (!body.is_object()) return console_error(400, "the body must be {\"button\": 1|2|3}");
+  auto given = integer_member(body, "button", "button", 1, 3);
+  if (!given) return console_error(400, given.error().message);
+  if (!*given) return console_error(400, "the body must be {\"button\": 1|2|3}");
+  int button = static_cast<int>(**given);
   auto pressed = context.kits.press(request.path.at("thing"), button);
   if (!pressed) {
     return console_error(pressed.error().code == Errc::not_found ? 404 : 502,

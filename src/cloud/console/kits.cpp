@@ -1,5 +1,6 @@
 #include "cloud/console/kits.hpp"
 
+#include "common/json.hpp"
 #include "kit/emulated_kit.hpp"
 
 namespace zt::cloud::console {
@@ -25,11 +26,11 @@ void KitDirectory::resolve_pending() {
   for (const auto& socket : pending) {
     auto reply = kit::control_request(socket, "leds");
     if (!reply) continue;  // not running yet
-    auto snapshot = json::parse(*reply, nullptr, false);
-    if (!snapshot.is_object() || !snapshot.contains("thing") || !snapshot["thing"].is_string())
+    auto snapshot = parse_json(*reply);
+    auto thing_member = snapshot ? string_member(*snapshot, "thing") : snapshot.error();
+    if (!thing_member || !*thing_member || (*thing_member)->empty())
       continue;  // not provisioned yet
-    std::string thing = snapshot["thing"].get<std::string>();
-    if (thing.empty()) continue;
+    std::string thing = **thing_member;
     std::lock_guard lock(mutex_);
     by_thing_[thing] = socket;
     std::erase(pending_dirs_, socket);
@@ -53,11 +54,11 @@ Result<json> KitDirectory::board(const std::string& thing) {
   auto socket = socket_of(thing);
   if (!socket) return make_error(Errc::not_found, "no emulated kit is attached for " + thing);
   ZT_TRY_ASSIGN(std::string leds, kit::control_request(*socket, "leds"));
-  json snapshot = json::parse(leds, nullptr, false);
+  json snapshot = parse_json(leds).value_or(json());
   if (!snapshot.is_object()) return make_error(Errc::parse, "the kit's board snapshot is not JSON");
   if (auto status = kit::control_request(*socket, "status")) {
-    json parsed = json::parse(*status, nullptr, false);
-    if (parsed.is_object()) snapshot["status"] = parsed;
+    json parsed = parse_json(*status).value_or(json());
+    if (parsed.is_object()) snapshot["status"] = std::move(parsed);
   }
   return snapshot;
 }

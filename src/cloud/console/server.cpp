@@ -179,11 +179,17 @@ api::HookReply ConsoleServer::handle_api(const aws::HttpRequest& request, std::s
     if (method != "POST") return error(405, "use POST");
     std::string region;
     if (auto refused = server.authenticate(request, region)) return now(std::move(*refused));
-    auto body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+    json body = parse_json(request.body.empty() ? "{}" : request.body).value_or(json());
     if (!body.is_object()) return error(400, "the body must be a JSON object");
     if (path == "/console/api/kits") {
-      auto thing = body.value("thingName", std::string());
-      auto socket = body.value("controlSocket", std::string());
+      auto thing_member = string_member(body, "thingName");
+      auto socket_member = string_member(body, "controlSocket");
+      if (!thing_member || !socket_member) {
+        return error(400,
+                     !thing_member ? thing_member.error().message : socket_member.error().message);
+      }
+      std::string thing = thing_member->value_or("");
+      std::string socket = socket_member->value_or("");
       if (!api::valid_thing_name(thing)) return error(400, "thingName is missing or invalid");
       if (socket.empty() || socket.front() != '/')
         return error(400, "controlSocket must be an absolute path");
@@ -191,7 +197,9 @@ api::HookReply ConsoleServer::handle_api(const aws::HttpRequest& request, std::s
       spdlog::info("console: kit of {} attached at {}", thing, socket);
       return now(console_json({{"thingName", thing}, {"controlSocket", socket}}));
     }
-    std::string next = body.value("next", std::string("/console/"));
+    auto next_member = string_member(body, "next");
+    if (!next_member) return error(400, next_member.error().message);
+    std::string next = next_member->value_or("/console/");
     if (!safe_next_path(next)) return error(400, "next must be a path under /console/");
     std::string token = sessions_.create_login_token();
     std::string host = std::string(request.header("Host").value_or("127.0.0.1"));

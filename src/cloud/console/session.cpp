@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/hex.hpp"
+#include "common/json.hpp"
 #include "crypto/digest.hpp"
 
 namespace zt::cloud::console {
@@ -101,8 +102,8 @@ std::string expired_session_cookie() {
 }
 
 std::optional<LoginCredentials> parse_login_body(std::string_view body, std::string& error) {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
+  nlohmann::json parsed = parse_json(body).value_or(nlohmann::json());
+  if (!parsed.is_object()) {
     error = "the login body must be a JSON object {\"accessKeyId\", \"secretAccessKey\"}";
     return std::nullopt;
   }

@@ -1,6 +1,7 @@
 #include "cloud/console/stream_hub.hpp"
 
 #include <chrono>
+#include "common/json.hpp"
 #include "common/time.hpp"
 
 namespace zt::cloud::console {
@@ -8,12 +9,12 @@ namespace {
 
 using nlohmann::json;
 
-// A payload for the message log: JSON when it is JSON, else text (bounded).
+// A payload for the message log: JSON when it is JSON (within kMaxJsonDepth), else text
+// (bounded). Anything a device publishes lands here: nothing below may assume a shape.
 json payload_value(const std::string& payload) {
   constexpr size_t kMax = 8192;
   if (payload.size() <= kMax) {
-    auto parsed = json::parse(payload, nullptr, false);
-    if (!parsed.is_discarded()) return parsed;
+    if (auto parsed = parse_json(payload)) return std::move(*parsed);
   }
   return payload.size() <= kMax ? payload : payload.substr(0, kMax) + "…";
 }
@@ -92,9 +93,13 @@ void StreamHub::on_message(const std::string& topic, const std::string& payload)
   }
   // §4.1: …/update/documents carries {previous, current}; the page wants the current document.
   if (topic == "$aws/things/" + *thing + "/shadow/update/documents") {
-    auto documents = json::parse(payload, nullptr, false);
-    if (documents.is_object() && documents.contains("current")) {
-      json shadow = documents["current"];
+    // Normally the shadow service's own message, but any document must be survivable: only an
+    // object "current" is a shadow ({"current": 1} once terminated the cloud here).
+    auto documents = parse_json(payload);
+    const json* current =
+        documents ? object_member(*documents, "current").value_or(nullptr) : nullptr;
+    if (current) {
+      json shadow = *current;
       shadow["thingName"] = *thing;
       send(*thing, "shadow", shadow, true);
     }

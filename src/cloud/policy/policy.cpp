@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/json.hpp"
+
 namespace zt::cloud::policy {
 
 namespace {
@@ -106,9 +108,9 @@ Result<Policy> parse_policy(std::string_view document, std::string name) {
                       "policy document has " + std::to_string(significant) +
                           " characters excluding whitespace; the limit is 2048");
   }
-  json parsed = json::parse(document, nullptr, false);
-  if (parsed.is_discarded())
-    return make_error(Errc::invalid_argument, "policy document is not valid JSON");
+  auto read = parse_json(document);
+  if (!read) return make_error(Errc::invalid_argument, "policy document: " + read.error().message);
+  json parsed = std::move(*read);
   if (!parsed.is_object())
     return make_error(Errc::invalid_argument, "policy document must be a JSON object");
   if (parsed.contains("Version")) {

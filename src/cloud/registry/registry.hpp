@@ -12,6 +12,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -244,13 +245,26 @@ class Registry {
   void note_change(Change change);  // inside a transaction
   void notify(const std::vector<Change>& changes);
 
+  // An exception thrown by `body` must not leave the transaction open: depth_ would stay raised
+  // and every later transaction would nest inside one that never commits (acknowledged writes
+  // lost at the next restart). It becomes the body's error, and end() rolls back, as run_group
+  // does for a grouped body.
   template <class F>
   auto run_transaction(F& body, Durability durability) -> decltype(body()) {
+    using Outcome = decltype(body());
     std::vector<Change> committed;
-    auto result = [&]() -> decltype(body()) {
+    auto result = [&]() -> Outcome {
       std::lock_guard lock(mutex_);
       if (auto begun = begin(durability); !begun) return begun.error();
-      auto result = body();
+      Outcome result = [&]() -> Outcome {
+        try {
+          return body();
+        } catch (const std::exception& e) {
+          return make_error(Errc::internal, std::string("transaction aborted: ") + e.what());
+        } catch (...) {
+          return make_error(Errc::internal, "transaction aborted by an unknown exception");
+        }
+      }();
       if (auto ended = end(static_cast<bool>(result), committed); !ended && result)
         return ended.error();
       return result;

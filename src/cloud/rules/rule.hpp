@@ -36,7 +36,10 @@ struct Rule {
 // Rule names: [a-zA-Z0-9_]{1,128} (AWS).
 bool valid_rule_name(std::string_view name);
 
-// Validates and compiles a topicRulePayload JSON object; the error names the member at fault.
+// Validates and compiles a topicRulePayload JSON object; the error names the member at fault:
+// Errc::parse when the SQL does not parse (the API's SqlParseException), Errc::invalid_argument
+// for anything else (InvalidRequestException). Every member is type-checked and every ${…}
+// template of an action parsed, so a rule this accepts cannot fail to compile later.
 Result<Rule> parse_rule(std::string name, const json& topic_rule_payload);
 
 // "arn:aws:lambda:<region>:<account>:function:<name>[:alias]" -> "<name>"; nullopt if not such an

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/hex.hpp"
+#include "common/json.hpp"
 #include "crypto/digest.hpp"
 
 namespace zt::cloud::rules {
@@ -313,7 +314,8 @@ std::optional<bool> as_bool(const Value& value) {
 }
 
 std::string to_text(const json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  return value.is_string() ? value.get<std::string>()
+                           : value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string new_uuid() {
@@ -556,9 +558,9 @@ Result<Query> parse_query(std::string_view sql) {
 }
 
 std::optional<json> Query::evaluate(const MessageContext& message) const {
+  // A payload that is not JSON — or nests deeper than kMaxJsonDepth — has no fields (Undefined).
   Value document;
-  json parsed = json::parse(message.payload, nullptr, false);
-  if (!parsed.is_discarded()) document = std::move(parsed);
+  if (auto parsed = parse_json(message.payload)) document = std::move(*parsed);
   Evaluator evaluator{message, document};
   if (where_) {
     auto condition = as_bool(evaluator(*where_));

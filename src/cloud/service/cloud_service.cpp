@@ -45,6 +45,20 @@ const char* aws_reason(broker::DisconnectReason reason) {
   return "UNKNOWN";
 }
 
+// The worker handles one message, shadow request or event at a time: whatever one of them throws
+// (a rule, a shadow document, a message tap) is logged and the worker goes on with the next.
+// Unguarded, the exception would leave thread_pool::run and terminate the whole cloud.
+template <class Fn>
+void guarded(std::string_view what, std::string_view topic, Fn&& fn) noexcept {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    spdlog::error("service worker: {} ({}) failed and was skipped: {}", what, topic, e.what());
+  } catch (...) {
+    spdlog::error("service worker: {} ({}) failed and was skipped", what, topic);
+  }
+}
+
 }  // namespace
 
 struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl> {
@@ -85,13 +99,16 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   broker::VersionTable versions;                     // client id → versionNumber (bounded)
   std::map<std::string, LiveSession> live_sessions;  // session identifier → (CONNACK sent)
 
+  // Every task is guarded as a whole; the steps of one message are guarded each on their own
+  // below, so a failing tap or rule does not keep the message from the others.
   template <class Fn>
   void post(Fn&& fn) {
-    boost::asio::post(worker, std::forward<Fn>(fn));
+    boost::asio::post(worker,
+                      [fn = std::forward<Fn>(fn)]() mutable { guarded("a queued task", "", fn); });
   }
 
   void tap(const std::string& topic, const std::string& payload) {
-    for (const auto& each : taps) each(topic, payload);
+    for (const auto& each : taps) guarded("a message tap", topic, [&] { each(topic, payload); });
   }
 
   // Worker thread: to subscribers, then to the rules engine.
@@ -115,11 +132,14 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                                   .principal = principal,
                                   .account_id = account.account_id,
                                   .timestamp_ms = unix_now_ms()};
-    rules.on_message(context, origin);
+    guarded("the rules", context.topic, [&] { rules.on_message(context, origin); });
   }
   void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
     post([self = shared_from_this(), messages = std::move(messages), origin]() mutable {
-      for (auto& message : messages) self->publish_now(std::move(message), "", "", origin);
+      for (auto& message : messages) {
+        std::string topic = message.topic;
+        guarded("a message", topic, [&] { self->publish_now(std::move(message), "", "", origin); });
+      }
     });
   }
   void event(std::string topic, json payload) {
@@ -204,17 +224,21 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
           client_id = client.client_id, principal = client.principal] {
       self->tap(topic, payload);
       if (auto request = shadow::parse_request_topic(topic)) {
-        ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
-                                                 request->operation, payload, true);
-        for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
+        guarded("a shadow request", topic, [&] {
+          ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
+                                                   request->operation, payload, true);
+          for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
+        });
       }
-      self->rules.on_message({.topic = topic,
-                              .payload = payload,
-                              .client_id = client_id,
-                              .principal = principal,
-                              .account_id = self->account.account_id,
-                              .timestamp_ms = unix_now_ms()},
-                             MessageOrigin::client);
+      guarded("the rules", topic, [&] {
+        self->rules.on_message({.topic = topic,
+                                .payload = payload,
+                                .client_id = client_id,
+                                .principal = principal,
+                                .account_id = self->account.account_id,
+                                .timestamp_ms = unix_now_ms()},
+                               MessageOrigin::client);
+      });
     });
   }
 

@@ -5,6 +5,7 @@
 #include "cloud/functions/process.hpp"
 #include "cloud/jitr/jitr_function.hpp"
 #include "cloud/service/control_plane.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "mqtt/topic.hpp"
@@ -15,6 +16,13 @@ namespace {
 using nlohmann::json;
 
 std::string function_setting(const std::string& name) { return "function." + name; }
+
+// A rule's output as text. SELECT * of a payload that is not JSON passes the raw bytes on as a JSON
+// string, which need not be UTF-8: dump() would throw type_error on it, so invalid bytes become
+// U+FFFD (found by fuzz/hostile_documents).
+std::string output_text(const json& output) {
+  return output.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::string tail(const std::string& text, size_t bytes = 400) {
   return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
@@ -209,7 +217,11 @@ std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
         it != compiled_.end() && it->second.first == rule.payload) {
       compiled.insert(*it);
     } else {
-      auto parsed = rules::parse_rule(rule.name, json::parse(rule.payload, nullptr, false));
+      // A rule stored by an older build (before CreateTopicRule validated with this parser) may
+      // not compile: it is logged and skipped, never run.
+      auto payload = parse_json(rule.payload);
+      auto parsed =
+          payload ? rules::parse_rule(rule.name, *payload) : Result<rules::Rule>(payload.error());
       if (!parsed) {
         spdlog::warn("rules: rule {} does not compile: {}", rule.name, parsed.error().message);
         continue;
@@ -237,11 +249,18 @@ void RulesRuntime::on_message(const rules::MessageContext& message, MessageOrigi
   for (const auto& rule : current_rules()) {
     if (rule->disabled || (only_rule && *only_rule != rule->name)) continue;
     if (!mqtt::topic_matches(rule->query.topic_filter(), effective.topic)) continue;
-    auto output = rule->query.evaluate(effective);
-    if (!output) continue;
-    note(device_of(*output, effective), console::kRuleMatched,
-         "rule " + rule->name + " matched " + effective.topic);
-    for (const auto& action : rule->actions) run_action(*rule, action, *output, effective, origin);
+    // One rule that fails on a message (a payload the SQL cannot serialise, say) must not keep
+    // the message from the other rules: logged, and the next rule runs.
+    try {
+      auto output = rule->query.evaluate(effective);
+      if (!output) continue;
+      note(device_of(*output, effective), console::kRuleMatched,
+           "rule " + rule->name + " matched " + effective.topic);
+      for (const auto& action : rule->actions)
+        run_action(*rule, action, *output, effective, origin);
+    } catch (const std::exception& e) {
+      spdlog::error("rule {}: message on {} skipped: {}", rule->name, effective.topic, e.what());
+    }
   }
 }
 
@@ -254,7 +273,7 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
       spdlog::warn("rule {}: republish topic: {}", rule.name, topic.error().message);
       return;
     }
-    republish_({*topic, output.is_string() ? output.get<std::string>() : output.dump(),
+    republish_({*topic, output.is_string() ? output.get<std::string>() : output_text(output),
                 static_cast<uint8_t>(republish->qos), false});
     return;
   }
@@ -357,7 +376,7 @@ Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function
                                 timeout](const json& event) -> Status {
                       functions::ProcessRequest request{
                           .command = command,
-                          .input = event.dump(),
+                          .input = output_text(event),
                           .environment = {{"AWS_ENDPOINT_URL", environment.endpoint_url},
                                           {"AWS_ACCESS_KEY_ID", environment.access_key_id},
                                           {"AWS_SECRET_ACCESS_KEY", environment.secret_access_key},

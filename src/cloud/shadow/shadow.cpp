@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/json.hpp"
+
 namespace zt::cloud::shadow {
 
 namespace {
@@ -101,7 +103,7 @@ json Rejection::to_json(int64_t timestamp, const std::optional<std::string>& cli
 }
 
 std::optional<std::string> client_token_of(std::string_view payload) {
-  json request = json::parse(payload, nullptr, false);
+  json request = parse_json(payload).value_or(json());
   if (request.is_object() && request.contains("clientToken") &&
       request["clientToken"].is_string()) {
     return request["clientToken"].get<std::string>();
@@ -130,8 +132,17 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
   if (payload.size() > limits.max_payload_bytes) {
     return Result::reject(413, "The payload exceeds the maximum size allowed");
   }
-  json request = json::parse(payload, nullptr, false);
-  if (request.is_discarded() || !request.is_object()) return Result::reject(400, "Invalid JSON");
+  // parse_json stops a document nested deeper than kMaxJsonDepth while parsing; the depth of
+  // desired/reported (limits.max_depth) is checked below on what it built.
+  auto parsed = parse_json(payload);
+  if (!parsed) {
+    return Result::reject(400, parsed.error().code == Errc::invalid_argument
+                                   ? "JSON contains too many levels of nesting; maximum is " +
+                                         std::to_string(limits.max_depth)
+                                   : "Invalid JSON");
+  }
+  json request = std::move(*parsed);
+  if (!request.is_object()) return Result::reject(400, "Invalid JSON");
 
   std::optional<std::string> client_token;
   if (request.contains("clientToken")) {
