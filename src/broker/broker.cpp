@@ -28,6 +28,7 @@ struct Broker::Impl {
   std::vector<std::thread> threads;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> expiry_timer;
+  std::shared_ptr<ConnectionLimiter> limiter;
   std::atomic<size_t> next_context{0};
   uint16_t port = 0;
   bool running = false;
@@ -72,6 +73,9 @@ Status Broker::Impl::configure_tls() {
 }
 
 asio::awaitable<void> Broker::Impl::accept_loop() {
+  AcceptBackoff backoff;
+  LogThrottle failures, refusals;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
   while (true) {
     // Connections are spread round-robin over the io_contexts; each then lives on one thread.
     auto& context = *contexts[next_context++ % contexts.size()];
@@ -80,11 +84,35 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
     co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
-      spdlog::warn("broker: accept: {}", ec.message());
+      // E.g. EMFILE: the listening socket stays readable, so retrying at once fails at once, for as
+      // long as the error lasts. Pause (10 ms doubling to 1 s) and log once a second.
+      if (auto suppressed = failures.admit(std::chrono::steady_clock::now())) {
+        spdlog::warn("broker: accepting a connection failed: {} ({} more since the last report)",
+                     ec.message(), *suppressed);
+      }
+      pause.expires_after(backoff.failed());
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    backoff.succeeded();
+    std::string address = socket.remote_endpoint(ec).address().to_string();
+    if (ec) continue;  // the peer already left
+    // Over a cap the connection is closed at once, before any TLS work (MQTT has no way to say
+    // "busy" before CONNECT, and a TLS alert would cost a handshake's worth of work).
+    auto admission = limiter->admit(address, false);
+    if (!admission.slot) {
+      socket.close(ec);
+      if (auto suppressed = refusals.admit(std::chrono::steady_clock::now())) {
+        bool total = admission.refusal == ConnectionLimiter::Refusal::total;
+        spdlog::warn("broker: refused a connection from {}: {} connections {} ({} more since)",
+                     address, total ? limiter->caps().max_total : limiter->caps().max_per_address,
+                     total ? "open" : "open from that address", *suppressed);
+      }
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Connection>(core, std::move(socket), tls.native_handle())->start();
+    std::make_shared<Connection>(core, std::move(socket), tls.native_handle())
+        ->start(std::move(*admission.slot));
   }
 }
 
@@ -136,7 +164,8 @@ Status Broker::start() {
         Errc::io, fmt::format("listening on {}:{}: {}", config.host, config.port, ec.message()));
   }
   impl.port = impl.acceptor->local_endpoint().port();
-  asio::co_spawn(*impl.contexts[0], impl.accept_loop(), asio::detached);
+  impl.limiter = ConnectionLimiter::create(config.connection_caps);
+  asio::co_spawn(*impl.contexts[0], impl.accept_loop(), log_exceptions("broker: accept loop"));
   impl.expiry_timer = std::make_unique<asio::steady_timer>(*impl.contexts[0]);
   impl.schedule_expiry();
   for (auto& context : impl.contexts) {

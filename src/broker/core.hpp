@@ -14,6 +14,7 @@
 #include "broker/interfaces.hpp"
 #include "broker/session.hpp"
 #include "broker/subscriptions.hpp"
+#include "common/connection_limits.hpp"
 
 namespace zt::cloud::broker {
 
@@ -43,6 +44,8 @@ struct BrokerConfig {
   std::filesystem::path key_file;
   size_t threads = 0;  // io_contexts; 0 = one per hardware thread
   BrokerLimits limits;
+  // Open connections (0: no cap); one over a cap is closed at once, before the TLS handshake.
+  ConnectionCaps connection_caps{};
 };
 
 class Core {

@@ -23,6 +23,7 @@
 #include "cloud/service/rules_runtime.hpp"
 #include "cloud/service/shadows.hpp"
 #include "cloud/state.hpp"
+#include "common/connection_limits.hpp"
 
 namespace zt::cloud::service {
 
@@ -30,6 +31,7 @@ struct CloudServiceOptions {
   std::string mqtt_host = "127.0.0.1";
   uint16_t mqtt_port = 8883;  // 0 = ephemeral
   size_t threads = 0;         // broker io_contexts; 0 = one per core
+  ConnectionCaps mqtt_connection_caps{};  // 0: no cap (`ztp cloud run` sets them)
   functions::RetryPolicy retry{};
 };
 
