@@ -73,8 +73,7 @@ Status Broker::Impl::configure_tls() {
 }
 
 asio::awaitable<void> Broker::Impl::accept_loop() {
-  AcceptBackoff backoff;
-  LogThrottle failures, refusals;
+  AcceptLoopGuard guard("broker");
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (true) {
     // Connections are spread round-robin over the io_contexts; each then lives on one thread.
@@ -86,15 +85,11 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
     if (ec) {
       // E.g. EMFILE: the listening socket stays readable, so retrying at once fails at once, for as
       // long as the error lasts. Pause (10 ms doubling to 1 s) and log once a second.
-      if (auto suppressed = failures.admit(std::chrono::steady_clock::now())) {
-        spdlog::warn("broker: accepting a connection failed: {} ({} more since the last report)",
-                     ec.message(), *suppressed);
-      }
-      pause.expires_after(backoff.failed());
+      pause.expires_after(guard.failed(ec.message(), std::chrono::steady_clock::now()));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    backoff.succeeded();
+    guard.accepted();
     std::string address = socket.remote_endpoint(ec).address().to_string();
     if (ec) continue;  // the peer already left
     // Over a cap the connection is closed at once, before any TLS work (MQTT has no way to say
@@ -102,12 +97,7 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
     auto admission = limiter->admit(address, false);
     if (!admission.slot) {
       socket.close(ec);
-      if (auto suppressed = refusals.admit(std::chrono::steady_clock::now())) {
-        bool total = admission.refusal == ConnectionLimiter::Refusal::total;
-        spdlog::warn("broker: refused a connection from {}: {} connections {} ({} more since)",
-                     address, total ? limiter->caps().max_total : limiter->caps().max_per_address,
-                     total ? "open" : "open from that address", *suppressed);
-      }
+      guard.refused(address, admission.refusal, limiter->caps(), std::chrono::steady_clock::now());
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);

@@ -57,8 +57,8 @@ LogExceptions Connection::ended_by_exception(std::shared_ptr<Connection> self,
                                              std::string_view what) {
   boost::system::error_code ec;
   auto peer = stream_.socket().remote_endpoint(ec);
-  std::string where = fmt::format("broker: {} from {}:{}", what, peer.address().to_string(),
-                                  peer.port());
+  std::string where =
+      fmt::format("broker: {} from {}:{}", what, peer.address().to_string(), peer.port());
   // Runs on the connection's executor (co_spawn calls the handler there), like the coroutine.
   return log_exceptions(std::move(where), [self = std::move(self)] {
     self->close_now(DisconnectReason::server_initiated, false);

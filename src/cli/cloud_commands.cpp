@@ -76,14 +76,12 @@ Status cloud_run(const CloudRunOptions& options) {
   // clients exhaust; the caps below keep the connections under the raised limit.
   size_t open_files = raise_open_file_limit();
   DescriptorBudget budget = descriptor_budget(open_files);
-  ConnectionCaps http_caps{
-      .max_total = options.http_max_connections ? options.http_max_connections
-                                                : budget.http_connections,
-      .max_per_address = options.http_max_connections_per_address};
-  ConnectionCaps mqtt_caps{
-      .max_total = options.mqtt_max_connections ? options.mqtt_max_connections
-                                                : budget.mqtt_connections,
-      .max_per_address = options.mqtt_max_connections_per_address};
+  ConnectionCaps http_caps{.max_total = options.http_max_connections ? options.http_max_connections
+                                                                     : budget.http_connections,
+                           .max_per_address = options.http_max_connections_per_address};
+  ConnectionCaps mqtt_caps{.max_total = options.mqtt_max_connections ? options.mqtt_max_connections
+                                                                     : budget.mqtt_connections,
+                           .max_per_address = options.mqtt_max_connections_per_address};
   ZT_TRY_ASSIGN(auto listen, split_host_port(options.http));
   std::optional<std::pair<std::string, uint16_t>> mqtt_listen;
   if (options.mqtt != "off") {
@@ -127,7 +125,8 @@ Status cloud_run(const CloudRunOptions& options) {
     service = std::make_unique<cloud::service::CloudService>(
         state, cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
                                                    .mqtt_port = mqtt_listen->second,
-                                                   .threads = options.threads});
+                                                   .threads = options.threads,
+                                                   .mqtt_connection_caps = mqtt_caps});
     service->add_routes(router);
     server_options.services.push_back("iotdata");
     server_options.services.push_back("iotdevicegateway");

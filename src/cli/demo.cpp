@@ -197,14 +197,15 @@ Status Demo::start_kit() {
                                 mqtt_address_,
                                 "--retry-max-ms",
                                 retry};
-  command(fmt::format(
-      "ZTP_WIFI_PASSWORD=… ztp kit run --dir {} --wifi-ap {} --server-ca {} --endpoint-override {} &",
-      kit_dir_.string(), options_.ssid, server_ca, mqtt_address_));
+  command(
+      fmt::format("ZTP_WIFI_PASSWORD=… ztp kit run --dir {} --wifi-ap {} --server-ca {} "
+                  "--endpoint-override {} &",
+                  kit_dir_.string(), options_.ssid, server_ca, mqtt_address_));
   fs::path out = dir_ / "kit.out", err = dir_ / "kit.err";
   // The passphrase goes in the child's environment, never its argv (/proc/<pid>/cmdline).
-  ZT_TRY_ASSIGN(auto child,
-                ChildProcess::start(argv, out, err,
-                                    {std::string(kWifiPasswordEnv) + "=" + options_.wifi_password}));
+  ZT_TRY_ASSIGN(auto child, ChildProcess::start(
+                                argv, out, err,
+                                {std::string(kWifiPasswordEnv) + "=" + options_.wifi_password}));
   kit_.emplace(std::move(child));
   ZT_TRY_ASSIGN(std::string line, wait_for_line(*kit_, out, "kit dir=", 20s, err, &stop_));
   print("kit dir={} (pid {})", line, kit_->pid());

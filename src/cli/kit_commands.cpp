@@ -81,9 +81,9 @@ Status run_kit(const KitRunOptions& options) {
       if (line.empty() || line.front() == '#') continue;
       auto ap = kit::parse_access_point(line);
       if (!ap) {
-        return make_error(Errc::invalid_argument,
-                          fmt::format("{} line {}: {}", options.access_point_file, number,
-                                      ap.error().message));
+        return make_error(
+            Errc::invalid_argument,
+            fmt::format("{} line {}: {}", options.access_point_file, number, ap.error().message));
       }
       kit_options.firmware.access_points.push_back(std::move(*ap));
     }

@@ -52,8 +52,9 @@ Result<std::string> read_secret(const SecretSource& source) {
   }
   if (::isatty(STDIN_FILENO)) return prompt_without_echo(source.prompt);
   return make_error(Errc::invalid_argument,
-                    source.what + " is needed: give --password-file FILE (or - for standard "
-                                  "input), set " +
+                    source.what +
+                        " is needed: give --password-file FILE (or - for standard "
+                        "input), set " +
                         source.env + ", or run on a terminal to be asked");
 }
 

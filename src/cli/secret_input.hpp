@@ -17,10 +17,10 @@ namespace zt::cli {
 inline constexpr const char* kWifiPasswordEnv = "ZTP_WIFI_PASSWORD";
 
 struct SecretSource {
-  std::string file;     // "-" = standard input; its first line, without the line end
-  std::string env;      // the variable to read when no file is given
-  std::string prompt;   // asked on a terminal when neither is given
-  std::string what;     // "the Wi-Fi password", for messages
+  std::string file;    // "-" = standard input; its first line, without the line end
+  std::string env;     // the variable to read when no file is given
+  std::string prompt;  // asked on a terminal when neither is given
+  std::string what;    // "the Wi-Fi password", for messages
 };
 
 // From the file, else the environment variable, else a prompt without echo when standard input is
@@ -28,8 +28,8 @@ struct SecretSource {
 Result<std::string> read_secret(const SecretSource& source);
 
 // An option that used to carry a secret on the command line: still known to the parser, so using
-// it fails with `advice` (the new way) instead of "unknown option"; hidden from --help. The value is
-// never printed.
+// it fails with `advice` (the new way) instead of "unknown option"; hidden from --help. The value
+// is never printed.
 void add_removed_secret_option(CLI::App& app, const std::string& name, const std::string& advice);
 
 }  // namespace zt::cli

@@ -1,5 +1,6 @@
 #include "common/connection_limits.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -103,6 +104,26 @@ std::optional<size_t> LogThrottle::admit(std::chrono::steady_clock::time_point n
   return std::exchange(suppressed_, 0);
 }
 
+std::chrono::milliseconds AcceptLoopGuard::failed(const std::string& error,
+                                                  std::chrono::steady_clock::time_point now) {
+  if (auto suppressed = failures_.admit(now)) {
+    spdlog::warn("{}: accepting a connection failed: {} ({} more since the last report)", name_,
+                 error, *suppressed);
+  }
+  return backoff_.failed();
+}
+
+void AcceptLoopGuard::refused(const std::string& address, ConnectionLimiter::Refusal refusal,
+                              const ConnectionCaps& caps,
+                              std::chrono::steady_clock::time_point now) {
+  if (auto suppressed = refusals_.admit(now)) {
+    bool total = refusal == ConnectionLimiter::Refusal::total;
+    spdlog::warn("{}: refused a connection from {}: {} connections {} ({} more since)", name_,
+                 address, total ? caps.max_total : caps.max_per_address,
+                 total ? "open" : "open from that address", *suppressed);
+  }
+}
+
 size_t raise_open_file_limit() {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
@@ -117,8 +138,9 @@ size_t raise_open_file_limit() {
 }
 
 DescriptorBudget descriptor_budget(size_t open_file_limit) {
-  size_t usable = open_file_limit > 2 * kReservedDescriptors ? open_file_limit - kReservedDescriptors
-                                                            : open_file_limit / 2;
+  size_t usable = open_file_limit > 2 * kReservedDescriptors
+                      ? open_file_limit - kReservedDescriptors
+                      : open_file_limit / 2;
   DescriptorBudget budget;
   budget.http_connections = std::max<size_t>(1, std::min<size_t>(1024, usable / 4));
   budget.mqtt_connections = std::max<size_t>(1, usable - budget.http_connections);

@@ -115,6 +115,26 @@ class LogThrottle {
   size_t suppressed_ = 0;
 };
 
+// An accept loop's bookkeeping, shared by the HTTP server and the MQTT broker: the pause after a
+// failed accept (AcceptBackoff) and the rate-limited warnings for failures and refused connections
+// (`name` starts each line: "api", "broker").
+class AcceptLoopGuard {
+ public:
+  explicit AcceptLoopGuard(std::string name) : name_(std::move(name)) {}
+  // After a failed accept: logs at most once a second; returns the pause before the next accept.
+  std::chrono::milliseconds failed(const std::string& error,
+                                   std::chrono::steady_clock::time_point now);
+  void accepted() { backoff_.succeeded(); }
+  // A connection from `address` refused for `refusal` (logged at most once a second).
+  void refused(const std::string& address, ConnectionLimiter::Refusal refusal,
+               const ConnectionCaps& caps, std::chrono::steady_clock::time_point now);
+
+ private:
+  std::string name_;
+  AcceptBackoff backoff_;
+  LogThrottle failures_, refusals_;
+};
+
 // Raises the soft RLIMIT_NOFILE to the hard limit (the default soft limit, 1,024, is what a few
 // hundred slow clients exhaust) and returns the soft limit now in force.
 size_t raise_open_file_limit();

@@ -71,10 +71,9 @@ Status send(TlsConnection& connection, const mqtt::Packet& packet) {
 Result<AccessPoint> parse_access_point(std::string_view spec) {
   size_t first = spec.find(':');
   if (first == std::string_view::npos || first == 0) {
-    return make_error(
-        Errc::invalid_argument,
-        // The spec holds a passphrase: never in a message.
-        "an access point: expected ssid:psk[:wpa2|open|enterprise]");
+    return make_error(Errc::invalid_argument,
+                      // The spec holds a passphrase: never in a message.
+                      "an access point: expected ssid:psk[:wpa2|open|enterprise]");
   }
   AccessPoint ap;
   ap.ssid = std::string(spec.substr(0, first));

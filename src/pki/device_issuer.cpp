@@ -44,8 +44,8 @@ std::string object_name(const ASN1_OBJECT* object) {
 
 // The purposes of an ExtendedKeyUsage request other than clientAuth, by name; sets `client_auth`.
 Result<std::vector<std::string>> other_purposes(const X509_EXTENSION* ext, bool& client_auth) {
-  ExtendedKeyUsage eku(static_cast<EXTENDED_KEY_USAGE*>(
-      X509V3_EXT_d2i(const_cast<X509_EXTENSION*>(ext))));
+  ExtendedKeyUsage eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509V3_EXT_d2i(const_cast<X509_EXTENSION*>(ext))));
   if (!eku)
     return crypto::openssl_error("device CSR has a malformed ExtendedKeyUsage request",
                                  Errc::parse);

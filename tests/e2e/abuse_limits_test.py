@@ -26,6 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cloud_common import Cloud  # noqa: E402
 
 ZTP = os.environ["ZTP"]
 HALF_OPEN = 1100
@@ -55,8 +56,9 @@ def wait_until(predicate, seconds, what):
 
 
 class CloudProcess:
-    def __init__(self, state, work, soft, hard, tag):
+    def __init__(self, state, work, soft, hard, tag, extra=()):
         self.state, self.work, self.soft, self.hard, self.tag = state, work, soft, hard, tag
+        self.extra = list(extra)
         self.proc = None
 
     def start(self):
@@ -70,7 +72,8 @@ class CloudProcess:
         with open(self.out, "w") as out, open(self.err, "w") as err:
             self.proc = subprocess.Popen(
                 [ZTP, "cloud", "run", "--state-dir", self.state, "--http", "127.0.0.1:0",
-                 "--mqtt", "127.0.0.1:0", "--http-header-timeout", str(HEADER_TIMEOUT)],
+                 "--mqtt", "127.0.0.1:0", "--http-header-timeout", str(HEADER_TIMEOUT)]
+                + self.extra,
                 stdout=out, stderr=err, preexec_fn=limit_descriptors)
         text = wait_until(lambda: self._ready(), 30, "cloud start (%s)" % self.tag)
         self.http_port = int(re.search(r"listening http=127\.0\.0\.1:(\d+)", text).group(1))
@@ -90,17 +93,11 @@ class CloudProcess:
             return sum(1 for _ in f)
 
     def client(self):
-        import boto3
-        import botocore.config
-        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(self.state, "credentials")
-        os.environ["AWS_CONFIG_FILE"] = os.path.join(self.state, "config")
-        for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                    "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-            os.environ.pop(var, None)
-        return boto3.session.Session().client(
-            "iot", endpoint_url="http://127.0.0.1:%d" % self.http_port,
-            config=botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"},
-                                          connect_timeout=5, read_timeout=20))
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        cloud = Cloud(self.state)
+        cloud.port = self.http_port
+        return cloud.client(retries={"max_attempts": 5, "mode": "standard"},
+                            connect_timeout=5, read_timeout=20)
 
     def kill9(self):
         self.proc.kill()
@@ -229,6 +226,39 @@ def attack_round(work, soft, hard, tag):
         raise
 
 
+def mqtt_cap_round(work):
+    """At the MQTT cap a new connection is closed at once (no TLS handshake): the client fails
+    fast, and connects again once a slot is free."""
+    state = os.path.join(work, "state-mqtt-cap")
+    cloud = CloudProcess(state, work, 1024, 1024, "mqtt-cap", ["--mqtt-max-connections", "1"])
+    cloud.start()
+    try:
+        device = mqtt_device(cloud, cloud.client(), work, "cap")
+        holder = socket.create_connection(("127.0.0.1", cloud.mqtt_port), timeout=5)
+        try:
+            # The holder takes the only slot once accepted; wait until a second one is refused.
+            def refused():
+                probe = socket.create_connection(("127.0.0.1", cloud.mqtt_port), timeout=1)
+                try:
+                    return probe.recv(1) == b""
+                except socket.timeout:
+                    return False  # accepted: the server waits for a TLS ClientHello
+                except OSError:
+                    return True  # reset
+                finally:
+                    probe.close()
+            wait_until(refused, 10, "a connection over the MQTT cap is closed")
+            ok, _ = mqtt_publish(cloud, device, "over-the-cap")
+            check(not ok, "over the MQTT cap a device's connection is closed at once")
+        finally:
+            holder.close()
+        ok, err = wait_until(lambda: (lambda r: r if r[0] else None)(
+            mqtt_publish(cloud, device, "under-the-cap")), 15, "MQTT after the slot is freed")
+        check(ok, "a freed slot takes the next connection")
+    finally:
+        cloud.stop()
+
+
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -309,6 +339,8 @@ def main():
             # Hard limit 1,024 too: nothing to raise, the caps alone keep the descriptors.
             cloud = attack_round(work, 1024, 1024, "capped")
             secrets_and_modes(work, cloud)
+            cloud.stop()
+            mqtt_cap_round(work)
         except BaseException:
             for path in sorted(os.listdir(work)):
                 if path.endswith(".err") or path.endswith(".out"):

@@ -210,8 +210,7 @@ void refuse_connection(tcp::socket& socket) {
 asio::awaitable<void> accept_loop(ApiServer& server, tcp::acceptor& acceptor, asio::io_context& io,
                                   const ServerOptions& options,
                                   std::shared_ptr<ConnectionLimiter> limiter) {
-  AcceptBackoff backoff;
-  LogThrottle failures, refusals;
+  AcceptLoopGuard guard("api");
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (acceptor.is_open()) {
     boost::system::error_code ec;
@@ -219,27 +218,19 @@ asio::awaitable<void> accept_loop(ApiServer& server, tcp::acceptor& acceptor, as
         asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-      // E.g. EMFILE: keep serving the connections we have, retry after a pause, log once a second.
-      if (auto suppressed = failures.admit(std::chrono::steady_clock::now())) {
-        spdlog::warn("api: accepting a connection failed: {} ({} more since the last report)",
-                     ec.message(), *suppressed);
-      }
-      pause.expires_after(backoff.failed());
+      // E.g. EMFILE: keep serving the connections we have; retry after a pause (10 ms doubling to
+      // 1 s), log once a second.
+      pause.expires_after(guard.failed(ec.message(), std::chrono::steady_clock::now()));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    backoff.succeeded();
+    guard.accepted();
     std::string address = socket.remote_endpoint(ec).address().to_string();
     if (ec) continue;  // the peer already left
     auto admission = limiter->admit(address, true);
     if (!admission.slot) {
       refuse_connection(socket);
-      if (auto suppressed = refusals.admit(std::chrono::steady_clock::now())) {
-        bool total = admission.refusal == ConnectionLimiter::Refusal::total;
-        spdlog::warn("api: refused a connection from {}: {} connections {} ({} more since)",
-                     address, total ? limiter->caps().max_total : limiter->caps().max_per_address,
-                     total ? "open" : "open from that address", *suppressed);
-      }
+      guard.refused(address, admission.refusal, limiter->caps(), std::chrono::steady_clock::now());
       continue;
     }
     auto executor = socket.get_executor();

@@ -29,8 +29,8 @@ namespace zt::cloud::service {
 
 struct CloudServiceOptions {
   std::string mqtt_host = "127.0.0.1";
-  uint16_t mqtt_port = 8883;  // 0 = ephemeral
-  size_t threads = 0;         // broker io_contexts; 0 = one per core
+  uint16_t mqtt_port = 8883;              // 0 = ephemeral
+  size_t threads = 0;                     // broker io_contexts; 0 = one per core
   ConnectionCaps mqtt_connection_caps{};  // 0: no cap (`ztp cloud run` sets them)
   functions::RetryPolicy retry{};
 };
