@@ -55,11 +55,13 @@ def wait_until(predicate, seconds, what):
     raise AssertionError("timed out after %d s: %s" % (seconds, what))
 
 
-class CloudProcess:
+class CloudProcess(Cloud):
+    """cloud_common.Cloud (client, kill9, stop) started with MQTT, limits and a descriptor limit."""
+
     def __init__(self, state, work, soft, hard, tag, extra=()):
+        super().__init__(state)
         self.state, self.work, self.soft, self.hard, self.tag = state, work, soft, hard, tag
         self.extra = list(extra)
-        self.proc = None
 
     def start(self):
         self.out = os.path.join(self.work, "cloud-%s.out" % self.tag)
@@ -77,6 +79,7 @@ class CloudProcess:
                 stdout=out, stderr=err, preexec_fn=limit_descriptors)
         text = wait_until(lambda: self._ready(), 30, "cloud start (%s)" % self.tag)
         self.http_port = int(re.search(r"listening http=127\.0\.0\.1:(\d+)", text).group(1))
+        self.port = self.http_port
         self.mqtt_port = int(re.search(r"listening mqtts=127\.0\.0\.1:(\d+)", text).group(1))
         self.limits = re.search(r"^limits .*$", text, re.M).group(0)
         print("cloud (%s): %s" % (self.tag, self.limits), flush=True)
@@ -94,23 +97,8 @@ class CloudProcess:
 
     def client(self):
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        cloud = Cloud(self.state)
-        cloud.port = self.http_port
-        return cloud.client(retries={"max_attempts": 5, "mode": "standard"},
-                            connect_timeout=5, read_timeout=20)
-
-    def kill9(self):
-        self.proc.kill()
-        self.proc.wait(timeout=20)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        return super().client(retries={"max_attempts": 5, "mode": "standard"},
+                              connect_timeout=5, read_timeout=20)
 
 
 def open_half_open(port, count):
