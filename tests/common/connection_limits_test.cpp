@@ -1,8 +1,12 @@
 #include "common/connection_limits.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <sstream>
 #include <vector>
 
 namespace zt {
@@ -92,6 +96,34 @@ TEST(LogThrottle, OneLinePerIntervalCountingTheSuppressed) {
   EXPECT_EQ(throttle.admit(now + 1s), std::optional<size_t>(1000));
   EXPECT_FALSE(throttle.admit(now + 1500ms));
   EXPECT_EQ(throttle.admit(now + 2s), std::optional<size_t>(1));
+}
+
+TEST(AcceptLoopGuard, AFailingAcceptLoopPausesAndLogsOnceASecond) {
+  std::ostringstream out;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(out)));
+  AcceptLoopGuard guard("api");
+  std::chrono::steady_clock::time_point now{};  // a fake clock
+  std::chrono::milliseconds paused{0};
+  for (int i = 0; i < 5000; ++i) paused += guard.failed("Too many open files", now + 1ms * i);
+  for (int i = 0; i < 300; ++i) {
+    guard.refused("127.0.0.1", ConnectionLimiter::Refusal::total,
+                  {.max_total = 224, .max_per_address = 256}, now + 1ms * i);
+  }
+  spdlog::set_default_logger(previous);
+  std::string text = out.str();
+  size_t lines = std::count(text.begin(), text.end(), '\n');
+  EXPECT_EQ(lines, 5u + 1u) << text;  // 5 s of failures, one refusal line
+  EXPECT_NE(text.find("api: accepting a connection failed: Too many open files (999 more since"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("api: refused a connection from 127.0.0.1: 224 connections open (0 more"),
+            std::string::npos);
+  // Each failure pauses: 5,000 failures cannot be retried faster than ~1 s apart after the start.
+  EXPECT_GT(paused, std::chrono::milliseconds(4990 * 1000));
+  guard.accepted();
+  EXPECT_EQ(guard.failed("again", now + 10s), AcceptBackoff::kFirst);
 }
 
 TEST(DescriptorBudget, KeepsConnectionsUnderTheOpenFileLimit) {
