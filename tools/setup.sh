@@ -5,6 +5,47 @@
 # come from Debian only when no node is on the PATH (a newer node may already be installed).
 set -euo pipefail
 
+# tools/setup.sh --hosts STATE_DIR [--yes]: makes the local cloud's endpoint names resolve on
+# this machine for clients that do not implement RFC 6761 .localhost (mosquitto, AWS's device
+# SDKs with glibc's default "hosts: files dns"). It shows the exact lines `ztp cloud run` wrote to
+# STATE_DIR/endpoint-hosts and adds them to /etc/hosts ($ZT_HOSTS_FILE, for tests) only after the
+# user says yes (or with --yes); a line for the same names already there is left alone. It never
+# runs without --hosts, adds no wildcard, and does not touch nsswitch.conf, resolv.conf or
+# systemd-resolved.
+if [ "${1:-}" = --hosts ]; then
+  state=${2:?usage: tools/setup.sh --hosts STATE_DIR [--yes]}
+  hosts_file=${ZT_HOSTS_FILE:-/etc/hosts}
+  lines=$(grep -v '^#' "$state/endpoint-hosts") || {
+    echo "setup: no $state/endpoint-hosts (start \`ztp cloud run --state-dir $state\` once)" >&2
+    exit 1
+  }
+  missing=()
+  while read -r address names; do
+    for name in $names; do
+      if ! grep -qE "^[^#]*[[:space:]]$name([[:space:]]|\$)" "$hosts_file" 2>/dev/null; then
+        missing+=("$address $names")
+        break
+      fi
+    done
+  done <<<"$lines"
+  if ((${#missing[@]} == 0)); then
+    echo "setup: $hosts_file already resolves the endpoint names"
+    exit 0
+  fi
+  echo "setup: these lines make the local cloud's endpoint names resolve to 127.0.0.1:"
+  printf '  %s\n' "${missing[@]}"
+  if [ "${3:-}" != --yes ]; then
+    read -r -p "Add them to $hosts_file? [y/N] " answer
+    [[ $answer =~ ^[Yy] ]] || { echo "setup: $hosts_file left unchanged"; exit 0; }
+  fi
+  sudo_cmd=()
+  [ -w "$hosts_file" ] || sudo_cmd=(sudo)
+  printf '%s\n' "# zerotouch local cloud (tools/setup.sh --hosts)" "${missing[@]}" |
+    "${sudo_cmd[@]}" tee -a "$hosts_file" >/dev/null
+  echo "setup: added to $hosts_file"
+  exit 0
+fi
+
 packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl libboost-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev

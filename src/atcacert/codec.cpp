@@ -164,7 +164,8 @@ Result<Bytes> generate_serial(SnSource source, size_t length, const SerialInputs
   if (length == 0 || length > 32) {
     return make_error(Errc::invalid_argument, "a hashed serial number is 1..32 bytes");
   }
-  // SHA-256(public key (64) or device SN (9) ‖ 3 encoded date bytes), truncated to the element
+  // SHA-256(public key (64) or device SN (9) ‖ 3 encoded date bytes [‖ byte 71 & 0xF0 in format
+  // versions 1 and 2]), truncated to the element
   // size; then "& 0x7F" (positive) for the plain and _POS sources and "| 0x40" (no trimmable
   // leading byte) for the plain ones (atcacert_gen_cert_sn).
   crypto::Sha256 hash;
@@ -174,6 +175,10 @@ Result<Bytes> generate_serial(SnSource source, size_t length, const SerialInputs
     hash.update(*in.device_sn);
   }
   hash.update(in.encoded_dates);
+  if (in.format_version == 1 || in.format_version == 2) {
+    const uint8_t extended = in.extended_dates & kExtendedDatesMask;
+    hash.update(ByteView(&extended, 1));
+  }
   crypto::Sha256Digest digest = hash.finish();
   serial.assign(digest.begin(), digest.begin() + static_cast<ptrdiff_t>(length));
   if (source == SnSource::pub_key_hash || source == SnSource::device_sn_hash ||
@@ -182,6 +187,16 @@ Result<Bytes> generate_serial(SnSource source, size_t length, const SerialInputs
   }
   if (source == SnSource::pub_key_hash || source == SnSource::device_sn_hash) serial[0] |= 0x40;
   return serial;
+}
+
+Result<SerialDates> serial_dates(const UtcTime& issue, int expire_years) {
+  // atcacert_get_comp_cert / atcacert_gen_cert_sn: version 1 when the dates need it, else 0.
+  SerialDates out;
+  out.format_version = dates_format_version(issue, expire_years);
+  ZT_TRY_ASSIGN(out.encoded_dates,
+                encode_compressed_dates(issue, expire_years, out.format_version));
+  if (out.format_version != 0) out.extended_dates = extended_date_bits(issue, expire_years);
+  return out;
 }
 
 Result<Bytes> decompress(const CertDef& def, const DeviceData& data) {
@@ -225,7 +240,7 @@ Result<Bytes> decompress(const CertDef& def, const DeviceData& data) {
 
   ZT_TRY(set_signature(def, cert, comp.signature));
 
-  const CompressedDates dates = decode_compressed_dates(comp.encoded_dates);
+  const CompressedDates dates = comp.dates();
   const CertLoc& issue_loc = def.element(StdElement::issue_date);
   if (issue_loc.present()) {
     ZT_TRY_ASSIGN(Bytes issue, encoded_date_for(def, def.issue_date_format, dates.issue,
@@ -267,8 +282,9 @@ Result<Bytes> decompress(const CertDef& def, const DeviceData& data) {
                                     to_string(def.sn_source)));
     }
     ZT_TRY_ASSIGN(UtcTime issue, decode_date(def.issue_date_format, slice(cert, issue_loc)));
-    ZT_TRY_ASSIGN(EncodedDates encoded, encode_compressed_dates(issue, def.expire_years));
-    SerialInputs inputs{data.subject_public_key, encoded, comp.signer_id, data.device_sn};
+    ZT_TRY_ASSIGN(SerialDates encoded, serial_dates(issue, def.expire_years));
+    SerialInputs inputs{data.subject_public_key, encoded.encoded_dates,  comp.signer_id,
+                        data.device_sn,          encoded.format_version, encoded.extended_dates};
     ZT_TRY_ASSIGN(Bytes serial, generate_serial(def.sn_source, sn.count, inputs));
     put(cert, sn, serial);
   }
@@ -370,14 +386,17 @@ Result<DeviceData> compress(const CertDef& def, ByteView cert, const CompressOpt
       return refuse(fmt::format("issue date has seconds={}; the {} definition stores hours only",
                                 issue.second, def.name));
     }
-    if (issue.year < 2000 || issue.year > 2031) {
+    if (issue.year < 2000 || issue.year > 2127) {
       return refuse(
-          fmt::format("issue date {} is outside 2000..2031, the years a compressed "
-                      "certificate can hold",
+          fmt::format("issue date {} is outside 2000..2127, the years a compressed "
+                      "certificate can hold (format version 1 past 2031)",
                       format_time(issue)));
     }
   }
-  ZT_TRY_ASSIGN(comp.encoded_dates, encode_compressed_dates(issue, def.expire_years));
+  ZT_TRY_ASSIGN(SerialDates dates, serial_dates(issue, def.expire_years));
+  comp.encoded_dates = dates.encoded_dates;
+  comp.format_version = dates.format_version;
+  comp.reserved = dates.extended_dates;
   const CertLoc& expire_loc = def.element(StdElement::expire_date);
   if (expire_loc.present() && element_at(def, expire_loc) == nullptr) {
     auto actual = decode_date(def.expire_date_format, slice(cert, expire_loc));
@@ -417,8 +436,8 @@ Result<DeviceData> compress(const CertDef& def, ByteView cert, const CompressOpt
     if (def.sn_source == SnSource::stored) {
       out.stored_serial.assign(serial.begin(), serial.end());
     } else {
-      SerialInputs inputs{out.subject_public_key, comp.encoded_dates, comp.signer_id,
-                          options.device_sn};
+      SerialInputs inputs{out.subject_public_key, comp.encoded_dates,  comp.signer_id,
+                          options.device_sn,      comp.format_version, comp.reserved};
       auto expected = generate_serial(def.sn_source, sn.count, inputs);
       if (!expected) return refuse(expected.error().message);
       if (!std::equal(expected->begin(), expected->end(), serial.begin())) {

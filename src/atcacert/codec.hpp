@@ -57,7 +57,18 @@ struct SerialInputs {
   EncodedDates encoded_dates{};  // issue date with the definition's expire years
   std::array<uint8_t, 2> signer_id{};
   std::optional<DeviceSerial> device_sn;
+  // Format versions 1 and 2 hash one more byte: byte 71's extended date bits
+  // (atcacert_generate_sn).
+  uint8_t format_version = 0;
+  uint8_t extended_dates = 0;
 };
+// The serial inputs' date part for an issue date and expire years, in the format version they need.
+struct SerialDates {
+  EncodedDates encoded_dates{};
+  uint8_t format_version = 0;
+  uint8_t extended_dates = 0;
+};
+Result<SerialDates> serial_dates(const UtcTime& issue, int expire_years);
 Result<Bytes> generate_serial(SnSource source, size_t length, const SerialInputs& inputs);
 
 // The TBS bytes and the raw signature of a certificate that follows `def`.

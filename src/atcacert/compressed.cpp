@@ -38,18 +38,19 @@ Result<CompressedCert> parse_compressed(ByteView bytes) {
 }
 
 Status check_format(const CompressedCert& cert) {
-  // atcacert_set_comp_cert: "format = comp_cert[70] & 0x0F; if (format != 0) decoding error".
-  if (cert.format_version != 0) {
+  // atcacert_set_comp_cert (cryptoauthlib v3.7): a format version above 2 is a decoding error.
+  // Version 1 carries extended dates; version 2 (larger curves) reads its dates the same way.
+  if (cert.format_version > 2) {
     return make_error(Errc::parse,
                       fmt::format("compressed certificate format version {} is unknown "
-                                  "(only 0 is defined)",
+                                  "(cryptoauthlib defines 0, 1 and 2)",
                                   cert.format_version));
   }
   return ok();
 }
 
 std::string describe(const CompressedCert& cert) {
-  const CompressedDates dates = decode_compressed_dates(cert.encoded_dates);
+  const CompressedDates dates = cert.dates();
   auto source = sn_source_from_int(cert.sn_source);
   std::string out;
   out += fmt::format("signature r:      {}\n", to_hex(ByteView(cert.signature).first(32)));
@@ -71,7 +72,9 @@ std::string describe(const CompressedCert& cert) {
   out += fmt::format("serial source:    0x{:X} ({})\n", cert.sn_source,
                      source ? to_string(*source) : "undefined");
   out += fmt::format("format version:   {}{}\n", cert.format_version,
-                     cert.format_version == 0 ? "" : " (unknown)");
+                     cert.format_version == 0   ? ""
+                     : cert.format_version <= 2 ? " (extended dates in byte 71)"
+                                                : " (unknown)");
   out += fmt::format("reserved:         0x{:02X}\n", cert.reserved);
   return out;
 }

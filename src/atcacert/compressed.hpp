@@ -4,8 +4,10 @@
 //   64..66 compressed issue date + expire years (date.hpp)
 //   67..68 signer id
 //   69     template id (high nibble) | chain id (low nibble)
-//   70     serial-number source (high nibble) | format version (low nibble, 0)
-//   71     reserved (0)
+//   70     serial-number source (high nibble) | format version (low nibble: 0, or 1 for dates past
+//          2031 / expire years past 31; cryptoauthlib reads 0..2)
+//   71     version 0: reserved (0); versions 1 and 2: extended date bits 7-4 (date.hpp), 3-0
+//          reserved
 #pragma once
 
 #include <array>
@@ -30,12 +32,16 @@ struct CompressedCert {
   uint8_t chain_id = 0;     // 4 bits
   uint8_t sn_source = 0;    // 4 bits, raw (a SnSource value when well-formed)
   uint8_t format_version = 0;
-  uint8_t reserved = 0;
+  uint8_t reserved = 0;  // byte 71 as stored (its high nibble: extended dates in versions 1, 2)
+
+  CompressedDates dates() const {
+    return decode_compressed_dates(encoded_dates, reserved, format_version);
+  }
 };
 
 CompressedBytes serialize(const CompressedCert& cert);
 // Any 72 bytes parse; only the size is checked here. check_format() refuses what cryptoauthlib
-// refuses (format version other than 0).
+// refuses (atcacert_set_comp_cert: format version above 2).
 Result<CompressedCert> parse_compressed(ByteView bytes);
 Status check_format(const CompressedCert& cert);
 

@@ -206,39 +206,66 @@ UtcTime max_date(DateFormat format) {
   return {9999, 12, 31, 23, 59, 59};
 }
 
-Result<EncodedDates> encode_compressed_dates(const UtcTime& issue, int expire_years) {
-  // Ranges as atcacert_date_enc_compcert checks them; we also refuse impossible calendar days.
-  if (issue.year < 2000 || issue.year > 2031) {
+uint8_t dates_format_version(const UtcTime& issue, int expire_years) {
+  return issue.year > 2031 || expire_years > 31 ? 1 : 0;
+}
+
+uint8_t extended_date_bits(const UtcTime& issue, int expire_years) {
+  const auto year = static_cast<uint32_t>(issue.year - 2000);
+  const auto years = static_cast<uint32_t>(expire_years);
+  return static_cast<uint8_t>((year & 0x60) << 1 | (years & 0x60) >> 1);
+}
+
+Result<EncodedDates> encode_compressed_dates(const UtcTime& issue, int expire_years,
+                                             uint8_t format_version) {
+  // Ranges as atcacert_date_enc_compcert_ext checks them; we also refuse impossible calendar days.
+  if (format_version > 2) {
     return make_error(Errc::invalid_argument,
-                      fmt::format("issue year {} is outside 2000..2031, the 5-bit range of a "
-                                  "compressed certificate",
-                                  issue.year));
+                      fmt::format("compressed certificate format version {} is unknown "
+                                  "(cryptoauthlib defines 0, 1 and 2)",
+                                  format_version));
+  }
+  const bool extended = format_version != 0;
+  const int last_year = extended ? 2127 : 2031;
+  const int most_years = extended ? 127 : 31;
+  if (issue.year < 2000 || issue.year > last_year) {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("issue year {} is outside 2000..{}, the range of a compressed "
+                                  "certificate of format version {}",
+                                  issue.year, last_year, format_version));
   }
   if (issue.month < 1 || issue.month > 12 || issue.day < 1 ||
       issue.day > days_in_month(issue.year, issue.month) || issue.hour < 0 || issue.hour > 23) {
     return make_error(Errc::invalid_argument,
                       fmt::format("issue date {} is not a calendar date", format_time(issue)));
   }
-  if (expire_years < 0 || expire_years > 31) {
+  if (expire_years < 0 || expire_years > most_years) {
     return make_error(Errc::invalid_argument,
-                      fmt::format("expire years {} is outside 0..31 (5 bits)", expire_years));
+                      fmt::format("expire years {} is outside 0..{} (format version {})",
+                                  expire_years, most_years, format_version));
   }
+  // Only the low five bits of the year and the expire years go here; version 1 keeps the two
+  // high bits in byte 71 (extended_date_bits).
   const uint32_t packed =
-      static_cast<uint32_t>(issue.year - 2000) << 19 | static_cast<uint32_t>(issue.month) << 15 |
-      static_cast<uint32_t>(issue.day) << 10 | static_cast<uint32_t>(issue.hour) << 5 |
-      static_cast<uint32_t>(expire_years);
+      static_cast<uint32_t>((issue.year - 2000) & 0x1F) << 19 |
+      static_cast<uint32_t>(issue.month) << 15 | static_cast<uint32_t>(issue.day) << 10 |
+      static_cast<uint32_t>(issue.hour) << 5 | static_cast<uint32_t>(expire_years & 0x1F);
   return EncodedDates{static_cast<uint8_t>(packed >> 16), static_cast<uint8_t>(packed >> 8),
                       static_cast<uint8_t>(packed)};
 }
 
-CompressedDates decode_compressed_dates(const EncodedDates& e) {
+CompressedDates decode_compressed_dates(const EncodedDates& e, uint8_t byte71,
+                                        uint8_t format_version) {
   const uint32_t packed = uint32_t{e[0]} << 16 | uint32_t{e[1]} << 8 | e[2];
+  const bool extended = format_version == 1 || format_version == 2;
+  const uint32_t year_high = extended ? (byte71 & 0xC0u) >> 1 : 0;
+  const uint32_t years_high = extended ? (byte71 & 0x30u) << 1 : 0;
   CompressedDates out;
-  out.issue.year = 2000 + static_cast<int>(packed >> 19 & 0x1F);
+  out.issue.year = 2000 + static_cast<int>(year_high | (packed >> 19 & 0x1F));
   out.issue.month = static_cast<int>(packed >> 15 & 0x0F);
   out.issue.day = static_cast<int>(packed >> 10 & 0x1F);
   out.issue.hour = static_cast<int>(packed >> 5 & 0x1F);
-  out.expire_years = static_cast<int>(packed & 0x1F);
+  out.expire_years = static_cast<int>(years_high | (packed & 0x1F));
   return out;
 }
 

@@ -39,16 +39,32 @@ UtcTime max_date(DateFormat format);
 
 // Compressed dates (atcacert_date_enc_compcert), 3 bytes, MSB first:
 //   year-2000 (5 bits) | month (4) | day (5) | hour (5) | expire years (5)
-// Minutes and seconds are not stored (always zero); years 2000..2031; expire years 0..31, 0 meaning
-// "no expiration" (the expire date becomes max_date of the expire format).
+// Minutes and seconds are not stored (always zero); expire years 0 means "no expiration" (the
+// expire date becomes max_date of the expire format).
+//
+// Format version 0 holds years 2000..2031 and expire years 0..31. Format version 1 (cryptoauthlib
+// v3.7, atcacert_date_enc_compcert_ext / atcacert_date_dec_compcert_ext) adds two high bits to
+// each in byte 71 of the compressed certificate — bits 7-6: issue year (minus 2000) bits 6-5,
+// bits 5-4: expire years bits 6-5, bits 3-0 reserved — for years 2000..2127 and expire years
+// 0..127. atcacert_get_comp_cert writes version 1 exactly when the issue year is past 2031 or
+// the expire years past 31. (Version 2, for curves larger than P-256, reads its dates the same
+// way; a 72-byte P-256 certificate never needs it.)
 using EncodedDates = std::array<uint8_t, 3>;
-Result<EncodedDates> encode_compressed_dates(const UtcTime& issue, int expire_years);
+inline constexpr uint8_t kExtendedDatesMask = 0xF0;  // byte 71 bits used by format versions 1, 2
+Result<EncodedDates> encode_compressed_dates(const UtcTime& issue, int expire_years,
+                                             uint8_t format_version = 0);
+// Byte 71's extended date bits (already in place, bits 7-4) for format versions 1 and 2.
+uint8_t extended_date_bits(const UtcTime& issue, int expire_years);
+// 0 when the dates fit version 0, else 1 (atcacert_get_comp_cert's rule).
+uint8_t dates_format_version(const UtcTime& issue, int expire_years);
 
 struct CompressedDates {
   UtcTime issue;  // minutes and seconds zero; may be an impossible date if the bytes are hostile
   int expire_years = 0;
 };
-CompressedDates decode_compressed_dates(const EncodedDates& encoded);
+// `byte71` is read only for format versions 1 and 2.
+CompressedDates decode_compressed_dates(const EncodedDates& encoded, uint8_t byte71 = 0,
+                                        uint8_t format_version = 0);
 
 // The expire date the rebuild writes: issue + expire_years (same month, day and hour), or
 // max_date(format) when expire_years is 0. Fails when that date does not exist (Feb 29 + N years).

@@ -170,8 +170,9 @@ Status validate(const CertDef& def) {
   if (def.private_key_slot < 0 || def.private_key_slot > 15) {
     return bad_def(def, "private key slot outside 0..15");
   }
-  if (def.expire_years < 0 || def.expire_years > 31)
-    return bad_def(def, "expire years outside 0..31");
+  // 0..31 fit compressed format version 0; up to 127 need version 1 (cryptoauthlib v3.7).
+  if (def.expire_years < 0 || def.expire_years > 127)
+    return bad_def(def, "expire years outside 0..127");
   if (static_cast<int>(def.issue_date_format) > 4 || static_cast<int>(def.expire_date_format) > 4) {
     return bad_def(def, "unknown date format");
   }
@@ -310,7 +311,7 @@ Result<CertDef> definition_from_json(const json& j) {
     def.expire_date_format =
         unwrap(date_format_from_string(j.at("expire_date_format").get<std::string>()));
     def.tbs_cert_loc = cert_loc_from_json(j.at("tbs_cert_loc"));
-    def.expire_years = get_number<int>(j, "expire_years", 0, 31);
+    def.expire_years = get_number<int>(j, "expire_years", 0, 127);
     def.public_key_dev_loc = device_loc_from_json(j.at("public_key_dev_loc"));
     def.comp_cert_dev_loc = device_loc_from_json(j.at("comp_cert_dev_loc"));
     const json& std_elements = j.at("std_cert_elements");

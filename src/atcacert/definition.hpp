@@ -88,7 +88,7 @@ struct CertDef {
   DateFormat issue_date_format = DateFormat::rfc5280_utc;
   DateFormat expire_date_format = DateFormat::rfc5280_utc;
   CertLoc tbs_cert_loc;
-  int expire_years = 0;  // 5 bits; 0 = no expiration
+  int expire_years = 0;  // 0..127 (past 31: compressed format version 1); 0 = no expiration
   DeviceLoc public_key_dev_loc;
   DeviceLoc comp_cert_dev_loc;
   std::array<CertLoc, kStdElementCount> std_cert_elements{};

@@ -11,6 +11,8 @@
 #include <optional>
 #include <variant>
 
+#include "common/host_names.hpp"
+
 namespace zt::aws {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -122,7 +124,10 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
     if (!c.open) {
       tcp::resolver resolver(c.io);
       auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-      if (ec) return network_error("resolving " + url_.host, ec);
+      if (ec) {
+        Error failed = network_error("resolving " + url_.host, ec);
+        return make_error(failed.code, failed.message + ". " + unresolved_name_hint(url_.host));
+      }
       tcp::socket* socket = nullptr;
       if (url_.scheme == "https") {
         c.secure.emplace(c.io, c.tls);

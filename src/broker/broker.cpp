@@ -7,6 +7,9 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <thread>
 
 #include "broker/connection.hpp"
@@ -34,6 +37,7 @@ struct Broker::Impl {
   bool running = false;
 
   Status configure_tls();
+  static int check_server_name(SSL* ssl, int* alert, void* arg);
   asio::awaitable<void> accept_loop();
   void schedule_expiry();
 };
@@ -69,7 +73,37 @@ Status Broker::Impl::configure_tls() {
   // Client certificate required; the trust store is set per connection
   // (Authenticator::trust_store).
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // SNI is judged in the ClientHello, so a wrong endpoint name fails the handshake with an alert
+  // the device can tell apart from a refused certificate.
+  SSL_CTX_set_tlsext_servername_callback(ctx, check_server_name);
+  SSL_CTX_set_tlsext_servername_arg(ctx, &core);
   return ok();
+}
+
+int Broker::Impl::check_server_name(SSL* ssl, int* alert, void* arg) {
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr) return SSL_TLSEXT_ERR_OK;
+  auto address = [ssl](bool local) {
+    sockaddr_storage storage{};
+    socklen_t size = sizeof storage;
+    auto* raw = reinterpret_cast<sockaddr*>(&storage);
+    int fd = SSL_get_fd(ssl);
+    if (fd < 0 || (local ? ::getsockname(fd, raw, &size) : ::getpeername(fd, raw, &size)) != 0)
+      return std::string();
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* in =
+        storage.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(raw)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(raw)->sin_addr);
+    if (::inet_ntop(storage.ss_family, in, text, sizeof text) == nullptr) return std::string();
+    return std::string(text);
+  };
+  auto& core = *static_cast<Core*>(arg);
+  if (core.authenticator().accept_server_name(name, address(true), address(false))) {
+    return SSL_TLSEXT_ERR_OK;
+  }
+  *alert = SSL_AD_UNRECOGNIZED_NAME;
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 asio::awaitable<void> Broker::Impl::accept_loop() {

@@ -43,6 +43,14 @@ class Authenticator {
   virtual crypto::UniquePtr<X509_STORE> trust_store() = 0;
   // Called once per connection after a successful handshake, on a network thread: keep it short.
   virtual AuthDecision authenticate(const PeerCertificate& peer) = 0;
+  // Asked during the handshake, on a network thread, when the client sent a server name (SNI).
+  // false ends the handshake with the fatal alert unrecognized_name (RFC 6066 §3), which the
+  // client's TLS stack reports as such. local_address: where the connection arrived.
+  virtual bool accept_server_name(std::string_view /*server_name*/,
+                                  std::string_view /*local_address*/,
+                                  std::string_view /*remote_address*/) {
+    return true;
+  }
 };
 
 // Who is on the other end of a session, for authorization and events.

@@ -12,6 +12,7 @@
 #include "cli/steps.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
+#include "common/host_names.hpp"
 #include "common/time.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
@@ -73,6 +74,11 @@ Status ca_register(const CaRegisterOptions& options) {
   ZT_TRY_ASSIGN(std::string endpoint,
                 with_context(iot.describe_endpoint("iot:Data-ATS"), "DescribeEndpoint"));
   fmt::print("endpoint address {}\n", endpoint);
+  // The kit maps *.localhost itself; other clients (mosquitto, AWS's device SDKs) need this
+  // machine's resolver to answer the name. Checked in local files only (no DNS query).
+  if (is_localhost_name(endpoint) && !resolves_locally(endpoint)) {
+    fmt::print("note: {}\n", unresolved_name_hint(endpoint));
+  }
 
   ZT_TRY_ASSIGN(auto kit_info, read_kit_info(dir / "kit-info.json"));
   kit_info["endpointAddress"] = endpoint;

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/console/server.hpp"
+#include "cloud/endpoint_names.hpp"
 #include "cloud/service/cloud_service.hpp"
 #include "cloud/state.hpp"
 #include "common/connection_limits.hpp"
@@ -20,9 +21,11 @@ namespace {
 struct CloudRunOptions {
   std::string state_dir;
   std::string http = "127.0.0.1:4580";
-  // Off unless asked for: a fixed default port would make concurrent control-plane-only runs
-  // (tests) collide. `--mqtt 127.0.0.1:8883` is the AWS port.
-  std::string mqtt = "off";
+  // "auto": AWS's MQTT port 8883 on 127.0.0.1 where it is free (devices such as the kit connect
+  // there), else an ephemeral port, so concurrent runs (tests) never collide. HOST:PORT binds
+  // exactly that or fails; "off" serves the control plane only.
+  std::string mqtt = "auto";
+  std::string endpoint_domain{cloud::kLocalDomain};
   std::string region = "us-east-1";
   unsigned threads = 0;
   std::string web_dir;                // default: <dir of ztp>/../web (build/web)
@@ -84,11 +87,15 @@ Status cloud_run(const CloudRunOptions& options) {
                            .max_per_address = options.mqtt_max_connections_per_address};
   ZT_TRY_ASSIGN(auto listen, split_host_port(options.http));
   std::optional<std::pair<std::string, uint16_t>> mqtt_listen;
-  if (options.mqtt != "off") {
+  const bool mqtt_auto = options.mqtt == "auto";
+  if (mqtt_auto) {
+    mqtt_listen = std::pair<std::string, uint16_t>{"127.0.0.1", 8883};
+  } else if (options.mqtt != "off") {
     ZT_TRY_ASSIGN(mqtt_listen, split_host_port(options.mqtt, "--mqtt"));
   }
-  ZT_TRY_ASSIGN(cloud::CloudState state,
-                cloud::open_cloud_state(options.state_dir, options.region));
+  ZT_TRY(cloud::validate_endpoint_domain(options.endpoint_domain));
+  ZT_TRY_ASSIGN(cloud::CloudState state, cloud::open_cloud_state(options.state_dir, options.region,
+                                                                 options.endpoint_domain));
   if (state.created) {
     fmt::print("created account {} in {}\n", state.account_id, state.region);
     fmt::print("access key id: {}\nsecret access key: {}\n", state.access_key_id,
@@ -105,7 +112,7 @@ Status cloud_run(const CloudRunOptions& options) {
                                      .account_id = state.account_id,
                                      .region = state.region,
                                      .endpoint_prefix = state.endpoint_prefix,
-                                     .endpoint_domain = "localhost",
+                                     .endpoint_domain = state.endpoint_domain,
                                      .issuer_cert = state.issuer_cert.get(),
                                      .issuer_key = state.issuer_key.get()};
   unsigned threads =
@@ -125,6 +132,7 @@ Status cloud_run(const CloudRunOptions& options) {
     service = std::make_unique<cloud::service::CloudService>(
         state, cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
                                                    .mqtt_port = mqtt_listen->second,
+                                                   .fall_back_to_ephemeral = mqtt_auto,
                                                    .threads = options.threads,
                                                    .mqtt_connection_caps = mqtt_caps});
     service->add_routes(router);
@@ -157,6 +165,13 @@ Status cloud_run(const CloudRunOptions& options) {
                                 ? "[" + mqtt_listen->first + "]"
                                 : mqtt_listen->first;
     fmt::print("listening mqtts={}:{}\n", mqtt_host, service->mqtt_port());
+    if (mqtt_auto && service->mqtt_port() != mqtt_listen->second) {
+      fmt::print(
+          "note: MQTT port {} is in use, so the broker listens on {}; devices that connect to "
+          "{} (the kit) need `ztp kit run --endpoint-override {}:{}`\n",
+          mqtt_listen->second, service->mqtt_port(), mqtt_listen->second, mqtt_host,
+          service->mqtt_port());
+    }
   }
   console->start();
   fmt::print(
@@ -236,10 +251,16 @@ void register_cloud_commands(CLI::App& app) {
       ->capture_default_str();
   run->add_option(
          "--mqtt", options->mqtt,
-         "HOST:PORT of the MQTT broker, e.g. 127.0.0.1:8883 (mutual TLS, JITR, shadows; port 0 = "
-         "ephemeral; off = control plane only)")
+         "HOST:PORT of the MQTT broker (mutual TLS, JITR, shadows; port 0 = ephemeral); auto = "
+         "127.0.0.1:8883, AWS's port, or an ephemeral port when 8883 is in use; off = control "
+         "plane only")
       ->capture_default_str();
   run->add_option("--region", options->region, "Region of a new state directory")
+      ->capture_default_str();
+  run->add_option("--endpoint-domain", options->endpoint_domain,
+                  "A domain you control: DescribeEndpoint answers <prefix>-ats.iot.<region>."
+                  "<domain>, and the server certificate and the broker accept it (the .localhost "
+                  "names stay accepted). See <state-dir>/endpoint-hosts for /etc/hosts lines")
       ->capture_default_str();
   run->add_option("--threads", options->threads, "Network threads (0 = one per core)");
   run->add_option("--web-dir", options->web_dir,

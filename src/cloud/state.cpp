@@ -58,10 +58,50 @@ Result<KeyAndCert> load_or_create(const std::filesystem::path& dir, const std::s
 }  // namespace
 
 std::string CloudState::endpoint_address() const {
-  return endpoint_prefix + "-ats.iot." + region + ".localhost";
+  return endpoint_names().ats_name(endpoint_domain);
 }
 
-Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std::string& region) {
+EndpointNames CloudState::endpoint_names() const {
+  return EndpointNames(endpoint_prefix, region, {endpoint_domain});
+}
+
+namespace {
+
+// The server certificate answers to every name of `names` (else a client verifying the host name
+// fails): re-issued with the same key by the same CA when one is missing.
+Result<crypto::X509Ptr> server_certificate_for(const std::filesystem::path& dir,
+                                               crypto::X509Ptr current, EVP_PKEY* key,
+                                               const std::vector<std::string>& names,
+                                               const X509* ca_cert, EVP_PKEY* ca_key, int64_t now) {
+  bool complete = true;
+  for (const auto& name : names) {
+    complete =
+        complete && X509_check_host(current.get(), name.c_str(), name.size(), 0, nullptr) == 1;
+  }
+  if (complete) return current;
+  std::vector<std::string> sans = names;
+  sans.insert(sans.end(), {"127.0.0.1", "::1"});
+  ZT_TRY_ASSIGN(auto cert, pki::issue_server_certificate(key, sans, ca_cert, ca_key, now));
+  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(cert.get()));
+  ZT_TRY(write_file_atomic(dir / "server.crt", pem, 0644));
+  return cert;
+}
+
+// /etc/hosts lines for the endpoint names (tools/setup.sh --hosts shows them and asks first).
+Status write_hosts_lines(const CloudState& state) {
+  const EndpointNames names = state.endpoint_names();
+  std::string text =
+      "# zerotouch local cloud " + state.endpoint_prefix + ": add to /etc/hosts to resolve\n";
+  for (const auto& domain : names.domains()) {
+    text += "127.0.0.1 " + names.ats_name(domain) + " " + names.legacy_name(domain) + "\n";
+  }
+  return write_file_atomic(state.dir / "endpoint-hosts", text, 0644);
+}
+
+}  // namespace
+
+Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std::string& region,
+                                    const std::string& endpoint_domain) {
   bool fresh_directory = !std::filesystem::exists(dir);
   ZT_TRY(ensure_private_directory(dir));
   if (fresh_directory) {
@@ -72,6 +112,7 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
   }
   CloudState state;
   state.dir = dir;
+  state.endpoint_domain = endpoint_domain;
   ZT_TRY_ASSIGN(state.registry, registry::Registry::open(dir / "registry.db"));
   registry::Registry& reg = *state.registry;
 
@@ -118,14 +159,17 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
   ZT_TRY_ASSIGN(auto server_ca, load_or_create(dir, "server-ca", [&](EVP_PKEY* key) {
                   return pki::create_server_ca(key, "zerotouch local cloud CA", now);
                 }));
+  const std::vector<std::string> names = state.endpoint_names().host_names();
   ZT_TRY_ASSIGN(auto server, load_or_create(dir, "server", [&](EVP_PKEY* key) {
-                  std::string ats = state.endpoint_address();
-                  return pki::issue_server_certificate(
-                      key,
-                      {ats, state.endpoint_prefix + ".iot." + state.region + ".localhost",
-                       "localhost", "127.0.0.1", "::1"},
-                      server_ca.cert.get(), server_ca.key.get(), now);
+                  std::vector<std::string> sans = names;
+                  sans.insert(sans.end(), {"127.0.0.1", "::1"});
+                  return pki::issue_server_certificate(key, sans, server_ca.cert.get(),
+                                                       server_ca.key.get(), now);
                 }));
+  ZT_TRY_ASSIGN(server.cert,
+                server_certificate_for(dir, std::move(server.cert), server.key.get(), names,
+                                       server_ca.cert.get(), server_ca.key.get(), now));
+  ZT_TRY(write_hosts_lines(state));
   ZT_TRY_ASSIGN(auto issuer, load_or_create(dir, "issuer-ca", [&](EVP_PKEY* key) {
                   // The subject AWS puts in the issuer of the certificates it creates (reference
                   // §2).

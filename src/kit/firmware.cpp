@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include <random>
 #include <thread>
 
 #include "atcacert/kit_definitions.hpp"
 #include "atcacert/slots.hpp"
 #include "common/hex.hpp"
+#include "common/host_names.hpp"
 #include "common/time.hpp"
 #include "crypto/x509.hpp"
 #include "kit/metadata.hpp"
@@ -242,17 +245,30 @@ Result<std::string> Firmware::resolve(const std::string& host_name, uint16_t& po
     return *config_.endpoint_override_host;
   }
   // The local cloud's endpoints are <prefix>-ats.iot.<region>.localhost; RFC 6761 §6.3 lets
-  // *.localhost resolve to loopback, and the emulated network resolves nothing else.
-  bool local =
-      host_name == "localhost" || (host_name.size() > 10 && host_name.ends_with(".localhost"));
-  if (!local) {
-    return make_error(Errc::not_found,
-                      fmt::format("DNS lookup for {} failed (the emulated network resolves only "
-                                  "*.localhost; use --endpoint-override)",
-                                  host_name));
+  // *.localhost resolve to loopback. Other names (`ztp cloud run --endpoint-domain`) resolve
+  // through this machine's /etc/hosts, to a loopback address only: the emulated network sends no
+  // DNS query and reaches nothing else.
+  if (is_localhost_name(host_name)) {
+    print(fmt::format("DNS lookup: {} -> 127.0.0.1, port {}", host_name, port));
+    return std::string("127.0.0.1");
   }
-  print(fmt::format("DNS lookup: {} -> 127.0.0.1, port {}", host_name, port));
-  return std::string("127.0.0.1");
+  auto address = hosts_file_address(host_name, config_.hosts_file);
+  boost::system::error_code ec;
+  auto parsed = boost::asio::ip::make_address(address.value_or(""), ec);
+  if (!address || ec || !parsed.is_loopback()) {
+    return make_error(
+        Errc::not_found,
+        fmt::format(
+            "DNS lookup for {} failed: the emulated network resolves *.localhost, and other "
+            "names only to a loopback address listed in {}{}. {} (or run the kit with "
+            "--endpoint-override)",
+            host_name, config_.hosts_file.string(),
+            address ? fmt::format(" ({} gives {})", config_.hosts_file.string(), *address) : "",
+            unresolved_name_hint(host_name)));
+  }
+  print(fmt::format("DNS lookup: {} -> {} ({}), port {}", host_name, *address,
+                    config_.hosts_file.string(), port));
+  return *address;
 }
 
 void Firmware::run(const std::atomic<bool>& stop) {
@@ -356,6 +372,15 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
     // any other CA fails the handshake with an alert (unknown_ca; some servers say bad/unknown
     // certificate). Say what fixes it, not only what TLS reported.
     const std::string& why = connected.error().message;
+    // The endpoint refused the name in the ClientHello: the kit was given a name that is not the
+    // cloud's (not a certificate problem, not JITR).
+    if (why.find("unrecognized name") != std::string::npos) {
+      return make_error(Errc::permission,
+                        fmt::format("{}: the endpoint name {} is not the cloud's (it answered the "
+                                    "TLS alert unrecognized_name) — provision the kit with the "
+                                    "endpointAddress that `aws iot describe-endpoint` returns",
+                                    why, session.metadata.hostname));
+    }
     for (const char* alert : {"alert unknown ca", "alert bad certificate", "certificate unknown"}) {
       if (why.find(alert) != std::string::npos) {
         return make_error(Errc::permission,

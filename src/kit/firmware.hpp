@@ -38,7 +38,8 @@ struct FirmwareConfig {
   // Where "DNS" sends the endpoint instead of <name>.localhost → 127.0.0.1:8883 (tests).
   std::optional<std::string> endpoint_override_host;
   std::optional<uint16_t> endpoint_override_port;
-  std::filesystem::path server_ca;  // trust anchors for the endpoint's certificate
+  std::filesystem::path server_ca;                  // trust anchors for the endpoint's certificate
+  std::filesystem::path hosts_file = "/etc/hosts";  // names other than *.localhost (loopback only)
   std::chrono::milliseconds retry_base{500};
   std::chrono::milliseconds retry_max{8000};
   uint16_t keep_alive_seconds = 900;

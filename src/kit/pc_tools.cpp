@@ -82,10 +82,51 @@ Status set_wifi(const fs::path& dir, const std::string& ssid, const std::string&
   return write_kit_info(dir, info);
 }
 
+namespace {
+
+// Microchip's kit_set_wifi.py stores {"wifi_ssid": S, "wifi_password": P} in clear, P null when run
+// without --password. Read as it is: the user's file is never rewritten here.
+Result<WifiCredentials> load_clear_wifi(const json& info) {
+  WifiCredentials wifi;
+  wifi.ssid = info["wifi_ssid"].get<std::string>();
+  const json& password = info["wifi_password"];
+  if (password.is_null()) {
+    // The seed's guide: "You will not be able to connect to an access point that has open access
+    // or enterprise security."
+    return make_error(Errc::unsupported,
+                      fmt::format("kit-info.json has no Wi-Fi password for SSID {} (wifi_password "
+                                  "is null, as kit_set_wifi.py stores it without --password). You "
+                                  "will not be able to connect to an access point that has open "
+                                  "access or enterprise security: give the WPA2 personal "
+                                  "passphrase with `ztp kit set-wifi --ssid {} --password …`",
+                                  wifi.ssid, wifi.ssid));
+  }
+  if (!password.is_string()) {
+    return make_error(Errc::parse, "kit-info.json: wifi_password must be a string");
+  }
+  wifi.password = password.get<std::string>();
+  wifi.stored_in_clear = true;
+  return wifi;
+}
+
+}  // namespace
+
+std::string clear_password_note(const std::string& ssid) {
+  return fmt::format(
+      "NOTE: kit-info.json stores the Wi-Fi password in clear (wifi_password, as kit_set_wifi.py "
+      "writes it); it was used as it is and the file left unchanged. To keep it encrypted "
+      "instead, run `ztp kit set-wifi --ssid {} --password …`: the password is then sealed with "
+      "the key in {} and wifi_password is removed.",
+      ssid, kWifiKeyFile);
+}
+
 Result<WifiCredentials> load_wifi(const fs::path& dir) {
   ZT_TRY_ASSIGN(json info, read_kit_info(dir));
-  if (!info.contains("wifi_ssid") || !info["wifi_ssid"].is_string() ||
-      !info.contains("wifi_password_encrypted") || !info["wifi_password_encrypted"].is_object()) {
+  const bool has_ssid = info.contains("wifi_ssid") && info["wifi_ssid"].is_string();
+  const bool has_sealed =
+      info.contains("wifi_password_encrypted") && info["wifi_password_encrypted"].is_object();
+  if (has_ssid && !has_sealed && info.contains("wifi_password")) return load_clear_wifi(info);
+  if (!has_ssid || !has_sealed) {
     return make_error(
         Errc::not_found,
         "Wi-Fi credentials not found in kit-info.json — run `ztp kit set-wifi` first");
@@ -200,6 +241,7 @@ Result<std::unique_ptr<Provisioner::State>> load_state(const fs::path& dir, Line
   ZT_TRY_ASSIGN(WifiCredentials wifi, load_wifi(dir));
   state->wifi.ssid = wifi.ssid;
   state->wifi.password = wifi.password;
+  if (wifi.stored_in_clear) lines.push_back(clear_password_note(wifi.ssid));
   return state;
 }
 

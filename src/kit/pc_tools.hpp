@@ -30,13 +30,17 @@ Result<json> read_kit_info(const std::filesystem::path& dir);
 struct WifiCredentials {
   std::string ssid;
   std::string password;
+  bool stored_in_clear = false;  // read from the vendor's clear `wifi_password`
   ~WifiCredentials();
 };
 
 Status set_wifi(const std::filesystem::path& dir, const std::string& ssid,
                 const std::string& password);
-// Reads and decrypts what set_wifi stored; a clear error when it is missing.
+// Reads and decrypts what set_wifi stored; a clear error when it is missing. A kit-info.json in
+// the vendor's format (kit_set_wifi.py: `wifi_password` in clear) is read as it is, never
+// rewritten; provisioning then prints clear_password_note() once.
 Result<WifiCredentials> load_wifi(const std::filesystem::path& dir);
+std::string clear_password_note(const std::string& ssid);
 
 struct ProvisionReport {
   std::vector<std::string> lines;  // seed-like progress output

@@ -225,7 +225,19 @@ Result<json> ProvisioningHandler::save_credentials(const json& params) {
 
 Result<json> ProvisioningHandler::set_wifi(const json& params) {
   ZT_TRY_ASSIGN(std::string ssid, string_param(params, "ssid", kMaxSsidSize));
-  ZT_TRY_ASSIGN(std::string psk, string_param(params, "psk", kMaxWifiPasswordSize, true));
+  // No passphrase (Microchip's kit_set_wifi.py sends "psk": null without --password) means an
+  // open access point, which the firmware cannot join (WPA2 personal only). Say so now, in the
+  // seed guide's words, rather than as a parameter error or a join failure later.
+  const bool no_passphrase =
+      !params.contains("psk") || params["psk"].is_null() ||
+      (params["psk"].is_string() && params["psk"].get_ref<const std::string&>().empty());
+  if (no_passphrase) {
+    return make_error(Errc::invalid_argument,
+                      "You will not be able to connect to an access point that has open access or "
+                      "enterprise security. Give the WPA2 personal passphrase of " +
+                          ssid + " (psk).");
+  }
+  ZT_TRY_ASSIGN(std::string psk, string_param(params, "psk", kMaxWifiPasswordSize));
   ZT_TRY_ASSIGN(KitMetadata metadata, read_metadata(*device_));
   metadata.ssid = ssid;
   metadata.wifi_password = psk;

@@ -137,12 +137,23 @@ Result<crypto::X509Ptr> create_root_certificate(EVP_PKEY* root_key, int64_t now)
 Result<crypto::X509ReqPtr> create_signer_csr(EVP_PKEY* signer_key, std::string_view signer_id) {
   ZT_TRY(require_signing_key(signer_key, "the signer CA key"));
   // The signer id is the 4 hex characters compressed certificates carry (atcacert
-  // STDCERT_SIGNER_ID).
-  bool hex4 = signer_id.size() == 4;
-  for (char c : signer_id) hex4 = hex4 && std::isxdigit(static_cast<unsigned char>(c));
-  if (!hex4) {
-    return make_error(Errc::invalid_argument, "signer id must be 4 hexadecimal characters, got \"" +
-                                                  std::string(signer_id) + "\"");
+  // STDCERT_SIGNER_ID). atcacert_set_signer_id writes them upper-case, so a lower-case id in the
+  // CN could not be rebuilt bit for bit: `ztp cert compress` would refuse every chain of it.
+  bool upper_hex4 = signer_id.size() == 4;
+  for (char c : signer_id)
+    upper_hex4 = upper_hex4 && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'));
+  if (!upper_hex4) {
+    std::string upper(signer_id);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    bool only_case = signer_id.size() == 4;
+    for (char c : signer_id) only_case = only_case && std::isxdigit(static_cast<unsigned char>(c));
+    return make_error(Errc::invalid_argument,
+                      "signer id must be 4 upper-case hexadecimal characters (0-9, A-F), got \"" +
+                          std::string(signer_id) + "\"" +
+                          (only_case ? "; compressed certificates write the signer id upper-case "
+                                       "(atcacert), so use \"" +
+                                           upper + "\""
+                                     : std::string()));
   }
   ZT_TRY_ASSIGN(
       auto name,

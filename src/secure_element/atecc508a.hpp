@@ -135,6 +135,9 @@ struct SlotConfig {
   // WriteConfig for Write (recalled): 0000 always, 0001 PubInvalid, 001x / 10xx never, x1xx
   // encrypt.
   bool write_always() const { return write_config() == 0x0; }
+  // 0001 PubInvalid: a public key slot with KeyConfig.PubInfo takes clear writes while its key is
+  // invalidated (Verify invalidate), so a validated key can be rotated.
+  bool write_pub_invalid() const { return write_config() == 0x1; }
   bool write_encrypted() const { return write_config() & 0x4; }
   // WriteConfig for GenKey/PrivWrite (recalled): bit 1 = GenKey may rewrite the key after data
   // lock, bit 2 = PrivWrite (encrypted) allowed after data lock.

@@ -17,7 +17,9 @@ bool may_change_state(uint8_t opcode) {
     case Opcode::priv_write:
     case Opcode::counter:
     case Opcode::update_extra:
-    case Opcode::ecdh:  // may write the master secret into slot N|1
+    case Opcode::ecdh:        // may write the master secret into slot N|1
+    case Opcode::derive_key:  // writes the derived key
+    case Opcode::verify:      // validate / invalidate mark the public key's slot
       return true;
     default:
       return false;
@@ -148,9 +150,17 @@ Emulator::Reply Emulator::dispatch(const Command& command) {
       return counter(command);
     case Opcode::update_extra:
       return update_extra(command);
+    case Opcode::mac:
+      return mac(command);
+    case Opcode::hmac:
+      return hmac(command);
+    case Opcode::check_mac:
+      return check_mac(command);
+    case Opcode::derive_key:
+      return derive_key(command);
     default:
-      // Pause, MAC, HMAC, CheckMac and DeriveKey are not emulated; an unknown opcode is a parse
-      // error on the chip, and so are these here.
+      // Pause (single-wire selector) is not emulated; an unknown opcode is a parse error on the
+      // chip, and Pause is one here.
       return fail(status::parse_error);
   }
 }

@@ -81,8 +81,10 @@ class Emulator {
   Reply sign(const Command& command);
   Reply sign_internal(uint8_t mode, unsigned slot);
   void gen_key_digest(uint8_t mode, unsigned slot, ByteView public_key);
+  Reply gen_key_stored_digest(const Command& command);
   uint8_t temp_key_flags() const;
   Reply verify(const Command& command);
+  Reply verify_validate(const Command& command);
   Reply ecdh(const Command& command);
   Reply sha(const Command& command);
   // emulator_memory.cpp
@@ -93,6 +95,13 @@ class Emulator {
   Reply priv_write(const Command& command);
   Reply counter(const Command& command);
   Reply update_extra(const Command& command);
+  // emulator_mac.cpp
+  Reply mac(const Command& command);
+  Reply hmac(const Command& command);
+  Reply check_mac(const Command& command);
+  Reply derive_key(const Command& command);
+  bool symmetric_key_usable(unsigned slot, bool for_mac, bool random_temp_key) const;
+  bool temp_key_usable(uint8_t mode, bool check_no_mac) const;
 
   std::array<uint8_t, 32> random32();
   EVP_PKEY* private_key(unsigned slot);  // cached; null when the slot holds no valid scalar

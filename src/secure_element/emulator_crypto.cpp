@@ -16,8 +16,9 @@ bool is_slot(uint16_t id) { return id < slot_count; }
 
 // A public key stored in a 72-byte slot in the padded format: 4 zero bytes, X, 4 zero bytes, Y.
 Bytes unpad_public_key(const Bytes& slot) {
-  Bytes raw(slot.begin() + 4, slot.begin() + 36);
-  raw.insert(raw.end(), slot.begin() + 40, slot.begin() + 72);
+  Bytes raw(64);
+  std::copy_n(slot.begin() + 4, 32, raw.begin());
+  std::copy_n(slot.begin() + 40, 32, raw.begin() + 32);
   return raw;
 }
 
@@ -91,9 +92,7 @@ Emulator::Reply Emulator::gen_key(const Command& command) {
   const uint8_t mode = command.param1;
   if ((mode & ~0x1C) != 0 || !is_slot(command.param2)) return fail(status::parse_error);
   if (!command.data.empty() && command.data.size() != 3) return fail(status::parse_error);
-  // The digest of a stored public key (0x10) is not emulated: whether the chip hashes the padded
-  // 72-byte slot image or the 64-byte key is not public.
-  if (mode & 0x10) return fail(status::parse_error);
+  if (mode & 0x10) return gen_key_stored_digest(command);
   const bool digest = mode & 0x08;
   if (digest && command.data.size() != 3) return fail(status::parse_error);
   const unsigned slot = command.param2;
@@ -244,9 +243,13 @@ Emulator::Reply Emulator::verify(const Command& command) {
         state_.slots[slot].size() < 72) {
       return fail(status::execution_error);
     }
+    // A PubInfo key is usable only once validated (Verify validate).
+    if (key.pub_info() && !state_.public_key_validated(slot)) return fail(status::execution_error);
     public_key = unpad_public_key(state_.slots[slot]);
+  } else if (mode == 0x03 || mode == 0x07) {
+    return verify_validate(command);
   } else {
-    return fail(status::parse_error);  // validate / invalidate modes are not emulated
+    return fail(status::parse_error);  // mode 1 (ValidateExternal) is not emulated
   }
   if (!temp_key_.valid || !temp_key_.source_input) return fail(status::execution_error);
   auto key = crypto::public_key_from_raw(public_key);
@@ -339,9 +342,93 @@ Emulator::Reply Emulator::sha(const Command& command) {
       }
       return output(Bytes(digest.begin(), digest.end()));
     }
+    case 0x03: {  // public: add the 64-byte public key stored in slot param2 to the context
+      // calib_command.h SHA_MODE_SHA256_PUBLIC "Add 64 byte ECC public key in the slot to the SHA
+      // context". The slot must hold a P-256 public key (X||Y without the pad bytes is hashed).
+      if (!command.data.empty() || !is_slot(command.param2)) return fail(status::parse_error);
+      const unsigned slot = command.param2;
+      const KeyConfig key = state_.key_config(slot);
+      if (!sha_ || hmac_key_ || !state_.config_locked() || key.is_private() || !key.is_p256() ||
+          state_.slots[slot].size() < 72) {
+        return fail(status::execution_error);
+      }
+      sha_->update(unpad_public_key(state_.slots[slot]));
+      return done();
+    }
     default:
-      return fail(status::parse_error);  // mode 3 (public key) and the 608 context modes
+      return fail(status::parse_error);  // the ATECC608 context modes
   }
+}
+
+// GenKey mode 0x10 (atcah_gen_key_msg; Microchip's public-key-rotation example
+// calc_genkey_pubkey_digest): TempKey = SHA-256(TempKey, 40, OtherData(3), SN8 SN0 SN1, 25 zeros,
+// X||Y of the public key stored in slot KeyID). OtherData replaces mode and KeyID in the message.
+// Answers a status byte: the key is stored, not generated. TempKey then carries GenKeyData and
+// KeyID = the slot, the input of Verify validate/invalidate.
+Emulator::Reply Emulator::gen_key_stored_digest(const Command& command) {
+  if ((command.param1 & 0x04) || command.data.size() != 3) return fail(status::parse_error);
+  const unsigned slot = command.param2;
+  const KeyConfig key = state_.key_config(slot);
+  if (!state_.config_locked() || key.is_private() || !key.is_p256() ||
+      state_.slots[slot].size() < 72 || !temp_key_.valid) {
+    return fail(status::execution_error);
+  }
+  const auto sn = state_.serial_number();
+  std::array<uint8_t, 128> message{};
+  std::copy(temp_key_.value.begin(), temp_key_.value.end(), message.begin());
+  message[32] = static_cast<uint8_t>(Opcode::gen_key);
+  std::copy(command.data.begin(), command.data.end(), message.begin() + 33);
+  message[36] = sn[8];
+  message[37] = sn[0];
+  message[38] = sn[1];
+  const Bytes public_key = unpad_public_key(state_.slots[slot]);
+  std::copy(public_key.begin(), public_key.end(), message.end() - public_key.size());
+  temp_key_.value = crypto::sha256(message);
+  temp_key_.gen_dig_data = false;
+  temp_key_.gen_key_data = true;
+  temp_key_.key_id = slot;
+  return done();
+}
+
+// Verify validate (0x03) / invalidate (0x07) of the PubInfo public key in slot KeyID, signed by
+// the public key in SlotConfig[KeyID].ReadKey. Data = signature R||S (64) + OtherData (19); TempKey
+// must be GenKey's stored-key digest of KeyID. The signed message is the Sign internal message
+// rebuilt from OtherData (atcah_verify_mac): SHA-256(TempKey, 41, OtherData[0:10], SN8,
+// OtherData[10:14], SN0 SN1, OtherData[14:19]). Success marks the slot validated/invalidated
+// (ChipState::set_public_key_validated); a bad signature answers miscompare 0x01.
+Emulator::Reply Emulator::verify_validate(const Command& command) {
+  if (!is_slot(command.param2) || command.data.size() != 64 + 19) return fail(status::parse_error);
+  const unsigned slot = command.param2;
+  const bool validate = command.param1 == 0x03;
+  const KeyConfig key = state_.key_config(slot);
+  const unsigned parent = state_.slot_config(slot).read_key();
+  const KeyConfig parent_key = state_.key_config(parent);
+  if (!state_.config_locked() || !state_.data_locked() || key.is_private() || !key.is_p256() ||
+      !key.pub_info() || parent_key.is_private() || !parent_key.is_p256() ||
+      state_.slots[parent].size() < 72) {
+    return fail(status::execution_error);
+  }
+  if (!temp_key_.valid || !temp_key_.gen_key_data || temp_key_.key_id != slot)
+    return fail(status::execution_error);
+  const auto sn = state_.serial_number();
+  const ByteView other_data = ByteView(command.data).subspan(64);
+  Bytes message(temp_key_.value.begin(), temp_key_.value.end());
+  message.push_back(static_cast<uint8_t>(Opcode::sign));
+  message.insert(message.end(), other_data.begin(), other_data.begin() + 10);
+  message.push_back(sn[8]);
+  message.insert(message.end(), other_data.begin() + 10, other_data.begin() + 14);
+  message.push_back(sn[0]);
+  message.push_back(sn[1]);
+  message.insert(message.end(), other_data.begin() + 14, other_data.end());
+  temp_key_.valid = false;
+  auto public_key = crypto::public_key_from_raw(unpad_public_key(state_.slots[parent]));
+  if (!public_key) return fail(status::ecc_fault);
+  if (!crypto::ecdsa_verify_digest_raw(public_key->get(), crypto::sha256(message),
+                                       ByteView(command.data).first(64))) {
+    return fail(status::miscompare);
+  }
+  state_.set_public_key_validated(slot, validate);
+  return done();
 }
 
 }  // namespace zt::se

@@ -18,8 +18,15 @@ struct Span {
   size_t length = 0;
 };
 
-// Decodes param2 for the zone. 32-byte accesses address a whole block (the word offset is ignored);
-// anything outside the zone or slot is a parse error.
+// Decodes param2 for the zone. 32-byte accesses address a whole block (the word offset is ignored).
+// A 32-byte access to the last block of a slot whose size is not a multiple of 32 (block 1 of slots
+// 0-7: 4 bytes, block 2 of slots 9-15: 8 bytes) is accepted and covers only the bytes that exist
+// (Microchip, "Data Zone - Clear Text Write": "The last block of any slot will not be 32 bytes.
+// This can still be written as a 32-byte write and the additional bytes need to be padded with
+// zeros"). cryptoauthlib relies on it (calib_write_pubkey/calib_read_pubkey read and write block 2
+// of a 72-byte slot with 32-byte accesses; atcacert_write_cert/read_cert write whole blocks; its
+// test write_invalid_block_len expects "32-byte Write command writes only 4 bytes and ignores the
+// rest" to succeed). Anything else outside the zone or slot is a parse error.
 std::optional<Span> decode_span(Zone zone, uint16_t address, bool whole_block, unsigned* slot_out) {
   const size_t length = whole_block ? block_size : word_size;
   size_t zone_length = 0;
@@ -46,8 +53,17 @@ std::optional<Span> decode_span(Zone zone, uint16_t address, bool whole_block, u
     }
   }
   const size_t offset = block * block_size + (whole_block ? 0 : word * word_size);
-  if (offset + length > zone_length) return std::nullopt;
-  return Span{offset, length};
+  if (offset >= zone_length) return std::nullopt;
+  if (!whole_block && offset + length > zone_length) return std::nullopt;
+  return Span{offset, std::min(length, zone_length - offset)};
+}
+
+// What a 32-byte Read answers for a block that holds fewer than 32 bytes: the bytes that exist,
+// then zeros. The datasheet summary does not say what the part returns there; cryptoauthlib
+// discards those bytes (calib_read_pubkey copies 8 bytes of block 2), so zeros are our choice.
+Bytes pad_to_block(Bytes bytes, bool whole_block) {
+  if (whole_block) bytes.resize(block_size, 0);
+  return bytes;
 }
 
 void append_le16(crypto::Sha256& h, uint16_t value) {
@@ -93,10 +109,12 @@ Emulator::Reply Emulator::read(const Command& command) {
   const SlotConfig config = state_.slot_config(slot);
   // A private key is never readable, whatever SlotConfig says.
   if (key.is_private()) return fail(status::execution_error);
-  Bytes out(state_.slots[slot].begin() + span->offset,
-            state_.slots[slot].begin() + span->offset + span->length);
+  const bool whole_block = param1 & zone_32_bytes;
+  Bytes out = pad_to_block(Bytes(state_.slots[slot].begin() + span->offset,
+                                 state_.slots[slot].begin() + span->offset + span->length),
+                           whole_block);
   if (!config.is_secret()) return output(std::move(out));
-  if (!config.encrypt_read() || span->length != block_size) return fail(status::execution_error);
+  if (!config.encrypt_read() || !whole_block) return fail(status::execution_error);
   // Encrypted read: TempKey must come from GenDig over the ReadKey slot; output = data XOR TempKey.
   if (!temp_key_.valid || !temp_key_.gen_dig_data || temp_key_.key_id != config.read_key()) {
     return fail(status::execution_error);
@@ -118,7 +136,9 @@ Emulator::Reply Emulator::write(const Command& command) {
   unsigned slot = 0;
   const auto span = decode_span(zone, command.param2, whole_block, &slot);
   if (!span) return fail(status::parse_error);
-  const ByteView value = ByteView(command.data).first(value_size);
+  // Only span->length bytes exist at the address (a 32-byte write of a short last block stores
+  // what fits and ignores the rest, see decode_span).
+  const ByteView value = ByteView(command.data).first(span->length);
 
   if (zone == Zone::config) {
     if (state_.config_locked()) return fail(status::execution_error);
@@ -157,22 +177,34 @@ Emulator::Reply Emulator::write(const Command& command) {
     return fail(status::execution_error);  // private keys: GenKey / PrivWrite only
   if (state_.slot_locked(slot)) return fail(status::execution_error);
   Bytes& target = state_.slots[slot];
-  if (!state_.data_locked()) {
-    if (encrypted) return fail(status::execution_error);  // before the lock writes are in the clear
+  if (!encrypted) {
+    // "4 or 32-byte writes are permissible for any block within a slot provided that slot is not
+    // secret. For secret slots only 32 byte writes are permitted." (same section)
+    if (!whole_block && config.is_secret()) return fail(status::execution_error);
+    // Before the data lock every slot takes clear writes; after it WriteConfig "always", or
+    // "PubInvalid" for a PubInfo public key that is not validated.
+    const bool pub_invalid =
+        config.write_pub_invalid() && key.pub_info() && !state_.public_key_validated(slot);
+    if (state_.data_locked() && !config.write_always() && !pub_invalid)
+      return fail(status::execution_error);
     std::copy(value.begin(), value.end(), target.begin() + span->offset);
     return done();
   }
-  if (config.write_always() && !encrypted) {
-    std::copy(value.begin(), value.end(), target.begin() + span->offset);
-    return done();
-  }
-  if (!config.write_encrypted() || !encrypted) return fail(status::execution_error);
-  // Encrypted write: TempKey from GenDig over the WriteKey slot; value = input XOR TempKey; the
-  // MAC proves the host knows the write key.
-  if (!temp_key_.valid || !temp_key_.gen_dig_data || temp_key_.key_id != config.write_key()) {
+  // Encrypted write (param1 bit 6). After the data lock the slot must be configured for it
+  // (WriteConfig encrypt) and TempKey must come from GenDig over its WriteKey. Before the data
+  // lock bit 6 alone says the input is encrypted (cryptoauthlib test write_enc_data_unlock:
+  // "When it is unlocked, write command parameter zone.bit6 decides whether the input data is
+  // encrypted or not"); the WriteKey is not enforced then (conservative reading: the slot's
+  // configuration governs writes only once the data zone is locked), but TempKey must still come
+  // from GenDig over a data slot and the MAC must match.
+  if (state_.data_locked() && !config.write_encrypted()) return fail(status::execution_error);
+  if (!temp_key_.valid || !temp_key_.gen_dig_data || temp_key_.no_mac ||
+      (state_.data_locked() && temp_key_.key_id != config.write_key())) {
     return fail(status::execution_error);
   }
-  Bytes plain(value.begin(), value.end());
+  // Input = plain XOR TempKey; MAC = SHA-256(TempKey, 12 p1 p2 SN8 SN0 SN1, 25 zeros, plain)
+  // (atca_host.c atcah_write_auth_mac), over the 32 bytes the host sent.
+  Bytes plain(command.data.begin(), command.data.begin() + block_size);
   for (size_t i = 0; i < plain.size(); ++i) plain[i] ^= temp_key_.value[i];
   crypto::Sha256 h;
   h.update(temp_key_.value);
@@ -180,9 +212,11 @@ Emulator::Reply Emulator::write(const Command& command) {
   h.update(plain);
   const auto mac = h.finish();
   temp_key_.valid = false;
-  if (!constant_time_equal(mac, ByteView(command.data).subspan(32, 32)))
+  if (!constant_time_equal(mac, ByteView(command.data).subspan(32, 32))) {
+    secure_zero(plain.data(), plain.size());
     return fail(status::execution_error);
-  std::copy(plain.begin(), plain.end(), target.begin() + span->offset);
+  }
+  std::copy_n(plain.begin(), span->length, target.begin() + span->offset);
   secure_zero(plain.data(), plain.size());
   return done();
 }
@@ -217,33 +251,79 @@ Emulator::Reply Emulator::lock(const Command& command) {
   return done();
 }
 
+// GenDig (atca_host.c atcah_gen_dig; Microchip's GenDig tables "GenDig - Data" and "GenDig - Shared
+// Nonce"): TempKey = SHA-256(stored value(32), 15 zone id(LE) SN8 SN0 SN1, 25 zeros, TempKey).
+//  - zones 0/1 (config block / OTP block): no data.
+//  - zone 2 (data slot): 0 or 4 bytes of OtherData. When the slot's SlotConfig.NoMac is set the 4
+//    bytes replace "15 zone id(LE)" in the message and are required; otherwise they are ignored
+//    (cryptoauthlib's write_enc/read_enc/priv_write always send 15 02 id(LE) "so GenDig behavior
+//    is the same for keys with SlotConfig.NoMac set"). A NoMac slot marks TempKey NoMac.
+//  - zone 3 (shared nonce): 32 bytes of input; param2 bit 15 clear: SHA-256(input, 15 03 id 00 SN8
+//    SN0 SN1, 25 zeros, TempKey); set: SHA-256(TempKey, ..., input).
 Emulator::Reply Emulator::gen_dig(const Command& command) {
   const uint8_t zone = command.param1;
-  if (zone > 2 || !command.data.empty())
-    return fail(status::parse_error);  // shared-nonce etc. not emulated
   const uint16_t id = command.param2;
+  const size_t data_size = command.data.size();
+  if (zone > 3) return fail(status::parse_error);
+  if (zone < 2 && data_size != 0) return fail(status::parse_error);
+  if (zone == 2 && data_size != 0 && data_size != 4) return fail(status::parse_error);
+  if (zone == 3 && data_size != 32) return fail(status::parse_error);
   ByteView stored;
+  bool no_mac = false;
   if (zone == 0) {
     if (id > 3) return fail(status::parse_error);
     stored = ByteView(state_.config).subspan(id * block_size, block_size);
   } else if (zone == 1) {
     if (id > 1) return fail(status::parse_error);
     stored = ByteView(state_.otp).subspan(id * block_size, block_size);
-  } else {
+  } else if (zone == 2) {
     if (id >= slot_count) return fail(status::parse_error);
     if (!state_.config_locked() || state_.key_config(id).is_private())
       return fail(status::execution_error);
+    no_mac = state_.slot_config(id).no_mac();
+    if (no_mac && data_size != 4) return fail(status::execution_error);
+    // KeyConfig.ReqRandom: the key may be combined only with a random nonce.
+    if (state_.key_config(id).req_random() && temp_key_.source_input)
+      return fail(status::execution_error);
     stored = ByteView(state_.slots[id]).first(block_size);
+  } else {
+    if ((id & 0x7FF0) != 0) return fail(status::parse_error);
   }
   if (!temp_key_.valid) return fail(status::execution_error);
+  const auto sn = state_.serial_number();
   crypto::Sha256 h;
-  h.update(stored);
-  append_command_header(h, Opcode::gen_dig, zone, id, state_.serial_number(), 25);
-  h.update(temp_key_.value);
+  if (zone == 3) {
+    const bool temp_key_first = id & 0x8000;
+    h.update(temp_key_first ? ByteView(temp_key_.value) : ByteView(command.data));
+    const uint8_t middle[7] = {static_cast<uint8_t>(Opcode::gen_dig),
+                               zone,
+                               static_cast<uint8_t>(id & 0xFF),
+                               0,
+                               sn[8],
+                               sn[0],
+                               sn[1]};
+    h.update(middle);
+    h.update(Bytes(25, 0));
+    h.update(temp_key_first ? ByteView(command.data) : ByteView(temp_key_.value));
+  } else if (no_mac) {
+    h.update(stored);
+    h.update(command.data);  // OtherData replaces opcode, zone and KeyID
+    const uint8_t serial[3] = {sn[8], sn[0], sn[1]};
+    h.update(serial);
+    h.update(Bytes(25, 0));
+    h.update(temp_key_.value);
+  } else {
+    h.update(stored);
+    append_command_header(h, Opcode::gen_dig, zone, id, sn, 25);
+    h.update(temp_key_.value);
+  }
   temp_key_.value = h.finish();
   temp_key_.gen_dig_data = zone == 2;
   temp_key_.gen_key_data = false;
   temp_key_.key_id = zone == 2 ? id : 0;
+  // Datasheet GenDig - Data: "If multiple GenDigs are run, if any slot has NoMAC set, then the
+  // output in TempKey cannot be used in executing a MAC command."
+  temp_key_.no_mac = temp_key_.no_mac || no_mac;
   return done();
 }
 
@@ -299,7 +379,8 @@ Emulator::Reply Emulator::counter(const Command& command) {
   constexpr uint32_t counter_max = 2097151;  // calib COUNTER_MAX_VALUE
   if (command.param1 > 1 || command.param2 > 1 || !command.data.empty())
     return fail(status::parse_error);
-  if (!state_.config_locked()) return fail(status::execution_error);
+  // The counters work whatever the lock state: cryptoauthlib's counter_write_test sets counter 1
+  // with Write on an unlocked configuration zone and reads it back with Counter.
   uint32_t value = state_.counter(command.param2);
   if (command.param1 == 1) {
     if (value >= counter_max) return fail(status::execution_error);
@@ -310,11 +391,14 @@ Emulator::Reply Emulator::counter(const Command& command) {
 }
 
 Emulator::Reply Emulator::update_extra(const Command& command) {
-  // Mode 0 writes UserExtra (byte 84), mode 1 Selector (85), each once: only while it is 0x00.
-  // Mode 2 (decrement a limited-use counter) is not emulated.
+  // Mode 0 writes UserExtra (byte 84), mode 1 Selector (85) with the LSB of param2, each only
+  // while it is 0x00 ("These bytes are one-time updatable bytes and can only be updated if the
+  // current value is 0x00", Microchip UpdateExtra command table). The lock state does not matter:
+  // cryptoauthlib's calib_write_config_zone writes bytes 16-127 with Write and then both bytes with
+  // UpdateExtra on a chip whose configuration zone is still unlocked. Mode 2 (decrement a
+  // limited-use counter) is not emulated: parse error.
   if (command.param1 > 1 || (command.param2 >> 8) != 0 || !command.data.empty())
     return fail(status::parse_error);
-  if (!state_.config_locked()) return fail(status::execution_error);
   uint8_t& target =
       state_.config[command.param1 == 0 ? config_offset::user_extra : config_offset::selector];
   if (target != 0x00) return fail(status::execution_error);

@@ -26,6 +26,13 @@ struct ChipState {
   void set_slot_locked(unsigned slot);
   SlotConfig slot_config(unsigned slot) const;
   KeyConfig key_config(unsigned slot) const;
+  // Validation state of a public key slot with KeyConfig.PubInfo (Verify validate/invalidate): the
+  // high nibble of the slot's first pad byte, 0x5 = validated, 0xA = invalidated (Microchip's
+  // public-key-rotation example reads "valid_buf[0] >> 4 == 0x05" for a validated key).
+  bool public_key_validated(unsigned slot) const { return (slots[slot][0] >> 4) == 0x5; }
+  void set_public_key_validated(unsigned slot, bool validated) {
+    slots[slot][0] = static_cast<uint8_t>((slots[slot][0] & 0x0F) | (validated ? 0x50 : 0xA0));
+  }
   // SN[0:8], 9 bytes, from config bytes 0-3 and 8-12.
   std::array<uint8_t, 9> serial_number() const;
   // Monotonic counters 0/1 live in config bytes 52-59 / 60-67 in the encoding cryptoauthlib's

@@ -188,8 +188,84 @@ TEST(CompressedLayout, BytesSitWhereCryptoauthlibPutsThem) {
   EXPECT_EQ(parsed.chain_id, 3);
   EXPECT_EQ(parsed.sn_source, 0xA);
   EXPECT_TRUE(check_format(parsed));
-  b[70] = 0xA1;  // format version 1 is unknown
+  // atcacert_set_comp_cert (v3.7) reads versions 0..2 and refuses the others.
+  b[70] = 0xA1;
+  EXPECT_TRUE(check_format(*parse_compressed(b)));
+  b[70] = 0xA3;
   EXPECT_FALSE(check_format(*parse_compressed(b)));
+}
+
+// Format version 1, by hand from cryptoauthlib's layout (atcacert_date.c, encode/decode_compcert
+// _ext): 2040-06-15 10h with 40 expire years. Year offset 40 = 0b0101000 and 40 years =
+// 0b0101000: the low five bits (8 and 8) go in bytes 64..66 — 8<<19 | 6<<15 | 15<<10 | 10<<5 | 8
+// = 0x433D48 — and bits 6-5 (0b01 each) go in byte 71 bits 7-6 and 5-4: 0x40 | 0x10 = 0x50.
+TEST(CompressedDatesVersion1, KnownAnswers) {
+  const UtcTime issue{2040, 6, 15, 10, 0, 0};
+  EXPECT_EQ(dates_format_version(issue, 40), 1);
+  EXPECT_EQ(to_hex(*encode_compressed_dates(issue, 40, 1)), "433d48");
+  EXPECT_EQ(extended_date_bits(issue, 40), 0x50);
+  CompressedDates d = decode_compressed_dates({0x43, 0x3D, 0x48}, 0x5A, 1);  // low nibble ignored
+  EXPECT_EQ(d.issue, issue);
+  EXPECT_EQ(d.expire_years, 40);
+  // The same bytes read as version 0 ignore byte 71: 2008 and 8 years.
+  d = decode_compressed_dates({0x43, 0x3D, 0x48}, 0x50, 0);
+  EXPECT_EQ(d.issue.year, 2008);
+  EXPECT_EQ(d.expire_years, 8);
+  // Version 2 reads dates as version 1 does.
+  EXPECT_EQ(decode_compressed_dates({0x43, 0x3D, 0x48}, 0x50, 2).issue, issue);
+  // The ends: 2127-12-31 23h and 127 years set every date bit (byte 71 = 0xF0).
+  const UtcTime last{2127, 12, 31, 23, 0, 0};
+  EXPECT_EQ(to_hex(*encode_compressed_dates(last, 127, 1)), "fe7eff");
+  EXPECT_EQ(extended_date_bits(last, 127), 0xF0);
+  EXPECT_EQ(decode_compressed_dates({0xFE, 0x7E, 0xFF}, 0xF0, 1).issue, last);
+  EXPECT_EQ(decode_compressed_dates({0xFE, 0x7E, 0xFF}, 0xF0, 1).expire_years, 127);
+  EXPECT_FALSE(encode_compressed_dates({2128, 1, 1, 0, 0, 0}, 0, 1));
+  EXPECT_FALSE(encode_compressed_dates(issue, 128, 1));
+  EXPECT_FALSE(encode_compressed_dates(issue, 0, 3));
+  // atcacert_get_comp_cert's rule: version 1 only past 2031 or past 31 years.
+  EXPECT_EQ(dates_format_version({2031, 12, 31, 23, 0, 0}, 31), 0);
+  EXPECT_EQ(dates_format_version({2032, 1, 1, 0, 0, 0}, 0), 1);
+  EXPECT_EQ(dates_format_version({2026, 1, 1, 0, 0, 0}, 32), 1);
+  // Expire years past 31 with an early year: only the expire bits are set.
+  EXPECT_EQ(extended_date_bits({2026, 1, 1, 0, 0, 0}, 100), 0x30);  // 100 = 0b1100100
+}
+
+// atcacert_generate_sn: versions 1 and 2 hash byte 71's high nibble after the three date bytes.
+TEST(CompressedDatesVersion1, SerialHashesTheExtendedBits) {
+  crypto::PublicKeyRaw key{};
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 7);
+  SerialInputs inputs{key, {0x43, 0x3D, 0x48}, {}, std::nullopt, 1, 0x5A};
+  Bytes message(key.begin(), key.end());
+  for (uint8_t b : {0x43, 0x3D, 0x48, 0x50}) message.push_back(b);
+  Bytes expected(16);
+  auto digest = crypto::sha256(message);
+  std::copy_n(digest.begin(), 16, expected.begin());
+  expected[0] = (expected[0] & 0x7F) | 0x40;
+  EXPECT_EQ(to_hex(*generate_serial(SnSource::pub_key_hash, 16, inputs)), to_hex(expected));
+  inputs.format_version = 0;  // version 0: three date bytes only
+  EXPECT_NE(to_hex(*generate_serial(SnSource::pub_key_hash, 16, inputs)), to_hex(expected));
+}
+
+// A device certificate issued in 2040 compresses to format version 1 and rebuilds bit for bit.
+TEST(CompressedDatesVersion1, DeviceCertificatePast2031RoundTrips) {
+  auto root = testing::make_root({2026, 1, 1, 0, 0, 0});
+  auto signer = testing::make_signer(root, {2026, 1, 1, 0, 0, 0});
+  auto device = testing::make_device(signer, {2040, 6, 15, 10, 0, 0});
+  const CertDef def = kit_device_definition();
+  auto data = compress(def, device.der, {.issuer_public_key = signer.public_key, .device_sn = {}});
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(data->compressed[70] & 0x0F, 1);
+  EXPECT_EQ(data->compressed[71], 0x40);  // year offset 40: bits 6-5 = 01; expire years 0
+  EXPECT_EQ(to_hex(ByteView(data->compressed).subspan(64, 3)), "433d40");
+  auto rebuilt = decompress(def, *data);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  EXPECT_EQ(*rebuilt, device.der);
+  // Read as version 0 (byte 70's low nibble cleared) the same bytes name 2008: the rebuilt
+  // certificate differs.
+  DeviceData as_v0 = *data;
+  as_v0.compressed[70] &= 0xF0;
+  auto wrong = decompress(def, as_v0);
+  EXPECT_TRUE(!wrong || *wrong != device.der);
 }
 
 // kit.md: device template offsets TBS 4 (335), serial 15 (16), signer id 93 (4), issue date 101

@@ -36,8 +36,9 @@ TEST_F(Refusals, MinutesAndSecondsInTheIssueDate) {
 }
 
 TEST_F(Refusals, IssueYearOutsideTheCompressedRange) {
-  auto device = testing::make_device(signer, {2032, 1, 1, 0, 0, 0});
-  EXPECT_THAT(refusal(device_def, device.der), HasSubstr("outside 2000..2031"));
+  // Compressed dates start in 2000 (format version 1 reaches 2127; UTCTime ends in 2049).
+  auto device = testing::make_device(signer, {1999, 12, 31, 23, 0, 0});
+  EXPECT_THAT(refusal(device_def, device.der), HasSubstr("outside 2000..2127"));
 }
 
 TEST_F(Refusals, ChangedStructure) {
@@ -142,8 +143,10 @@ TEST_F(Refusals, DecompressWithTheWrongDefinition) {
   EXPECT_THAT(result.error().message,
               HasSubstr("the compressed certificate is for template 2, chain 0, serial source 0xA; "
                         "the signer definition is template 1"));
-  data.compressed[70] |= 0x01;  // format version 1
-  EXPECT_THAT(decompress(device_def, data).error().message, HasSubstr("format version 1"));
+  data.compressed[70] |= 0x03;  // format version 3: cryptoauthlib v3.7 knows 0..2
+  auto unknown = decompress(device_def, data);
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error().message, HasSubstr("format version 3 is unknown"));
 }
 
 TEST_F(Refusals, ImpossibleCompressedDates) {

@@ -169,9 +169,11 @@ inline Issued make_device(const Issued& signer, const UtcTime& issue, crypto::Pk
   inputs.public_key = raw;
   UtcTime hours_only = issue;
   hours_only.minute = hours_only.second = 0;
-  auto dates = encode_compressed_dates(hours_only, serial_expire_years);
+  auto dates = serial_dates(hours_only, serial_expire_years);
   if (dates) {
-    inputs.encoded_dates = *dates;
+    inputs.encoded_dates = dates->encoded_dates;
+    inputs.format_version = dates->format_version;
+    inputs.extended_dates = dates->extended_dates;
     set_serial(x.get(), *generate_serial(SnSource::pub_key_hash, 16, inputs));
   } else {
     set_serial(x.get(), random_serial16());  // an issue date no compressed certificate can hold

@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "aws/sigv4.hpp"
 #include "cloud/api/server.hpp"
@@ -90,6 +91,13 @@ class ApiTest : public ::testing::Test {
       if (k == "x-amzn-ErrorType") return v;
     }
     return "";
+  }
+  // The id as the vendor's script extracts it: re.search('ID:([0-9a-zA-Z]+)', message).
+  static std::string vendor_id_from_message(const Reply& reply) {
+    std::smatch match;
+    std::string message = json::parse(reply.body)["message"];
+    if (!std::regex_search(message, match, std::regex("ID:([0-9a-zA-Z]+)"))) return "";
+    return match[1];
   }
   std::string registration_code() {
     return json::parse(call("GET", "/registrationcode").body)["registrationCode"];
@@ -181,6 +189,10 @@ TEST_F(ApiTest, RegisterCaRejectionsNameTheProblem) {
   Reply again = register_ca(ca, good.pem);
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(json::parse(again.body)["resourceId"], ca.id);
+  EXPECT_EQ(json::parse(again.body)["resourceArn"],
+            "arn:aws:iot:us-east-1:123456789012:cacert/" + ca.id);
+  // Microchip's aws_register_signer.py reads the id from the message on a re-run.
+  EXPECT_EQ(vendor_id_from_message(again), ca.id);
 }
 
 TEST_F(ApiTest, DeviceCertificateLifecycle) {
@@ -197,6 +209,13 @@ TEST_F(ApiTest, DeviceCertificateLifecycle) {
   ASSERT_EQ(registered.status, 200) << registered.body;
   std::string arn = "arn:aws:iot:us-east-1:123456789012:cert/" + device.id;
   EXPECT_EQ(json::parse(registered.body)["certificateArn"], arn);
+  Reply twice = call("POST", "/certificate/register", body.dump());
+  EXPECT_EQ(error_type(twice), "ResourceAlreadyExistsException");
+  EXPECT_EQ(json::parse(twice.body)["resourceArn"], arn);
+  EXPECT_EQ(vendor_id_from_message(twice), device.id);
+  Reply twice_no_ca = call("POST", "/certificate/register-no-ca", body.dump());
+  EXPECT_EQ(error_type(twice_no_ca), "ResourceAlreadyExistsException");
+  EXPECT_EQ(vendor_id_from_message(twice_no_ca), device.id);
   Ca unknown = make_cert("d2", false, &issuer_);
   EXPECT_EQ(error_type(call("POST", "/certificate/register",
                             json{{"certificatePem", unknown.pem}}.dump())),

@@ -120,7 +120,7 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
   ASSERT_TRUE(recorder.start());
   std::vector<std::pair<std::string, std::string>> published;
   service::RegistryAuthenticator auth(
-      *registry_, account, {"localhost"}, nullptr,
+      *registry_, account, EndpointNames("abc", account.region), nullptr,
       [&](std::string topic, std::string payload) { published.emplace_back(topic, payload); },
       &recorder);
   service::RulesRuntime rules(

@@ -72,8 +72,7 @@ class ServiceTest : public ::testing::Test {
     return peer;
   }
   RegistryAuthenticator authenticator() {
-    return RegistryAuthenticator(*registry_, account_,
-                                 {"abc-ats.iot.us-east-1.localhost", "localhost"}, nullptr,
+    return RegistryAuthenticator(*registry_, account_, EndpointNames("abc", "us-east-1"), nullptr,
                                  [this](std::string topic, std::string payload) {
                                    events_.emplace_back(std::move(topic), std::move(payload));
                                  });
@@ -140,11 +139,32 @@ TEST_F(ServiceTest, RefusesWithoutAutoRegistrationInactiveCaAndForeignSni) {
 
   ca.status = registry::kActive;
   ASSERT_TRUE(registry_->update_ca(ca));
-  EXPECT_EQ(auth.authenticate(peer_of(device.get(), "other.example.com")).outcome,
-            broker::AuthOutcome::reject);
+  // A foreign name fails the handshake (accept_server_name); the legacy iot:Data name and the
+  // listener's own address do not.
+  EXPECT_FALSE(auth.accept_server_name("other.example.com", "127.0.0.1", "127.0.0.1"));
+  EXPECT_TRUE(auth.accept_server_name("abc.iot.us-east-1.localhost", "127.0.0.1", "127.0.0.1"));
+  EXPECT_TRUE(auth.accept_server_name("127.0.0.1", "127.0.0.1", "127.0.0.1"));
   EXPECT_TRUE(events_.empty());
   EXPECT_EQ(auth.authenticate(peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
             broker::AuthOutcome::close_without_connack);
+}
+
+// AWS admits DEFAULT-mode certificates with or without SNI, SNI_ONLY ones (registered without a
+// CA) only with SNI.
+TEST_F(ServiceTest, SniOnlyCertificatesNeedSni) {
+  auto auth = authenticator();
+  auto device = new_device();
+  registry::Certificate record{.id = *broker::certificate_id(device.get()),
+                               .pem = *crypto::certificate_to_pem(device.get()),
+                               .ca_id = std::nullopt,
+                               .status = registry::kActive,
+                               .certificate_mode = "SNI_ONLY"};
+  ASSERT_TRUE(registry_->insert_certificate(record));
+  auto without = auth.authenticate(peer_of(device.get()));
+  EXPECT_EQ(without.outcome, broker::AuthOutcome::reject);
+  EXPECT_NE(without.reason.find("SNI_ONLY"), std::string::npos) << without.reason;
+  EXPECT_EQ(auth.authenticate(peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
+            broker::AuthOutcome::accept);
 }
 
 TEST_F(ServiceTest, PolicyAuthorizerUsesThingAndCertificateVariables) {

@@ -20,11 +20,6 @@ on_failure() {
   echo "--- kit console (tail)"; tail -30 "$console" 2>/dev/null
   echo "--- cloud log (tail)"; tail -30 "$work/cloud.err" 2>/dev/null
 }
-# count FILE TEXT: lines of FILE containing TEXT. wait_count FILE TEXT N [SECONDS]: until more
-# than N such lines.
-count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
-more_than() { [ "$(count "$1" "$2")" -gt "$3" ]; }
-wait_count() { wait_until "${4:-20}" more_than "$1" "$2" "$3"; }
 # The firmware's words when the endpoint drops a connection at CONNECT (AWS IoT sends no CONNACK).
 refusal="): the device certificate is not accepted — being registered just in time (first connection), or inactive/revoked; retrying in"
 status_of() { iot describe-certificate --certificate-id "$1" --query certificateDescription.status --output text; }

@@ -78,6 +78,11 @@ wait_until() {
   return 1
 }
 
+# count FILE TEXT: lines of FILE containing TEXT. wait_count FILE TEXT N [SECONDS]: until more
+# than N such lines.
+count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+more_than() { [ "$(count "$1" "$2")" -gt "$3" ]; }
+wait_count() { wait_until "${4:-20}" more_than "$1" "$2" "$3"; }
 # start_process NAME COMMAND…: runs COMMAND in the background with stdout/stderr appended to
 # $work/NAME.out / $work/NAME.err; sets LAST_PID and remembers it for the cleanup.
 start_process() {

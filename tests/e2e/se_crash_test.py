@@ -16,31 +16,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
-ZTP = os.environ.get("ZTP", "ztp")
+from se_common import ZTP, command, crc16, start_server
+
 ROUNDS = 30
-
-
-def crc16(data: bytes) -> bytes:
-    # ATECC508A CRC-16: polynomial 0x8005, initial 0, data bits LSB first, sent little-endian.
-    reg = 0
-    for byte in data:
-        for bit in range(8):
-            data_bit = (byte >> bit) & 1
-            top_bit = reg >> 15
-            reg = (reg << 1) & 0xFFFF
-            if data_bit != top_bit:
-                reg ^= 0x8005
-    return bytes([reg & 0xFF, reg >> 8])
-
-
-def command(opcode: int, param1: int, param2: int, data: bytes = b"") -> bytes:
-    body = bytes([7 + len(data), opcode, param1, param2 & 0xFF, param2 >> 8]) + data
-    return body + crc16(body)
-
-
-assert command(0x30, 0, 0).hex() == "07300000000" + "35d", "CRC known answer (Info)"
 
 
 def slot8_value(path: str) -> bytes:
@@ -54,22 +33,6 @@ def slot8_value(path: str) -> bytes:
     assert doc["format"] == "zerotouch-atecc508a-state" and doc["version"] == 1
     assert bytes.fromhex(doc["slots"][8])[:32].hex() == out.stdout.strip()
     return bytes.fromhex(out.stdout.strip())
-
-
-def start_server(state: str, sock: str) -> subprocess.Popen:
-    server = subprocess.Popen([ZTP, "se", "serve", "--state", state, "--socket", sock],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            probe.connect(sock)
-            probe.close()
-            return server
-        except OSError:
-            time.sleep(0.02)
-    server.kill()
-    raise AssertionError("ztp se serve did not start listening")
 
 
 def main() -> int:

@@ -206,6 +206,64 @@ TEST(Provision, RefusedBeforeRegisterAndWithoutWifi) {
   EXPECT_FALSE(fs::exists(dir.path / "device.crt"));
 }
 
+// Microchip's kit_set_wifi.py writes {"wifi_ssid", "wifi_password"} in clear. `ztp kit provision`
+// reads that file as it is, says once that the password is in clear, and leaves the user's
+// password entry untouched (it only adds device_sn and thing_name, as kit_provision.py does).
+TEST(Provision, VendorKitInfoWithClearPassword) {
+  TempDir dir;
+  make_ca(dir.path);
+  json vendor = {{"endpointAddress", "abc.iot.us-east-1.localhost"},
+                 {"wifi_ssid", "lab"},
+                 {"wifi_password", "correct horse battery"}};
+  ASSERT_TRUE(write_file_atomic(dir.path / kKitInfoFile, vendor.dump(4), 0644));
+  auto wifi = load_wifi(dir.path);
+  ASSERT_TRUE(wifi) << wifi.error().message;
+  EXPECT_TRUE(wifi->stored_in_clear);
+  EXPECT_EQ(wifi->password, "correct horse battery");
+
+  KitOnSocket kit;
+  auto report = provision(*kit.client, dir.path);
+  ASSERT_TRUE(report) << report.error().message;
+  int notes = 0;
+  for (const auto& line : report->lines) {
+    if (line.find("stores the Wi-Fi password in clear") != std::string::npos) {
+      ++notes;
+      EXPECT_NE(line.find("ztp kit set-wifi --ssid lab"), std::string::npos) << line;
+      EXPECT_EQ(line.find("correct horse"), std::string::npos) << "the note must not echo it";
+    }
+  }
+  EXPECT_EQ(notes, 1);
+  auto metadata = decode_metadata(*kit.device->read_slot(kMetadataSlot));
+  ASSERT_TRUE(metadata);
+  EXPECT_EQ(metadata->wifi_password, "correct horse battery");
+  auto info = read_kit_info(dir.path);
+  EXPECT_EQ((*info)["wifi_password"], "correct horse battery");
+  EXPECT_FALSE(info->contains("wifi_password_encrypted"));
+  EXPECT_FALSE(fs::exists(dir.path / kWifiKeyFile));
+  EXPECT_EQ((*info)["thing_name"], report->thing_name);
+
+  // `ztp kit set-wifi` on the same file seals the password and drops the clear entry.
+  ASSERT_TRUE(set_wifi(dir.path, "lab", "correct horse battery"));
+  EXPECT_EQ(read_text_file(dir.path / kKitInfoFile)->find("correct horse"), std::string::npos);
+  EXPECT_FALSE(load_wifi(dir.path)->stored_in_clear);
+}
+
+// kit_set_wifi.py without --password stores "wifi_password": null: an open access point.
+TEST(Provision, VendorKitInfoWithoutPasswordNamesTheGuideRule) {
+  TempDir dir;
+  json vendor = {{"wifi_ssid", "cafe"}, {"wifi_password", nullptr}};
+  ASSERT_TRUE(write_file_atomic(dir.path / kKitInfoFile, vendor.dump(), 0600));
+  auto wifi = load_wifi(dir.path);
+  ASSERT_FALSE(wifi);
+  EXPECT_NE(wifi.error().message.find("You will not be able to connect to an access point that "
+                                      "has open access or enterprise security"),
+            std::string::npos)
+      << wifi.error().message;
+  vendor["wifi_password"] = 12345678;
+  ASSERT_TRUE(write_file_atomic(dir.path / kKitInfoFile, vendor.dump(), 0600));
+  EXPECT_FALSE(load_wifi(dir.path));
+}
+
 TEST(Provision, RefusedWithoutTheCa) {
   TempDir dir;
   KitOnSocket kit;

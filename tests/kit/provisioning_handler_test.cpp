@@ -215,7 +215,24 @@ TEST(ProvisioningHandler, SetWifiValidatesParameters) {
   reply = kit.call("setWifi", {{"psk", "x"}});
   ASSERT_TRUE(reply.error);
   EXPECT_NE(reply.error->message.find("ssid"), std::string::npos);
-  reply = kit.call("setWifi", {{"ssid", "open-net"}, {"psk", ""}});
+  // No passphrase — null (kit_set_wifi.py without --password), missing or empty — is an open
+  // access point: refused at once with the seed guide's sentence, nothing stored.
+  const std::string guide =
+      "You will not be able to connect to an access point that has open access or enterprise "
+      "security.";
+  for (const json& params : {json{{"ssid", "open-net"}, {"psk", nullptr}},
+                             json{{"ssid", "open-net"}}, json{{"ssid", "open-net"}, {"psk", ""}}}) {
+    reply = kit.call("setWifi", params);
+    ASSERT_TRUE(reply.error) << params.dump();
+    EXPECT_EQ(reply.error->code, kBadParameters);
+    EXPECT_NE(reply.error->message.find(guide), std::string::npos) << reply.error->message;
+  }
+  EXPECT_NE(metadata_of(*kit.device).provision_flag, kWifiProvisioned);
+  EXPECT_EQ(kit.changes, 0);
+  reply = kit.call("setWifi", {{"ssid", "lab"}, {"psk", 5}});  // wrong type: a parameter error
+  ASSERT_TRUE(reply.error);
+  EXPECT_NE(reply.error->message.find("psk"), std::string::npos);
+  reply = kit.call("setWifi", {{"ssid", "lab"}, {"psk", "correct horse"}});
   EXPECT_FALSE(reply.error);
   EXPECT_EQ(metadata_of(*kit.device).provision_flag, kWifiProvisioned);
 }

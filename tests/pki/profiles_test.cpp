@@ -308,6 +308,11 @@ TEST(SignerCsr, CarriesTheSignerExtensionsAndVerifies) {
                                     NID_subject_key_identifier, NID_authority_key_identifier}));
   EXPECT_FALSE(create_signer_csr(key->get(), "FFFFF"));
   EXPECT_FALSE(create_signer_csr(key->get(), "XYZW"));
+  // Lower case: atcacert writes the signer id upper-case, so such a CN could never be compressed.
+  auto lower = create_signer_csr(key->get(), "abcd");
+  ASSERT_FALSE(lower);
+  EXPECT_NE(lower.error().message.find("use \"ABCD\""), std::string::npos) << lower.error().message;
+  EXPECT_FALSE(create_signer_csr(key->get(), "0a1B"));
 }
 
 TEST(RootCertificate, IsSelfSignedCaWithSkiThenBasicConstraints) {

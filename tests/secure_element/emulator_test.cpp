@@ -139,7 +139,7 @@ TEST(GenKey, RulesAndPublicKey) {
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x01, 0).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x04, 16).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x10, 0, Bytes(3, 0)).status,
-            status::parse_error);  // stored digest
+            status::execution_error);  // stored-key digest of a private-key slot
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x08, 0).status,
             status::parse_error);  // digest needs OtherData
   EXPECT_EQ(chip.command(Opcode::gen_key, 0x08, 0, Bytes(3, 0)).status,
@@ -365,7 +365,9 @@ TEST(Sha, ContextRulesAndHmac) {
   EXPECT_EQ(chip.command(Opcode::sha, 0x01, 0, Bytes(63, 0)).status, status::parse_error);
   EXPECT_EQ(chip.command(Opcode::sha, 0x02, 3, Bytes(2, 0)).status,
             status::parse_error);  // length mismatch
-  EXPECT_EQ(chip.command(Opcode::sha, 0x03, 0).status, status::parse_error);
+  EXPECT_EQ(chip.command(Opcode::sha, 0x03, 0).status,
+            status::execution_error);  // public mode on a private-key slot
+  EXPECT_EQ(chip.command(Opcode::sha, 0x06, 0).status, status::parse_error);  // ATECC608 mode
   const Reply digest = chip.command(Opcode::sha, 0x02, 3, as_bytes("abc"));
   const auto expected = crypto::sha256(as_bytes("abc"));
   EXPECT_EQ(digest.data, Bytes(expected.begin(), expected.end()));

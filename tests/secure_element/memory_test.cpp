@@ -14,29 +14,7 @@ uint16_t data_address(unsigned slot, unsigned block = 0, unsigned offset = 0) {
   return encode_address(Zone::data, slot, block, offset);
 }
 
-// Host side of GenDig (atcah_gen_dig): SHA-256(key || 15 zone id(LE) SN8 SN0 SN1 || 25 zeros ||
-// TempKey).
-std::array<uint8_t, 32> host_gen_dig(ByteView key, uint8_t zone, uint16_t id,
-                                     const std::array<uint8_t, 9>& sn, ByteView temp_key) {
-  Bytes message(key.begin(), key.end());
-  message.insert(message.end(), {0x15, zone, static_cast<uint8_t>(id),
-                                 static_cast<uint8_t>(id >> 8), sn[8], sn[0], sn[1]});
-  message.insert(message.end(), 25, 0);
-  message.insert(message.end(), temp_key.begin(), temp_key.end());
-  return crypto::sha256(message);
-}
-
-// Host side of the Write / PrivWrite MAC: SHA-256(TempKey || op p1 p2(LE) SN8 SN0 SN1 || zeros ||
-// plain).
-std::array<uint8_t, 32> host_mac(ByteView temp_key, uint8_t opcode, uint8_t param1, uint16_t param2,
-                                 const std::array<uint8_t, 9>& sn, size_t zeros, ByteView plain) {
-  Bytes message(temp_key.begin(), temp_key.end());
-  message.insert(message.end(), {opcode, param1, static_cast<uint8_t>(param2),
-                                 static_cast<uint8_t>(param2 >> 8), sn[8], sn[0], sn[1]});
-  message.insert(message.end(), zeros, 0);
-  message.insert(message.end(), plain.begin(), plain.end());
-  return crypto::sha256(message);
-}
+using testing::random_gen_dig;
 
 TEST(Read, ConfigAlwaysDataOnlyAfterLock) {
   Chip chip;
@@ -72,8 +50,10 @@ TEST(Read, PrivateAndSecretSlotsAreNeverReadInClear) {
 TEST(Read, AddressErrors) {
   Chip chip;
   chip.provision_kit();
-  EXPECT_EQ(chip.command(Opcode::read, 0x82, data_address(0, 1)).status,
-            status::parse_error);  // past 36 bytes
+  EXPECT_EQ(chip.command(Opcode::read, 0x82, data_address(0, 2)).status,
+            status::parse_error);  // block 2 starts past 36 bytes
+  EXPECT_EQ(chip.command(Opcode::read, 0x02, data_address(9, 2, 2)).status,
+            status::parse_error);  // word 2 of block 2 = bytes 72-75 of a 72-byte slot
   EXPECT_EQ(chip.command(Opcode::read, 0x82, data_address(8, 13)).status,
             status::parse_error);  // past 416
   EXPECT_EQ(chip.command(Opcode::read, 0x80, 0x0020).status,
@@ -140,34 +120,32 @@ TEST(Write, EncryptedWriteAndReadWithGenDig) {
       chip.device.write_slot(4, write_key));  // slot 4 holds the key for slot 1 (kit config)
   ASSERT_TRUE(chip.device.lock_data());
   const auto sn = chip.emulator->state().serial_number();
-  const Bytes nonce(32, 0x99);
   const Bytes secret(32, 0x3C);
   const uint16_t address = data_address(1);
 
-  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
-  ASSERT_EQ(chip.command(Opcode::gen_dig, 0x02, 4).status, status::success);
-  const auto temp_key = host_gen_dig(write_key, 0x02, 4, sn, nonce);
+  auto temp_key = random_gen_dig(chip, write_key, 4);
   Bytes data(32);
   for (size_t i = 0; i < 32; ++i) data[i] = secret[i] ^ temp_key[i];
-  const auto mac = host_mac(temp_key, 0x12, 0xC2, address, sn, 25, secret);
+  const auto mac = testing::host_auth_mac(temp_key, 0x12, 0xC2, address, sn, 25, secret);
   data.insert(data.end(), mac.begin(), mac.end());
   EXPECT_EQ(chip.command(Opcode::write, 0xC2, address, data).status, status::success);
-  const Bytes slot1 = chip.emulator->state().slots[1];
-  EXPECT_EQ(Bytes(slot1.begin(), slot1.begin() + 32), secret);
+  EXPECT_EQ(chip.slot_bytes(1, 0, 32), secret);
 
   // A wrong MAC is refused and changes nothing.
-  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
-  ASSERT_EQ(chip.command(Opcode::gen_dig, 0x02, 4).status, status::success);
-  data[40] ^= 1;
+  temp_key = random_gen_dig(chip, write_key, 4);
+  for (size_t i = 0; i < 32; ++i) data[i] = 0xFF ^ temp_key[i];
   EXPECT_EQ(chip.command(Opcode::write, 0xC2, address, data).status, status::execution_error);
+  EXPECT_EQ(chip.slot_bytes(1, 0, 32), secret);
   // TempKey from GenDig over the wrong slot is refused.
-  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
+  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, Bytes(32, 0x99)).status, status::success);
   ASSERT_EQ(chip.command(Opcode::gen_dig, 0x02, 8).status, status::success);
   EXPECT_EQ(chip.command(Opcode::write, 0xC2, address, data).status, status::execution_error);
+  // GenDig over slot 4 (KeyConfig.ReqRandom) refuses a pass-through TempKey.
+  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, Bytes(32, 0x99)).status, status::success);
+  EXPECT_EQ(chip.command(Opcode::gen_dig, 0x02, 4).status, status::execution_error);
 
   // Encrypted read of slot 1 (EncryptRead, ReadKey 4).
-  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
-  ASSERT_EQ(chip.command(Opcode::gen_dig, 0x02, 4).status, status::success);
+  temp_key = random_gen_dig(chip, write_key, 4);
   Bytes encrypted = chip.command(Opcode::read, 0x82, address).data;
   ASSERT_EQ(encrypted.size(), 32u);
   for (size_t i = 0; i < 32; ++i) encrypted[i] ^= temp_key[i];
@@ -267,15 +245,12 @@ TEST(PrivWrite, PlainBeforeDataLockThenEncryptedOnly) {
 
   // Encrypted PrivWrite into slot 3.
   const auto sn = chip.emulator->state().serial_number();
-  const Bytes nonce(32, 0x12);
-  ASSERT_EQ(chip.command(Opcode::nonce, 0x03, 0, nonce).status, status::success);
-  ASSERT_EQ(chip.command(Opcode::gen_dig, 0x02, 4).status, status::success);
-  const auto temp_key = host_gen_dig(write_key, 0x02, 4, sn, nonce);
+  const auto temp_key = random_gen_dig(chip, write_key, 4);
   const auto second = crypto::sha256(temp_key);
   Bytes encrypted(36);
   for (size_t i = 0; i < 32; ++i) encrypted[i] = value[i] ^ temp_key[i];
   for (size_t i = 32; i < 36; ++i) encrypted[i] = value[i] ^ second[i - 32];
-  const auto mac = host_mac(temp_key, 0x46, 0x40, 3, sn, 21, value);
+  const auto mac = testing::host_auth_mac(temp_key, 0x46, 0x40, 3, sn, 21, value);
   encrypted.insert(encrypted.end(), mac.begin(), mac.end());
   EXPECT_EQ(chip.command(Opcode::priv_write, 0x40, 3, encrypted).status, status::success);
   const auto raw = crypto::public_key_raw(key.get()).value();
@@ -284,8 +259,6 @@ TEST(PrivWrite, PlainBeforeDataLockThenEncryptedOnly) {
 
 TEST(Counter, ReadIncrementAndLimit) {
   Chip chip;
-  EXPECT_EQ(chip.command(Opcode::counter, 0x00, 0).status,
-            status::execution_error);  // config unlocked
   chip.configure();
   EXPECT_EQ(chip.command(Opcode::counter, 0x00, 1).data, (Bytes{0, 0, 0, 0}));
   EXPECT_EQ(chip.command(Opcode::counter, 0x01, 1).data, (Bytes{1, 0, 0, 0}));
@@ -339,8 +312,6 @@ TEST(Counter, ConfigEncoding) {
 
 TEST(UpdateExtra, OnceEach) {
   Chip chip;
-  EXPECT_EQ(chip.command(Opcode::update_extra, 0x00, 0x42).status,
-            status::execution_error);  // config unlocked
   chip.configure();
   EXPECT_EQ(chip.command(Opcode::update_extra, 0x00, 0x42).status, status::success);
   EXPECT_EQ(chip.emulator->state().config[config_offset::user_extra], 0x42);

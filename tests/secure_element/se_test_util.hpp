@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "host_formulas.hpp"
 #include "secure_element/device.hpp"
 #include "secure_element/emulator.hpp"
 #include "secure_element/kit_config.hpp"
@@ -43,6 +44,12 @@ class Chip {
     return Reply{status::success, std::move(*data)};
   }
 
+  // `length` bytes of slot `slot` at `offset`, as the chip stores them now.
+  Bytes slot_bytes(unsigned slot, size_t offset, size_t length) const {
+    const ChipState state = emulator->state();
+    return Bytes(state.slots[slot].begin() + offset, state.slots[slot].begin() + offset + length);
+  }
+
   // Writes the kit configuration and locks the configuration zone.
   void configure() {
     ASSERT_TRUE(device.write_config(kit_config()));
@@ -58,5 +65,17 @@ class Chip {
   std::shared_ptr<Emulator> emulator;
   Device device;
 };
+
+// Nonce(random, NumIn 20 x 0x07) + GenDig(data, key_id), with the OtherData 15 02 id 00 that
+// calib_write_enc / calib_read_enc send when `other_data`; returns the TempKey the host computes.
+inline Digest random_gen_dig(Chip& chip, ByteView key, uint16_t key_id, bool other_data = false) {
+  const Bytes num_in(20, 0x07);
+  const Bytes rand_out = chip.command(Opcode::nonce, 0x00, 0, num_in).data;
+  EXPECT_EQ(rand_out.size(), 32u);
+  const Bytes header = other_data ? concat({Bytes{0x15, 0x02}, le16(key_id)}) : Bytes{};
+  EXPECT_EQ(chip.command(Opcode::gen_dig, 0x02, key_id, header).status, status::success);
+  return host_gen_dig(key, key_id, chip.emulator->state().serial_number(),
+                      host_nonce(rand_out, num_in, 0x00));
+}
 
 }  // namespace zt::se::testing

@@ -176,7 +176,10 @@ Reply register_ca_certificate(ServiceContext& ctx, const ApiRequest& request) {
   }
   std::string arn = ctx.arn("cacert/" + ca->id);
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_ca(ca->id));
-  if (existing) return already_exists("The CA certificate is already registered", ca->id, arn);
+  // "ID:<id>" in the message: Microchip's aws_register_signer.py, written against AWS, reads the
+  // existing CA's id from this message with re.search('ID:([0-9a-zA-Z]+)', …) on a re-run.
+  if (existing)
+    return already_exists("The CA certificate is already registered. ID:" + ca->id, ca->id, arn);
   std::string subject = crypto::subject_text(ca->x509.get());
   ZT_API_TRY_ASSIGN(int64_t same_subject, ctx.registry.count_cas_with_subject(subject));
   if (same_subject >= 10) {
@@ -306,7 +309,8 @@ Reply store_certificate(ServiceContext& ctx, const ParsedCertificate& cert,
   std::string arn = ctx.arn("cert/" + cert.id);
   ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_certificate(cert.id));
   if (existing) {
-    return already_exists("The certificate is already provisioned or registered", cert.id, arn);
+    return already_exists("The certificate is already provisioned or registered. ID:" + cert.id,
+                          cert.id, arn);
   }
   double now = now_seconds();
   Certificate record{.id = cert.id,

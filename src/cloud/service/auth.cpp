@@ -77,12 +77,12 @@ std::string registration_event(const registry::Certificate& certificate,
 }
 
 RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
-                                             std::set<std::string> server_names,
-                                             const X509* cloud_issuer, EventPublisher publish,
+                                             EndpointNames endpoint, const X509* cloud_issuer,
+                                             EventPublisher publish,
                                              console::EventRecorder* recorder)
     : registry_(registry),
       account_(std::move(account)),
-      server_names_(std::move(server_names)),
+      endpoint_(std::move(endpoint)),
       publish_(std::move(publish)),
       recorder_(recorder) {
   if (cloud_issuer) {
@@ -169,10 +169,26 @@ AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certifi
       .context = {}};
 }
 
-AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& peer) {
-  if (!peer.server_name.empty() && !server_names_.contains(peer.server_name)) {
-    return refuse("SNI '" + peer.server_name + "' is not this endpoint");
+bool RegistryAuthenticator::accept_server_name(std::string_view server_name,
+                                               std::string_view local_address,
+                                               std::string_view remote_address) {
+  if (endpoint_.accepts(server_name, local_address)) return true;
+  // A device given a wrong endpoint name retries for ever: warn, but not once per attempt.
+  uint64_t refused = ++refused_sni_;
+  int64_t now = now_ms();
+  int64_t last = last_sni_warning_ms_.load();
+  if (now - last >= 10'000 && last_sni_warning_ms_.compare_exchange_strong(last, now)) {
+    spdlog::warn(
+        "broker: TLS from {} refused (alert unrecognized_name): SNI '{}' is not this endpoint; "
+        "it accepts {} ({} refused so far)",
+        remote_address, std::string(server_name.substr(0, 255)), endpoint_.accepted_list(),
+        refused);
   }
+  return false;
+}
+
+AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& peer) {
+  // The server name was judged in the handshake (accept_server_name).
   auto id = broker::certificate_id(peer.certificate.get());
   if (!id) return refuse(id.error().message);
   auto known = registry_.find_certificate(*id);
@@ -184,6 +200,10 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
 
   if (*known) {
     const registry::Certificate& certificate = **known;
+    // AWS: "Devices with certificates in SNI_ONLY mode must send the SNI extension" (API
+    // Certificate.certificateMode).
+    if (certificate.certificate_mode == "SNI_ONLY" && peer.server_name.empty())
+      return refused(*id, "certificate " + *id + " is SNI_ONLY: the client must send SNI");
     if (certificate.ca_id) {
       auto ca = registry_.find_ca(*certificate.ca_id);
       if (!ca || !*ca || (*ca)->status != registry::kActive)

@@ -8,11 +8,13 @@
 //  - PolicyAuthorizer: iot:Connect/Publish/RetainPublish/Subscribe/Receive against the policies
 //    attached to the certificate, with client, thing and certificate policy variables.
 //
-// SNI rule: AWS routes on SNI; here a client may send the endpoint name
-// (<prefix>-ats.iot.<region>.localhost), "localhost", or no SNI at all (clients connecting to an IP
-// literal send none). Any other name is refused, as AWS refuses an unknown endpoint.
+// SNI rule (cloud/endpoint_names.hpp): the iot:Data-ATS and iot:Data names of every endpoint
+// domain, "localhost", the listener's own IP address, or no SNI — except for SNI_ONLY
+// certificates, which AWS admits only with SNI. Any other name fails the handshake with the alert
+// unrecognized_name, logged as a warning that names the accepted ones.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -22,6 +24,7 @@
 
 #include "broker/interfaces.hpp"
 #include "cloud/console/events.hpp"
+#include "cloud/endpoint_names.hpp"
 #include "cloud/policy/policy.hpp"
 #include "cloud/registry/registry.hpp"
 
@@ -46,14 +49,16 @@ struct CertificateIdentity {
 
 class RegistryAuthenticator final : public broker::Authenticator {
  public:
-  RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
-                        std::set<std::string> server_names, const X509* cloud_issuer,
-                        EventPublisher publish, console::EventRecorder* recorder = nullptr);
+  RegistryAuthenticator(registry::Registry& registry, AccountInfo account, EndpointNames endpoint,
+                        const X509* cloud_issuer, EventPublisher publish,
+                        console::EventRecorder* recorder = nullptr);
 
   // The anchors are built once and kept until a CA is registered, updated or deleted (the
   // registry's change listener drops them), so a handshake costs no registry read.
   crypto::UniquePtr<X509_STORE> trust_store() override;
   broker::AuthDecision authenticate(const broker::PeerCertificate& peer) override;
+  bool accept_server_name(std::string_view server_name, std::string_view local_address,
+                          std::string_view remote_address) override;
 
  private:
   broker::AuthDecision pending(const registry::Certificate& certificate,
@@ -71,7 +76,9 @@ class RegistryAuthenticator final : public broker::Authenticator {
 
   registry::Registry& registry_;
   AccountInfo account_;
-  std::set<std::string> server_names_;
+  EndpointNames endpoint_;
+  std::atomic<int64_t> last_sni_warning_ms_{0};  // one warning per 10 s: a flood cannot fill logs
+  std::atomic<uint64_t> refused_sni_{0};
   crypto::X509Ptr cloud_issuer_;
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();

@@ -292,9 +292,7 @@ Status CloudService::start() {
   ZT_TRY(impl.recorder.start());
   std::weak_ptr<Impl> weak = impl_;
   auto authenticator = std::make_shared<RegistryAuthenticator>(
-      *impl.state.registry, impl.account,
-      std::set<std::string>{impl.state.endpoint_address(), "localhost"},
-      impl.state.issuer_cert.get(),
+      *impl.state.registry, impl.account, impl.state.endpoint_names(), impl.state.issuer_cert.get(),
       [weak](std::string topic, std::string payload) {
         if (auto impl = weak.lock())
           impl->send_later({Outgoing{std::move(topic), std::move(payload)}});
@@ -310,7 +308,15 @@ Status CloudService::start() {
   config.connection_caps = impl.options.mqtt_connection_caps;
   impl.broker = std::make_unique<broker::Broker>(config, authenticator, impl.authorizer);
   impl.broker->add_observer(impl_);
-  ZT_TRY(impl.broker->start());
+  Status started = impl.broker->start();
+  if (!started && impl.options.fall_back_to_ephemeral && config.port != 0) {
+    spdlog::warn("broker: {}; listening on an ephemeral port instead", started.error().message);
+    config.port = 0;
+    impl.broker = std::make_unique<broker::Broker>(config, authenticator, impl.authorizer);
+    impl.broker->add_observer(impl_);
+    started = impl.broker->start();
+  }
+  ZT_TRY(started);
   impl.state.registry->add_change_listener([weak](const std::vector<registry::Change>& changes) {
     if (auto impl = weak.lock(); impl && !impl->stopped) impl->on_registry_changes(changes);
   });

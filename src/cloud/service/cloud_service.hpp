@@ -29,7 +29,9 @@ namespace zt::cloud::service {
 
 struct CloudServiceOptions {
   std::string mqtt_host = "127.0.0.1";
-  uint16_t mqtt_port = 8883;              // 0 = ephemeral
+  uint16_t mqtt_port = 8883;  // 0 = ephemeral
+  // When mqtt_port cannot be bound (in use), listen on an ephemeral port instead of failing.
+  bool fall_back_to_ephemeral = false;
   size_t threads = 0;                     // broker io_contexts; 0 = one per core
   ConnectionCaps mqtt_connection_caps{};  // 0: no cap (`ztp cloud run` sets them)
   functions::RetryPolicy retry{};
