@@ -31,6 +31,7 @@ struct Broker::Impl {
   std::vector<std::thread> threads;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> expiry_timer;
+  std::shared_ptr<ConnectionLimiter> limiter;
   std::atomic<size_t> next_context{0};
   uint16_t port = 0;
   bool running = false;
@@ -106,6 +107,8 @@ int Broker::Impl::check_server_name(SSL* ssl, int* alert, void* arg) {
 }
 
 asio::awaitable<void> Broker::Impl::accept_loop() {
+  AcceptLoopGuard guard("broker");
+  asio::steady_timer pause(co_await asio::this_coro::executor);
   while (true) {
     // Connections are spread round-robin over the io_contexts; each then lives on one thread.
     auto& context = *contexts[next_context++ % contexts.size()];
@@ -114,11 +117,26 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
     co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
-      spdlog::warn("broker: accept: {}", ec.message());
+      // E.g. EMFILE: the listening socket stays readable, so retrying at once fails at once, for as
+      // long as the error lasts. Pause (10 ms doubling to 1 s) and log once a second.
+      pause.expires_after(guard.failed(ec.message(), std::chrono::steady_clock::now()));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    guard.accepted();
+    std::string address = socket.remote_endpoint(ec).address().to_string();
+    if (ec) continue;  // the peer already left
+    // Over a cap the connection is closed at once, before any TLS work (MQTT has no way to say
+    // "busy" before CONNECT, and a TLS alert would cost a handshake's worth of work).
+    auto admission = limiter->admit(address, false);
+    if (!admission.slot) {
+      socket.close(ec);
+      guard.refused(address, admission.refusal, limiter->caps(), std::chrono::steady_clock::now());
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Connection>(core, std::move(socket), tls.native_handle())->start();
+    std::make_shared<Connection>(core, std::move(socket), tls.native_handle())
+        ->start(std::move(*admission.slot));
   }
 }
 
@@ -170,7 +188,8 @@ Status Broker::start() {
         Errc::io, fmt::format("listening on {}:{}: {}", config.host, config.port, ec.message()));
   }
   impl.port = impl.acceptor->local_endpoint().port();
-  asio::co_spawn(*impl.contexts[0], impl.accept_loop(), asio::detached);
+  impl.limiter = ConnectionLimiter::create(config.connection_caps);
+  asio::co_spawn(*impl.contexts[0], impl.accept_loop(), log_exceptions("broker: accept loop"));
   impl.expiry_timer = std::make_unique<asio::steady_timer>(*impl.contexts[0]);
   impl.schedule_expiry();
   for (auto& context : impl.contexts) {

@@ -48,15 +48,30 @@ Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls)
 
 Connection::~Connection() { --core_.connections; }
 
-void Connection::start() {
-  asio::co_spawn(stream_.get_executor(), run(shared_from_this()), asio::detached);
+void Connection::start(ConnectionLimiter::Slot slot) {
+  slot_ = std::move(slot);
+  auto self = shared_from_this();
+  asio::co_spawn(stream_.get_executor(), run(self), ended_by_exception(self, "connection"));
+}
+
+LogExceptions Connection::ended_by_exception(std::shared_ptr<Connection> self,
+                                             std::string_view what) {
+  boost::system::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  std::string where =
+      fmt::format("broker: {} from {}:{}", what, peer.address().to_string(), peer.port());
+  // Runs on the connection's executor (co_spawn calls the handler there), like the coroutine.
+  return log_exceptions(std::move(where), [self = std::move(self)] {
+    self->close_now(DisconnectReason::server_initiated, false);
+    self->finish();
+  });
 }
 
 asio::awaitable<void> Connection::run(
     std::shared_ptr<Connection> self) {  // NOLINT(performance-unnecessary-value-param)
   boost::system::error_code ec;
   deadline_ = Clock::now() + core_.limits().connect_timeout;
-  asio::co_spawn(stream_.get_executor(), watchdog(self), asio::detached);
+  asio::co_spawn(stream_.get_executor(), watchdog(self), ended_by_exception(self, "watchdog"));
 
   if (SSL* ssl = stream_.native_handle()) {
     auto store = core_.authenticator().trust_store();

@@ -16,6 +16,8 @@
 #include "broker/core.hpp"
 #include "broker/rate_limit.hpp"
 #include "broker/tls_stream.hpp"
+#include "common/connection_limits.hpp"
+#include "common/log.hpp"
 #include "mqtt/decoder.hpp"
 
 namespace zt::cloud::broker {
@@ -25,7 +27,8 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   Connection(Core& core, tcp::socket socket, SSL_CTX* tls);
   ~Connection() override;
 
-  void start();
+  // `slot` counts the connection against the listener's caps until it is destroyed.
+  void start(ConnectionLimiter::Slot slot = {});
 
   // Outlet: any thread.
   void send_publish(const Message& message, uint8_t qos, uint16_t packet_id, bool dup,
@@ -38,6 +41,9 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   asio::awaitable<void> run(std::shared_ptr<Connection> self);
   asio::awaitable<void> watchdog(std::shared_ptr<Connection> self);
   bool authenticate();
+  // What a coroutine of the connection that ends by an exception leaves: a log line and a closed
+  // connection.
+  LogExceptions ended_by_exception(std::shared_ptr<Connection> self, std::string_view what);
   // Decodes and handles what one read returned.
   void process(ByteView bytes);
 
@@ -89,6 +95,7 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   std::optional<mqtt::Will> will_;
   RateWindow publish_quota_;  // aws-iot.md §6.3 publishes per connection
   std::shared_ptr<Session> session_;
+  ConnectionLimiter::Slot slot_;
 
   // Output, shared with other threads.
   std::mutex out_mutex_;

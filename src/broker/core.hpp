@@ -16,6 +16,7 @@
 #include "broker/reserved_topics.hpp"
 #include "broker/session.hpp"
 #include "broker/subscriptions.hpp"
+#include "common/connection_limits.hpp"
 
 namespace zt::cloud::broker {
 
@@ -56,6 +57,8 @@ struct BrokerConfig {
   BrokerLimits limits;
   // Which reserved topics clients may publish to (reserved_topics.hpp).
   ReservedTopics reserved_topics = ReservedTopics::aws_services;
+  // Open connections (0: no cap); one over a cap is closed at once, before the TLS handshake.
+  ConnectionCaps connection_caps{};
 };
 
 class Core {

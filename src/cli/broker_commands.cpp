@@ -13,6 +13,7 @@
 #include "broker/lifecycle.hpp"
 #include "broker/trust.hpp"
 #include "cli/commands.hpp"
+#include "common/connection_limits.hpp"
 
 namespace zt::cli {
 namespace {
@@ -25,6 +26,8 @@ struct BrokerRunOptions {
   size_t threads = 0;
   size_t max_queued = 1000;
   bool no_rate_limits = false;
+  size_t max_connections = 0;  // 0: from the open-file limit
+  size_t max_connections_per_address = 0;
 };
 
 Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
@@ -64,6 +67,12 @@ Status run_broker(const BrokerRunOptions& options) {
   // No shadow or rules service here: tests publish the shadow's topics themselves (as they do on
   // Mosquitto). The local cloud keeps AWS's rule (request topics only).
   config.reserved_topics = cloud::broker::ReservedTopics::no_services;
+  // The default soft limit (1,024) is what a few hundred slow clients exhaust.
+  size_t open_files = raise_open_file_limit();
+  config.connection_caps.max_total =
+      options.max_connections ? options.max_connections
+                              : open_files - std::min(open_files / 2, kReservedDescriptors);
+  config.connection_caps.max_per_address = options.max_connections_per_address;
   if (options.no_rate_limits) {
     config.limits.min_connect_interval = std::chrono::milliseconds(0);
     config.limits.max_publishes_per_second = 0;
@@ -116,6 +125,13 @@ void register_broker_commands(CLI::App& app) {
   run->add_flag("--no-rate-limits", options->no_rate_limits,
                 "Turn off AWS IoT's rate quotas (1 CONNECT/s per client id; 100 publishes and "
                 "512 KiB per second per connection), e.g. for throughput benchmarks");
+  run->add_option("--max-connections", options->max_connections,
+                  "Open connections; one over the cap is closed at once (0: the open-file limit, "
+                  "raised to its hard limit, less 128)")
+      ->capture_default_str();
+  run->add_option("--max-connections-per-address", options->max_connections_per_address,
+                  "Open connections from one client address (0: no cap)")
+      ->capture_default_str();
   run->callback(run_command([options] { return run_broker(*options); }));
 }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -19,13 +20,25 @@ using namespace std::chrono_literals;
 
 Result<ChildProcess> ChildProcess::start(std::vector<std::string> argv,
                                          const std::filesystem::path& out,
-                                         const std::filesystem::path& err) {
+                                         const std::filesystem::path& err,
+                                         std::vector<std::string> extra_env) {
   if (argv.empty()) return make_error(Errc::invalid_argument, "no program to start");
   // Everything the child needs is prepared before fork(): between fork and exec only
   // async-signal-safe calls are allowed (POSIX fork(2)), so no allocation there.
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string_view existing(*entry);
+    bool replaced = std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& extra) {
+      size_t name = extra.find('=');
+      return existing.substr(0, existing.find('=')) == std::string_view(extra).substr(0, name);
+    });
+    if (!replaced) env.push_back(*entry);
+  }
+  for (auto& extra : extra_env) env.push_back(extra.data());
+  env.push_back(nullptr);
   int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (out_fd < 0) {
     return make_error(Errc::io, fmt::format("{}: {}", out.string(), std::strerror(errno)));
@@ -54,7 +67,7 @@ Result<ChildProcess> ChildProcess::start(std::vector<std::string> argv,
     ::dup2(err_fd, STDERR_FILENO);
     int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
   int saved = errno;

@@ -18,9 +18,12 @@ namespace zt::cli {
 
 class ChildProcess {
  public:
-  // Runs `argv` (argv[0] is the program path) with stdout → `out`, stderr → `err` (truncated).
+  // Runs `argv` (argv[0] is the program path) with stdout → `out`, stderr → `err` (truncated), in
+  // our environment plus `extra_env` ("NAME=value", replacing a variable of the same name): the
+  // way to hand a child a secret, which must never go in argv (/proc/<pid>/cmdline).
   static Result<ChildProcess> start(std::vector<std::string> argv, const std::filesystem::path& out,
-                                    const std::filesystem::path& err);
+                                    const std::filesystem::path& err,
+                                    std::vector<std::string> extra_env = {});
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ChildProcess(const ChildProcess&) = delete;

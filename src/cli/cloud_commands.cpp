@@ -12,6 +12,7 @@
 #include "cloud/endpoint_names.hpp"
 #include "cloud/service/cloud_service.hpp"
 #include "cloud/state.hpp"
+#include "common/connection_limits.hpp"
 #include "common/log.hpp"
 
 namespace zt::cli {
@@ -29,6 +30,14 @@ struct CloudRunOptions {
   unsigned threads = 0;
   std::string web_dir;                // default: <dir of ztp>/../web (build/web)
   std::vector<std::string> kit_dirs;  // emulated kits shown as virtual boards
+  // Limits (docs/notes/limits.md). Connection caps of 0 are derived from the open-file limit.
+  size_t http_max_connections = 0;
+  size_t http_max_connections_per_address = 256;
+  size_t mqtt_max_connections = 0;
+  size_t mqtt_max_connections_per_address = 0;
+  int http_header_timeout = 10;
+  int http_body_timeout = 60;
+  int http_idle_timeout = 120;
 };
 
 // build/bin/ztp → build/web, where the web target bundles the console.
@@ -63,7 +72,19 @@ Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text
   return std::pair{host, static_cast<uint16_t>(port)};
 }
 
+std::string cap_text(size_t cap) { return cap ? std::to_string(cap) : "none"; }
+
 Status cloud_run(const CloudRunOptions& options) {
+  // Before anything opens a descriptor: the default soft limit (1,024) is what a few hundred slow
+  // clients exhaust; the caps below keep the connections under the raised limit.
+  size_t open_files = raise_open_file_limit();
+  DescriptorBudget budget = descriptor_budget(open_files);
+  ConnectionCaps http_caps{.max_total = options.http_max_connections ? options.http_max_connections
+                                                                     : budget.http_connections,
+                           .max_per_address = options.http_max_connections_per_address};
+  ConnectionCaps mqtt_caps{.max_total = options.mqtt_max_connections ? options.mqtt_max_connections
+                                                                     : budget.mqtt_connections,
+                           .max_per_address = options.mqtt_max_connections_per_address};
   ZT_TRY_ASSIGN(auto listen, split_host_port(options.http));
   std::optional<std::pair<std::string, uint16_t>> mqtt_listen;
   const bool mqtt_auto = options.mqtt == "auto";
@@ -101,13 +122,19 @@ Status cloud_run(const CloudRunOptions& options) {
   // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
   std::unique_ptr<cloud::service::CloudService> service;
   cloud::api::Router router = cloud::api::make_control_plane_router();
-  cloud::api::ServerOptions server_options{.address = listen.first, .port = listen.second};
+  cloud::api::ServerOptions server_options{.address = listen.first,
+                                           .port = listen.second,
+                                           .idle_timeout_seconds = options.http_idle_timeout,
+                                           .header_timeout_seconds = options.http_header_timeout,
+                                           .body_timeout_seconds = options.http_body_timeout,
+                                           .connection_caps = http_caps};
   if (mqtt_listen) {
     service = std::make_unique<cloud::service::CloudService>(
         state, cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
                                                    .mqtt_port = mqtt_listen->second,
                                                    .fall_back_to_ephemeral = mqtt_auto,
-                                                   .threads = options.threads});
+                                                   .threads = options.threads,
+                                                   .mqtt_connection_caps = mqtt_caps});
     service->add_routes(router);
     server_options.services.push_back("iotdata");
     server_options.services.push_back("iotdevicegateway");
@@ -147,6 +174,12 @@ Status cloud_run(const CloudRunOptions& options) {
     }
   }
   console->start();
+  fmt::print(
+      "limits open-files={} http-connections={} per-address={} mqtt-connections={} "
+      "per-address={} header-timeout={}s body-timeout={}s idle-timeout={}s\n",
+      open_files, http_caps.max_total, cap_text(http_caps.max_per_address), mqtt_caps.max_total,
+      cap_text(mqtt_caps.max_per_address), options.http_header_timeout, options.http_body_timeout,
+      options.http_idle_timeout);
   fmt::print("console http://{}:{}/console/\n", host, endpoint.port());
   std::fflush(stdout);
 
@@ -163,6 +196,46 @@ Status cloud_run(const CloudRunOptions& options) {
   if (service) service->stop();
   fmt::print("stopped\n");
   return ok();
+}
+
+void add_limit_options(CLI::App& run, CloudRunOptions& options) {
+  const std::string group = "Limits (what a client sees at each: docs/notes/limits.md)";
+  auto seconds = CLI::Range(1, 24 * 3600);
+  run.add_option("--http-max-connections", options.http_max_connections,
+                 "Open HTTP connections (API and console); at the cap the oldest one still "
+                 "waiting for its request head is closed, else 503. 0 = a quarter of the "
+                 "open-file limit after raising it, at most 1024")
+      ->capture_default_str()
+      ->group(group);
+  run.add_option("--http-max-connections-per-address", options.http_max_connections_per_address,
+                 "Open HTTP connections from one client address (0 = no cap)")
+      ->capture_default_str()
+      ->group(group);
+  run.add_option("--http-header-timeout", options.http_header_timeout,
+                 "Seconds to receive a request's line and headers")
+      ->capture_default_str()
+      ->check(seconds)
+      ->group(group);
+  run.add_option("--http-body-timeout", options.http_body_timeout,
+                 "Seconds to receive a request body, and to send an answer")
+      ->capture_default_str()
+      ->check(seconds)
+      ->group(group);
+  run.add_option("--http-idle-timeout", options.http_idle_timeout,
+                 "Seconds a kept-alive connection may wait for its next request")
+      ->capture_default_str()
+      ->check(seconds)
+      ->group(group);
+  run.add_option("--mqtt-max-connections", options.mqtt_max_connections,
+                 "Open MQTT connections; one over the cap is closed at once. 0 = the open-file "
+                 "limit less the HTTP share and 128 for files")
+      ->capture_default_str()
+      ->group(group);
+  run.add_option("--mqtt-max-connections-per-address", options.mqtt_max_connections_per_address,
+                 "Open MQTT connections from one client address (0 = no cap: local devices all "
+                 "come from 127.0.0.1)")
+      ->capture_default_str()
+      ->group(group);
 }
 
 }  // namespace
@@ -194,6 +267,7 @@ void register_cloud_commands(CLI::App& app) {
                   "The web console's files (default: <ztp's dir>/../web, i.e. build/web)");
   run->add_option("--kit-dir", options->kit_dirs,
                   "An emulated kit's directory to show as a virtual board (repeatable)");
+  add_limit_options(*run, *options);
   run->callback(run_command([options] { return cloud_run(*options); }));
   register_cloud_service_commands(*cloud);
   register_cloud_fleet_commands(*cloud);

@@ -12,6 +12,7 @@
 
 #include "aws/iot_client.hpp"
 #include "cli/child_process.hpp"
+#include "cli/secret_input.hpp"
 #include "cli/steps.hpp"
 #include "cloud/service/rules_runtime.hpp"
 #include "common/file.hpp"
@@ -189,17 +190,22 @@ Status Demo::start_kit() {
                                 "--dir",
                                 kit_dir_.string(),
                                 "--wifi-ap",
-                                options_.ssid + ":" + options_.wifi_password,
+                                options_.ssid,
                                 "--server-ca",
                                 server_ca,
                                 "--endpoint-override",
                                 mqtt_address_,
                                 "--retry-max-ms",
                                 retry};
-  command(fmt::format("ztp kit run --dir {} --wifi-ap {}:… --server-ca {} --endpoint-override {} &",
-                      kit_dir_.string(), options_.ssid, server_ca, mqtt_address_));
+  command(
+      fmt::format("ZTP_WIFI_PASSWORD=… ztp kit run --dir {} --wifi-ap {} --server-ca {} "
+                  "--endpoint-override {} &",
+                  kit_dir_.string(), options_.ssid, server_ca, mqtt_address_));
   fs::path out = dir_ / "kit.out", err = dir_ / "kit.err";
-  ZT_TRY_ASSIGN(auto child, ChildProcess::start(argv, out, err));
+  // The passphrase goes in the child's environment, never its argv (/proc/<pid>/cmdline).
+  ZT_TRY_ASSIGN(auto child, ChildProcess::start(
+                                argv, out, err,
+                                {std::string(kWifiPasswordEnv) + "=" + options_.wifi_password}));
   kit_.emplace(std::move(child));
   ZT_TRY_ASSIGN(std::string line, wait_for_line(*kit_, out, "kit dir=", 20s, err, &stop_));
   print("kit dir={} (pid {})", line, kit_->pid());
@@ -210,7 +216,7 @@ Status Demo::provision_kit() {
   step(
       "6. kit set-wifi and kit provision: CSR signed inside the secure element, device "
       "certificate, compressed certs");
-  command(fmt::format("ztp kit set-wifi --dir {} --ssid {} --password …", dir_.string(),
+  command(fmt::format("ZTP_WIFI_PASSWORD=… ztp kit set-wifi --dir {} --ssid {}", dir_.string(),
                       options_.ssid));
   ZT_TRY(with_context(kit::set_wifi(dir_, options_.ssid, options_.wifi_password), "kit set-wifi"));
   print("Wi-Fi SSID {} saved to {} (password encrypted with {})", options_.ssid,
@@ -414,7 +420,7 @@ void Demo::stop_children() {
 Status Demo::run() {
   ZT_TRY_ASSIGN(ztp_, self_executable());
   dir_ = fs::absolute(options_.dir).lexically_normal();
-  ZT_TRY(ensure_directory(dir_));
+  ZT_TRY(ensure_directory(dir_, 0700));
   cloud_dir_ = dir_ / "cloud";
   kit_dir_ = dir_ / "kit";
   print("zerotouch demo in {} (keys, cloud state and chip are reused between runs)", dir_.string());

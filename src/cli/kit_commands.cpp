@@ -8,9 +8,12 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <sstream>
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/secret_input.hpp"
+#include "common/file.hpp"
 #include "kit/emulated_kit.hpp"
 #include "kit/host_link.hpp"
 #include "kit/pc_tools.hpp"
@@ -20,7 +23,8 @@ namespace {
 
 struct KitRunOptions {
   std::string dir = "kit";
-  std::vector<std::string> access_points;
+  std::vector<std::string> access_points;  // SSID[:wpa2|open|enterprise]
+  std::string access_point_file;           // lines ssid:psk[:security]
   std::string endpoint_override;
   std::string server_ca;
   int retry_max_ms = 8000;
@@ -35,12 +39,55 @@ struct KitTarget {
 
 std::atomic<bool> stop_requested{false};
 
+// `--wifi-ap SSID[:wpa2|open|enterprise]`: the passphrase of a WPA2 access point comes from
+// ZTP_WIFI_PASSWORD (or a prompt), never from the command line.
+Result<kit::AccessPoint> access_point_from_option(const std::string& spec) {
+  size_t colon = spec.find(':');
+  std::string ssid = spec.substr(0, colon);
+  std::string security = colon == std::string::npos ? "wpa2" : spec.substr(colon + 1);
+  if (security != "wpa2" && security != "open" && security != "enterprise") {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("--wifi-ap '{}:…': a passphrase on the command line is readable "
+                                  "by every local user (/proc/<pid>/cmdline); give --wifi-ap {} "
+                                  "with the passphrase in {}, or --wifi-ap-file FILE with lines "
+                                  "ssid:psk[:wpa2|open|enterprise]",
+                                  ssid, ssid, kWifiPasswordEnv));
+  }
+  std::string psk;
+  if (security == "wpa2") {
+    ZT_TRY_ASSIGN(psk, read_secret({.file = "",
+                                    .env = kWifiPasswordEnv,
+                                    .prompt = "Passphrase of access point '" + ssid + "': ",
+                                    .what = "the passphrase of access point '" + ssid + "'"}));
+  }
+  auto ap = kit::parse_access_point(ssid + ":" + psk + ":" + security);
+  secure_zero(psk.data(), psk.size());
+  return ap;
+}
+
 Status run_kit(const KitRunOptions& options) {
   kit::EmulatedKitOptions kit_options;
   kit_options.dir = options.dir;
   for (const auto& spec : options.access_points) {
-    ZT_TRY_ASSIGN(auto ap, kit::parse_access_point(spec));
+    ZT_TRY_ASSIGN(auto ap, access_point_from_option(spec));
     kit_options.firmware.access_points.push_back(std::move(ap));
+  }
+  if (!options.access_point_file.empty()) {
+    ZT_TRY_ASSIGN(std::string text, read_text_file(options.access_point_file, 64 * 1024));
+    std::istringstream lines(text);
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line.front() == '#') continue;
+      auto ap = kit::parse_access_point(line);
+      if (!ap) {
+        return make_error(
+            Errc::invalid_argument,
+            fmt::format("{} line {}: {}", options.access_point_file, number, ap.error().message));
+      }
+      kit_options.firmware.access_points.push_back(std::move(*ap));
+    }
+    secure_zero(text.data(), text.size());
   }
   if (!options.endpoint_override.empty()) {
     size_t colon = options.endpoint_override.rfind(':');
@@ -115,7 +162,12 @@ void register_kit_commands(CLI::App& app) {
   run->add_option("--dir", run_options->dir, "kit directory (chip state, sockets, console log)")
       ->capture_default_str();
   run->add_option("--wifi-ap", run_options->access_points,
-                  "an emulated access point ssid:psk[:wpa2|open|enterprise] (repeatable)");
+                  "an emulated access point SSID[:wpa2|open|enterprise] (repeatable); a WPA2 "
+                  "one's passphrase comes from $ZTP_WIFI_PASSWORD (or a prompt)");
+  run->add_option("--wifi-ap-file", run_options->access_point_file,
+                  "emulated access points, one a line: ssid:psk[:wpa2|open|enterprise] (keep it "
+                  "0600)")
+      ->check(CLI::ExistingFile);
   run->add_option("--endpoint-override", run_options->endpoint_override,
                   "connect to HOST:PORT instead of resolving the endpoint (tests)");
   run->add_option("--server-ca", run_options->server_ca,
@@ -127,16 +179,30 @@ void register_kit_commands(CLI::App& app) {
       ->capture_default_str();
   run->callback(run_command([run_options] { return run_kit(*run_options); }));
 
+  // ssid, password file
   auto wifi_args = std::make_shared<std::pair<std::string, std::string>>();
   auto wifi_dir = std::make_shared<std::string>(".");
-  auto* set_wifi = kit_app->add_subcommand("set-wifi",
-                                           "Store the kit's Wi-Fi credentials in kit-info.json "
-                                           "(the password encrypted, see kit-wifi.key)");
+  auto* set_wifi = kit_app->add_subcommand(
+      "set-wifi",
+      "Store the kit's Wi-Fi credentials in kit-info.json (the password encrypted, see "
+      "kit-wifi.key). The password comes from --password-file, $ZTP_WIFI_PASSWORD or a prompt");
   set_wifi->add_option("--ssid", wifi_args->first, "access point SSID")->required();
-  set_wifi->add_option("--password", wifi_args->second, "WPA2 personal passphrase")->required();
+  set_wifi->add_option("--password-file", wifi_args->second,
+                       "a file whose first line is the WPA2 passphrase (- = standard input)");
+  add_removed_secret_option(*set_wifi, "--password",
+                            "a password on the command line is readable by every local user "
+                            "(/proc/<pid>/cmdline): give --password-file FILE (- for standard "
+                            "input), set ZTP_WIFI_PASSWORD, or type it at the prompt");
   set_wifi->add_option("--dir", *wifi_dir, "working directory")->capture_default_str();
   set_wifi->callback(run_command([wifi_args, wifi_dir]() -> Status {
-    ZT_TRY(kit::set_wifi(*wifi_dir, wifi_args->first, wifi_args->second));
+    ZT_TRY_ASSIGN(std::string password,
+                  read_secret({.file = wifi_args->second,
+                               .env = kWifiPasswordEnv,
+                               .prompt = "Wi-Fi password for " + wifi_args->first + ": ",
+                               .what = "the Wi-Fi password"}));
+    Status stored = kit::set_wifi(*wifi_dir, wifi_args->first, password);
+    secure_zero(password.data(), password.size());
+    ZT_TRY(stored);
     fmt::print("Wi-Fi SSID {} saved to {} (password encrypted with {})\n", wifi_args->first,
                (std::filesystem::path(*wifi_dir) / kit::kKitInfoFile).string(), kit::kWifiKeyFile);
     return ok();

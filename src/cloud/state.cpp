@@ -103,7 +103,7 @@ Status write_hosts_lines(const CloudState& state) {
 Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std::string& region,
                                     const std::string& endpoint_domain) {
   bool fresh_directory = !std::filesystem::exists(dir);
-  ZT_TRY(ensure_directory(dir, 0700));
+  ZT_TRY(ensure_private_directory(dir));
   if (fresh_directory) {
     // Our own new directory: private (it holds keys and the access key secret).
     std::error_code ignored;

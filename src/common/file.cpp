@@ -102,17 +102,50 @@ Result<std::string> read_text_file(const std::filesystem::path& path, size_t max
   return std::string(bytes.begin(), bytes.end());
 }
 
-Status ensure_directory(const std::filesystem::path& path, unsigned mode) {
+Status ensure_directory(const std::filesystem::path& path_in, unsigned mode) {
+  std::filesystem::path path = path_in.lexically_normal();
+  if (!path.has_filename() && path.has_parent_path()) path = path.parent_path();  // "dir/"
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec)
-    return make_error(Errc::io, "cannot create directory " + path.string() + ": " + ec.message());
-  if (!std::filesystem::is_directory(path)) {
-    return make_error(Errc::invalid_argument, path.string() + " is not a directory");
+  if (!std::filesystem::exists(path, ec)) {
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return make_error(Errc::io,
+                        "cannot create directory " + path_in.string() + ": " + ec.message());
+    }
+    if (::mkdir(path.c_str(), mode) == 0) {
+      // mkdir's mode is filtered by the umask; the directory must be exactly `mode`.
+      if (::chmod(path.c_str(), mode) != 0) return io_error(path_in, "cannot set mode of", errno);
+    } else if (errno != EEXIST) {
+      return io_error(path_in, "cannot create directory", errno);
+    }
   }
-  (void)mode;
+  if (!std::filesystem::is_directory(path)) {
+    return make_error(Errc::invalid_argument, path_in.string() + " is not a directory");
+  }
   if (::access(path.c_str(), W_OK) != 0) {
-    return io_error(path, "cannot write into directory", errno);
+    return io_error(path_in, "cannot write into directory", errno);
+  }
+  return ok();
+}
+
+Status ensure_private_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return io_error(path, "cannot open", errno);
+  int result = ::fchmod(fd, 0600);
+  int err = errno;
+  ::close(fd);
+  if (result != 0) return io_error(path, "cannot set mode of", err);
+  return ok();
+}
+
+Status ensure_private_directory(const std::filesystem::path& path) {
+  ZT_TRY(ensure_directory(path, 0700));
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return io_error(path, "cannot inspect", errno);
+  if (info.st_uid == ::geteuid() && (info.st_mode & 077) != 0) {
+    if (::chmod(path.c_str(), info.st_mode & 0700) != 0) {
+      return io_error(path, "cannot make private (mode 0700)", errno);
+    }
   }
   return ok();
 }

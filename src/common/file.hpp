@@ -20,7 +20,18 @@ inline Status write_file_atomic(const std::filesystem::path& path, std::string_v
 Result<Bytes> read_file(const std::filesystem::path& path, size_t max_size = 64u << 20);
 Result<std::string> read_text_file(const std::filesystem::path& path, size_t max_size = 64u << 20);
 
-// Fails with a message naming `path` when it cannot be created or written into.
+// Creates `path` (and its parents, with the default mode) when missing; the directory itself gets
+// exactly `mode`. An existing directory keeps its mode. Fails with a message naming `path` when it
+// cannot be created or written into.
 Status ensure_directory(const std::filesystem::path& path, unsigned mode = 0755);
+
+// A directory that holds state (keys, a registry, a chip's state, logs): created 0700, and an
+// existing one we own loses its group and other permissions (a directory left 0755 by an older
+// ztp is tightened at the next start). Someone else's directory is left alone; its files are still
+// written 0600.
+Status ensure_private_directory(const std::filesystem::path& path);
+
+// A file that others append to (a log): created empty if missing; mode 0600 either way.
+Status ensure_private_file(const std::filesystem::path& path);
 
 }  // namespace zt

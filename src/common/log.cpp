@@ -16,4 +16,20 @@ void setup_logging(std::string_view level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 }
 
+void LogExceptions::report(const std::exception_ptr& error) const noexcept {
+  try {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: ended by an exception: {}", where_, e.what());
+    } catch (...) {
+      spdlog::error("{}: ended by an exception that is not a std::exception", where_);
+    }
+    if (on_exception_) on_exception_();
+  } catch (...) {
+    // Logging or closing failed too (out of memory): nothing more can be done here, and throwing
+    // would end the io_context's run().
+  }
+}
+
 }  // namespace zt

@@ -174,7 +174,7 @@ void EmulatedKit::State::serve_control(const std::atomic<bool>& stop) {
 }
 
 Result<std::unique_ptr<EmulatedKit>> EmulatedKit::start(EmulatedKitOptions options) {
-  ZT_TRY(ensure_directory(options.dir, 0700));
+  ZT_TRY(ensure_private_directory(options.dir));
   auto state = std::make_unique<State>();
   state->options = options;
   const std::filesystem::path state_path = options.dir / kStateFile;
@@ -184,6 +184,8 @@ Result<std::unique_ptr<EmulatedKit>> EmulatedKit::start(EmulatedKitOptions optio
       [state_path](const se::ChipState& s) { return se::save_state(state_path, s); });
   state->device =
       std::make_shared<se::Device>(std::make_unique<se::InProcessTransport>(state->emulator));
+  // What the firmware prints includes the endpoint and the thing name: private, like the dir.
+  ZT_TRY(ensure_private_file(options.dir / kConsoleLog));
   state->console_log.open(options.dir / kConsoleLog, std::ios::app);
   if (!state->console_log)
     return make_error(Errc::io, "cannot open " + (options.dir / kConsoleLog).string());

@@ -74,9 +74,9 @@ Status send(TlsConnection& connection, const mqtt::Packet& packet) {
 Result<AccessPoint> parse_access_point(std::string_view spec) {
   size_t first = spec.find(':');
   if (first == std::string_view::npos || first == 0) {
-    return make_error(
-        Errc::invalid_argument,
-        fmt::format("--wifi-ap '{}': expected ssid:psk[:wpa2|open|enterprise]", spec));
+    return make_error(Errc::invalid_argument,
+                      // The spec holds a passphrase: never in a message.
+                      "an access point: expected ssid:psk[:wpa2|open|enterprise]");
   }
   AccessPoint ap;
   ap.ssid = std::string(spec.substr(0, first));
@@ -96,7 +96,7 @@ Result<AccessPoint> parse_access_point(std::string_view spec) {
                                            : AccessPoint::Security::wpa2;
   if (ap.ssid.size() > kMaxSsidSize) {
     return make_error(Errc::invalid_argument,
-                      fmt::format("--wifi-ap: SSID '{}' longer than 32 bytes", ap.ssid));
+                      fmt::format("access point SSID '{}' longer than 32 bytes", ap.ssid));
   }
   return ap;
 }

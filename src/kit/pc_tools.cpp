@@ -65,9 +65,9 @@ Status set_wifi(const fs::path& dir, const std::string& ssid, const std::string&
   // WPA2-PSK passphrases are 8..63 characters, or 64 hex digits (IEEE 802.11i).
   if (password.size() < 8 || password.size() > kMaxWifiPasswordSize) {
     return make_error(Errc::invalid_argument,
-                      "--password must be 8 to 64 characters (a WPA2 personal passphrase)");
+                      "the Wi-Fi password must be 8 to 64 characters (a WPA2 personal passphrase)");
   }
-  ZT_TRY(ensure_directory(dir));
+  ZT_TRY(ensure_directory(dir, 0700));
   ZT_TRY_ASSIGN(json info, read_kit_info(dir));
   ZT_TRY_ASSIGN(Bytes key, load_or_create_wifi_key(dir, true));
   auto sealed = crypto::aes_256_gcm_seal(key, as_bytes(password), as_bytes(ssid));
@@ -287,7 +287,9 @@ Result<ProvisionReport> finish(const Provisioner::State& state, KitClient& kit,
   }
 
   say("Generating device certificate from CSR");
-  ZT_TRY_ASSIGN(Bytes device_der, state.issuer->issue_der(csr_der, now));
+  std::vector<std::string> dropped;
+  ZT_TRY_ASSIGN(Bytes device_der, state.issuer->issue_der(csr_der, now, "the kit's CSR", &dropped));
+  for (const auto& name : dropped) say("    Dropped CSR extension: " + name);
   // The thing name is the certificate's SubjectKeyIdentifier, which the issuer derives by RFC 5280
   // §4.2.1.2 (1): SHA-1 of 04 || X || Y.
   uint8_t point[65];

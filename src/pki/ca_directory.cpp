@@ -256,9 +256,15 @@ Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_p
   report.lines.push_back("    Loading from " + csr_path.string());
   ZT_TRY_ASSIGN(crypto::X509ReqPtr csr, load_csr_checked(csr_path, csr_path.string()));
   report.lines.push_back("Generating device certificate from CSR");
+  std::vector<std::string> dropped;
   ZT_TRY_ASSIGN(report.certificate,
                 issue_device_certificate(csr.get(), signer.certificate.get(), signer.key.get(),
-                                         current_time(options)));
+                                         current_time(options), &dropped));
+  for (const auto& name : dropped) {
+    report.lines.push_back("    Dropped CSR extension: " + name +
+                           " (device certificates carry only SKI, AKI, basicConstraints CA:FALSE, "
+                           "keyUsage digitalSignature, extendedKeyUsage clientAuth)");
+  }
   ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(report.certificate.get()));
   for (auto& line : describe_certificate(report.certificate.get()))
     report.lines.push_back(std::move(line));

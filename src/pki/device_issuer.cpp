@@ -18,6 +18,10 @@ struct FreeBitString {
   void operator()(ASN1_BIT_STRING* p) const noexcept { ASN1_BIT_STRING_free(p); }
 };
 using Asn1BitString = std::unique_ptr<ASN1_BIT_STRING, FreeBitString>;
+struct FreeExtendedKeyUsage {
+  void operator()(EXTENDED_KEY_USAGE* p) const noexcept { EXTENDED_KEY_USAGE_free(p); }
+};
+using ExtendedKeyUsage = std::unique_ptr<EXTENDED_KEY_USAGE, FreeExtendedKeyUsage>;
 
 }  // namespace
 
@@ -25,13 +29,52 @@ struct DeviceCertificateIssuer::Request {
   crypto::X509NamePtr subject;
   crypto::PublicKeyRaw public_key{};
   std::vector<X509ExtensionPtr> extensions;
+  std::vector<std::string> dropped;
 };
 
-Result<std::vector<X509ExtensionPtr>> device_extension_policy(
-    std::vector<X509ExtensionPtr> requested) {
-  std::vector<X509ExtensionPtr> out;
+namespace {
+
+// The short name ("subjectAltName", "serverAuth"), or the dotted OID of an unknown object.
+std::string object_name(const ASN1_OBJECT* object) {
+  if (int nid = OBJ_obj2nid(object); nid != NID_undef) return OBJ_nid2sn(nid);
+  char oid[80];
+  OBJ_obj2txt(oid, sizeof oid, object, 1);
+  return oid;
+}
+
+// The purposes of an ExtendedKeyUsage request other than clientAuth, by name; sets `client_auth`.
+Result<std::vector<std::string>> other_purposes(const X509_EXTENSION* ext, bool& client_auth) {
+  ExtendedKeyUsage eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509V3_EXT_d2i(const_cast<X509_EXTENSION*>(ext))));
+  if (!eku)
+    return crypto::openssl_error("device CSR has a malformed ExtendedKeyUsage request",
+                                 Errc::parse);
+  std::vector<std::string> others;
+  client_auth = false;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    const ASN1_OBJECT* purpose = sk_ASN1_OBJECT_value(eku.get(), i);
+    if (OBJ_obj2nid(purpose) == NID_client_auth) {
+      client_auth = true;
+      continue;
+    }
+    others.push_back(object_name(purpose));
+  }
+  return others;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : " ") + name;
+  return out;
+}
+
+}  // namespace
+
+Result<DeviceExtensions> device_extension_policy(std::vector<X509ExtensionPtr> requested) {
+  DeviceExtensions out;
   for (auto& ext : requested) {
     int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext.get()));
+    // The issuer sets both from the keys (RFC 5280 §4.2.1.1/2); the CSR's values are not used.
     if (nid == NID_subject_key_identifier || nid == NID_authority_key_identifier) continue;
     if (nid == NID_basic_constraints) {
       crypto::UniquePtr<BASIC_CONSTRAINTS> bc(
@@ -43,8 +86,9 @@ Result<std::vector<X509ExtensionPtr>> device_extension_policy(
         return make_error(Errc::invalid_argument,
                           "device CSR requests a CA certificate (BasicConstraints CA:TRUE)");
       }
-    }
-    if (nid == NID_key_usage) {
+      ZT_TRY_ASSIGN(X509ExtensionPtr profile, crypto::basic_constraints_extension(false, {}));
+      out.extensions.push_back(std::move(profile));
+    } else if (nid == NID_key_usage) {
       // keyCertSign alone makes OpenSSL's non-strict path validation treat a certificate as a CA.
       Asn1BitString usage(static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(ext.get())));
       if (!usage)
@@ -53,8 +97,30 @@ Result<std::vector<X509ExtensionPtr>> device_extension_policy(
         return make_error(Errc::invalid_argument,
                           "device CSR requests keyCertSign/cRLSign key usage");
       }
+      bool digital_signature = ASN1_BIT_STRING_get_bit(usage.get(), 0);
+      bool others = false;
+      for (int bit = 1; bit < 9; ++bit) others |= ASN1_BIT_STRING_get_bit(usage.get(), bit) != 0;
+      if (digital_signature) {
+        ZT_TRY_ASSIGN(X509ExtensionPtr profile,
+                      crypto::key_usage_extension(crypto::kDigitalSignature));
+        out.extensions.push_back(std::move(profile));
+      }
+      if (!digital_signature) {
+        out.dropped.push_back("keyUsage (no digitalSignature)");
+      } else if (others) {
+        out.dropped.push_back("keyUsage bits other than digitalSignature");
+      }
+    } else if (nid == NID_ext_key_usage) {
+      bool client_auth = false;
+      ZT_TRY_ASSIGN(auto others, other_purposes(ext.get(), client_auth));
+      if (client_auth) {
+        ZT_TRY_ASSIGN(X509ExtensionPtr profile, crypto::extended_key_usage_extension(false, true));
+        out.extensions.push_back(std::move(profile));
+      }
+      if (!others.empty()) out.dropped.push_back("extendedKeyUsage " + joined(others));
+    } else {
+      out.dropped.push_back(object_name(X509_EXTENSION_get_object(ext.get())));
     }
-    out.push_back(std::move(ext));
   }
   return out;
 }
@@ -100,7 +166,9 @@ auto DeviceCertificateIssuer::read_request(ByteView csr_der, std::string_view wh
     return crypto::openssl_error(std::string(what) + " has a malformed subject", Errc::parse);
   request.public_key = parsed->public_key();
   ZT_TRY_ASSIGN(auto requested, parsed->requested_extensions());
-  ZT_TRY_ASSIGN(request.extensions, device_extension_policy(std::move(requested)));
+  ZT_TRY_ASSIGN(auto allowed, device_extension_policy(std::move(requested)));
+  request.extensions = std::move(allowed.extensions);
+  request.dropped = std::move(allowed.dropped);
   return request;
 }
 
@@ -117,7 +185,9 @@ auto DeviceCertificateIssuer::read_request(X509_REQ* csr, std::string_view what)
   ZT_TRY_ASSIGN(crypto::PkeyPtr key, crypto::csr_public_key(csr));
   ZT_TRY_ASSIGN(request.public_key, crypto::public_key_raw(key.get()));
   ZT_TRY_ASSIGN(auto requested, crypto::csr_extensions(csr));
-  ZT_TRY_ASSIGN(request.extensions, device_extension_policy(std::move(requested)));
+  ZT_TRY_ASSIGN(auto allowed, device_extension_policy(std::move(requested)));
+  request.extensions = std::move(allowed.extensions);
+  request.dropped = std::move(allowed.dropped);
   return request;
 }
 
@@ -157,24 +227,29 @@ Result<crypto::CertificateFields> DeviceCertificateIssuer::certificate_fields(Re
 }
 
 Result<Bytes> DeviceCertificateIssuer::issue_der(ByteView csr_der, int64_t now,
-                                                 std::string_view what) const {
+                                                 std::string_view what,
+                                                 std::vector<std::string>* dropped) const {
   ZT_TRY_ASSIGN(Request request, read_request(csr_der, what));
+  if (dropped) *dropped = request.dropped;
   ZT_TRY_ASSIGN(crypto::CertificateFields fields, certificate_fields(request, now));
   return crypto::build_certificate_der(fields, signer_key_.get());
 }
 
 Result<crypto::X509Ptr> DeviceCertificateIssuer::issue(X509_REQ* csr, int64_t now,
-                                                       std::string_view what) const {
+                                                       std::string_view what,
+                                                       std::vector<std::string>* dropped) const {
   ZT_TRY_ASSIGN(Request request, read_request(csr, what));
+  if (dropped) *dropped = request.dropped;
   ZT_TRY_ASSIGN(crypto::CertificateFields fields, certificate_fields(request, now));
   return crypto::build_certificate(fields, signer_key_.get());
 }
 
 Result<crypto::X509Ptr> issue_device_certificate(X509_REQ* csr, const X509* signer_cert,
-                                                 EVP_PKEY* signer_key, int64_t now) {
+                                                 EVP_PKEY* signer_key, int64_t now,
+                                                 std::vector<std::string>* dropped_extensions) {
   ZT_TRY_ASSIGN(DeviceCertificateIssuer issuer,
                 DeviceCertificateIssuer::create(signer_cert, signer_key));
-  return issuer.issue(csr, now);
+  return issuer.issue(csr, now, "the device CSR", dropped_extensions);
 }
 
 }  // namespace zt::pki

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -20,12 +22,14 @@ class DeviceCertificateIssuer {
 
   // The device profile of kit.md (see issue_device_certificate in profiles.hpp). `what` names the
   // CSR in error messages.
+  // `dropped` (optional) receives the CSR extensions left out (device_extension_policy).
   Result<crypto::X509Ptr> issue(X509_REQ* csr, int64_t now,
-                                std::string_view what = "the device CSR") const;
+                                std::string_view what = "the device CSR",
+                                std::vector<std::string>* dropped = nullptr) const;
   // DER in, DER out (the kit's genCsr returns DER, saveCredentials takes DER): the factory-rate
   // path, which never decodes a public key through OpenSSL's provider decoders.
-  Result<Bytes> issue_der(ByteView csr_der, int64_t now,
-                          std::string_view what = "the device CSR") const;
+  Result<Bytes> issue_der(ByteView csr_der, int64_t now, std::string_view what = "the device CSR",
+                          std::vector<std::string>* dropped = nullptr) const;
 
  private:
   struct Request;
@@ -38,10 +42,16 @@ class DeviceCertificateIssuer {
   crypto::PkeyPtr signer_key_;
 };
 
-// The extension-request policy for device CSRs: requested extensions are copied (as
-// kit_provision.py does) except SubjectKeyIdentifier/AuthorityKeyIdentifier, which the issuer sets;
-// a request for CA powers (BasicConstraints CA:TRUE, KeyUsage keyCertSign/cRLSign) refuses the CSR.
-Result<std::vector<crypto::X509ExtensionPtr>> device_extension_policy(
-    std::vector<crypto::X509ExtensionPtr> requested);
+// The extension-request policy for device CSRs, an allow-list: a device certificate carries
+// SubjectKeyIdentifier and AuthorityKeyIdentifier (set by the issuer from the keys), and, when the
+// CSR asks for them, BasicConstraints CA:FALSE, KeyUsage digitalSignature and ExtendedKeyUsage
+// clientAuth — in the profile's own encoding, never the CSR's bytes. Everything else a CSR requests
+// (subjectAltName, nsCertType, serverAuth, other key usages...) is left out and named in `dropped`.
+// A request for CA powers (BasicConstraints CA:TRUE, KeyUsage keyCertSign/cRLSign) refuses the CSR.
+struct DeviceExtensions {
+  std::vector<crypto::X509ExtensionPtr> extensions;
+  std::vector<std::string> dropped;  // e.g. "subjectAltName", "extendedKeyUsage serverAuth"
+};
+Result<DeviceExtensions> device_extension_policy(std::vector<crypto::X509ExtensionPtr> requested);
 
 }  // namespace zt::pki

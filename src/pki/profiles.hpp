@@ -82,9 +82,11 @@ Result<crypto::X509Ptr> issue_signer_certificate(X509_REQ* csr, const X509* root
 
 // Device certificate from a CSR whose signature verifies: issuer = signer subject, notBefore = now
 // with minutes and seconds 0, notAfter 3000-12-31 23:59:59, serial = device_serial_number(),
-// extensions [those the CSR requests, SKI, AKI = signer SKI].
-Result<crypto::X509Ptr> issue_device_certificate(X509_REQ* csr, const X509* signer_cert,
-                                                 EVP_PKEY* signer_key, int64_t now);
+// extensions [those of the CSR's requests device_extension_policy allows, SKI, AKI = signer SKI];
+// `dropped_extensions` (optional) receives the names of the requests left out.
+Result<crypto::X509Ptr> issue_device_certificate(
+    X509_REQ* csr, const X509* signer_cert, EVP_PKEY* signer_key, int64_t now,
+    std::vector<std::string>* dropped_extensions = nullptr);
 
 // First 16 bytes of SHA-256(public key X||Y ‖ compressed issue date), then b[0] &= 0x7F, |= 0x40
 // (aws_kit_common.py device_cert_sn; atcacert SNSRC_PUB_KEY_HASH).

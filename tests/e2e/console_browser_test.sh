@@ -30,11 +30,11 @@ export AWS_SHARED_CREDENTIALS_FILE=$work/cloud/credentials AWS_CONFIG_FILE=$work
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
 q "$ZTP" ca register --dir "$work" --endpoint-url "http://$HTTP"
 q "$ZTP" cloud setup-jitr --state-dir "$work/cloud"
-"$ZTP" kit run --dir "$work/kit" --wifi-ap "zt-lab:browser-test-psk" --server-ca "$work/cloud/server-ca.crt" \
+ZTP_WIFI_PASSWORD=browser-test-psk "$ZTP" kit run --dir "$work/kit" --wifi-ap zt-lab --server-ca "$work/cloud/server-ca.crt" \
   --endpoint-override "$MQTT" --retry-max-ms 1000 >"$work/kit.out" 2>"$work/kit.err" &
 pids+=($!)
 wait_for "$work/kit.out" "console=" 20 || fail "timed out"
-q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab --password browser-test-psk
+ZTP_WIFI_PASSWORD=browser-test-psk q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab
 q "$ZTP" kit provision --dir "$work" --kit-socket "$work/kit/usb.sock"
 wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60 || fail "timed out"
 

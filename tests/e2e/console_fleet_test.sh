@@ -52,12 +52,12 @@ account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' "$work/cloud.out" | head -1)
 q aws --endpoint-url "http://$HTTP" iot create-topic-rule --rule-name BrokenRule --topic-rule-payload \
   "{\"sql\":\"SELECT * FROM 'zt/fail/#'\",\"actions\":[{\"lambda\":{\"functionArn\":\"arn:aws:lambda:us-east-1:$account:function:Broken\"}}]}"
 
-"$ZTP" kit run --dir "$work/kit" --wifi-ap "zt-lab:fleet-test-psk" --server-ca "$work/cloud/server-ca.crt" \
+ZTP_WIFI_PASSWORD=fleet-test-psk "$ZTP" kit run --dir "$work/kit" --wifi-ap zt-lab --server-ca "$work/cloud/server-ca.crt" \
   --endpoint-override "$MQTT" --retry-max-ms 1000 >"$work/kit.out" 2>"$work/kit.err" &
 kit_pid=$!
 pids+=($kit_pid)
 wait_for "$work/kit.out" "console=" 20
-q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab --password fleet-test-psk
+ZTP_WIFI_PASSWORD=fleet-test-psk q "$ZTP" kit set-wifi --dir "$work" --ssid zt-lab
 q "$ZTP" kit provision --dir "$work" --kit-socket "$work/kit/usb.sock"
 wait_for "$work/kit/console.log" "SUCCESS: Subscribed to the MQTT update topic subscription" 60
 q aws --endpoint-url "http://$HTTP" iot-data publish --topic zt/fail/1 --payload '{"job":1}'

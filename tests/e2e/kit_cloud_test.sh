@@ -37,9 +37,10 @@ import json, sys
 endpoint = json.load(open(sys.argv[1]))["endpointAddress"]
 json.dump({"endpointAddress": endpoint}, open(sys.argv[2], "w"), indent=4)
 PY
-"$ZTP" kit set-wifi --dir "$work/unregistered" --ssid lab --password correct-horse-battery >/dev/null
+ZTP_WIFI_PASSWORD=correct-horse-battery "$ZTP" kit set-wifi --dir "$work/unregistered" --ssid lab >/dev/null
 
-start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab:correct-horse-battery \
+export ZTP_WIFI_PASSWORD=correct-horse-battery  # for the kit's access point and set-wifi
+start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab \
   --server-ca "$work/state/server-ca.crt" --endpoint-override "127.0.0.1:$MQTT_PORT" --retry-max-ms 1000
 KIT_PID=$LAST_PID
 wait_for "$work/kit.out" "console=" 10 || fail "the kit did not start"

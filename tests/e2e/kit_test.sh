@@ -32,8 +32,10 @@ start_process broker "$ZTP" --log-level debug broker run --cert "$work/server.cr
   --ca "$ca/root-ca.crt" --listen 127.0.0.1:0
 PORT=$(listening_port "$work/broker.out" mqtts 10) || fail "the broker did not start: $(cat "$work/broker.err")"
 
+# Passphrases never go on a command line (/proc/<pid>/cmdline): a file of access points, 0600.
+(umask 077 && printf '%s\n' '# ssid:psk[:security]' 'lab:correct-horse-battery' 'cafe:whatever:open' >"$work/access-points")
 start_kit() {  # start_kit HOST:PORT
-  start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab:correct-horse-battery --wifi-ap cafe:whatever:open \
+  start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap-file "$work/access-points" \
     --server-ca "$work/server-ca.crt" --endpoint-override "$1" --retry-max-ms 1000
   KIT_PID=$LAST_PID
   wait_for "$work/kit.out" "console=" 10
@@ -51,7 +53,27 @@ check "kit status: waiting for provisioning" \
   bash -c "'$ZTP' kit status --kit-socket '$kit/usb.sock' | grep -q '\"state_id\":1'"
 
 # Provisioning before `ztp ca register`: no endpointAddress.
-"$ZTP" kit set-wifi --dir "$ca" --ssid cafe --password whatever-open >"$work/setwifi.out"
+# The old ways fail, saying the new ones, and never echo the secret.
+set +e
+"$ZTP" kit set-wifi --dir "$ca" --ssid cafe --password whatever-open >/dev/null 2>"$work/oldflag.err"
+rc_password=$?
+"$ZTP" kit run --dir "$work/nokit" --wifi-ap lab:correct-horse-battery --server-ca "$work/server-ca.crt" \
+  >/dev/null 2>"$work/oldap.err"
+rc_ap=$?
+ZTP_WIFI_PASSWORD= "$ZTP" kit set-wifi --dir "$ca" --ssid cafe </dev/null >/dev/null 2>"$work/nosecret.err"
+rc_none=$?
+set -e
+check "set-wifi --password is refused" test "$rc_password" -ne 0
+check "… naming --password-file and ZTP_WIFI_PASSWORD" \
+  bash -c "grep -q -- '--password-file' '$work/oldflag.err' && grep -q ZTP_WIFI_PASSWORD '$work/oldflag.err'"
+check "… without echoing the password" bash -c "! grep -q whatever-open '$work/oldflag.err'"
+check "kit run --wifi-ap ssid:psk is refused" test "$rc_ap" -ne 0
+check "… naming --wifi-ap-file, without the passphrase" \
+  bash -c "grep -q -- '--wifi-ap-file' '$work/oldap.err' && ! grep -q correct-horse '$work/oldap.err'"
+check "set-wifi with no password source (no TTY) fails, saying the three ways" \
+  bash -c "test $rc_none -ne 0 && grep -q 'password-file' '$work/nosecret.err'"
+(umask 077 && printf 'whatever-open\n' >"$work/cafe-password")
+"$ZTP" kit set-wifi --dir "$ca" --ssid cafe --password-file "$work/cafe-password" >"$work/setwifi.out"
 check "kit-info.json holds no clear Wi-Fi password" \
   bash -c "! grep -q whatever-open '$ca/kit-info.json' && grep -q wifi_password_encrypted '$ca/kit-info.json'"
 check "kit-wifi.key is 0600" test "$(stat -c %a "$ca/kit-wifi.key")" = 600
@@ -80,13 +102,13 @@ wait_for "$console" "only WPA2 personal access points are supported"
 check "open AP refused with the firmware's message" grep -q "ERROR: WINC1500 WIFI: AP cafe is an open network" "$console"
 
 # Wrong PSK.
-"$ZTP" kit set-wifi --dir "$ca" --ssid lab --password wrong-password >/dev/null
+ZTP_WIFI_PASSWORD=wrong-password "$ZTP" kit set-wifi --dir "$ca" --ssid lab >/dev/null
 "$ZTP" kit provision --dir "$ca" --kit-socket "$kit/usb.sock" >/dev/null
 wait_for "$console" "authentication failed"
 check "wrong PSK: the firmware's message" grep -q "ERROR: WINC1500 WIFI: Failed to connect to AP lab: authentication failed" "$console"
 
 # The fix: the right password; the kit joins, connects and subscribes.
-"$ZTP" kit set-wifi --dir "$ca" --ssid lab --password correct-horse-battery >/dev/null
+printf 'correct-horse-battery\n' | "$ZTP" kit set-wifi --dir "$ca" --ssid lab --password-file - >/dev/null
 "$ZTP" kit provision --dir "$ca" --kit-socket "$kit/usb.sock" >"$work/prov3.out"
 thing=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["thing_name"])' "$ca/kit-info.json")
 ski=$(openssl x509 -in "$ca/device.crt" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)

@@ -71,7 +71,8 @@ json.dump(info, open(sys.argv[1], "w"), indent=4)
 PY
 
 # --- the kit: setWifi with psk null, then provisioning from the vendor file ----------------------
-start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab:correct-horse-battery \
+export ZTP_WIFI_PASSWORD=correct-horse-battery  # the emulated access point's passphrase
+start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab \
   --server-ca "$server_ca" --endpoint-override "127.0.0.1:$MQTT_PORT" --retry-max-ms 1000
 KIT_PID=$LAST_PID
 wait_for "$work/kit.out" "console=" 10 || fail "the kit did not start"
@@ -176,7 +177,7 @@ info = json.load(open(sys.argv[1]))
 info["endpointAddress"] = sys.argv[2]
 json.dump(info, open(sys.argv[1], "w"), indent=4)
 PY
-start_process kit2 "$ZTP" kit run --dir "$work/kit2" --wifi-ap lab:correct-horse-battery \
+start_process kit2 "$ZTP" kit run --dir "$work/kit2" --wifi-ap lab \
   --server-ca "$server_ca"
 KIT2_PID=$LAST_PID
 wait_for "$work/kit2.out" "console=" 10 || fail "the second kit did not start"

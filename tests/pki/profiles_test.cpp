@@ -187,22 +187,31 @@ TEST(DeviceCertificate, SerialFollowsTheSha256RuleAndChainVerifies) {
             *crypto::name_der(X509_get_subject_name(chain.signer.get())));
 }
 
-TEST(DeviceCertificate, CopiesRequestedExtensionsBeforeKeyIds) {
+TEST(DeviceCertificate, KeepsOnlyAllowedRequestsAndNamesTheDroppedOnes) {
   testing::Chain chain = make_chain();
   auto device_key = crypto::generate_p256_key();
   std::vector<crypto::X509ExtensionPtr> requested;
   requested.push_back(
       std::move(*crypto::subject_alt_name_extension({"device.example", "10.0.0.7"})));
+  requested.push_back(std::move(*crypto::basic_constraints_extension(false, std::nullopt)));
+  requested.push_back(std::move(*crypto::extended_key_usage_extension(true, true)));
+  requested.push_back(std::move(
+      *crypto::key_usage_extension(crypto::kDigitalSignature | crypto::kKeyEncipherment)));
   auto csr = make_device_csr(device_key->get(), std::move(requested));
-  auto cert = issue_device_certificate(csr.get(), chain.signer.get(), chain.signer_key.get(), kNow);
+  std::vector<std::string> dropped;
+  auto cert = issue_device_certificate(csr.get(), chain.signer.get(), chain.signer_key.get(), kNow,
+                                       &dropped);
   ASSERT_TRUE(cert) << cert.error().message;
-  ASSERT_EQ(X509_get_ext_count(cert->get()), 3);
-  EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(cert->get(), 0))),
-            NID_subject_alt_name);
-  EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(cert->get(), 1))),
-            NID_subject_key_identifier);
-  EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(cert->get(), 2))),
-            NID_authority_key_identifier);
+  std::vector<int> nids;
+  for (int i = 0; i < X509_get_ext_count(cert->get()); ++i)
+    nids.push_back(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(cert->get(), i))));
+  EXPECT_EQ(nids, (std::vector<int>{NID_basic_constraints, NID_ext_key_usage, NID_key_usage,
+                                    NID_subject_key_identifier, NID_authority_key_identifier}));
+  EXPECT_EQ(X509_get_extended_key_usage(cert->get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
+  EXPECT_EQ(X509_get_key_usage(cert->get()), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_EQ(X509_check_ca(cert->get()), 0);
+  EXPECT_EQ(dropped, (std::vector<std::string>{"subjectAltName", "extendedKeyUsage serverAuth",
+                                               "keyUsage bits other than digitalSignature"}));
 }
 
 TEST(DeviceCertificate, RefusesCaRequestsTamperedCsrsAndWrongSignerKeys) {

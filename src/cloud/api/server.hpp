@@ -22,6 +22,7 @@
 #include "cloud/api/event_stream.hpp"
 #include "cloud/api/router.hpp"
 #include "cloud/api/service.hpp"
+#include "common/connection_limits.hpp"
 
 namespace zt::cloud::api {
 
@@ -52,7 +53,16 @@ struct ServerOptions {
   size_t body_limit = 1 << 20;
   std::vector<std::string> services{"iot", "execute-api"};
   int64_t max_skew_seconds = 15 * 60;
+  // Time bounds of a connection (see docs: "Limits"): the wait for the next request on a kept-alive
+  // connection; the request head (line and headers) from the first byte the server waits for, as
+  // common servers bound it (Apache's RequestReadTimeout header=20, Go's ReadHeaderTimeout); the
+  // body and the writing of the answer.
   int idle_timeout_seconds = 120;
+  int header_timeout_seconds = 10;
+  int body_timeout_seconds = 60;
+  // Open connections (0: no cap). At a cap, the oldest connection still waiting for a request head
+  // is closed to make room; with none waiting the new one gets 503 and is closed.
+  ConnectionCaps connection_caps{.max_total = 1024, .max_per_address = 256};
 };
 
 class ApiServer {

@@ -5,9 +5,9 @@
 #include <utility>  // std::exchange, used by boost/asio/awaitable.hpp (1.74) without including it
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -17,6 +17,8 @@
 #include "cloud/api/handler_util.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/api/server_impl.hpp"
+#include "common/connection_limits.hpp"
+#include "common/log.hpp"
 
 namespace zt::cloud::api {
 namespace asio = boost::asio;
@@ -80,34 +82,67 @@ asio::awaitable<void> serve_event_stream(beast::tcp_stream& stream, HookReply an
   events->close();  // producers stop queueing for a peer that is gone
 }
 
-asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
-                                       const ServerOptions& options) {
-  beast::tcp_stream stream(std::move(socket));
+// A reply for a request that could not be read: the AWS shape, then the connection closes (the
+// stream's framing is no longer trustworthy).
+Reply unreadable_request_reply(const boost::system::error_code& ec) {
+  return ec == http::error::body_limit
+             ? error_reply(413, "RequestEntityTooLargeException", "the request body is too large")
+             : error_reply(400, "InvalidRequestException",
+                           "malformed HTTP request: " + ec.message());
+}
+
+bool connection_gone(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == beast::error::timeout || ec == asio::error::connection_reset ||
+         ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor;
+}
+
+// One connection: requests in turn (keep-alive). Time bounds, so a silent or slow client cannot
+// hold a connection (and a descriptor) for long: the wait for the next request on a kept-alive
+// connection (idle timeout), the request head from the first byte of the connection or of the
+// request (header timeout), the body (body timeout). While it waits for a request head the
+// connection may be evicted (closed) to make room for a new one (ConnectionLimiter).
+asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast::tcp_stream> stream,
+                                       ConnectionLimiter::Slot slot, const ServerOptions& options) {
+  std::weak_ptr<beast::tcp_stream> weak = stream;
+  auto executor = stream->get_executor();
+  auto evict = [weak, executor] {
+    asio::post(executor, [weak] {
+      boost::system::error_code ignored;
+      if (auto alive = weak.lock()) alive->socket().close(ignored);
+    });
+  };
   beast::flat_buffer buffer;
-  while (true) {
+  for (bool first = true;; first = false) {
+    slot.set_evictable(evict);
+    boost::system::error_code ec;
+    if (!first && buffer.size() == 0) {
+      stream->expires_after(std::chrono::seconds(options.idle_timeout_seconds));
+      size_t read = co_await stream->async_read_some(buffer.prepare(4096),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(read);
+      if (ec) break;
+    }
     http::request_parser<http::string_body> parser;
     parser.body_limit(options.body_limit);
     parser.header_limit(64 * 1024);
-    stream.expires_after(std::chrono::seconds(options.idle_timeout_seconds));
-    boost::system::error_code ec;
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-      break;
+    stream->expires_after(std::chrono::seconds(options.header_timeout_seconds));
+    co_await http::async_read_header(*stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    slot.clear_evictable();
+    if (!ec && !parser.is_done()) {
+      stream->expires_after(std::chrono::seconds(options.body_timeout_seconds));
+      co_await http::async_read(*stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
     }
+    if (connection_gone(ec) || !stream->socket().is_open()) break;
     if (ec) {
-      // Malformed or oversized request: answer in the AWS shape, then close (the stream's framing
-      // is no longer trustworthy).
-      Reply reply =
-          ec == http::error::body_limit
-              ? error_reply(413, "RequestEntityTooLargeException", "the request body is too large")
-              : error_reply(400, "InvalidRequestException",
-                            "malformed HTTP request: " + ec.message());
-      auto response = to_response(reply, 11, false);
-      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      stream->expires_after(std::chrono::seconds(options.header_timeout_seconds));
+      auto response = to_response(unreadable_request_reply(ec), 11, false);
+      co_await http::async_write(*stream, response, asio::redirect_error(asio::use_awaitable, ec));
       break;
     }
+    stream->expires_never();
     auto message = parser.release();
     aws::HttpRequest request;
     request.method = std::string(message.method_string());
@@ -123,11 +158,10 @@ asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
     if (RequestHook* hook = server.hook_for(request.target)) {
       HookReply answer = hook->handle(request, server);
       if (answer.stream) {
-        co_await serve_event_stream(stream, std::move(answer));
+        co_await serve_event_stream(*stream, std::move(answer));
         break;
       }
       if (answer.deferred) {
-        auto executor = co_await asio::this_coro::executor;
         asio::thread_pool& pool = answer.pool ? *answer.pool : server.registry_worker();
         reply = co_await asio::co_spawn(
             pool, [&]() -> asio::awaitable<Reply> { co_return answer.deferred(); },
@@ -141,7 +175,6 @@ asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
       reply = std::move(*refused);
     } else {
       // Registry work on the single worker thread, then back to this connection's strand.
-      auto executor = co_await asio::this_coro::executor;
       reply = co_await asio::co_spawn(
           server.registry_worker(),
           [&]() -> asio::awaitable<Reply> { co_return server.dispatch(request, region); },
@@ -149,25 +182,62 @@ asio::awaitable<void> serve_connection(ApiServer& server, tcp::socket socket,
       co_await asio::post(executor, asio::use_awaitable);
     }
     auto response = to_response(reply, message.version(), keep_alive);
-    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    // A client that does not read its answer is bounded like one that does not send.
+    stream->expires_after(std::chrono::seconds(options.body_timeout_seconds));
+    co_await http::async_write(*stream, response, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep_alive) break;
   }
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// A connection over a cap with no waiting connection to evict (all are busy with requests or
+// event streams): a 503 if the socket takes it at once (AWS's ServiceUnavailableException, which
+// the SDKs retry), then close. Never waits: a refused client gets no time of ours.
+void refuse_connection(tcp::socket& socket) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: zerotouch\r\nConnection: close\r\n"
+      "Retry-After: 1\r\nx-amzn-ErrorType: ServiceUnavailableException\r\n"
+      "Content-Type: application/json\r\nContent-Length: 53\r\n\r\n"
+      "{\"message\":\"too many connections, retry in a moment\"}";
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(kBusy), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
 }
 
 asio::awaitable<void> accept_loop(ApiServer& server, tcp::acceptor& acceptor, asio::io_context& io,
-                                  const ServerOptions& options) {
+                                  const ServerOptions& options,
+                                  std::shared_ptr<ConnectionLimiter> limiter) {
+  AcceptLoopGuard guard("api");
+  asio::steady_timer pause(co_await asio::this_coro::executor);
   while (acceptor.is_open()) {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(
         asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // E.g. EMFILE: keep serving the connections we have; retry after a pause (10 ms doubling to
+      // 1 s), log once a second.
+      pause.expires_after(guard.failed(ec.message(), std::chrono::steady_clock::now()));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    guard.accepted();
+    std::string address = socket.remote_endpoint(ec).address().to_string();
+    if (ec) continue;  // the peer already left
+    auto admission = limiter->admit(address, true);
+    if (!admission.slot) {
+      refuse_connection(socket);
+      guard.refused(address, admission.refusal, limiter->caps(), std::chrono::steady_clock::now());
+      continue;
     }
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve_connection(server, std::move(socket), options), asio::detached);
+    asio::co_spawn(executor,
+                   serve_connection(server, std::make_shared<beast::tcp_stream>(std::move(socket)),
+                                    std::move(*admission.slot), options),
+                   log_exceptions("api: connection from " + address));
   }
 }
 
@@ -188,7 +258,9 @@ Result<tcp::endpoint> ApiServer::start() {
     return make_error(Errc::io, "listening on " + options_.address + ":" +
                                     std::to_string(options_.port) + ": " + ec.message());
   }
-  asio::co_spawn(io_, accept_loop(*this, acceptor, io_, options_), asio::detached);
+  impl_->limiter = ConnectionLimiter::create(options_.connection_caps);
+  asio::co_spawn(io_, accept_loop(*this, acceptor, io_, options_, impl_->limiter),
+                 log_exceptions("api: accept loop"));
   return acceptor.local_endpoint();
 }
 

@@ -339,6 +339,7 @@ Status CloudService::start() {
   config.certificate_file = impl.state.dir / "server.crt";
   config.key_file = impl.state.dir / "server.key";
   config.threads = impl.options.threads;
+  config.connection_caps = impl.options.mqtt_connection_caps;
   impl.broker = std::make_unique<broker::Broker>(config, authenticator, impl.authorizer);
   impl.broker->add_observer(impl_);
   Status started = impl.broker->start();

@@ -23,6 +23,7 @@
 #include "cloud/service/rules_runtime.hpp"
 #include "cloud/service/shadows.hpp"
 #include "cloud/state.hpp"
+#include "common/connection_limits.hpp"
 
 namespace zt::cloud::service {
 
@@ -31,7 +32,8 @@ struct CloudServiceOptions {
   uint16_t mqtt_port = 8883;  // 0 = ephemeral
   // When mqtt_port cannot be bound (in use), listen on an ephemeral port instead of failing.
   bool fall_back_to_ephemeral = false;
-  size_t threads = 0;  // broker io_contexts; 0 = one per core
+  size_t threads = 0;                     // broker io_contexts; 0 = one per core
+  ConnectionCaps mqtt_connection_caps{};  // 0: no cap (`ztp cloud run` sets them)
   functions::RetryPolicy retry{};
 };
 
