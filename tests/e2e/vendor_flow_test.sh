@@ -104,7 +104,7 @@ check "provision: the password entry is left as the user wrote it" \
 sys.exit(not (a["wifi_password"] == b["wifi_password"] == "correct-horse-battery" and "wifi_password_encrypted" not in b))' \
   "$work/kit-info.before" "$factory/kit-info.json"
 thing=$(ski_hex "$factory/device.crt")
-check "kit: provisioned with the legacy name" grep -q "endpoint $legacy" "$console"
+check "kit: provisioned with the legacy name" wait_for "$console" "endpoint $legacy" 20
 check "kit: JITR, then subscribed to the shadow delta" \
   wait_for "$console" "SUCCESS: Subscribed to the MQTT update topic subscription: \$aws/things/$thing/shadow/update/delta" 30
 check "cloud: no SNI refused" bash -c "! grep -q 'is not this endpoint' '$work/cloud.err'"
