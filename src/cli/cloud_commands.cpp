@@ -30,7 +30,7 @@ struct CloudRunOptions {
   unsigned threads = 0;
   std::string web_dir;                // default: <dir of ztp>/../web (build/web)
   std::vector<std::string> kit_dirs;  // emulated kits shown as virtual boards
-  // Limits (docs/notes/limits.md). Connection caps of 0 are derived from the open-file limit.
+  // Limits (docs/hardening.md). Connection caps of 0 are derived from the open-file limit.
   size_t http_max_connections = 0;
   size_t http_max_connections_per_address = 256;
   size_t mqtt_max_connections = 0;
@@ -199,7 +199,7 @@ Status cloud_run(const CloudRunOptions& options) {
 }
 
 void add_limit_options(CLI::App& run, CloudRunOptions& options) {
-  const std::string group = "Limits (what a client sees at each: docs/notes/limits.md)";
+  const std::string group = "Limits (what a client sees at each: docs/hardening.md)";
   auto seconds = CLI::Range(1, 24 * 3600);
   run.add_option("--http-max-connections", options.http_max_connections,
                  "Open HTTP connections (API and console); at the cap the oldest one still "

@@ -7,7 +7,7 @@
 // Key-use rules (ATECC508A datasheet summary, SlotConfig/KeyConfig): a slot holding an ECC private
 // key is not a SHA key; SlotConfig.NoMac keys and TempKeys made from them are refused by MAC and
 // HMAC; KeyConfig.ReqRandom keys need a TempKey made from a random nonce. Conservative choices,
-// documented in docs/notes/se.md: KeyConfig.ReqAuth keys are refused (the authorization state a
+// documented in docs/compatibility.md: KeyConfig.ReqAuth keys are refused (the authorization state a
 // prior CheckMac/GenDig with AuthKey would set is not emulated), SlotConfig.LimitedUse is not
 // counted, and CheckMac's copy-to-TempKey variant is not performed.
 #include <algorithm>
