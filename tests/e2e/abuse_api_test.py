@@ -234,6 +234,7 @@ def attacks(cloud, work):
             lambda: iot.create_topic_rule(ruleName="r_dis", topicRulePayload={
                 "sql": "SELECT * FROM 'a'", "actions": [], "ruleDisabled": "no"}),
             "InvalidRequestException", "ruleDisabled")
+    republish_loop(cloud, iot, data)
     deep = "[" * 65000 + "]" * 65000
     refused("UpdateThing with a body nested 65,000 levels deep", lambda: _raw_deep_api(cloud, deep),
             "InvalidRequestException", "nested")
@@ -254,6 +255,28 @@ def attacks(cloud, work):
     mqtt_attacks(cloud, iot, work)
     desc = iot.describe_thing(thingName="abused")
     check("no attack changed the attacked thing", desc["version"] == 1 and desc["attributes"] == {}, desc)
+
+
+def republish_loop(cloud, iot, data):
+    """A rule that republishes onto a topic its own filter matches: the republish reaches the
+    subscribers but is not fed back into the rules (it used to recurse on the service worker until
+    the stack overflowed and the whole cloud died)."""
+    iot.create_topic_rule(ruleName="r_loop", topicRulePayload={
+        "sql": "SELECT * FROM 'loop/#'", "actions": [{"republish": {"topic": "loop/again", "qos": 0}}]})
+    data.publish(topic="loop/start", qos=0, payload=b'{"n":1}')
+    # The publish is answered before the service worker runs the rule; unfixed, the worker overflowed
+    # its stack within milliseconds. Watch the process for a bounded 3 s.
+    for _ in range(30):
+        if not cloud.alive():
+            break
+        time.sleep(0.1)
+    alive = cloud.alive()
+    check("a rule republishing onto its own filter does not take the cloud down",
+          alive and iot.get_topic_rule(ruleName="r_loop")["rule"]["ruleName"] == "r_loop",
+          "exit code %s; %s" % (cloud.proc.poll(), "".join(cloud.log[-20:])))
+    if not alive:
+        sys.exit("FAIL abuse_api_test: the cloud died")
+    iot.delete_topic_rule(ruleName="r_loop")
 
 
 def _raw_deep_api(cloud, deep):

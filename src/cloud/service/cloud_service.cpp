@@ -74,8 +74,11 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
              .access_key_id = state.access_key_id,
              .secret_access_key = state.secret_access_key,
              .region = state.region},
+            // A republish goes to the subscribers, not back into the rules (rules_runtime.hpp): a
+            // rule republishing to a topic its own filter matches would otherwise recurse on the
+            // service worker until the stack overflows.
             [this](Outgoing message) {
-              publish_now(std::move(message), "", "", MessageOrigin::client);
+              publish_now(std::move(message), "", "", MessageOrigin::client, /*run_rules=*/false);
             },
             options.retry, &recorder) {}
 
@@ -115,7 +118,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   // `origin`: the broker's own messages (events, shadow responses) or a client's (a rule's
   // republish, an HTTP Publish); the rules engine trusts only the former (MessageOrigin).
   void publish_now(Outgoing message, const std::string& client_id, const std::string& principal,
-                   MessageOrigin origin = MessageOrigin::broker) {
+                   MessageOrigin origin = MessageOrigin::broker, bool run_rules = true) {
     tap(message.topic, message.payload);
     if (broker) {
       broker->publish(
@@ -126,6 +129,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                           .publisher_client_id = {},
                           .timestamp_ms = 0});
     }
+    if (!run_rules) return;
     rules::MessageContext context{.topic = message.topic,
                                   .payload = message.payload,
                                   .client_id = client_id.empty() ? "n/a" : client_id,
