@@ -25,7 +25,7 @@ bench: build
 	bash tools/bench.sh $(BUILD)
 
 asan: setup
-	cmake --preset asan && cmake --build build-asan -j $(JOBS) && cd build-asan && ctest --output-on-failure -j $(JOBS)
+	cmake --preset asan && cmake --build build-asan -j $(JOBS) && cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900
 
 fuzz: setup
 	cmake --preset fuzz && cmake --build build-fuzz -j $(JOBS) && bash tools/fuzz.sh build-fuzz
