@@ -15,7 +15,7 @@
 #include "broker/trust.hpp"
 #include "cli/commands.hpp"
 #include "cloud/api/handler_util.hpp"
-#include "cloud/console/events.hpp"
+#include "cloud/events/recorder.hpp"
 #include "cloud/jitr/jitr_function.hpp"
 #include "cloud/state.hpp"
 #include "common/hex.hpp"
@@ -96,11 +96,11 @@ Status simulate_jitr(const SimulateOptions& options) {
                                             .generation_id = cloud::api::new_uuid(),
                                             .not_before = not_before,
                                             .not_after = not_after}));
-        ZT_TRY(cloud::console::insert_events(
-            registry, {{.time_us = cloud::console::now_us(),
+        ZT_TRY(cloud::events::insert_events(
+            registry, {{.time_us = cloud::events::now_us(),
                         .certificate_id = id,
                         .thing_name = {},
-                        .kind = cloud::console::kRegistrationEvent,
+                        .kind = cloud::events::kRegistrationEvent,
                         .detail = "simulated by ztp cloud simulate-jitr (no MQTT connection)",
                         .client_id = {}}}));
         ZT_TRY(registry.insert_thing({.name = thing,

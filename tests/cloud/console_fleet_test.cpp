@@ -1,4 +1,4 @@
-// The fleet view's data against a real Registry in a temp dir: schema version 2 (device_events,
+// The fleet view's data against a real Registry in a temp dir: the schema (device_events,
 // presence, triggers), the EventRecorder, a JITR device's whole timeline through the real
 // authenticator and rules runtime, server-side device paging and filters, and invocations.
 #include <gtest/gtest.h>
@@ -7,8 +7,9 @@
 
 #include "../pki/pki_test_util.hpp"
 #include "broker/trust.hpp"
-#include "cloud/console/events.hpp"
 #include "cloud/console/fleet.hpp"
+#include "cloud/events/recorder.hpp"
+#include "cloud/registry/sqlite.hpp"
 #include "cloud/service/auth.hpp"
 #include "cloud/service/rules_runtime.hpp"
 #include "common/hex.hpp"
@@ -19,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace events;
 
 constexpr const char* kPrefix = "arn:aws:iot:us-east-1:123456789012:cert/";
 
@@ -65,10 +67,12 @@ class FleetTest : public ::testing::Test {
 
 TEST_F(FleetTest, MigrationIsVersionedAndReopens) {
   {
-    auto st = *registry_->database().prepare("PRAGMA user_version");
+    // The file as another connection sees it.
+    auto db = std::move(*registry::Database::open(dir_ / "registry.db"));
+    auto st = *db.prepare("PRAGMA user_version");
     ASSERT_TRUE(*st.step());
     EXPECT_EQ(st.integer(0), registry::Registry::schema_version());
-    auto tables = *registry_->database().prepare(
+    auto tables = *db.prepare(
         "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('device_events', 'device_presence', "
         "'certificates_by_status', 'certificate_status', 'thing_created', 'policy_attached')");
     ASSERT_TRUE(*tables.step());
@@ -79,7 +83,7 @@ TEST_F(FleetTest, MigrationIsVersionedAndReopens) {
   ASSERT_TRUE(reopened) << reopened.error().message;
   registry_ = std::move(*reopened);
   add_device(id_of(1), "ca", registry::kActive, "thing-1");
-  EXPECT_EQ(list_devices(*registry_, kPrefix, {})->total, 1);
+  EXPECT_EQ(registry_->list_devices(kPrefix, {})->total, 1);
 }
 
 TEST_F(FleetTest, UpgradesARegistryWhoseInvocationLogPredatesTheMigrations) {
@@ -98,8 +102,8 @@ TEST_F(FleetTest, UpgradesARegistryWhoseInvocationLogPredatesTheMigrations) {
   }
   auto upgraded = registry::Registry::open(old_path);
   ASSERT_TRUE(upgraded) << upgraded.error().message;
-  auto failed =
-      list_invocations(**upgraded, kPrefix, {.offset = 0, .limit = 10, .failed_only = true});
+  auto failed = (*upgraded)->list_function_invocations(
+      kPrefix, {.offset = 0, .limit = 10, .failed_only = true});
   ASSERT_TRUE(failed) << failed.error().message;
   ASSERT_EQ(failed->total, 1);
   EXPECT_EQ(failed->items[0].function_name, "Old");
@@ -169,11 +173,11 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
       "certificate-registered", kConnectRefused,    kRegistrationEvent, kRuleMatched,
       kFunctionInvoked,         "thing-created",    "policy-attached",  "principal-attached",
       "certificate-active",     kFunctionSucceeded, kConnected,         kSubscribed};
-  auto by_certificate = device_timeline(*registry_, kPrefix, id);
+  auto by_certificate = registry_->device_timeline(kPrefix, id);
   ASSERT_TRUE(by_certificate) << by_certificate.error().message;
   EXPECT_EQ(kinds(*by_certificate), expected);
   EXPECT_EQ(by_certificate->thing_names, std::vector<std::string>{thing});
-  auto by_thing = device_timeline(*registry_, kPrefix, thing);
+  auto by_thing = registry_->device_timeline(kPrefix, thing);
   ASSERT_TRUE(by_thing);
   EXPECT_EQ(kinds(*by_thing), expected);
   EXPECT_EQ(by_thing->certificate_ids, std::vector<std::string>{id});
@@ -184,20 +188,20 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
   EXPECT_TRUE(rendered["items"][0]["time"].get<std::string>().ends_with("Z"));
 
   // The device row: thing, CA, ACTIVE, connected now, last seen.
-  auto page = *list_devices(*registry_, kPrefix, {});
+  auto page = *registry_->list_devices(kPrefix, {});
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].thing_name, thing);
   EXPECT_EQ(page.items[0].ca_certificate_id, ca_id);
   EXPECT_EQ(page.items[0].status, registry::kActive);
   EXPECT_TRUE(page.items[0].connected);
   EXPECT_TRUE(page.items[0].last_seen_us);
-  auto cas = *list_cas_with_devices(*registry_);
+  auto cas = *registry_->list_cas_with_devices();
   ASSERT_EQ(cas.size(), 1u);
   EXPECT_EQ(cas[0].devices, 1);
   EXPECT_EQ(cas[0].auto_registration, "ENABLE");
 
   // Invocations carry rule and device.
-  auto invocations = *list_invocations(*registry_, kPrefix, {});
+  auto invocations = *registry_->list_function_invocations(kPrefix, {});
   ASSERT_EQ(invocations.total, 1);
   EXPECT_EQ(invocations.items[0].rule_name, service::kJitrRuleName);
   EXPECT_EQ(invocations.items[0].certificate_id, id);
@@ -207,12 +211,12 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
   // Disconnect, then a restarted recorder (a new broker) knows no live session.
   recorder.record(id, kDisconnected, "CONNECTION_LOST", thing);
   ASSERT_TRUE(recorder.flush());
-  EXPECT_FALSE(list_devices(*registry_, kPrefix, {})->items[0].connected);
+  EXPECT_FALSE(registry_->list_devices(kPrefix, {})->items[0].connected);
   recorder.record(id, kConnected, "again", thing);
   recorder.stop();  // writes the queue
-  EXPECT_TRUE(list_devices(*registry_, kPrefix, {})->items[0].connected);
+  EXPECT_TRUE(registry_->list_devices(kPrefix, {})->items[0].connected);
   ASSERT_TRUE(recorder.start());
-  EXPECT_FALSE(list_devices(*registry_, kPrefix, {})->items[0].connected);
+  EXPECT_FALSE(registry_->list_devices(kPrefix, {})->items[0].connected);
   recorder.stop();
 }
 
@@ -226,38 +230,38 @@ TEST_F(FleetTest, DevicesPageFilterAndCountServerSide) {
     }
     return ok();
   }));
-  auto first = *list_devices(*registry_, kPrefix, query(0, 50));
+  auto first = *registry_->list_devices(kPrefix, query(0, 50));
   EXPECT_EQ(first.total, 1000);
   ASSERT_EQ(first.items.size(), 50u);
   EXPECT_EQ(first.items[0].certificate_id, id_of(0));
   EXPECT_FALSE(first.items[0].thing_name);
   EXPECT_EQ(first.items[1].thing_name, "Kit-1");
-  auto last = *list_devices(*registry_, kPrefix, query(980, 50));
+  auto last = *registry_->list_devices(kPrefix, query(980, 50));
   ASSERT_EQ(last.items.size(), 20u);
   EXPECT_EQ(last.items.back().certificate_id, id_of(999));
   for (size_t i = 1; i < last.items.size(); ++i)
     EXPECT_LT(last.items[i - 1].certificate_id, last.items[i].certificate_id);
 
-  auto pending = *list_devices(*registry_, kPrefix, query(0, 500, "", "PENDING_ACTIVATION"));
+  auto pending = *registry_->list_devices(kPrefix, query(0, 500, "", "PENDING_ACTIVATION"));
   EXPECT_EQ(pending.total, 100);
   for (const auto& device : pending.items) EXPECT_EQ(device.status, "PENDING_ACTIVATION");
 
   // q: case-insensitive substring of the thing name, or of the certificate id.
-  auto by_thing = *list_devices(*registry_, kPrefix, query(0, 50, "kit-99"));
+  auto by_thing = *registry_->list_devices(kPrefix, query(0, 50, "kit-99"));
   EXPECT_EQ(by_thing.total, 10);  // Kit-99, Kit-991 … Kit-999 (990 is pending: no thing)
-  auto by_id = *list_devices(*registry_, kPrefix, query(0, 50, id_of(500).substr(50)));
+  auto by_id = *registry_->list_devices(kPrefix, query(0, 50, id_of(500).substr(50)));
   ASSERT_EQ(by_id.total, 1);
   EXPECT_EQ(by_id.items[0].certificate_id, id_of(500));
-  EXPECT_EQ(list_devices(*registry_, kPrefix, query(0, 50, "nothing-like-this"))->total, 0);
+  EXPECT_EQ(registry_->list_devices(kPrefix, query(0, 50, "nothing-like-this"))->total, 0);
 
-  auto cas = *list_cas_with_devices(*registry_);
+  auto cas = *registry_->list_cas_with_devices();
   EXPECT_TRUE(cas.empty());  // the rows name CAs that were never registered
 
-  auto bad_limit = list_devices(*registry_, kPrefix, query(0, 0));
+  auto bad_limit = registry_->list_devices(kPrefix, query(0, 0));
   ASSERT_FALSE(bad_limit);
   EXPECT_NE(bad_limit.error().message.find("limit 0"), std::string::npos);
-  EXPECT_FALSE(list_devices(*registry_, kPrefix, query(-1, 50)));
-  EXPECT_FALSE(list_devices(*registry_, kPrefix, query(0, kMaxPageSize + 1)));
+  EXPECT_FALSE(registry_->list_devices(kPrefix, query(-1, 50)));
+  EXPECT_FALSE(registry_->list_devices(kPrefix, query(0, kMaxPageSize + 1)));
 
   json rendered = to_json(first);
   EXPECT_EQ(rendered["total"], 1000);
@@ -288,7 +292,7 @@ TEST_F(FleetTest, FailedInvocationsFilterAndUnknownDevice) {
   rules.drain();
   ASSERT_TRUE(recorder.flush());
 
-  auto failed = *list_invocations(*registry_, kPrefix, {.failed_only = true});
+  auto failed = *registry_->list_function_invocations(kPrefix, {.failed_only = true});
   EXPECT_EQ(failed.total, 2);  // attempt 1 and its retry
   for (const auto& invocation : failed.items) {
     EXPECT_FALSE(invocation.succeeded);
@@ -299,13 +303,13 @@ TEST_F(FleetTest, FailedInvocationsFilterAndUnknownDevice) {
   EXPECT_TRUE(failed.items[0].final);
   EXPECT_EQ(to_json(failed)["items"][0]["status"], "failed");
 
-  auto timeline = *device_timeline(*registry_, kPrefix, "thing-7");
+  auto timeline = *registry_->device_timeline(kPrefix, "thing-7");
   auto seen = kinds(timeline);
   EXPECT_EQ(std::count(seen.begin(), seen.end(), kFunctionFailed), 2);
   EXPECT_EQ(std::count(seen.begin(), seen.end(), kFunctionInvoked), 2);
   EXPECT_EQ(std::count(seen.begin(), seen.end(), kRuleMatched), 1);
 
-  auto unknown = device_timeline(*registry_, kPrefix, "no-such-device");
+  auto unknown = registry_->device_timeline(kPrefix, "no-such-device");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, Errc::not_found);
 }
@@ -322,13 +326,13 @@ TEST_F(FleetTest, TimelineKeepsTheNewestEventsWhenLong) {
                       .client_id = "thing-3"});
   }
   ASSERT_TRUE(insert_events(*registry_, events));
-  auto timeline = *device_timeline(*registry_, kPrefix, id_of(3), 10);
+  auto timeline = *registry_->device_timeline(kPrefix, id_of(3), 10);
   EXPECT_TRUE(timeline.truncated);
   ASSERT_EQ(timeline.items.size(), 10u);
   EXPECT_EQ(timeline.items.back().detail, "29");
   EXPECT_EQ(timeline.items.front().detail, "20");
   // 15 connects, 15 disconnects: not connected, last seen = the last event.
-  auto row = list_devices(*registry_, kPrefix, {})->items.at(0);
+  auto row = registry_->list_devices(kPrefix, {})->items.at(0);
   EXPECT_FALSE(row.connected);
   EXPECT_EQ(row.last_seen_us, events.back().time_us);
 }

@@ -1,5 +1,5 @@
 // The fleet view's API (brief-console-contract.md, "Fleet API"): read-only GET handlers over the
-// queries of fleet.hpp, run on the registry worker inside one read transaction like the AWS
+// registry's fleet queries, run on the registry worker inside one read transaction like the AWS
 // handlers. Bad paging parameters are 400s naming the parameter.
 #include <charconv>
 
@@ -44,7 +44,7 @@ api::Reply error_of(const Error& error) {
 std::string principal_prefix(ConsoleContext& context) { return context.service.arn("cert/"); }
 
 api::Reply get_cas(ConsoleContext& context, const ConsoleRequest&) {
-  auto cas = list_cas_with_devices(context.service.registry);
+  auto cas = context.service.registry.list_cas_with_devices();
   if (!cas) return error_of(cas.error());
   return console_json(to_json(*cas));
 }
@@ -57,14 +57,14 @@ api::Reply get_devices(ConsoleContext& context, const ConsoleRequest& request) {
                     .limit = limit,
                     .q = request.query_value("q").value_or(""),
                     .status = request.query_value("status").value_or("")};
-  auto page = list_devices(context.service.registry, principal_prefix(context), query);
+  auto page = context.service.registry.list_devices(principal_prefix(context), query);
   if (!page) return error_of(page.error());
   return console_json(to_json(*page));
 }
 
 api::Reply get_timeline(ConsoleContext& context, const ConsoleRequest& request) {
-  auto timeline = device_timeline(context.service.registry, principal_prefix(context),
-                                  request.path.at("device"));
+  auto timeline = context.service.registry.device_timeline(principal_prefix(context),
+                                                           request.path.at("device"));
   if (!timeline) return error_of(timeline.error());
   return console_json(to_json(*timeline));
 }
@@ -77,7 +77,7 @@ api::Reply get_invocations(ConsoleContext& context, const ConsoleRequest& reques
   InvocationQuery query{.offset = offset,
                         .limit = limit,
                         .failed_only = failed && *failed != "0" && *failed != "false"};
-  auto page = list_invocations(context.service.registry, principal_prefix(context), query);
+  auto page = context.service.registry.list_function_invocations(principal_prefix(context), query);
   if (!page) return error_of(page.error());
   return console_json(to_json(*page));
 }

@@ -1,5 +1,6 @@
 // Keyset pagination shared by the registry's list calls: rows after (or before, descending) the
-// last key of the previous page, limit + 1 fetched to know whether another page follows.
+// last key of the previous page, limit + 1 fetched to know whether another page follows. And the
+// check of the console's offset/limit paging.
 #pragma once
 
 #include <string>
@@ -30,6 +31,18 @@ Result<Page<T>> paged_query(Database& db, std::string_view select, std::string_v
     out.next_key = key(out.items.back());
   }
   return out;
+}
+
+// The console's offset/limit paging (fleet lists): offset >= 0, limit 1..kMaxPageSize.
+inline Status check_offset_paging(int64_t offset, int limit) {
+  if (offset < 0)
+    return make_error(Errc::invalid_argument, "offset " + std::to_string(offset) + " is negative");
+  if (limit < 1 || limit > kMaxPageSize) {
+    return make_error(
+        Errc::invalid_argument,
+        "limit " + std::to_string(limit) + " is not between 1 and " + std::to_string(kMaxPageSize));
+  }
+  return ok();
 }
 
 inline auto no_binds() {

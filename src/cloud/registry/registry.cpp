@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS function_invocations (
     // its thing; registry changes are recorded by triggers, so every writer (REST handlers, the
     // in-process JITR function, an external function through the API, ztp commands) records them in
     // its own transaction at no extra commit. Broker-side events (refused connects, lifecycle) come
-    // from cloud/console/events.cpp. device_presence: live connection count and last activity.
+    // from cloud/events/recorder.cpp. device_presence: live connection count and last activity.
     // function_invocations gains the rule and the device; step 2 creates it.
     R"sql(
 CREATE TABLE device_events (

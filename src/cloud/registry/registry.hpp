@@ -8,7 +8,9 @@
 // data plane reacts at once (UpdateCertificate to REVOKED closes live sessions; a new or
 // deactivated CA changes the broker's trust anchors) instead of polling.
 //
-// Used by the REST API (cloud/api) and, in-process, by the MQTT broker / JITR.
+// Used by the REST API (cloud/api), in-process by the MQTT broker / JITR, and by the data plane
+// (shadows, device events, the function invocation log) and the console's fleet queries. All SQL
+// of the local cloud lives in this folder: everything above it calls the typed functions below.
 #pragma once
 
 #include <condition_variable>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/registry/data_plane_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "common/result.hpp"
 
@@ -160,9 +163,6 @@ class Registry {
 
   void add_change_listener(ChangeListener listener);
 
-  // Paging helpers shared by the per-area source files.
-  Database& database() { return db_; }
-
   // Account-wide values: account_id, region, endpoint_prefix, registration_code.
   Result<std::optional<std::string>> get_setting(std::string_view key);
   Status set_setting(std::string_view key, std::string_view value);
@@ -235,7 +235,50 @@ class Registry {
   Status replace_topic_rule(std::string_view name, std::string_view payload);
   Status delete_topic_rule(std::string_view name);
 
+  // Function invocation log (registry_rules.cpp). Each attempt is a diagnostic record: committed
+  // by diagnostic_transaction, without waiting for an fsync.
+  Status record_function_invocation(const InvocationRow& attempt);
+  // The most recent attempts, newest first (thing_name is not filled).
+  Result<std::vector<InvocationRow>> recent_function_invocations(int limit);
+  // The console's page of the log, newest first, each with the device's thing (the first thing
+  // attached to `principal_prefix` + certificate id). Bad paging values are an invalid_argument
+  // error naming the value.
+  Result<InvocationPage> list_function_invocations(const std::string& principal_prefix,
+                                                   const InvocationQuery& query);
+
+  // Device shadows (registry_shadows.cpp): the stored document (cloud/shadow's storage form) of
+  // the classic shadow (shadow_name "") or a named one. A deleted shadow keeps its row, marked
+  // "exists": false, so its version continues if it is created again.
+  Result<std::optional<std::string>> find_shadow(std::string_view thing_name,
+                                                 std::string_view shadow_name);
+  Status put_shadow(std::string_view thing_name, std::string_view shadow_name,
+                    std::string_view document);
+  // The names of the thing's named shadows that exist, in name order (keyset paging).
+  Result<Page<std::string>> list_named_shadows(std::string_view thing_name,
+                                               const PageRequest& page);
+
+  // Device events and presence (registry_events.cpp). The registry's triggers record what changes
+  // rows; these are the data plane's events. All of `events` in one transaction.
+  Status append_device_events(const std::vector<DeviceEventRecord>& events);
+  // Every device disconnected (a starting broker has no sessions); last seen is kept.
+  Status reset_device_presence();
+  // A device's zero-touch story: `key` is a thing name or a certificate id; the events of all its
+  // certificates and things, the newest `limit`, oldest first. not_found when neither has any
+  // record.
+  Result<Timeline> device_timeline(const std::string& principal_prefix, const std::string& key,
+                                   int limit = 500);
+
+  // The console's fleet queries (registry_fleet.cpp), read-only. A device is a certificate,
+  // joined to its thing through thing_principals (`principal_prefix` = "arn:aws:iot:<region>:
+  // <account>:cert/") and to its presence.
+  Result<std::vector<CaSummary>> list_cas_with_devices();
+  // Offset/limit paging (the list jumps anywhere); bad values are an invalid_argument error.
+  Result<DevicePage> list_devices(const std::string& principal_prefix, const DeviceQuery& query);
+
  private:
+  // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).
+  // Code above the registry has no door to its SQL.
+  friend struct RegistryTestAccess;
   enum class Durability { full, relaxed };
   explicit Registry(Database db) : db_(std::move(db)) {}
   Status migrate(int64_t target);

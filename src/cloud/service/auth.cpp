@@ -79,7 +79,7 @@ std::string registration_event(const registry::Certificate& certificate,
 RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
                                              EndpointNames endpoint, const X509* cloud_issuer,
                                              EventPublisher publish,
-                                             console::EventRecorder* recorder)
+                                             events::EventRecorder* recorder)
     : registry_(registry),
       account_(std::move(account)),
       endpoint_(std::move(endpoint)),
@@ -149,7 +149,7 @@ AuthDecision RegistryAuthenticator::refused(const std::string& certificate_id, s
   // One timeline row per second per certificate: a refused device that keeps handshaking must not
   // grow device_events without bound.
   if (recorder_ && refusal_records_.admit(certificate_id, clock_())) {
-    recorder_->record(certificate_id, console::kConnectRefused, reason);
+    recorder_->record(certificate_id, events::kConnectRefused, reason);
   }
   return refuse(std::move(reason));
 }
@@ -167,9 +167,9 @@ AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certifi
   std::string topic = "$aws/events/certificates/registered/" + certificate.ca_id.value_or("");
   int64_t now = now_ms();
   if (recorder_) {
-    recorder_->record(certificate.id, console::kConnectRefused,
+    recorder_->record(certificate.id, events::kConnectRefused,
                       "PENDING_ACTIVATION: closed without CONNACK (from " + source_ip + ")");
-    recorder_->record(certificate.id, console::kRegistrationEvent, "published " + topic);
+    recorder_->record(certificate.id, events::kRegistrationEvent, "published " + topic);
   }
   publish_(std::move(topic), registration_event(certificate, account_.account_id, source_ip, now));
   return AuthDecision{

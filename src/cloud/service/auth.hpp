@@ -24,8 +24,8 @@
 
 #include "broker/interfaces.hpp"
 #include "broker/rate_limit.hpp"
-#include "cloud/console/events.hpp"
 #include "cloud/endpoint_names.hpp"
+#include "cloud/events/recorder.hpp"
 #include "cloud/policy/policy.hpp"
 #include "cloud/registry/registry.hpp"
 
@@ -52,7 +52,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
  public:
   RegistryAuthenticator(registry::Registry& registry, AccountInfo account, EndpointNames endpoint,
                         const X509* cloud_issuer, EventPublisher publish,
-                        console::EventRecorder* recorder = nullptr);
+                        events::EventRecorder* recorder = nullptr);
 
   // The anchors are built once and kept until a CA is registered, updated or deleted (the
   // registry's change listener drops them), so a handshake costs no registry read.
@@ -91,7 +91,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
   crypto::X509Ptr cloud_issuer_;
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
-  console::EventRecorder* recorder_;
+  events::EventRecorder* recorder_;
   Clock clock_ = [] { return std::chrono::steady_clock::now(); };
   broker::IntervalLimit registration_events_{kEventInterval};  // per certificate id
   broker::IntervalLimit refusal_records_{kEventInterval};      // per certificate id

@@ -85,7 +85,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   CloudState& state;
   CloudServiceOptions options;
   AccountInfo account;
-  console::EventRecorder recorder;  // before rules: its function threads record into it
+  events::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
   RulesRuntime rules;
   std::shared_ptr<PolicyAuthorizer> authorizer;
@@ -163,7 +163,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   void on_connected(const broker::ClientContext& client) override {
     // Stamped here, on the network thread, so it orders before the SUBSCRIBE that follows
     // (on_subscribed records at once; this lambda runs later on the worker).
-    post([self = shared_from_this(), client, at = console::now_us()] {
+    post([self = shared_from_this(), client, at = events::now_us()] {
       int64_t version =
           self->versions.connected(client.client_id, std::chrono::steady_clock::now());
       self->live_sessions[client.session_identifier] = {client.principal, version};
@@ -171,7 +171,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
           {.time_us = at,
            .certificate_id = client.principal,
            .thing_name = {},
-           .kind = console::kConnected,
+           .kind = events::kConnected,
            .detail = "client " + client.client_id + " from " + client.remote_address,
            .client_id = client.client_id});
       if (!has_lifecycle_events(client.client_id)) return;
@@ -190,7 +190,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       int64_t version = found->second.version;
       self->live_sessions.erase(found);
       self->versions.disconnected(client.client_id, std::chrono::steady_clock::now());
-      self->recorder.record(client.principal, console::kDisconnected,
+      self->recorder.record(client.principal, events::kDisconnected,
                             std::string("client ") + client.client_id + ": " + aws_reason(reason),
                             client.client_id);
       if (!has_lifecycle_events(client.client_id)) return;
@@ -214,7 +214,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                      const std::vector<std::string>& filters) override {
     std::string topics;
     for (const auto& filter : filters) topics += (topics.empty() ? "" : ", ") + filter;
-    recorder.record(client.principal, console::kSubscribed, topics, client.client_id);
+    recorder.record(client.principal, events::kSubscribed, topics, client.client_id);
     subscriptions(client, filters, "subscribed");
   }
   void on_unsubscribed(const broker::ClientContext& client,
@@ -222,7 +222,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     subscriptions(client, filters, "unsubscribed");
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
-    recorder.seen(client.principal, console::now_us());
+    recorder.seen(client.principal, events::now_us());
     post([self = shared_from_this(), topic = message.topic,
           payload = std::string(message.payload.begin(), message.payload.end()),
           client_id = client.client_id, principal = client.principal] {
@@ -373,7 +373,7 @@ void CloudService::drain() {
   (void)impl_->recorder.flush();
 }
 
-console::EventRecorder& CloudService::device_events() { return impl_->recorder; }
+events::EventRecorder& CloudService::device_events() { return impl_->recorder; }
 
 void CloudService::stop() {
   if (!impl_ || impl_->stopped) return;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "cloud/api/router.hpp"
+#include "cloud/events/recorder.hpp"
 #include "cloud/service/rules_runtime.hpp"
 #include "cloud/service/shadows.hpp"
 #include "cloud/state.hpp"
@@ -63,7 +64,7 @@ class CloudService {
   // Waits until queued events and function invocations are done and device events written (tests).
   void drain();
   // The device-event recorder (fleet view): the console listens to written batches.
-  console::EventRecorder& device_events();
+  events::EventRecorder& device_events();
   void stop();
 
  private:

@@ -87,28 +87,20 @@ Result<std::optional<std::string>> find_function(registry::Registry& registry,
 }
 
 Result<std::vector<json>> recent_invocations(registry::Registry& registry, int limit) {
-  return registry.transaction([&]() -> Result<std::vector<json>> {
-    ZT_TRY_ASSIGN(
-        auto st,
-        registry.database().prepare(
-            "SELECT invocation_id, function_name, attempt, succeeded, final, detail, started_ms, "
-            "duration_ms FROM function_invocations ORDER BY seq DESC LIMIT ?1"));
-    st.bind(1, limit);
-    std::vector<json> out;
-    while (true) {
-      ZT_TRY_ASSIGN(bool row, st.step());
-      if (!row) break;
-      out.push_back({{"invocationId", st.text(0)},
-                     {"functionName", st.text(1)},
-                     {"attempt", st.integer(2)},
-                     {"succeeded", st.integer(3) != 0},
-                     {"final", st.integer(4) != 0},
-                     {"detail", st.text(5)},
-                     {"startedMs", st.integer(6)},
-                     {"durationMs", st.integer(7)}});
-    }
-    return out;
-  });
+  ZT_TRY_ASSIGN(auto attempts, registry.recent_function_invocations(limit));
+  std::vector<json> out;
+  out.reserve(attempts.size());
+  for (const auto& attempt : attempts) {
+    out.push_back({{"invocationId", attempt.invocation_id},
+                   {"functionName", attempt.function_name},
+                   {"attempt", attempt.attempt},
+                   {"succeeded", attempt.succeeded},
+                   {"final", attempt.final},
+                   {"detail", attempt.detail},
+                   {"startedMs", attempt.started_ms},
+                   {"durationMs", attempt.duration_ms}});
+  }
+  return out;
 }
 
 json jitr_rule_payload(const AccountInfo& account, const std::string& function_name) {
@@ -123,7 +115,7 @@ json jitr_rule_payload(const AccountInfo& account, const std::string& function_n
 
 RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
                            FunctionEnvironment environment, Republish republish,
-                           functions::RetryPolicy retry, console::EventRecorder* recorder)
+                           functions::RetryPolicy retry, events::EventRecorder* recorder)
     : registry_(registry),
       account_(std::move(account)),
       environment_(std::move(environment)),
@@ -169,30 +161,22 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt, bool log) {
   }
   // function-invoked was noted by the handler wrapper (run_action) as the attempt began.
   note(origin.certificate_id,
-       attempt.succeeded ? console::kFunctionSucceeded : console::kFunctionFailed,
+       attempt.succeeded ? events::kFunctionSucceeded : events::kFunctionFailed,
        attempt.function_name + " attempt " + std::to_string(attempt.attempt) + ": " +
            attempt.detail + (attempt.succeeded || attempt.final ? "" : " (will retry)"));
-  // A diagnostic record: committed without waiting for an fsync (see
-  // Registry::diagnostic_transaction), so logging does not hold the registry for a disk flush.
-  auto stored = registry_.diagnostic_transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(
-        auto st,
-        registry_.database().prepare(
-            "INSERT INTO function_invocations(invocation_id, function_name, attempt, succeeded, "
-            "final, detail, started_ms, duration_ms, rule_name, certificate_id) VALUES(?1, ?2, "
-            "?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''))"));
-    return st.bind(1, attempt.invocation_id)
-        .bind(2, attempt.function_name)
-        .bind(3, attempt.attempt)
-        .bind(4, attempt.succeeded ? 1 : 0)
-        .bind(5, attempt.final ? 1 : 0)
-        .bind(6, attempt.detail)
-        .bind(7, attempt.started_ms)
-        .bind(8, attempt.duration_ms)
-        .bind(9, origin.rule_name)
-        .bind(10, origin.certificate_id)
-        .run();
-  });
+  // A diagnostic record (Registry::record_function_invocation): committed without waiting for an
+  // fsync, so logging does not hold the registry for a disk flush.
+  auto stored = registry_.record_function_invocation({.invocation_id = attempt.invocation_id,
+                                                      .function_name = attempt.function_name,
+                                                      .rule_name = origin.rule_name,
+                                                      .certificate_id = origin.certificate_id,
+                                                      .thing_name = std::nullopt,
+                                                      .attempt = attempt.attempt,
+                                                      .succeeded = attempt.succeeded,
+                                                      .final = attempt.final,
+                                                      .detail = attempt.detail,
+                                                      .started_ms = attempt.started_ms,
+                                                      .duration_ms = attempt.duration_ms});
   if (!stored)
     spdlog::error("recording invocation {}: {}", attempt.invocation_id, stored.error().message);
 }
@@ -254,7 +238,7 @@ void RulesRuntime::on_message(const rules::MessageContext& message, MessageOrigi
     try {
       auto output = rule->query.evaluate(effective);
       if (!output) continue;
-      note(device_of(*output, effective), console::kRuleMatched,
+      note(device_of(*output, effective), events::kRuleMatched,
            "rule " + rule->name + " matched " + effective.topic);
       for (const auto& action : rule->actions)
         run_action(*rule, action, *output, effective, origin);
@@ -315,7 +299,7 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
   std::string device = device_of(output, message);
   handler = [this, inner = std::move(handler), device,
              what = function_name + " invoked by rule " + rule.name](const json& event) {
-    note(device, console::kFunctionInvoked, what);
+    note(device, events::kFunctionInvoked, what);
     return inner(event);
   };
   // Failures show up as attempt records, like an asynchronous Lambda invocation's. The built-in

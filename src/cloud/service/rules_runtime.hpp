@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "broker/rate_limit.hpp"
-#include "cloud/console/events.hpp"
+#include "cloud/events/recorder.hpp"
 #include "cloud/functions/dispatcher.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
@@ -65,7 +65,7 @@ class RulesRuntime {
   using Republish = std::function<void(Outgoing)>;
   RulesRuntime(registry::Registry& registry, AccountInfo account, FunctionEnvironment environment,
                Republish republish, functions::RetryPolicy retry = {},
-               console::EventRecorder* recorder = nullptr);
+               events::EventRecorder* recorder = nullptr);
   ~RulesRuntime();
 
   void set_endpoint_url(std::string url);
@@ -109,7 +109,7 @@ class RulesRuntime {
   std::mutex rules_mutex_;
   std::map<std::string, std::pair<std::string, std::shared_ptr<const rules::Rule>>>
       compiled_;  // name → (payload, rule)
-  console::EventRecorder* recorder_;
+  events::EventRecorder* recorder_;
   std::mutex origins_mutex_;
   std::map<std::string, Origin> origins_;
   broker::RateWindow drop_log_;       // on_message's thread (the service worker)

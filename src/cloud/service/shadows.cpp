@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "cloud/api/handler_util.hpp"
-#include "cloud/registry/paging.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
 
@@ -75,15 +74,10 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   }
 
   auto done = registry_.transaction([&]() -> Status {
-    auto& db = registry_.database();
-    ZT_TRY_ASSIGN(
-        auto select,
-        db.prepare("SELECT document FROM shadows WHERE thing_name = ?1 AND shadow_name = ?2"));
-    select.bind(1, thing).bind(2, shadow_name);
-    ZT_TRY_ASSIGN(bool found, select.step());
+    ZT_TRY_ASSIGN(auto found, registry_.find_shadow(thing, shadow_name));
     shadow::Shadow document;
     if (found) {
-      auto stored = shadow::Shadow::from_storage(json::parse(select.text(0), nullptr, false));
+      auto stored = shadow::Shadow::from_storage(json::parse(*found, nullptr, false));
       if (!stored) return make_error(Errc::parse, "stored shadow of " + thing + " is corrupt");
       document = std::move(*stored);
     }
@@ -118,11 +112,7 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
       return refused(400, "Unsupported operation " + operation);
     }
     if (!changed) return ok();
-    ZT_TRY_ASSIGN(
-        auto upsert,
-        db.prepare("INSERT INTO shadows VALUES(?1, ?2, ?3) ON CONFLICT(thing_name, shadow_name) "
-                   "DO UPDATE SET document = excluded.document"));
-    return upsert.bind(1, thing).bind(2, shadow_name).bind(3, document.to_storage().dump()).run();
+    return registry_.put_shadow(thing, shadow_name, document.to_storage().dump());
   });
   if (!done) {
     spdlog::error("shadow {}/{}: {}", thing, shadow_name, done.error().message);
@@ -134,16 +124,7 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
 
 Result<registry::Page<std::string>> ShadowStore::list_named(const std::string& thing,
                                                             const registry::PageRequest& page) {
-  return registry_.transaction([&]() -> Result<registry::Page<std::string>> {
-    // A deleted shadow keeps its row (its version continues if it is created again, §4.2), marked
-    // "exists": false in the stored document.
-    return registry::paged_query<std::string>(
-        registry_.database(), "SELECT shadow_name FROM shadows",
-        "thing_name = ?3 AND shadow_name <> '' AND json_extract(document, '$.exists') = 1",
-        "shadow_name", page, [&](registry::Statement& statement) { statement.bind(3, thing); },
-        [](const registry::Statement& statement) { return statement.text(0); },
-        [](const std::string& name) { return name; });
-  });
+  return registry_.list_named_shadows(thing, page);
 }
 
 void add_data_plane_routes(api::Router& router, ShadowStore& store,

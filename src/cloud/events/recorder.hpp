@@ -1,6 +1,8 @@
 // Device events: the zero-touch story of each device, for the console's fleet view (issue 8).
+// A module of its own below both the service (which records) and the console (which shows), above
+// the registry (which stores).
 //
-// Two writers fill the registry table `device_events` (schema version 2, registry.cpp):
+// Two writers fill the registry table `device_events` (schema version 3, registry.cpp):
 //  - registry triggers, for what changes rows (certificate registered / status / deleted, thing
 //    created, certificate attached to a thing, policy attached): recorded in the same transaction
 //    as the change itself, whoever makes it;
@@ -10,7 +12,8 @@
 //    only appends to a queue in memory; a background thread writes the queue in ONE transaction
 //    every `interval` (group commit: one fsync per batch, never one per event).
 // Rows are keyed by certificate id (a JITR device has no thing at its first connect) and carry the
-// thing name when known; the fleet queries join the two through thing_principals.
+// thing name when known; the fleet queries (Registry::device_timeline, list_devices) join the two
+// through thing_principals.
 #pragma once
 
 #include <chrono>
@@ -25,7 +28,7 @@
 
 #include "cloud/registry/registry.hpp"
 
-namespace zt::cloud::console {
+namespace zt::cloud::events {
 
 // Kinds the data plane records (the registry triggers add certificate-registered,
 // certificate-<status>, certificate-deleted, thing-created, thing-deleted, principal-attached,
@@ -52,7 +55,8 @@ struct DeviceEvent {
   std::string client_id;  // connected/disconnected: the MQTT client id (presence), not stored
 };
 
-// Writes events (and their presence effects) inside the caller's transaction.
+// Writes events (and their presence effects: connected / disconnected count live connections, any
+// activity kind or an event without a kind moves last seen) inside the caller's transaction.
 Status insert_events(registry::Registry& registry, const std::vector<DeviceEvent>& events);
 
 class EventRecorder {
@@ -100,4 +104,4 @@ class EventRecorder {
   Listener listener_;
 };
 
-}  // namespace zt::cloud::console
+}  // namespace zt::cloud::events

@@ -1,13 +1,11 @@
-#include "cloud/console/events.hpp"
+#include "cloud/events/recorder.hpp"
 
 #include <string_view>
 
 #include "common/log.hpp"
 
-namespace zt::cloud::console {
+namespace zt::cloud::events {
 namespace {
-
-using registry::Statement;
 
 // Which stored kinds are the device itself talking to the broker (they move "last seen").
 bool is_activity(std::string_view kind) {
@@ -24,42 +22,27 @@ int64_t now_us() {
 }
 
 Status insert_events(registry::Registry& registry, const std::vector<DeviceEvent>& events) {
-  if (events.empty()) return ok();
-  return registry.transaction([&]() -> Status {
-    auto& db = registry.database();
-    // Prepared per row: Statement has no reset, and batches are small and off the hot path.
-    constexpr const char* kInsert =
-        "INSERT INTO device_events(time_us, certificate_id, thing_name, kind, detail) "
-        "VALUES(?1, NULLIF(?2, ''), NULLIF(?3, ''), ?4, ?5)";
-    // A presence effect: delta = +1 connected, -1 disconnected, 0 other activity.
-    constexpr const char* kPresence =
-        "INSERT INTO device_presence(certificate_id, client_id, connections, last_seen_us) "
-        "VALUES(?1, ?2, max(?3, 0), ?4) ON CONFLICT(certificate_id) DO UPDATE SET "
-        "connections = max(connections + ?3, 0), "
-        "last_seen_us = max(last_seen_us, excluded.last_seen_us), "
-        "client_id = CASE WHEN ?2 = '' THEN client_id ELSE ?2 END";
-    for (const auto& event : events) {
-      if (!event.kind.empty()) {
-        ZT_TRY_ASSIGN(Statement insert, db.prepare(kInsert));
-        ZT_TRY(insert.bind(1, event.time_us)
-                   .bind(2, event.certificate_id)
-                   .bind(3, event.thing_name)
-                   .bind(4, event.kind)
-                   .bind(5, event.detail)
-                   .run());
-      }
-      if (event.certificate_id.empty() || !(event.kind.empty() || is_activity(event.kind)))
-        continue;
-      int delta = event.kind == kConnected ? 1 : event.kind == kDisconnected ? -1 : 0;
-      ZT_TRY_ASSIGN(Statement presence, db.prepare(kPresence));
-      ZT_TRY(presence.bind(1, event.certificate_id)
-                 .bind(2, event.client_id)
-                 .bind(3, delta)
-                 .bind(4, event.time_us)
-                 .run());
+  std::vector<registry::DeviceEventRecord> records;
+  records.reserve(events.size());
+  for (const auto& event : events) {
+    using registry::PresenceEffect;
+    PresenceEffect presence = PresenceEffect::none;
+    if (event.kind == kConnected) {
+      presence = PresenceEffect::connected;
+    } else if (event.kind == kDisconnected) {
+      presence = PresenceEffect::disconnected;
+    } else if (event.kind.empty() || is_activity(event.kind)) {
+      presence = PresenceEffect::seen;
     }
-    return ok();
-  });
+    records.push_back({.time_us = event.time_us,
+                       .certificate_id = event.certificate_id,
+                       .thing_name = event.thing_name,
+                       .kind = event.kind,
+                       .detail = event.detail,
+                       .client_id = event.client_id,
+                       .presence = presence});
+  }
+  return registry.append_device_events(records);
 }
 
 EventRecorder::EventRecorder(registry::Registry& registry, std::chrono::milliseconds interval)
@@ -68,9 +51,7 @@ EventRecorder::EventRecorder(registry::Registry& registry, std::chrono::millisec
 EventRecorder::~EventRecorder() { stop(); }
 
 Status EventRecorder::start() {
-  ZT_TRY(registry_.transaction([&]() -> Status {
-    return registry_.database().exec("UPDATE device_presence SET connections = 0");
-  }));
+  ZT_TRY(registry_.reset_device_presence());
   std::lock_guard lock(mutex_);
   if (running_) return ok();
   running_ = true;
@@ -139,8 +120,7 @@ Status EventRecorder::flush() {
   if (auto written = insert_events(registry_, rows); !written) {
     // Dropped, not retried: a registry that cannot commit has bigger problems, and an ever-growing
     // queue would turn them into memory exhaustion.
-    spdlog::error("console: writing {} device event(s): {}", events.size(),
-                  written.error().message);
+    spdlog::error("events: writing {} device event(s): {}", events.size(), written.error().message);
     return written;
   }
   Listener listener;
@@ -164,4 +144,4 @@ void EventRecorder::run() {
   (void)flush();
 }
 
-}  // namespace zt::cloud::console
+}  // namespace zt::cloud::events
