@@ -19,8 +19,7 @@
 
 #include "aws/http_client.hpp"
 #include "aws/sigv4.hpp"
-#include "cloud/api/server.hpp"
-#include "cloud/registry/registry.hpp"
+#include "cloud/local_cloud.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -123,19 +122,25 @@ int main(int argc, char** argv) {
   auto dir =
       std::filesystem::temp_directory_path() / ("zt-bench-api-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  auto registry = std::move(*zt::cloud::registry::Registry::open(dir / "registry.db"));
-  (void)registry->add_access_key("AKIDBENCH", "bench-secret");
+  // The control plane as `ztp cloud run --mqtt off` serves it, on an ephemeral port.
+  auto cloud = zt::cloud::LocalCloud::open(
+      {.state_dir = dir / "state", .threads = threads, .mqtt = std::nullopt});
+  if (!cloud) {
+    fmt::print(stderr, "bench_api: {}\n", cloud.error().message);
+    return 1;
+  }
+  auto& registry = (*cloud)->registry();
+  (void)registry.add_access_key("AKIDBENCH", "bench-secret");
   std::string cert_id(64, 'a');
-  (void)registry->insert_certificate(
+  (void)registry.insert_certificate(
       {.id = cert_id, .pem = "-----BEGIN CERTIFICATE-----\n", .status = "ACTIVE"});
-  zt::cloud::api::ServiceContext context{.registry = *registry,
-                                         .account_id = "123456789012",
-                                         .region = "us-east-1",
-                                         .endpoint_prefix = "bench"};
+  if (auto started = (*cloud)->start(); !started) {
+    fmt::print(stderr, "bench_api: {}\n", started.error().message);
+    return 1;
+  }
+  uint16_t ours = (*cloud)->http_endpoint().port();
+  // The anchor runs on as many threads of its own.
   asio::io_context io(static_cast<int>(threads));
-  zt::cloud::api::ApiServer server(io, context, zt::cloud::api::make_control_plane_router(),
-                                   {.port = 0});
-  uint16_t ours = server.start()->port();
   tcp::acceptor anchor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   uint16_t anchor_port = anchor.local_endpoint().port();
   asio::co_spawn(io, anchor_accept(anchor, io), asio::detached);
@@ -162,12 +167,12 @@ int main(int argc, char** argv) {
   Figures write_anchor = run_load(anchor_port, connections, writes, create);
   report("CreateThing", write, write_anchor);
 
-  server.stop();
+  (*cloud)->stop();
   anchor.close();
   guard.reset();
   io.stop();
   for (auto& t : pool) t.join();
-  registry.reset();
+  cloud->reset();
   std::filesystem::remove_all(dir);
   return read.failures + write.failures == 0 ? 0 : 1;
 }

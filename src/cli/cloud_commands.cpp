@@ -4,14 +4,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
-#include <thread>
 
 #include "cli/commands.hpp"
-#include "cloud/api/server.hpp"
-#include "cloud/console/server.hpp"
 #include "cloud/endpoint_names.hpp"
-#include "cloud/service/cloud_service.hpp"
-#include "cloud/state.hpp"
+#include "cloud/local_cloud.hpp"
 #include "common/connection_limits.hpp"
 #include "common/log.hpp"
 
@@ -93,9 +89,31 @@ Status cloud_run(const CloudRunOptions& options) {
   } else if (options.mqtt != "off") {
     ZT_TRY_ASSIGN(mqtt_listen, split_host_port(options.mqtt, "--mqtt"));
   }
-  ZT_TRY(cloud::validate_endpoint_domain(options.endpoint_domain));
-  ZT_TRY_ASSIGN(cloud::CloudState state, cloud::open_cloud_state(options.state_dir, options.region,
-                                                                 options.endpoint_domain));
+  std::optional<cloud::service::CloudServiceOptions> data_plane;
+  if (mqtt_listen) {
+    data_plane = cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
+                                                     .mqtt_port = mqtt_listen->second,
+                                                     .fall_back_to_ephemeral = mqtt_auto,
+                                                     .threads = options.threads,
+                                                     .mqtt_connection_caps = mqtt_caps};
+  }
+  ZT_TRY_ASSIGN(auto local_cloud,
+                cloud::LocalCloud::open(
+                    {.state_dir = options.state_dir,
+                     .region = options.region,
+                     .endpoint_domain = options.endpoint_domain,
+                     .threads = options.threads,
+                     .http = {.address = listen.first,
+                              .port = listen.second,
+                              .idle_timeout_seconds = options.http_idle_timeout,
+                              .header_timeout_seconds = options.http_header_timeout,
+                              .body_timeout_seconds = options.http_body_timeout,
+                              .connection_caps = http_caps},
+                     .mqtt = data_plane,
+                     .console = {.web_dir = options.web_dir.empty()
+                                                ? default_web_dir()
+                                                : std::filesystem::path(options.web_dir)}}));
+  const cloud::CloudState& state = local_cloud->state();
   if (state.created) {
     fmt::print("created account {} in {}\n", state.account_id, state.region);
     fmt::print("access key id: {}\nsecret access key: {}\n", state.access_key_id,
@@ -107,93 +125,38 @@ Status cloud_run(const CloudRunOptions& options) {
   }
   fmt::print("account={} region={} endpoint={}\n", state.account_id, state.region,
              state.endpoint_address());
-
-  cloud::api::ServiceContext context{.registry = *state.registry,
-                                     .account_id = state.account_id,
-                                     .region = state.region,
-                                     .endpoint_prefix = state.endpoint_prefix,
-                                     .endpoint_domain = state.endpoint_domain,
-                                     .issuer_cert = state.issuer_cert.get(),
-                                     .issuer_key = state.issuer_key.get()};
-  unsigned threads =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  boost::asio::io_context io(static_cast<int>(threads));
-  // The data plane (broker, shadows, rules, JITR) shares the registry; its iot-data routes
-  // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
-  std::unique_ptr<cloud::service::CloudService> service;
-  cloud::api::Router router = cloud::api::make_control_plane_router();
-  cloud::api::ServerOptions server_options{.address = listen.first,
-                                           .port = listen.second,
-                                           .idle_timeout_seconds = options.http_idle_timeout,
-                                           .header_timeout_seconds = options.http_header_timeout,
-                                           .body_timeout_seconds = options.http_body_timeout,
-                                           .connection_caps = http_caps};
-  if (mqtt_listen) {
-    service = std::make_unique<cloud::service::CloudService>(
-        state, cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
-                                                   .mqtt_port = mqtt_listen->second,
-                                                   .fall_back_to_ephemeral = mqtt_auto,
-                                                   .threads = options.threads,
-                                                   .mqtt_connection_caps = mqtt_caps});
-    service->add_routes(router);
-    server_options.services.push_back("iotdata");
-    server_options.services.push_back("iotdevicegateway");
-  }
-  cloud::api::ApiServer server(io, context, std::move(router), server_options);
-  // The web console on the same port (before SigV4 for /console/*).
-  auto console = std::make_shared<cloud::console::ConsoleServer>(
-      context, service.get(),
-      cloud::console::ConsoleOptions{.web_dir = options.web_dir.empty()
-                                                    ? default_web_dir()
-                                                    : std::filesystem::path(options.web_dir)});
   for (const auto& kit_dir : options.kit_dirs) {
-    console->kits().attach_dir(std::filesystem::absolute(kit_dir));
+    local_cloud->console().kits().attach_dir(std::filesystem::absolute(kit_dir));
   }
-  server.set_hook(console);
-  ZT_TRY_ASSIGN(auto endpoint, server.start());
-  std::string host = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  ZT_TRY_ASSIGN(auto endpoint, local_cloud->listen());
   // Machine-readable: tests and scripts read the bound ports from these lines.
-  fmt::print("listening http={}:{}\n", host, endpoint.port());
-  if (service) {
-    service->set_api_url(fmt::format("http://{}:{}", host, endpoint.port()));
-    if (auto started = service->start(); !started) {
-      server.stop();
-      return started;
-    }
+  fmt::print("listening http={}:{}\n", local_cloud->http_host(), endpoint.port());
+  ZT_TRY(local_cloud->start());
+  if (auto mqtt_port = local_cloud->mqtt_port()) {
     std::string mqtt_host = mqtt_listen->first.find(':') != std::string::npos
                                 ? "[" + mqtt_listen->first + "]"
                                 : mqtt_listen->first;
-    fmt::print("listening mqtts={}:{}\n", mqtt_host, service->mqtt_port());
-    if (mqtt_auto && service->mqtt_port() != mqtt_listen->second) {
+    fmt::print("listening mqtts={}:{}\n", mqtt_host, *mqtt_port);
+    if (mqtt_auto && *mqtt_port != mqtt_listen->second) {
       fmt::print(
           "note: MQTT port {} is in use, so the broker listens on {}; devices that connect to "
           "{} (the kit) need `ztp kit run --endpoint-override {}:{}`\n",
-          mqtt_listen->second, service->mqtt_port(), mqtt_listen->second, mqtt_host,
-          service->mqtt_port());
+          mqtt_listen->second, *mqtt_port, mqtt_listen->second, mqtt_host, *mqtt_port);
     }
   }
-  console->start();
   fmt::print(
       "limits open-files={} http-connections={} per-address={} mqtt-connections={} "
       "per-address={} header-timeout={}s body-timeout={}s idle-timeout={}s\n",
       open_files, http_caps.max_total, cap_text(http_caps.max_per_address), mqtt_caps.max_total,
       cap_text(mqtt_caps.max_per_address), options.http_header_timeout, options.http_body_timeout,
       options.http_idle_timeout);
-  fmt::print("console http://{}:{}/console/\n", host, endpoint.port());
+  fmt::print("console {}/console/\n", local_cloud->api_url());
   std::fflush(stdout);
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    server.stop();
-    io.stop();
-  });
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
-  io.run();
-  for (auto& worker : workers) worker.join();
-  console->stop();
-  if (service) service->stop();
+  boost::asio::signal_set signals(local_cloud->io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { local_cloud->request_stop(); });
+  local_cloud->wait();
+  local_cloud->stop();
   fmt::print("stopped\n");
   return ok();
 }

@@ -1,5 +1,7 @@
 // Result<T>: a value or an Error{code, message}. Expected failures (bad input, protocol errors,
 // missing files) travel as Result; exceptions are for programmer errors only (STYLE.md).
+// Result<T, E> carries another error type where a layer's failures need more than code + message
+// (the control plane's AWS error answers: cloud/api/router.hpp).
 #pragma once
 
 #include <cassert>
@@ -33,15 +35,15 @@ struct Error {
 
 inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
 
-template <class T>
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
   Result(T value)
       : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(E error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   template <class U>
-  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Error> &&
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, E> &&
            !std::is_same_v<std::decay_t<U>, Result>) Result(U&& value)
       : storage_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
@@ -66,11 +68,11 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& {
+  const E& error() const& {
     assert(!has_value());
     return std::get<1>(storage_);
   }
-  Error&& error() && {
+  E&& error() && {
     assert(!has_value());
     return std::get<1>(std::move(storage_));
   }
@@ -78,28 +80,28 @@ class [[nodiscard]] Result {
   T value_or(T fallback) const& { return has_value() ? value() : std::move(fallback); }
 
  private:
-  std::variant<T, Error> storage_;
+  std::variant<T, E> storage_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <class E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT: implicit by design
+  Result(E error) : error_(std::move(error)), failed_(true) {}  // NOLINT: implicit by design
   bool has_value() const { return !failed_; }
   explicit operator bool() const { return has_value(); }
   void value() const { assert(has_value()); }
-  const Error& error() const& {
+  const E& error() const& {
     assert(failed_);
     return error_;
   }
-  Error&& error() && {
+  E&& error() && {
     assert(failed_);
     return std::move(error_);
   }
 
  private:
-  Error error_;
+  E error_;
   bool failed_ = false;
 };
 

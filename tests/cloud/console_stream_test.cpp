@@ -1,4 +1,4 @@
-// The console's server-sent events over a real socket (ApiServer on 127.0.0.1, ephemeral port):
+// The console's server-sent events over a real socket (a LocalCloud on 127.0.0.1, ephemeral port):
 // the stream's head, events pushed by the hub arriving in order, a resync after an overflow, and
 // the stream closing when the server's hub closes.
 #include <gtest/gtest.h>
@@ -13,9 +13,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "cloud/api/server.hpp"
-#include "cloud/console/server.hpp"
-#include "cloud/registry/registry.hpp"
+#include "cloud/local_cloud.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
 
@@ -31,30 +29,19 @@ class ConsoleStreamTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("zt-console-sse-" + to_hex(crypto::random_bytes(6)));
     fs::create_directories(dir_);
-    registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
-    context_ =
-        std::make_unique<api::ServiceContext>(api::ServiceContext{.registry = *registry_,
-                                                                  .account_id = "123456789012",
-                                                                  .region = "us-east-1",
-                                                                  .endpoint_prefix = "test"});
-    server_ = std::make_unique<api::ApiServer>(io_, *context_, api::make_control_plane_router(),
-                                               api::ServerOptions{.port = 0});
-    console_ = std::make_shared<ConsoleServer>(*context_, nullptr, ConsoleOptions{.web_dir = dir_});
-    server_->set_hook(console_);
-    auto endpoint = server_->start();
-    ASSERT_TRUE(endpoint);
-    port_ = endpoint->port();
-    thread_ = std::thread([this] { io_.run(); });
+    auto cloud = LocalCloud::open({.state_dir = dir_ / "state",
+                                   .threads = 1,
+                                   .mqtt = std::nullopt,
+                                   .console = ConsoleOptions{.web_dir = dir_}});
+    ASSERT_TRUE(cloud) << cloud.error().message;
+    cloud_ = std::move(*cloud);
+    ASSERT_TRUE(cloud_->start());
+    console_ = &cloud_->console();
+    port_ = cloud_->http_endpoint().port();
     cookie_ = std::string(kSessionCookie) + "=" + console_->sessions().create_session();
   }
   void TearDown() override {
-    console_->stop();
-    server_->stop();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    server_.reset();
-    console_.reset();
-    registry_.reset();
+    cloud_.reset();  // stops it
     fs::remove_all(dir_);
   }
 
@@ -84,14 +71,10 @@ class ConsoleStreamTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  asio::io_context io_;
   asio::io_context client_io_;
   asio::streambuf buffer_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<api::ServiceContext> context_;
-  std::unique_ptr<api::ApiServer> server_;
-  std::shared_ptr<ConsoleServer> console_;
-  std::thread thread_;
+  std::unique_ptr<LocalCloud> cloud_;
+  ConsoleServer* console_ = nullptr;
   uint16_t port_ = 0;
   std::string cookie_;
 };

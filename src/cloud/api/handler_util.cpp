@@ -5,32 +5,25 @@
 
 namespace zt::cloud::api {
 
-std::optional<nlohmann::json> json_body(const ApiRequest& request, Reply& error, bool required) {
+ApiResult<nlohmann::json> json_body(const ApiRequest& request, bool required) {
   if (request.body().empty()) {
-    if (required) {
-      error = invalid_request("the request body is empty; a JSON object is required");
-      return std::nullopt;
-    }
+    if (required) return invalid_request("the request body is empty; a JSON object is required");
     return nlohmann::json::object();
   }
   auto body = parse_json(request.body());
   if (!body) {
     // Not JSON: AWS's SerializationException; JSON nested too deep: a request we refuse.
-    error = body.error().code == Errc::parse
-                ? error_reply(400, "SerializationException", "the request body is not valid JSON")
-                : invalid_request("the request body: " + body.error().message);
-    return std::nullopt;
+    if (body.error().code == Errc::parse)
+      return api_error(400, "SerializationException", "the request body is not valid JSON");
+    return invalid_request("the request body: " + body.error().message);
   }
-  if (!body->is_object()) {
-    error = error_reply(400, "SerializationException", "the request body is not a JSON object");
-    return std::nullopt;
-  }
+  if (!body->is_object())
+    return api_error(400, "SerializationException", "the request body is not a JSON object");
   return std::move(*body);
 }
 
-std::optional<registry::PageRequest> page_request(const ApiRequest& request, Reply& error,
-                                                  const char* token_name, const char* size_name,
-                                                  int max_size) {
+ApiResult<registry::PageRequest> page_request(const ApiRequest& request, const char* token_name,
+                                              const char* size_name, int max_size) {
   registry::PageRequest page{.after = "", .limit = max_size, .ascending = true};
   if (auto size = request.query_value(size_name)) {
     int value = 0;
@@ -39,23 +32,18 @@ std::optional<registry::PageRequest> page_request(const ApiRequest& request, Rep
                               [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
     if (digits) value = std::stoi(*size);
     if (!digits || value < 1 || value > max_size) {
-      error = invalid_request(std::string(size_name) + " must be between 1 and " +
-                              std::to_string(max_size));
-      return std::nullopt;
+      return invalid_request(std::string(size_name) + " must be between 1 and " +
+                             std::to_string(max_size));
     }
     page.limit = value;
   }
   if (auto token = request.query_value(token_name); token && !token->empty()) {
     auto decoded = base64_decode(*token);
-    if (!decoded || token->size() > 1024) {
-      error = invalid_request(std::string(token_name) + " is not a token this service issued");
-      return std::nullopt;
-    }
+    if (!decoded || token->size() > 1024)
+      return invalid_request(std::string(token_name) + " is not a token this service issued");
     page.after = std::string(decoded->begin(), decoded->end());
   }
-  auto ascending = query_bool(request, "isAscendingOrder", error, true);
-  if (!ascending) return std::nullopt;
-  page.ascending = *ascending;
+  ZT_API_TRY_ASSIGN(page.ascending, query_bool(request, "isAscendingOrder", true));
   return page;
 }
 
@@ -63,16 +51,14 @@ std::string page_token(const std::string& next_key) {
   return next_key.empty() ? std::string() : base64_encode(as_bytes(next_key));
 }
 
-std::optional<bool> query_bool(const ApiRequest& request, const char* name, Reply& error,
-                               bool fallback) {
+ApiResult<bool> query_bool(const ApiRequest& request, const char* name, bool fallback) {
   auto value = request.query_value(name);
   if (!value) return fallback;
   std::string lower = *value;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
   if (lower == "true") return true;
   if (lower == "false") return false;
-  error = invalid_request(std::string(name) + " must be true or false");
-  return std::nullopt;
+  return invalid_request(std::string(name) + " must be true or false");
 }
 
 namespace {
@@ -128,19 +114,18 @@ std::string new_uuid() {
          "-" + h.substr(20, 12);
 }
 
-std::optional<Reply> check_principal(ServiceContext& ctx, std::string_view principal) {
+ApiResult<void> check_principal(ServiceContext& ctx, std::string_view principal) {
   if (principal.empty() || principal.size() > 2048) {
     return invalid_request("the principal is missing or too long");
   }
-  if (principal.find(":cert/") == std::string_view::npos) return std::nullopt;  // Cognito etc.
+  if (principal.find(":cert/") == std::string_view::npos) return {};  // Cognito etc.
   auto id = certificate_id_of_arn(principal);
   if (!id)
     return invalid_request("'" + std::string(principal.substr(0, 200)) +
                            "' is not a certificate ARN");
-  auto found = ctx.registry.find_certificate(*id);
-  if (!found) return registry_failure(found.error());
-  if (!*found) return not_found("The certificate " + *id + " does not exist");
-  return std::nullopt;
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_certificate(*id));
+  if (!found) return not_found("The certificate " + *id + " does not exist");
+  return {};
 }
 
 }  // namespace zt::cloud::api

@@ -8,12 +8,9 @@ using nlohmann::json;
 
 constexpr size_t kMaxPoliciesPerTarget = 10;  // quota: 10 policies per certificate (§6.3)
 
-std::optional<std::string> policy_name_param(const ApiRequest& request, Reply& error) {
+ApiResult<std::string> policy_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("policyName");
-  if (!valid_policy_name(name)) {
-    error = invalid_request("policyName must match [\\w+=,.@-]{1,128}");
-    return std::nullopt;
-  }
+  if (!valid_policy_name(name)) return invalid_request("policyName must match [\\w+=,.@-]{1,128}");
   return name;
 }
 
@@ -65,57 +62,43 @@ std::optional<std::string> policy_document_problem(const std::string& text) {
   return std::nullopt;
 }
 
-Reply create_policy(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = policy_name_param(request, error);
-  if (!name) return error;
-  auto body = json_body(request, error, true);
-  if (!body) return error;
-  ZT_API_TRY_ASSIGN(auto document, string_member(*body, "policyDocument"));
+ApiResult<Reply> create_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, policy_name_param(request));
+  ZT_API_TRY_ASSIGN(json body, json_body(request, true));
+  ZT_API_TRY_ASSIGN(auto document, string_member(body, "policyDocument"));
   if (!document) return invalid_request("policyDocument is required");
   if (auto problem = policy_document_problem(*document)) {
-    return error_reply(400, "MalformedPolicyException", *problem);
+    return api_error(400, "MalformedPolicyException", *problem);
   }
-  std::string arn = ctx.arn("policy/" + *name);
-  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_policy(*name));
+  std::string arn = ctx.arn("policy/" + name);
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_policy(name));
   if (existing) {
-    return already_exists("Policy cannot be created - name already exists (name=" + *name + ")",
-                          *name, arn);
+    return already_exists("Policy cannot be created - name already exists (name=" + name + ")",
+                          name, arn);
   }
-  ZT_API_TRY(ctx.registry.insert_policy(*name, *document, now_seconds(), new_uuid()));
-  return json_reply({{"policyName", *name},
+  ZT_API_TRY(ctx.registry.insert_policy(name, *document, now_seconds(), new_uuid()));
+  return json_reply({{"policyName", name},
                      {"policyArn", arn},
                      {"policyDocument", *document},
                      {"policyVersionId", "1"}});
 }
 
-std::optional<registry::Policy> require_policy(ServiceContext& ctx, const ApiRequest& request,
-                                               Reply& error) {
-  auto name = policy_name_param(request, error);
-  if (!name) return std::nullopt;
-  auto found = ctx.registry.find_policy(*name);
-  if (!found) {
-    error = registry_failure(found.error());
-    return std::nullopt;
-  }
-  if (!*found) {
-    error = not_found("Policy not found (name=" + *name + ")");
-    return std::nullopt;
-  }
-  return std::move(**found);
+ApiResult<registry::Policy> require_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, policy_name_param(request));
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_policy(name));
+  if (!found) return not_found("Policy not found (name=" + name + ")");
+  return std::move(*found);
 }
 
-Reply get_policy(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto policy = require_policy(ctx, request, error);
-  if (!policy) return error;
-  return json_reply({{"policyName", policy->name},
-                     {"policyArn", ctx.arn("policy/" + policy->name)},
-                     {"policyDocument", policy->document},
-                     {"defaultVersionId", std::to_string(policy->default_version)},
-                     {"creationDate", policy->creation_date},
-                     {"lastModifiedDate", policy->last_modified},
-                     {"generationId", policy->generation_id}});
+ApiResult<Reply> get_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  return json_reply({{"policyName", policy.name},
+                     {"policyArn", ctx.arn("policy/" + policy.name)},
+                     {"policyDocument", policy.document},
+                     {"defaultVersionId", std::to_string(policy.default_version)},
+                     {"creationDate", policy.creation_date},
+                     {"lastModifiedDate", policy.last_modified},
+                     {"generationId", policy.generation_id}});
 }
 
 json policy_list(const ServiceContext& ctx, const registry::Page<registry::Policy>& page) {
@@ -128,125 +111,98 @@ json policy_list(const ServiceContext& ctx, const registry::Page<registry::Polic
   return out;
 }
 
-Reply list_policies(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto page = page_request(request, error, "marker", "pageSize", 250);
-  if (!page) return error;
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_policies(*page));
+ApiResult<Reply> list_policies(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "marker", "pageSize", 250));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_policies(page));
   return json_reply(policy_list(ctx, result));
 }
 
-Reply delete_policy(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto policy = require_policy(ctx, request, error);
-  if (!policy) return error;
-  ZT_API_TRY_ASSIGN(int64_t targets, ctx.registry.count_policy_targets(policy->name));
+ApiResult<Reply> delete_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(int64_t targets, ctx.registry.count_policy_targets(policy.name));
   if (targets > 0) {
-    return error_reply(409, "DeleteConflictException",
-                       "The policy cannot be deleted as the policy is attached to one or more "
-                       "principals (name=" +
-                           policy->name + ")");
+    return api_error(409, "DeleteConflictException",
+                     "The policy cannot be deleted as the policy is attached to one or more "
+                     "principals (name=" +
+                         policy.name + ")");
   }
-  ZT_API_TRY(ctx.registry.delete_policy(policy->name));
+  ZT_API_TRY(ctx.registry.delete_policy(policy.name));
   return no_content();
 }
 
-Reply attach(ServiceContext& ctx, const ApiRequest& request,
-             const std::optional<std::string>& target) {
-  Reply error;
-  auto policy = require_policy(ctx, request, error);
-  if (!policy) return error;
+ApiResult<Reply> attach(ServiceContext& ctx, const ApiRequest& request,
+                        const std::optional<std::string>& target) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
   if (!target || target->empty()) return invalid_request("target (principal) is required");
-  if (auto problem = check_principal(ctx, *target)) return *problem;
+  ZT_API_TRY(check_principal(ctx, *target));
   ZT_API_TRY_ASSIGN(auto attached,
                     ctx.registry.list_attached_policies(*target, {.after = "", .limit = 1000}));
   bool already = false;
-  for (const auto& p : attached.items) already = already || p.name == policy->name;
+  for (const auto& p : attached.items) already = already || p.name == policy.name;
   if (!already && attached.items.size() >= kMaxPoliciesPerTarget) {
-    return error_reply(410, "LimitExceededException",
-                       "A principal can have at most 10 policies attached");
+    return api_error(410, "LimitExceededException",
+                     "A principal can have at most 10 policies attached");
   }
-  ZT_API_TRY(ctx.registry.attach_policy(policy->name, *target));
+  ZT_API_TRY(ctx.registry.attach_policy(policy.name, *target));
   return no_content();
 }
 
-Reply detach(ServiceContext& ctx, const ApiRequest& request,
-             const std::optional<std::string>& target) {
-  Reply error;
-  auto policy = require_policy(ctx, request, error);
-  if (!policy) return error;
+ApiResult<Reply> detach(ServiceContext& ctx, const ApiRequest& request,
+                        const std::optional<std::string>& target) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
   if (!target || target->empty()) return invalid_request("target (principal) is required");
-  ZT_API_TRY(ctx.registry.detach_policy(policy->name, *target));
+  ZT_API_TRY(ctx.registry.detach_policy(policy.name, *target));
   return no_content();
 }
 
-std::optional<std::string> body_target(const ApiRequest& request, Reply& error, bool& failed) {
-  failed = false;
-  auto body = json_body(request, error, true);
-  if (!body) {
-    failed = true;
-    return std::nullopt;
-  }
-  auto target = string_member(*body, "target");
-  if (!target) {
-    error = invalid_request(target.error().message);
-    failed = true;
-    return std::nullopt;
-  }
-  return *target;
+// AttachPolicy / DetachPolicy: the target is the body's "target".
+ApiResult<std::optional<std::string>> body_target(const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(json body, json_body(request, true));
+  ZT_API_TRY_ASSIGN(auto target, string_member(body, "target"));
+  return target;
 }
 
-Reply attach_policy(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  bool failed = false;
-  auto target = body_target(request, error, failed);
-  return failed ? error : attach(ctx, request, target);
+ApiResult<Reply> attach_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(auto target, body_target(request));
+  return attach(ctx, request, target);
 }
 
-Reply detach_policy(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  bool failed = false;
-  auto target = body_target(request, error, failed);
-  return failed ? error : detach(ctx, request, target);
+ApiResult<Reply> detach_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(auto target, body_target(request));
+  return detach(ctx, request, target);
 }
 
-Reply attach_principal_policy(ServiceContext& ctx, const ApiRequest& request) {
+ApiResult<Reply> attach_principal_policy(ServiceContext& ctx, const ApiRequest& request) {
   return attach(ctx, request, request.header("x-amzn-iot-principal"));
 }
 
-Reply detach_principal_policy(ServiceContext& ctx, const ApiRequest& request) {
+ApiResult<Reply> detach_principal_policy(ServiceContext& ctx, const ApiRequest& request) {
   return detach(ctx, request, request.header("x-amzn-iot-principal"));
 }
 
-Reply list_for_target(ServiceContext& ctx, const ApiRequest& request,
-                      const std::optional<std::string>& target) {
+ApiResult<Reply> list_for_target(ServiceContext& ctx, const ApiRequest& request,
+                                 const std::optional<std::string>& target) {
   if (!target || target->empty()) return invalid_request("the principal/target is required");
-  if (auto problem = check_principal(ctx, *target)) return *problem;
-  Reply error;
-  auto page = page_request(request, error, "marker", "pageSize", 250);
-  if (!page) return error;
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_attached_policies(*target, *page));
+  ZT_API_TRY(check_principal(ctx, *target));
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "marker", "pageSize", 250));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_attached_policies(*target, page));
   return json_reply(policy_list(ctx, result));
 }
 
-Reply list_principal_policies(ServiceContext& ctx, const ApiRequest& request) {
+ApiResult<Reply> list_principal_policies(ServiceContext& ctx, const ApiRequest& request) {
   return list_for_target(ctx, request, request.header("x-amzn-iot-principal"));
 }
 
-Reply list_attached_policies(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  if (!query_bool(request, "recursive", error)) return error;
+ApiResult<Reply> list_attached_policies(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY(query_bool(request, "recursive"));
   // The target ARN arrives as ONE encoded path segment (…%3Acert%2F<id>), decoded by the router.
   return list_for_target(ctx, request, request.path.at("target"));
 }
 
-Reply list_targets_for_policy(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto policy = require_policy(ctx, request, error);
-  if (!policy) return error;
-  auto page = page_request(request, error, "marker", "pageSize", 250);
-  if (!page) return error;
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_policy_targets(policy->name, *page));
+ApiResult<Reply> list_targets_for_policy(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "marker", "pageSize", 250));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_policy_targets(policy.name, page));
   json out = {{"targets", result.items}};
   if (!result.next_key.empty()) out["nextMarker"] = page_token(result.next_key);
   return json_reply(out);
@@ -272,7 +228,9 @@ void add_policy_routes(Router& r) {
 
 Router make_control_plane_router() {
   Router router;
+  add_ca_certificate_routes(router);
   add_certificate_routes(router);
+  add_endpoint_routes(router);
   add_thing_routes(router);
   add_policy_routes(router);
   add_rule_routes(router);

@@ -30,12 +30,12 @@ StoredRule read_stored(const registry::TopicRule& rule) {
 // The payload is compiled with the rules engine's own parser (rules::parse_rule), so a rule the
 // API accepted cannot fail when a message arrives. AWS's errors (API reference, CreateTopicRule):
 // SqlParseException for SQL that does not parse, InvalidRequestException for the rest.
-std::optional<Reply> payload_problem(const std::string& name, const json& payload) {
+ApiResult<void> check_payload(const std::string& name, const json& payload) {
   if (!payload.is_object()) return invalid_request("the topic rule payload must be a JSON object");
   auto sql = payload.find("sql");
   if (sql != payload.end() && sql->is_string() &&
       sql->get_ref<const std::string&>().size() > 256 * 1024) {
-    return error_reply(400, "SqlParseException", "sql is longer than 256 KB");
+    return api_error(400, "SqlParseException", "sql is longer than 256 KB");
   }
   auto actions = payload.find("actions");
   if (actions == payload.end() || !actions->is_array())
@@ -43,38 +43,33 @@ std::optional<Reply> payload_problem(const std::string& name, const json& payloa
   auto rule = rules::parse_rule(name, payload);
   if (!rule) {
     if (rule.error().code == Errc::parse)
-      return error_reply(400, "SqlParseException", rule.error().message);
+      return api_error(400, "SqlParseException", rule.error().message);
     return invalid_request(rule.error().message);
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> rule_name_param(const ApiRequest& request, Reply& error) {
+ApiResult<std::string> rule_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("ruleName");
-  if (!valid_rule_name(name)) {
-    error = invalid_request("ruleName must match ^[a-zA-Z0-9_]+$ (1..128)");
-    return std::nullopt;
-  }
+  if (!valid_rule_name(name))
+    return invalid_request("ruleName must match ^[a-zA-Z0-9_]+$ (1..128)");
   return name;
 }
 
 // GetTopicRule and friends have no ResourceNotFound in the model; AWS answers Unauthorized.
-Reply rule_missing(const std::string& name) {
-  return error_reply(401, "UnauthorizedException", "Rule " + name + " does not exist");
+ApiError rule_missing(const std::string& name) {
+  return api_error(401, "UnauthorizedException", "Rule " + name + " does not exist");
 }
 
-Reply create_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = rule_name_param(request, error);
-  if (!name) return error;
-  auto payload = json_body(request, error, true);
-  if (!payload) return error;
-  if (auto problem = payload_problem(*name, *payload)) return *problem;
-  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(*name));
+ApiResult<Reply> create_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, rule_name_param(request));
+  ZT_API_TRY_ASSIGN(json payload, json_body(request, true));
+  ZT_API_TRY(check_payload(name, payload));
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(name));
   if (existing)
-    return already_exists("Rule " + *name + " already exists", *name, ctx.arn("rule/" + *name));
+    return already_exists("Rule " + name + " already exists", name, ctx.arn("rule/" + name));
   ZT_API_TRY(ctx.registry.insert_topic_rule(
-      {.name = *name, .payload = payload->dump(), .created_at = now_seconds()}));
+      {.name = name, .payload = payload.dump(), .created_at = now_seconds()}));
   return no_content();
 }
 
@@ -96,27 +91,21 @@ json rule_json(const registry::TopicRule& rule) {
   return out;
 }
 
-Reply get_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = rule_name_param(request, error);
-  if (!name) return error;
-  ZT_API_TRY_ASSIGN(auto rule, ctx.registry.find_topic_rule(*name));
-  if (!rule) return rule_missing(*name);
-  return json_reply({{"ruleArn", ctx.arn("rule/" + *name)}, {"rule", rule_json(*rule)}});
+ApiResult<Reply> get_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, rule_name_param(request));
+  ZT_API_TRY_ASSIGN(auto rule, ctx.registry.find_topic_rule(name));
+  if (!rule) return rule_missing(name);
+  return json_reply({{"ruleArn", ctx.arn("rule/" + name)}, {"rule", rule_json(*rule)}});
 }
 
-Reply list_topic_rules(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto page = page_request(request, error, "nextToken", "maxResults", 10000);
-  if (!page) return error;
+ApiResult<Reply> list_topic_rules(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "nextToken", "maxResults", 10000));
   auto topic = request.query_value("topic");
   std::optional<bool> disabled_filter;
   if (request.query_value("ruleDisabled")) {
-    auto value = query_bool(request, "ruleDisabled", error);
-    if (!value) return error;
-    disabled_filter = value;
+    ZT_API_TRY_ASSIGN(disabled_filter, query_bool(request, "ruleDisabled"));
   }
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_topic_rules(*page));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_topic_rules(page));
   json items = json::array();
   for (const auto& rule : result.items) {
     StoredRule stored = read_stored(rule);
@@ -135,26 +124,21 @@ Reply list_topic_rules(ServiceContext& ctx, const ApiRequest& request) {
   return json_reply(out);
 }
 
-Reply replace_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = rule_name_param(request, error);
-  if (!name) return error;
-  auto payload = json_body(request, error, true);
-  if (!payload) return error;
-  if (auto problem = payload_problem(*name, *payload)) return *problem;
-  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(*name));
-  if (!existing) return rule_missing(*name);
-  ZT_API_TRY(ctx.registry.replace_topic_rule(*name, payload->dump()));
+ApiResult<Reply> replace_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, rule_name_param(request));
+  ZT_API_TRY_ASSIGN(json payload, json_body(request, true));
+  ZT_API_TRY(check_payload(name, payload));
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(name));
+  if (!existing) return rule_missing(name);
+  ZT_API_TRY(ctx.registry.replace_topic_rule(name, payload.dump()));
   return no_content();
 }
 
-Reply delete_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = rule_name_param(request, error);
-  if (!name) return error;
-  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(*name));
-  if (!existing) return rule_missing(*name);
-  ZT_API_TRY(ctx.registry.delete_topic_rule(*name));
+ApiResult<Reply> delete_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, rule_name_param(request));
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(name));
+  if (!existing) return rule_missing(name);
+  ZT_API_TRY(ctx.registry.delete_topic_rule(name));
   return no_content();
 }
 

@@ -7,51 +7,45 @@ namespace {
 using nlohmann::json;
 using registry::Thing;
 
-std::optional<std::string> thing_name_param(const ApiRequest& request, Reply& error) {
+ApiResult<std::string> thing_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("thingName");
-  if (!valid_thing_name(name)) {
-    error = invalid_request("thingName must match [a-zA-Z0-9:_-]{1,128}");
-    return std::nullopt;
-  }
+  if (!valid_thing_name(name)) return invalid_request("thingName must match [a-zA-Z0-9:_-]{1,128}");
   return name;
 }
 
-// attributePayload.attributes: an object of string values (AWS: 800-character values).
-std::optional<json> attributes_of(const json& body, Reply& error, bool& merge) {
-  merge = false;
-  auto payload = object_member(body, "attributePayload");
-  if (!payload) {
-    error = invalid_request(payload.error().message);
-    return std::nullopt;
-  }
-  if (!*payload) return json::object();
-  auto merge_member = bool_member(**payload, "merge", "attributePayload.merge");
-  auto attributes = object_member(**payload, "attributes", "attributePayload.attributes");
-  if (!merge_member || !attributes) {
-    error =
-        invalid_request(!merge_member ? merge_member.error().message : attributes.error().message);
-    return std::nullopt;
-  }
-  merge = merge_member->value_or(false);
-  if (!*attributes) return json::object();
+// attributePayload: its attributes (an object of string values; AWS: 800-character values) and
+// whether they merge into the thing's.
+struct AttributePayload {
+  json attributes = json::object();
+  bool merge = false;
+};
+
+ApiResult<AttributePayload> attributes_of(const json& body) {
+  ZT_API_TRY_ASSIGN(const json* payload, object_member(body, "attributePayload"));
+  if (!payload) return AttributePayload{};
+  auto merge = bool_member(*payload, "merge", "attributePayload.merge");
+  auto attributes = object_member(*payload, "attributes", "attributePayload.attributes");
+  ZT_API_TRY(merge);
+  ZT_API_TRY(attributes);
+  AttributePayload out{.attributes = json::object(), .merge = merge->value_or(false)};
+  if (!*attributes) return out;
   for (auto it = (*attributes)->begin(); it != (*attributes)->end(); ++it) {
     if (!it.value().is_string() || it.key().empty() || it.key().size() > 128 ||
         it.value().get_ref<const std::string&>().size() > 800) {
-      error = invalid_request("attribute '" + it.key().substr(0, 64) +
-                              "' must be a string of at most 800 characters");
-      return std::nullopt;
+      return invalid_request("attribute '" + it.key().substr(0, 64) +
+                             "' must be a string of at most 800 characters");
     }
   }
-  return **attributes;
+  out.attributes = **attributes;
+  return out;
 }
 
-std::optional<Reply> check_thing_type(ServiceContext& ctx, const std::optional<std::string>& type) {
-  if (!type) return std::nullopt;
-  auto found = ctx.registry.find_thing_type(*type);
-  if (!found) return registry_failure(found.error());
-  if (!*found) return not_found("Thing type " + *type + " does not exist");
-  if ((*found)->deprecated) return invalid_request("Thing type " + *type + " is deprecated");
-  return std::nullopt;
+ApiResult<void> check_thing_type(ServiceContext& ctx, const std::optional<std::string>& type) {
+  if (!type) return {};
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_thing_type(*type));
+  if (!found) return not_found("Thing type " + *type + " does not exist");
+  if (found->deprecated) return invalid_request("Thing type " + *type + " is deprecated");
+  return {};
 }
 
 json thing_json(const ServiceContext& ctx, const Thing& thing, bool describe) {
@@ -67,38 +61,34 @@ json thing_json(const ServiceContext& ctx, const Thing& thing, bool describe) {
   return out;
 }
 
-Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = thing_name_param(request, error);
-  if (!name) return error;
-  auto body = json_body(request, error, false);
-  if (!body) return error;
-  ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(*body, "thingTypeName"));
-  bool merge = false;
-  auto attributes = attributes_of(*body, error, merge);
-  if (!attributes) return error;
+ApiResult<Reply> create_thing(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, thing_name_param(request));
+  ZT_API_TRY_ASSIGN(json body, json_body(request, false));
+  ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(body, "thingTypeName"));
+  ZT_API_TRY_ASSIGN(AttributePayload payload, attributes_of(body));
+  const json& attributes = payload.attributes;
   // Without a thing type at most 3 attributes, 50 with one (reference §1.6 notes).
-  if (attributes->size() > (type ? 50u : 3u)) {
+  if (attributes.size() > (type ? 50u : 3u)) {
     return invalid_request(type ? "at most 50 attributes"
                                 : "at most 3 attributes without a thing type");
   }
-  if (auto problem = check_thing_type(ctx, type)) return *problem;
-  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing(*name));
+  ZT_API_TRY(check_thing_type(ctx, type));
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_thing(name));
   if (existing) {
     // CreateThing is idempotent for an identical configuration.
     if (existing->type_name == type &&
-        json::parse(existing->attributes, nullptr, false) == *attributes) {
+        json::parse(existing->attributes, nullptr, false) == attributes) {
       return json_reply({{"thingName", existing->name},
                          {"thingArn", ctx.arn("thing/" + existing->name)},
                          {"thingId", existing->id}});
     }
-    return already_exists("Thing " + *name + " already exists with different tags or attributes",
-                          existing->id, ctx.arn("thing/" + *name));
+    return already_exists("Thing " + name + " already exists with different tags or attributes",
+                          existing->id, ctx.arn("thing/" + name));
   }
-  Thing thing{.name = *name,
+  Thing thing{.name = name,
               .id = new_uuid(),
               .type_name = type,
-              .attributes = attributes->dump(),
+              .attributes = attributes.dump(),
               .version = 1};
   ZT_API_TRY(ctx.registry.insert_thing(thing));
   return json_reply({{"thingName", thing.name},
@@ -106,42 +96,29 @@ Reply create_thing(ServiceContext& ctx, const ApiRequest& request) {
                      {"thingId", thing.id}});
 }
 
-std::optional<Thing> require_thing(ServiceContext& ctx, const ApiRequest& request, Reply& error) {
-  auto name = thing_name_param(request, error);
-  if (!name) return std::nullopt;
-  auto found = ctx.registry.find_thing(*name);
-  if (!found) {
-    error = registry_failure(found.error());
-    return std::nullopt;
-  }
-  if (!*found) {
-    error = not_found("Thing " + *name + " cannot be found.");
-    return std::nullopt;
-  }
-  return std::move(**found);
+ApiResult<Thing> require_thing(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, thing_name_param(request));
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_thing(name));
+  if (!found) return not_found("Thing " + name + " cannot be found.");
+  return std::move(*found);
 }
 
-Reply describe_thing(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto thing = require_thing(ctx, request, error);
-  if (!thing) return error;
-  return json_reply(thing_json(ctx, *thing, true));
+ApiResult<Reply> describe_thing(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
+  return json_reply(thing_json(ctx, thing, true));
 }
 
-Reply list_things(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto page = page_request(request, error, "nextToken", "maxResults", 250);
-  if (!page) return error;
-  auto prefix = query_bool(request, "usePrefixAttributeValue", error);
-  if (!prefix) return error;
+ApiResult<Reply> list_things(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "nextToken", "maxResults", 250));
+  ZT_API_TRY_ASSIGN(bool prefix, query_bool(request, "usePrefixAttributeValue"));
   registry::ThingFilter filter{.type_name = request.query_value("thingTypeName"),
                                .attribute_name = request.query_value("attributeName"),
                                .attribute_value = request.query_value("attributeValue"),
-                               .attribute_prefix = *prefix};
+                               .attribute_prefix = prefix};
   if (filter.attribute_value && !filter.attribute_name) {
     return invalid_request("attributeValue requires attributeName");
   }
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_things(*page, filter));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_things(page, filter));
   json items = json::array();
   for (const auto& thing : result.items) items.push_back(thing_json(ctx, thing, false));
   json out = {{"things", items}};
@@ -149,36 +126,32 @@ Reply list_things(ServiceContext& ctx, const ApiRequest& request) {
   return json_reply(out);
 }
 
-Reply update_thing(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto thing = require_thing(ctx, request, error);
-  if (!thing) return error;
-  auto body = json_body(request, error, false);
-  if (!body) return error;
-  ZT_API_TRY_ASSIGN(auto expected, integer_member(*body, "expectedVersion"));
+ApiResult<Reply> update_thing(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
+  ZT_API_TRY_ASSIGN(json body, json_body(request, false));
+  ZT_API_TRY_ASSIGN(auto expected, integer_member(body, "expectedVersion"));
   if (expected) {
-    if (*expected != thing->version) {
-      return error_reply(
+    if (*expected != thing.version) {
+      return api_error(
           409, "VersionConflictException",
-          "The version for thing " + thing->name + " does not match the expected version.");
+          "The version for thing " + thing.name + " does not match the expected version.");
     }
   }
-  ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(*body, "thingTypeName"));
-  ZT_API_TRY_ASSIGN(auto remove_type, bool_member(*body, "removeThingType"));
+  ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(body, "thingTypeName"));
+  ZT_API_TRY_ASSIGN(auto remove_type, bool_member(body, "removeThingType"));
   if (remove_type.value_or(false)) {
     if (type) return invalid_request("removeThingType and thingTypeName are mutually exclusive");
-    thing->type_name.reset();
+    thing.type_name.reset();
   } else if (type) {
-    if (auto problem = check_thing_type(ctx, type)) return *problem;
-    thing->type_name = type;
+    ZT_API_TRY(check_thing_type(ctx, type));
+    thing.type_name = type;
   }
-  if (body->contains("attributePayload")) {
-    bool merge = false;
-    auto attributes = attributes_of(*body, error, merge);
-    if (!attributes) return error;
-    json current = merge ? json::parse(thing->attributes, nullptr, false) : json::object();
+  if (body.contains("attributePayload")) {
+    ZT_API_TRY_ASSIGN(AttributePayload payload, attributes_of(body));
+    bool merge = payload.merge;
+    json current = merge ? json::parse(thing.attributes, nullptr, false) : json::object();
     if (!current.is_object()) current = json::object();
-    for (auto it = attributes->begin(); it != attributes->end(); ++it) {
+    for (auto it = payload.attributes.begin(); it != payload.attributes.end(); ++it) {
       // merge: an empty value removes the attribute (UpdateThing docs).
       if (merge && it.value().get_ref<const std::string&>().empty()) {
         current.erase(it.key());
@@ -186,44 +159,39 @@ Reply update_thing(ServiceContext& ctx, const ApiRequest& request) {
         current[it.key()] = it.value();
       }
     }
-    thing->attributes = current.dump();
+    thing.attributes = current.dump();
   }
-  thing->version += 1;
-  ZT_API_TRY(ctx.registry.update_thing(*thing));
+  thing.version += 1;
+  ZT_API_TRY(ctx.registry.update_thing(thing));
   return no_content();
 }
 
-Reply delete_thing(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto name = thing_name_param(request, error);
-  if (!name) return error;
-  ZT_API_TRY_ASSIGN(auto thing, ctx.registry.find_thing(*name));
+ApiResult<Reply> delete_thing(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string name, thing_name_param(request));
+  ZT_API_TRY_ASSIGN(auto thing, ctx.registry.find_thing(name));
   if (!thing) return no_content();  // "Returns successfully … if … the thing doesn't exist"
   if (auto expected = request.query_value("expectedVersion")) {
     if (*expected != std::to_string(thing->version)) {
-      return error_reply(
-          409, "VersionConflictException",
-          "The version for thing " + *name + " does not match the expected version.");
+      return api_error(409, "VersionConflictException",
+                       "The version for thing " + name + " does not match the expected version.");
     }
   }
   ZT_API_TRY_ASSIGN(auto principals,
-                    ctx.registry.list_thing_principals(*name, {.after = "", .limit = 1}));
+                    ctx.registry.list_thing_principals(name, {.after = "", .limit = 1}));
   if (!principals.items.empty()) {
-    return invalid_request("Cannot delete. Thing " + *name +
+    return invalid_request("Cannot delete. Thing " + name +
                            " is still attached to one or more principals");
   }
-  ZT_API_TRY(ctx.registry.delete_thing(*name));
+  ZT_API_TRY(ctx.registry.delete_thing(name));
   return no_content();
 }
 
-Reply create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
+ApiResult<Reply> create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   const std::string& name = request.path.at("thingTypeName");
   if (!valid_thing_name(name))
     return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
-  Reply error;
-  auto body = json_body(request, error, false);
-  if (!body) return error;
-  ZT_API_TRY_ASSIGN(const json* given, object_member(*body, "thingTypeProperties"));
+  ZT_API_TRY_ASSIGN(json body, json_body(request, false));
+  ZT_API_TRY_ASSIGN(const json* given, object_member(body, "thingTypeProperties"));
   json properties = given ? *given : json::object();
   ZT_API_TRY(string_member(properties, "thingTypeDescription",
                            "thingTypeProperties.thingTypeDescription"));
@@ -253,7 +221,7 @@ Reply create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   return json_reply({{"thingTypeName", name}, {"thingTypeArn", arn}, {"thingTypeId", type.id}});
 }
 
-Reply describe_thing_type(ServiceContext& ctx, const ApiRequest& request) {
+ApiResult<Reply> describe_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   const std::string& name = request.path.at("thingTypeName");
   if (!valid_thing_name(name))
     return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
@@ -268,60 +236,46 @@ Reply describe_thing_type(ServiceContext& ctx, const ApiRequest& request) {
                      {"thingTypeMetadata", metadata}});
 }
 
-std::optional<std::string> principal_header(const ApiRequest& request, Reply& error) {
+ApiResult<std::string> principal_header(const ApiRequest& request) {
   auto principal = request.header("x-amzn-principal");
-  if (!principal || principal->empty()) {
-    error = invalid_request("the x-amzn-principal header (principal) is required");
-    return std::nullopt;
-  }
-  return principal;
+  if (!principal || principal->empty())
+    return invalid_request("the x-amzn-principal header (principal) is required");
+  return std::move(*principal);
 }
 
-Reply attach_thing_principal(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto thing = require_thing(ctx, request, error);
-  if (!thing) return error;
-  auto principal = principal_header(request, error);
-  if (!principal) return error;
-  if (auto problem = check_principal(ctx, *principal)) return *problem;
+ApiResult<Reply> attach_thing_principal(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
+  ZT_API_TRY_ASSIGN(std::string principal, principal_header(request));
+  ZT_API_TRY(check_principal(ctx, principal));
   std::string type = request.query_value("thingPrincipalType").value_or("NON_EXCLUSIVE_THING");
   if (type != "NON_EXCLUSIVE_THING" && type != "EXCLUSIVE_THING") {
     return invalid_request("thingPrincipalType must be EXCLUSIVE_THING or NON_EXCLUSIVE_THING");
   }
-  ZT_API_TRY(ctx.registry.attach_thing_principal(thing->name, *principal, type));
+  ZT_API_TRY(ctx.registry.attach_thing_principal(thing.name, principal, type));
   return no_content();
 }
 
-Reply detach_thing_principal(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto thing = require_thing(ctx, request, error);
-  if (!thing) return error;
-  auto principal = principal_header(request, error);
-  if (!principal) return error;
-  ZT_API_TRY(ctx.registry.detach_thing_principal(thing->name, *principal));
+ApiResult<Reply> detach_thing_principal(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
+  ZT_API_TRY_ASSIGN(std::string principal, principal_header(request));
+  ZT_API_TRY(ctx.registry.detach_thing_principal(thing.name, principal));
   return no_content();
 }
 
-Reply list_principal_things(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto principal = principal_header(request, error);
-  if (!principal) return error;
-  if (auto problem = check_principal(ctx, *principal)) return *problem;
-  auto page = page_request(request, error, "nextToken", "maxResults", 250);
-  if (!page) return error;
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_principal_things(*principal, *page));
+ApiResult<Reply> list_principal_things(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(std::string principal, principal_header(request));
+  ZT_API_TRY(check_principal(ctx, principal));
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "nextToken", "maxResults", 250));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_principal_things(principal, page));
   json out = {{"things", result.items}};
   if (!result.next_key.empty()) out["nextToken"] = page_token(result.next_key);
   return json_reply(out);
 }
 
-Reply list_thing_principals(ServiceContext& ctx, const ApiRequest& request) {
-  Reply error;
-  auto thing = require_thing(ctx, request, error);
-  if (!thing) return error;
-  auto page = page_request(request, error, "nextToken", "maxResults", 250);
-  if (!page) return error;
-  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_thing_principals(thing->name, *page));
+ApiResult<Reply> list_thing_principals(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "nextToken", "maxResults", 250));
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_thing_principals(thing.name, page));
   json out = {{"principals", result.items}};
   if (!result.next_key.empty()) out["nextToken"] = page_token(result.next_key);
   return json_reply(out);

@@ -37,13 +37,22 @@ Reply json_reply(const nlohmann::json& body, int status) {
   return reply;
 }
 
+ApiError api_error(int status, std::string_view type, std::string_view message,
+                   nlohmann::json extra) {
+  return ApiError{status, std::string(type), std::string(message), std::move(extra)};
+}
+
+Reply error_reply(const ApiError& error) {
+  nlohmann::json body = error.extra;
+  body["message"] = error.message;
+  Reply reply = json_reply(body, error.status);
+  reply.headers.emplace_back("x-amzn-ErrorType", error.type);
+  return reply;
+}
+
 Reply error_reply(int status, std::string_view type, std::string_view message,
                   const nlohmann::json& extra) {
-  nlohmann::json body = extra;
-  body["message"] = message;
-  Reply reply = json_reply(body, status);
-  reply.headers.emplace_back("x-amzn-ErrorType", std::string(type));
-  return reply;
+  return error_reply(api_error(status, type, message, extra));
 }
 
 std::optional<std::string> ApiRequest::query_value(std::string_view name) const {

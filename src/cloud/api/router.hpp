@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aws/sigv4.hpp"
+#include "common/result.hpp"
 
 namespace zt::cloud::api {
 
@@ -26,8 +27,25 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A refused request as AWS answers it (§1.4): the HTTP status, the x-amzn-ErrorType, the
+// "message" and any extra members of the body (ResourceAlreadyExists' resourceId/resourceArn).
+struct ApiError {
+  int status = 500;
+  std::string type;
+  std::string message;
+  nlohmann::json extra = nlohmann::json::object();
+};
+
+// What a handler (and each step of one) returns: its value, or the AWS error that ends the call.
+template <class T>
+using ApiResult = Result<T, ApiError>;
+
+ApiError api_error(int status, std::string_view type, std::string_view message,
+                   nlohmann::json extra = nlohmann::json::object());
+
 Reply json_reply(const nlohmann::json& body, int status = 200);
 // The AWS rest-json error shape (§1.4): x-amzn-ErrorType + {"message": ...} (+ extra members).
+Reply error_reply(const ApiError& error);
 Reply error_reply(int status, std::string_view type, std::string_view message,
                   const nlohmann::json& extra = nlohmann::json::object());
 
@@ -43,7 +61,9 @@ struct ApiRequest {
   const std::string& body() const { return http->body; }
 };
 
-using Handler = std::function<Reply(ServiceContext&, const ApiRequest&)>;
+// A handler answers a reply or an ApiError; the server runs it in one registry transaction that an
+// error rolls back.
+using Handler = std::function<ApiResult<Reply>(ServiceContext&, const ApiRequest&)>;
 
 class Router {
  public:

@@ -74,14 +74,17 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::strin
       .path = std::move(match.path),
       .query = parse_query(question == std::string_view::npos ? "" : target.substr(question + 1)),
       .caller_region = region};
-  // One API call = one transaction: a handler error (status >= 300) rolls everything back.
+  // One API call = one transaction: a handler error rolls everything back.
   Reply reply;
+  bool refused = false;
   Status committed = context_.registry.transaction([&]() -> Status {
-    reply = (*match.handler)(context_, request);
-    if (reply.status >= 300) return make_error(Errc::conflict, "handler refused the request");
+    ApiResult<Reply> answer = (*match.handler)(context_, request);
+    refused = !answer;
+    reply = refused ? error_reply(answer.error()) : std::move(*answer);
+    if (refused) return make_error(Errc::conflict, "handler refused the request");
     return ok();
   });
-  if (!committed && reply.status < 300) {
+  if (!committed && !refused) {
     spdlog::error("{}: commit failed: {}", request.operation, committed.error().message);
     return error_reply(500, "InternalFailureException", "the change could not be committed");
   }

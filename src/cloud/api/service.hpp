@@ -27,7 +27,9 @@ struct ServiceContext {
 // The full control-plane route table (reference/aws-iot.md §1.6).
 Router make_control_plane_router();
 
+void add_ca_certificate_routes(Router& router);
 void add_certificate_routes(Router& router);
+void add_endpoint_routes(Router& router);
 void add_thing_routes(Router& router);
 void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);

@@ -42,10 +42,10 @@ const char* error_type(int status) {
   }
 }
 
-api::Reply to_reply(const ShadowReply& reply) {
+api::ApiResult<api::Reply> to_reply(const ShadowReply& reply) {
   if (reply.status == 200) return api::json_reply(reply.body);
-  return api::error_reply(reply.status, error_type(reply.status),
-                          reply.body.value("message", std::string()));
+  return api::api_error(reply.status, error_type(reply.status),
+                        reply.body.value("message", std::string()));
 }
 
 }  // namespace
@@ -130,7 +130,8 @@ Result<registry::Page<std::string>> ShadowStore::list_named(const std::string& t
 void add_data_plane_routes(api::Router& router, ShadowStore& store,
                            std::function<void(std::vector<Outgoing>)> send) {
   auto shadow_handler = [&store, send](std::string operation) {
-    return [&store, send, operation](api::ServiceContext&, const api::ApiRequest& request) {
+    return [&store, send, operation](api::ServiceContext&,
+                                     const api::ApiRequest& request) -> api::ApiResult<api::Reply> {
       std::string shadow_name = request.query_value("name").value_or("");
       ShadowReply reply = store.handle(
           request.path.at("thingName"), shadow_name, operation,
@@ -146,33 +147,32 @@ void add_data_plane_routes(api::Router& router, ShadowStore& store,
   // seconds (API reference, API_iotdata_ListNamedShadowsForThing).
   router.add(
       "GET", "/api/things/shadow/ListNamedShadowsForThing/{thingName}", "ListNamedShadowsForThing",
-      [&store](api::ServiceContext&, const api::ApiRequest& request) {
+      [&store](api::ServiceContext&, const api::ApiRequest& request) -> api::ApiResult<api::Reply> {
         const std::string& thing = request.path.at("thingName");
         if (!shadow::valid_thing_name(thing))
           return api::invalid_request("thingName must match [a-zA-Z0-9:_-]{1,128}");
-        api::Reply error;
-        auto page = api::page_request(request, error, "nextToken", "pageSize", 100);
-        if (!page) return error;
-        auto listed = store.list_named(thing, *page);
+        ZT_API_TRY_ASSIGN(auto page, api::page_request(request, "nextToken", "pageSize", 100));
+        auto listed = store.list_named(thing, page);
         if (!listed) {
           spdlog::error("ListNamedShadowsForThing {}: {}", thing, listed.error().message);
-          return api::error_reply(500, "InternalFailureException", "Internal service failure");
+          return api::api_error(500, "InternalFailureException", "Internal service failure");
         }
         json body{{"results", listed->items}, {"timestamp", now_seconds()}};
         if (!listed->next_key.empty()) body["nextToken"] = api::page_token(listed->next_key);
         return api::json_reply(body);
       });
-  router.add("POST", "/topics/{topic+}", "Publish",
-             [send](api::ServiceContext&, const api::ApiRequest& request) {
-               const std::string& topic = request.path.at("topic");
-               if (auto valid = mqtt::validate_topic_name(topic); !valid) {
-                 return api::error_reply(400, "InvalidRequestException", valid.error().message);
-               }
-               int qos = request.query_value("qos").value_or("0") == "1" ? 1 : 0;
-               bool retain = request.query_value("retain").value_or("false") == "true";
-               send({Outgoing{topic, request.body(), static_cast<uint8_t>(qos), retain}});
-               return api::Reply{200, "", {{"x-amzn-RequestId", api::new_uuid()}}};
-             });
+  router.add(
+      "POST", "/topics/{topic+}", "Publish",
+      [send](api::ServiceContext&, const api::ApiRequest& request) -> api::ApiResult<api::Reply> {
+        const std::string& topic = request.path.at("topic");
+        if (auto valid = mqtt::validate_topic_name(topic); !valid) {
+          return api::api_error(400, "InvalidRequestException", valid.error().message);
+        }
+        int qos = request.query_value("qos").value_or("0") == "1" ? 1 : 0;
+        bool retain = request.query_value("retain").value_or("false") == "true";
+        send({Outgoing{topic, request.body(), static_cast<uint8_t>(qos), retain}});
+        return api::Reply{200, "", {{"x-amzn-RequestId", api::new_uuid()}}};
+      });
 }
 
 }  // namespace zt::cloud::service

@@ -1,0 +1,114 @@
+#include "cloud/local_cloud.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+namespace zt::cloud {
+
+namespace {
+
+unsigned network_threads(unsigned requested) {
+  return requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalCloud>> LocalCloud::open(LocalCloudOptions options) {
+  ZT_TRY(validate_endpoint_domain(options.endpoint_domain));
+  ZT_TRY_ASSIGN(CloudState state,
+                open_cloud_state(options.state_dir, options.region, options.endpoint_domain));
+  return std::unique_ptr<LocalCloud>(new LocalCloud(std::move(options), std::move(state)));
+}
+
+LocalCloud::LocalCloud(LocalCloudOptions options, CloudState state)
+    : options_(std::move(options)),
+      state_(std::move(state)),
+      io_(static_cast<int>(network_threads(options_.threads))) {
+  context_ = std::make_unique<api::ServiceContext>(
+      api::ServiceContext{.registry = *state_.registry,
+                          .account_id = state_.account_id,
+                          .region = state_.region,
+                          .endpoint_prefix = state_.endpoint_prefix,
+                          .endpoint_domain = state_.endpoint_domain,
+                          .issuer_cert = state_.issuer_cert.get(),
+                          .issuer_key = state_.issuer_key.get()});
+  // The data plane (broker, shadows, rules, JITR) shares the registry; its iot-data routes
+  // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
+  api::Router router = api::make_control_plane_router();
+  api::ServerOptions http = options_.http;
+  if (options_.mqtt) {
+    service_ = std::make_unique<service::CloudService>(state_, *options_.mqtt);
+    service_->add_routes(router);
+    http.services.push_back("iotdata");
+    http.services.push_back("iotdevicegateway");
+  }
+  server_ = std::make_unique<api::ApiServer>(io_, *context_, std::move(router), http);
+  // The web console on the same port (before SigV4 for /console/*).
+  console_ = std::make_shared<console::ConsoleServer>(*context_, service_.get(), options_.console);
+  server_->set_hook(console_);
+}
+
+LocalCloud::~LocalCloud() { stop(); }
+
+Result<boost::asio::ip::tcp::endpoint> LocalCloud::listen() {
+  if (!listening_) {
+    ZT_TRY_ASSIGN(http_endpoint_, server_->start());
+    listening_ = true;
+  }
+  return http_endpoint_;
+}
+
+Status LocalCloud::start() {
+  ZT_TRY(listen());
+  if (service_) {
+    service_->set_api_url(api_url());
+    if (auto started = service_->start(); !started) {
+      server_->stop();
+      return started;
+    }
+  }
+  console_->start();
+  started_ = true;
+  // The guard keeps the threads in run() until request_stop(), whatever is pending.
+  auto guard =
+      std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io_.get_executor());
+  for (unsigned i = 0; i < network_threads(options_.threads); ++i) {
+    threads_.emplace_back([this, guard] { io_.run(); });
+  }
+  return ok();
+}
+
+void LocalCloud::request_stop() { io_.stop(); }
+
+void LocalCloud::wait() {
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+void LocalCloud::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  request_stop();
+  wait();
+  server_->stop();
+  if (started_) console_->stop();
+  if (service_) service_->stop();
+}
+
+std::string LocalCloud::http_host() const {
+  std::string host = http_endpoint_.address().to_string();
+  return http_endpoint_.address().is_v6() ? "[" + host + "]" : host;
+}
+
+std::string LocalCloud::api_url() const {
+  return "http://" + http_host() + ":" + std::to_string(http_endpoint_.port());
+}
+
+std::optional<uint16_t> LocalCloud::mqtt_port() const {
+  if (!service_) return std::nullopt;
+  return service_->mqtt_port();
+}
+
+}  // namespace zt::cloud
