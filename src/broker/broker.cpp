@@ -14,6 +14,7 @@
 
 #include "broker/connection.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "crypto/ossl.hpp"
 
 namespace zt::cloud::broker {
@@ -203,9 +204,7 @@ uint16_t Broker::port() const { return impl_->port; }
 
 void Broker::publish(Message message) {
   if (message.timestamp_ms == 0) {
-    message.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    message.timestamp_ms = unix_now_ms();
   }
   impl_->core.publish(std::make_shared<const Message>(std::move(message)));
 }

@@ -5,18 +5,13 @@
 #include "cloud/api/handler_util.hpp"
 #include "cloud/registry/paging.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::service {
 namespace {
 
 using nlohmann::json;
-
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const char* error_type(int status) {
   switch (status) {
@@ -57,7 +52,7 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   ShadowReply reply;
   std::string prefix = shadow::shadow_topic_prefix(thing, shadow_name) + "/" + operation;
   auto token = shadow::client_token_of(payload);
-  int64_t now = now_seconds();
+  int64_t now = unix_now();
   auto reject = [&](int code, std::string message) {
     shadow::Rejection rejection{code, std::move(message)};
     reply.status = code;
@@ -177,7 +172,7 @@ void add_data_plane_routes(api::Router& router, ShadowStore& store,
           spdlog::error("ListNamedShadowsForThing {}: {}", thing, listed.error().message);
           return api::error_reply(500, "InternalFailureException", "Internal service failure");
         }
-        json body{{"results", listed->items}, {"timestamp", now_seconds()}};
+        json body{{"results", listed->items}, {"timestamp", unix_now()}};
         if (!listed->next_key.empty()) body["nextToken"] = api::page_token(listed->next_key);
         return api::json_reply(body);
       });
