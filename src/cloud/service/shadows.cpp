@@ -63,7 +63,7 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   if (!shadow::valid_thing_name(thing)) return reject(400, "Invalid thing name");
   if (!shadow_name.empty() && !shadow::valid_shadow_name(shadow_name))
     return reject(400, "Invalid shadow name");
-  if (!rate_.admit(thing, std::chrono::steady_clock::now())) {
+  if (!rate_.admit(thing, clock_())) {
     spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", thing,
                  kRequestsPerThingPerSecond);
     return reject(429, "Too Many Requests");
