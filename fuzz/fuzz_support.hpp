@@ -16,6 +16,7 @@
 #include <string>
 
 #include "aws/sigv4.hpp"
+#include "cloud/api/beast_request.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/console/server.hpp"
 #include "cloud/console/session.hpp"
@@ -80,14 +81,7 @@ inline std::optional<aws::HttpRequest> parse_http_request(const uint8_t* data, s
   parser.put(boost::asio::buffer(data, size), ec);
   if (ec || !parser.is_done()) return std::nullopt;
   auto message = parser.release();
-  aws::HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  request.body = message.body();
-  return request;
+  return cloud::api::to_http_request(message);
 }
 
 }  // namespace zt::fuzz

@@ -14,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "cloud/api/beast_request.hpp"
 #include "cloud/api/handler_util.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/api/server_impl.hpp"
@@ -145,13 +146,7 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
     }
     stream->expires_never();
     auto message = parser.release();
-    aws::HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) {
-      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    request.body = std::move(message.body());
+    aws::HttpRequest request = to_http_request(message);
     bool keep_alive = message.keep_alive();
 
     Reply reply;
