@@ -18,6 +18,7 @@
 #include "cloud/registry/registry.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt::cloud::console {
 namespace {
@@ -29,8 +30,6 @@ using tcp = asio::ip::tcp;
 class ConsoleStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("zt-console-sse-" + to_hex(crypto::random_bytes(6)));
-    fs::create_directories(dir_);
     registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
     context_ =
         std::make_unique<api::ServiceContext>(api::ServiceContext{.registry = *registry_,
@@ -55,7 +54,6 @@ class ConsoleStreamTest : public ::testing::Test {
     server_.reset();
     console_.reset();
     registry_.reset();
-    fs::remove_all(dir_);
   }
 
   // Opens a stream; returns the socket positioned after the response head.
@@ -83,7 +81,8 @@ class ConsoleStreamTest : public ::testing::Test {
     ASSERT_TRUE(console_->hub().watched_things().contains(thing));
   }
 
-  fs::path dir_;
+  zt::testing::TempDir temp_{"console-sse"};
+  const fs::path& dir_ = temp_.path();
   asio::io_context io_;
   asio::io_context client_io_;
   asio::streambuf buffer_;
