@@ -5,61 +5,26 @@
 // bytes never produce a 5xx, and a login never succeeds with a wrong secret.
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/http.hpp>
 #include <filesystem>
 #include <fstream>
 
-#include "cloud/api/server.hpp"
-#include "cloud/console/server.hpp"
-#include "cloud/console/session.hpp"
 #include "cloud/console/static_files.hpp"
 #include "cloud/console/stream_hub.hpp"
-#include "cloud/registry/registry.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
 namespace console = zt::cloud::console;
 
-struct Harness {
-  std::filesystem::path dir;
-  std::unique_ptr<zt::cloud::registry::Registry> registry;
-  std::unique_ptr<zt::cloud::api::ServiceContext> context;
-  boost::asio::io_context io;
-  std::unique_ptr<zt::cloud::api::ApiServer> server;
-  std::shared_ptr<console::ConsoleServer> hook;
-  std::string cookie;
-
-  Harness() {
-    dir = std::filesystem::path("/dev/shm") / ("zt-fuzz-console-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+struct Harness : zt::fuzz::FuzzCloud {
+  Harness() : FuzzCloud("console") {
     std::filesystem::create_directories(dir / "web/assets");
     std::ofstream(dir / "web/index.html") << "index";
     std::ofstream(dir / "web/assets/app.js") << "app";
     std::ofstream(dir / "outside.txt") << "OUTSIDE";
-    registry = std::move(*zt::cloud::registry::Registry::open(dir / "registry.db"));
     (void)registry->add_access_key("AKIDFUZZ", "fuzz-secret");
     (void)registry->insert_thing({.name = "thing1", .id = "id1", .attributes = "{}"});
-    context = std::make_unique<zt::cloud::api::ServiceContext>(
-        zt::cloud::api::ServiceContext{.registry = *registry,
-                                       .account_id = "123456789012",
-                                       .region = "us-east-1",
-                                       .endpoint_prefix = "fuzz"});
-    server = std::make_unique<zt::cloud::api::ApiServer>(
-        io, *context, zt::cloud::api::make_control_plane_router(), zt::cloud::api::ServerOptions{});
-    hook = std::make_shared<console::ConsoleServer>(
-        *context, nullptr, console::ConsoleOptions{.web_dir = dir / "web"});
-    server->set_hook(hook);
-    cookie = std::string(console::kSessionCookie) + "=" + hook->sessions().create_session();
-  }
-  // Static: destroyed at exit (ctest replays the corpus), so /dev/shm is left clean.
-  ~Harness() {
-    hook->stop();
-    server.reset();
-    hook.reset();
-    registry.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
+    attach_console();
   }
 };
 
@@ -86,22 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)console::thing_of_topic(text);
 
-  namespace http = boost::beast::http;
-  http::request_parser<http::string_body> parser;
-  parser.body_limit(1 << 16);
-  parser.header_limit(16 * 1024);
-  parser.eager(true);
-  boost::system::error_code ec;
-  parser.put(boost::asio::buffer(data, size), ec);
-  if (ec || !parser.is_done()) return 0;
-  auto message = parser.release();
-  zt::aws::HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  request.body = message.body();
+  auto parsed = zt::fuzz::parse_http_request(data, size, 1 << 16, 16 * 1024);
+  if (!parsed) return 0;
+  zt::aws::HttpRequest& request = *parsed;
   if (size % 2) {
     request.headers.emplace_back("Cookie", harness.cookie);
     request.headers.emplace_back("X-ZT-Console", "1");

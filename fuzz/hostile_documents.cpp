@@ -9,71 +9,36 @@
 // an accepted shadow round-trips through storage.
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <string>
 
 #include "aws/sigv4.hpp"
-#include "cloud/api/server.hpp"
-#include "cloud/console/server.hpp"
-#include "cloud/console/session.hpp"
 #include "cloud/console/stream_hub.hpp"
-#include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
 #include "cloud/shadow/shadow.hpp"
 #include "common/json.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
 namespace console = zt::cloud::console;
 namespace api = zt::cloud::api;
 
-struct Harness {
-  std::filesystem::path dir;
-  std::unique_ptr<zt::cloud::registry::Registry> registry;
-  std::unique_ptr<api::ServiceContext> context;
-  boost::asio::io_context io;
-  std::unique_ptr<api::ApiServer> server;
-  std::shared_ptr<console::ConsoleServer> hook;
-  std::string cookie;
+struct Harness : zt::fuzz::FuzzCloud {
   console::StreamHub hub;
   std::shared_ptr<api::EventStream> thing_stream = hub.subscribe("t1");
   std::shared_ptr<api::EventStream> fleet_stream = hub.subscribe("");
   zt::cloud::shadow::Shadow shadow;
   std::vector<zt::cloud::rules::Query> queries;
 
-  Harness() {
-    dir = std::filesystem::path("/dev/shm") / ("zt-fuzz-documents-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir / "web");
-    registry = std::move(*zt::cloud::registry::Registry::open(dir / "registry.db"));
+  Harness() : FuzzCloud("documents") {
     (void)registry->add_access_key("AKIDFUZZ", "fuzz-secret");
     (void)registry->insert_thing({.name = "t1", .id = "id1", .attributes = "{}"});
-    context =
-        std::make_unique<api::ServiceContext>(api::ServiceContext{.registry = *registry,
-                                                                  .account_id = "123456789012",
-                                                                  .region = "us-east-1",
-                                                                  .endpoint_prefix = "fuzz"});
-    server = std::make_unique<api::ApiServer>(io, *context, api::make_control_plane_router(),
-                                              api::ServerOptions{});
-    hook = std::make_shared<console::ConsoleServer>(
-        *context, nullptr, console::ConsoleOptions{.web_dir = dir / "web"});
-    server->set_hook(hook);
-    cookie = std::string(console::kSessionCookie) + "=" + hook->sessions().create_session();
+    attach_console();
     for (const char* sql : {"SELECT * FROM '#'", "SELECT current.state.a AS x, topic(2) FROM '#'",
                             "SELECT concat(a, b) AS c FROM '#' WHERE a.b[0] > 1 OR isNull(c)"}) {
       queries.push_back(std::move(*zt::cloud::rules::parse_query(sql)));
     }
-  }
-
-  // Static: destroyed at exit, so the registry in /dev/shm does not outlive the run.
-  ~Harness() {
-    hook->stop();
-    server.reset();
-    hook.reset();
-    registry.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
   }
 
   api::Reply console_call(const std::string& target, const std::string& body, bool sign) {

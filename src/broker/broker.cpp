@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "broker/connection.hpp"
+#include "common/accept_loop.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "crypto/ossl.hpp"
 
 namespace zt::cloud::broker {
@@ -107,37 +109,22 @@ int Broker::Impl::check_server_name(SSL* ssl, int* alert, void* arg) {
 }
 
 asio::awaitable<void> Broker::Impl::accept_loop() {
-  AcceptLoopGuard guard("broker");
-  asio::steady_timer pause(co_await asio::this_coro::executor);
-  while (true) {
-    // Connections are spread round-robin over the io_contexts; each then lives on one thread.
-    auto& context = *contexts[next_context++ % contexts.size()];
-    tcp::socket socket(context);
-    boost::system::error_code ec;
-    co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-    if (ec) {
-      // E.g. EMFILE: the listening socket stays readable, so retrying at once fails at once, for as
-      // long as the error lasts. Pause (10 ms doubling to 1 s) and log once a second.
-      pause.expires_after(guard.failed(ec.message(), std::chrono::steady_clock::now()));
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    guard.accepted();
-    std::string address = socket.remote_endpoint(ec).address().to_string();
-    if (ec) continue;  // the peer already left
-    // Over a cap the connection is closed at once, before any TLS work (MQTT has no way to say
-    // "busy" before CONNECT, and a TLS alert would cost a handshake's worth of work).
-    auto admission = limiter->admit(address, false);
-    if (!admission.slot) {
-      socket.close(ec);
-      guard.refused(address, admission.refusal, limiter->caps(), std::chrono::steady_clock::now());
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Connection>(core, std::move(socket), tls.native_handle())
-        ->start(std::move(*admission.slot));
-  }
+  return accept_connections(
+      "broker", *acceptor, limiter, /*allow_eviction=*/false,
+      // Connections are spread round-robin over the io_contexts; each then lives on one thread.
+      [this] { return tcp::socket(*contexts[next_context++ % contexts.size()]); },
+      // Over a cap the connection is closed at once, before any TLS work (MQTT has no way to say
+      // "busy" before CONNECT, and a TLS alert would cost a handshake's worth of work).
+      [](tcp::socket& socket) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      },
+      [this](tcp::socket socket, ConnectionLimiter::Slot slot, const std::string&) {
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Connection>(core, std::move(socket), tls.native_handle())
+            ->start(std::move(slot));
+      });
 }
 
 void Broker::Impl::schedule_expiry() {
@@ -203,9 +190,7 @@ uint16_t Broker::port() const { return impl_->port; }
 
 void Broker::publish(Message message) {
   if (message.timestamp_ms == 0) {
-    message.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    message.timestamp_ms = unix_now_ms();
   }
   impl_->core.publish(std::make_shared<const Message>(std::move(message)));
 }

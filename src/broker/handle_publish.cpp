@@ -8,18 +8,11 @@
 #include "broker/connection.hpp"
 #include "broker/reserved_topics.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::broker {
-namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool Connection::handle_publish(mqtt::Publish& publish) {
   // aws-iot.md §6.2: QoS 2 is not supported; in practice the client sees a disconnect.
@@ -62,7 +55,7 @@ bool Connection::handle_publish(mqtt::Publish& publish) {
                                                    .qos = publish.qos,
                                                    .retain = publish.retain,
                                                    .publisher_client_id = context_.client_id,
-                                                   .timestamp_ms = now_ms()});
+                                                   .timestamp_ms = unix_now_ms()});
   core_.notify([&](Observer& observer) { observer.on_publish(*message, context_); });
   // Basic Ingest (`$aws/rules/<rule>/…`) goes to the rules engine only, never to subscribers.
   if (!message->topic.starts_with("$aws/rules/")) core_.publish(message);

@@ -1,4 +1,5 @@
 #include "broker/lifecycle.hpp"
+#include "common/time.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -9,26 +10,44 @@
 namespace zt::cloud::broker {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// §6.1: client ids containing `#` or `+` get no lifecycle events.
-bool emits_events(const ClientContext& client) {
-  return client.client_id.find_first_of("#+") == std::string::npos;
-}
-
-nlohmann::json base(const ClientContext& client, const char* event_type) {
+nlohmann::json base(const ClientContext& client, const char* event_type, int64_t timestamp_ms) {
   return {{"clientId", client.client_id},
-          {"timestamp", now_ms()},
+          {"timestamp", timestamp_ms},
           {"eventType", event_type},
           {"sessionIdentifier", client.session_identifier},
           {"principalIdentifier", client.principal}};
 }
 
 }  // namespace
+
+bool has_lifecycle_events(std::string_view client_id) {
+  return client_id.find_first_of("#+") == std::string_view::npos;
+}
+
+LifecycleEvent connected_event(const ClientContext& client, int64_t version, int64_t timestamp_ms) {
+  auto event = base(client, "connected", timestamp_ms);
+  event["ipAddress"] = client.remote_address;
+  event["versionNumber"] = version;
+  return {"$aws/events/presence/connected/" + client.client_id, event.dump()};
+}
+
+LifecycleEvent disconnected_event(const ClientContext& client, DisconnectReason reason,
+                                  int64_t version, int64_t timestamp_ms) {
+  auto event = base(client, "disconnected", timestamp_ms);
+  event["clientInitiatedDisconnect"] = reason == DisconnectReason::client_initiated;
+  event["disconnectReason"] = to_string(reason);
+  event["versionNumber"] = version;
+  return {"$aws/events/presence/disconnected/" + client.client_id, event.dump()};
+}
+
+LifecycleEvent subscription_event(const ClientContext& client,
+                                  const std::vector<std::string>& filters, bool subscribed,
+                                  int64_t timestamp_ms) {
+  const char* type = subscribed ? "subscribed" : "unsubscribed";
+  auto event = base(client, type, timestamp_ms);
+  event["topics"] = filters;
+  return {std::string("$aws/events/subscriptions/") + type + "/" + client.client_id, event.dump()};
+}
 
 int64_t VersionTable::connected(const std::string& client_id, Time now) {
   if (entries_.size() >= prune_at_) prune(now);
@@ -73,57 +92,46 @@ void VersionTable::prune(Time now) {
   prune_at_ = std::max<size_t>(1024, 2 * entries_.size());
 }
 
-void LifecycleEvents::emit(std::string topic, std::string payload) {
-  publish_(Message{.topic = std::move(topic),
-                   .payload = Bytes(payload.begin(), payload.end()),
+void LifecycleEvents::emit(LifecycleEvent event) {
+  publish_(Message{.topic = std::move(event.topic),
+                   .payload = Bytes(event.payload.begin(), event.payload.end()),
                    .qos = 0,
                    .retain = false,
                    .publisher_client_id = {},
-                   .timestamp_ms = now_ms()});
+                   .timestamp_ms = unix_now_ms()});
 }
 
 void LifecycleEvents::on_connected(const ClientContext& client) {
-  if (!emits_events(client)) return;
+  if (!has_lifecycle_events(client.client_id)) return;
   int64_t version;
   {
     std::lock_guard lock(mutex_);
-    version = versions_.connected(client.client_id, std::chrono::steady_clock::now());
+    version = versions_.connected(client.client_id, steady_now());
   }
-  auto event = base(client, "connected");
-  event["ipAddress"] = client.remote_address;
-  event["versionNumber"] = version;
-  emit("$aws/events/presence/connected/" + client.client_id, event.dump());
+  emit(connected_event(client, version, unix_now_ms()));
 }
 
 void LifecycleEvents::on_disconnected(const ClientContext& client, DisconnectReason reason) {
-  if (!emits_events(client)) return;
+  if (!has_lifecycle_events(client.client_id)) return;
   int64_t version = 0;
   {
     std::lock_guard lock(mutex_);
     version = versions_.current(client.client_id);
-    versions_.disconnected(client.client_id, std::chrono::steady_clock::now());
+    versions_.disconnected(client.client_id, steady_now());
   }
-  auto event = base(client, "disconnected");
-  event["clientInitiatedDisconnect"] = reason == DisconnectReason::client_initiated;
-  event["disconnectReason"] = to_string(reason);
-  event["versionNumber"] = version;
-  emit("$aws/events/presence/disconnected/" + client.client_id, event.dump());
+  emit(disconnected_event(client, reason, version, unix_now_ms()));
 }
 
 void LifecycleEvents::on_subscribed(const ClientContext& client,
                                     const std::vector<std::string>& filters) {
-  if (!emits_events(client)) return;
-  auto event = base(client, "subscribed");
-  event["topics"] = filters;
-  emit("$aws/events/subscriptions/subscribed/" + client.client_id, event.dump());
+  if (!has_lifecycle_events(client.client_id)) return;
+  emit(subscription_event(client, filters, /*subscribed=*/true, unix_now_ms()));
 }
 
 void LifecycleEvents::on_unsubscribed(const ClientContext& client,
                                       const std::vector<std::string>& filters) {
-  if (!emits_events(client)) return;
-  auto event = base(client, "unsubscribed");
-  event["topics"] = filters;
-  emit("$aws/events/subscriptions/unsubscribed/" + client.client_id, event.dump());
+  if (!has_lifecycle_events(client.client_id)) return;
+  emit(subscription_event(client, filters, /*subscribed=*/false, unix_now_ms()));
 }
 
 }  // namespace zt::cloud::broker

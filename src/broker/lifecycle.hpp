@@ -1,15 +1,36 @@
-// AWS IoT lifecycle events (reference/aws-iot.md §6.1) as an Observer: connected, disconnected,
-// subscribed and unsubscribed, published on `$aws/events/...` through a callback (Broker::publish).
+// AWS IoT lifecycle events (reference/aws-iot.md §6.1): connected, disconnected, subscribed and
+// unsubscribed on `$aws/events/...`. The builders below are the one place their topics and payloads
+// are written; LifecycleEvents is the standalone broker's Observer that publishes them through a
+// callback (Broker::publish), and the cloud service publishes the same events from its worker.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "broker/interfaces.hpp"
 
 namespace zt::cloud::broker {
+
+struct LifecycleEvent {
+  std::string topic;
+  std::string payload;  // JSON
+};
+
+// §6.1: client ids containing `#` or `+` get no lifecycle events.
+bool has_lifecycle_events(std::string_view client_id);
+// `version`: the connection's versionNumber (VersionTable); connect and disconnect share it.
+LifecycleEvent connected_event(const ClientContext& client, int64_t version, int64_t timestamp_ms);
+LifecycleEvent disconnected_event(const ClientContext& client, DisconnectReason reason,
+                                  int64_t version, int64_t timestamp_ms);
+// `subscribed`: false for an unsubscribe.
+LifecycleEvent subscription_event(const ClientContext& client,
+                                  const std::vector<std::string>& filters, bool subscribed,
+                                  int64_t timestamp_ms);
 
 // versionNumber per client id (reference/aws-iot.md §6.1): connect and disconnect of one connection
 // share it; it increases per client id and "resets to 0 after ~1 h offline". Bounded, whatever
@@ -55,7 +76,7 @@ class LifecycleEvents final : public Observer {
                        const std::vector<std::string>& filters) override;
 
  private:
-  void emit(std::string topic, std::string payload);
+  void emit(LifecycleEvent event);
 
   std::function<void(Message)> publish_;
   std::mutex mutex_;

@@ -14,6 +14,7 @@
 #include "broker/trust.hpp"
 #include "cli/commands.hpp"
 #include "common/connection_limits.hpp"
+#include "common/host_port.hpp"
 
 namespace zt::cli {
 namespace {
@@ -30,36 +31,12 @@ struct BrokerRunOptions {
   size_t max_connections_per_address = 0;
 };
 
-Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("--listen '{}': expected HOST:PORT", listen));
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1) throw std::invalid_argument("trailing characters");
-  } catch (const std::exception&) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("--listen '{}': the port is not a number", listen));
-  }
-  if (port > 65535)
-    return make_error(Errc::invalid_argument,
-                      fmt::format("--listen '{}': port above 65535", listen));
-  return std::pair{host, static_cast<uint16_t>(port)};
-}
-
 Status run_broker(const BrokerRunOptions& options) {
-  ZT_TRY_ASSIGN(auto listen, parse_listen(options.listen));
+  ZT_TRY_ASSIGN(auto listen, parse_host_port(options.listen, "--listen"));
   ZT_TRY_ASSIGN(auto authenticator, cloud::broker::PemFileAuthenticator::load(options.trust));
   cloud::broker::BrokerConfig config;
-  config.host = listen.first;
-  config.port = listen.second;
+  config.host = listen.host;
+  config.port = listen.port;
   config.certificate_file = options.certificate;
   config.key_file = options.key;
   config.threads = options.threads;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/file.hpp"
+#include "common/unique_fd.hpp"
 
 namespace zt::cli {
 
@@ -39,15 +40,13 @@ Result<ChildProcess> ChildProcess::start(std::vector<std::string> argv,
   }
   for (auto& extra : extra_env) env.push_back(extra.data());
   env.push_back(nullptr);
-  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out_fd < 0) {
+  UniqueFd out_fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!out_fd) {
     return make_error(Errc::io, fmt::format("{}: {}", out.string(), std::strerror(errno)));
   }
-  int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (err_fd < 0) {
-    int saved = errno;
-    ::close(out_fd);
-    return make_error(Errc::io, fmt::format("{}: {}", err.string(), std::strerror(saved)));
+  UniqueFd err_fd(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!err_fd) {
+    return make_error(Errc::io, fmt::format("{}: {}", err.string(), std::strerror(errno)));
   }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
@@ -63,16 +62,16 @@ Result<ChildProcess> ChildProcess::start(std::vector<std::string> argv,
     // Ctrl-C in the terminal reaches the whole foreground group; the children are stopped by us,
     // in order, so they get their own group.
     ::setpgid(0, 0);
-    ::dup2(out_fd, STDOUT_FILENO);
-    ::dup2(err_fd, STDERR_FILENO);
+    ::dup2(out_fd.get(), STDOUT_FILENO);
+    ::dup2(err_fd.get(), STDERR_FILENO);
     int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
     ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
   int saved = errno;
-  ::close(out_fd);
-  ::close(err_fd);
+  out_fd.reset();
+  err_fd.reset();
   if (pid < 0) return make_error(Errc::io, fmt::format("fork: {}", std::strerror(saved)));
   std::string name = std::filesystem::path(argv[0]).filename().string();
   for (size_t i = 1; i < argv.size() && i < 3; ++i) name += " " + argv[i];

@@ -9,6 +9,7 @@
 #include "cloud/endpoint_names.hpp"
 #include "cloud/local_cloud.hpp"
 #include "common/connection_limits.hpp"
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 
 namespace zt::cli {
@@ -46,26 +47,8 @@ std::filesystem::path default_web_dir() {
 
 Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text,
                                                          const char* option = "--http") {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 == text.size()) {
-    return make_error(Errc::invalid_argument,
-                      std::string(option) + " wants HOST:PORT, got '" + text + "'");
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  int port = -1;
-  try {
-    size_t used = 0;
-    port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1) port = -1;
-  } catch (...) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535)
-    return make_error(Errc::invalid_argument,
-                      "bad port in " + std::string(option) + " '" + text + "'");
-  return std::pair{host, static_cast<uint16_t>(port)};
+  ZT_TRY_ASSIGN(auto parsed, parse_host_port(text, option));
+  return std::pair{std::move(parsed.host), parsed.port};
 }
 
 std::string cap_text(size_t cap) { return cap ? std::to_string(cap) : "none"; }

@@ -10,6 +10,7 @@
 #include "cloud/rules/rule.hpp"
 #include "cloud/service/rules_runtime.hpp"
 #include "cloud/state.hpp"
+#include "common/time.hpp"
 
 namespace zt::cli {
 namespace {
@@ -65,12 +66,9 @@ Status setup_jitr(const std::string& state_dir, const std::string& function) {
   ZT_TRY(registry.transaction([&]() -> Status {
     ZT_TRY_ASSIGN(auto existing, registry.find_topic_rule(cloud::service::kJitrRuleName));
     if (existing) return registry.replace_topic_rule(cloud::service::kJitrRuleName, payload.dump());
-    double now = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count()) /
-                 1000.0;
-    return registry.insert_topic_rule(
-        {.name = cloud::service::kJitrRuleName, .payload = payload.dump(), .created_at = now});
+    return registry.insert_topic_rule({.name = cloud::service::kJitrRuleName,
+                                       .payload = payload.dump(),
+                                       .created_at = unix_now_seconds()});
   }));
   fmt::print("rule {}: {} -> {}\n", cloud::service::kJitrRuleName,
              payload["sql"].get<std::string>(),

@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/secret_input.hpp"
 #include "common/file.hpp"
+#include "common/host_port.hpp"
 #include "kit/emulated_kit.hpp"
 #include "kit/host_link.hpp"
 #include "kit/pc_tools.hpp"
@@ -90,16 +91,12 @@ Status run_kit(const KitRunOptions& options) {
     secure_zero(text.data(), text.size());
   }
   if (!options.endpoint_override.empty()) {
-    size_t colon = options.endpoint_override.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      return make_error(Errc::invalid_argument, "--endpoint-override: expected HOST:PORT");
-    }
-    int port = std::atoi(options.endpoint_override.c_str() + colon + 1);
-    if (port <= 0 || port > 65535) {
+    ZT_TRY_ASSIGN(auto endpoint, parse_host_port(options.endpoint_override, "--endpoint-override"));
+    if (endpoint.port == 0) {
       return make_error(Errc::invalid_argument, "--endpoint-override: bad port");
     }
-    kit_options.firmware.endpoint_override_host = options.endpoint_override.substr(0, colon);
-    kit_options.firmware.endpoint_override_port = static_cast<uint16_t>(port);
+    kit_options.firmware.endpoint_override_host = std::move(endpoint.host);
+    kit_options.firmware.endpoint_override_port = endpoint.port;
   }
   kit_options.firmware.server_ca = options.server_ca;
   kit_options.firmware.retry_max = std::chrono::milliseconds(options.retry_max_ms);

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <random>
 
+#include "common/unique_fd.hpp"
+
 namespace zt {
 
 namespace {
@@ -29,29 +31,30 @@ Status write_file_atomic(const std::filesystem::path& path, ByteView content, un
   std::filesystem::path dir =
       path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   std::filesystem::path temp = dir / (path.filename().string() + temp_suffix());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return io_error(path, "cannot write", errno);
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) return io_error(path, "cannot write", errno);
   // The mode given to open() is filtered by the umask; key files must be exactly `mode`.
-  if (::fchmod(fd, mode) != 0) {
+  if (::fchmod(fd.get(), mode) != 0) {
     int err = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(temp.c_str());
     return io_error(path, "cannot set mode of", err);
   }
   size_t written = 0;
   while (written < content.size()) {
-    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
-      ::close(fd);
+      fd.reset();
       ::unlink(temp.c_str());
       return io_error(path, "cannot write", err);
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fsync(fd.get()) != 0 || fd.close() != 0) {
     int err = errno;
+    fd.reset();
     ::unlink(temp.c_str());
     return io_error(path, "cannot flush", err);
   }
@@ -60,17 +63,15 @@ Status write_file_atomic(const std::filesystem::path& path, ByteView content, un
     ::unlink(temp.c_str());
     return io_error(path, "cannot replace", err);
   }
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+  if (UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir_fd) {
+    ::fsync(dir_fd.get());
   }
   return ok();
 }
 
 Result<Bytes> read_file(const std::filesystem::path& path, size_t max_size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     int err = errno;
     if (err == ENOENT) return make_error(Errc::not_found, path.string() + " does not exist");
     return io_error(path, "cannot read", err);
@@ -78,22 +79,19 @@ Result<Bytes> read_file(const std::filesystem::path& path, size_t max_size) {
   Bytes out;
   uint8_t buffer[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
-      ::close(fd);
       return io_error(path, "cannot read", err);
     }
     if (n == 0) break;
     if (out.size() + static_cast<size_t>(n) > max_size) {
-      ::close(fd);
       return make_error(Errc::invalid_argument,
                         path.string() + " is larger than " + std::to_string(max_size) + " bytes");
     }
     out.insert(out.end(), buffer, buffer + n);
   }
-  ::close(fd);
   return out;
 }
 
@@ -129,11 +127,10 @@ Status ensure_directory(const std::filesystem::path& path_in, unsigned mode) {
 }
 
 Status ensure_private_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return io_error(path, "cannot open", errno);
-  int result = ::fchmod(fd, 0600);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return io_error(path, "cannot open", errno);
+  int result = ::fchmod(fd.get(), 0600);
   int err = errno;
-  ::close(fd);
   if (result != 0) return io_error(path, "cannot set mode of", err);
   return ok();
 }

@@ -91,16 +91,19 @@ Result<int64_t> parse_amz_date(std::string_view text) {
   return to_unix(t);
 }
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+namespace {
+
+template <class Unit>
+int64_t since_epoch() {
+  return std::chrono::duration_cast<Unit>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+}  // namespace
+
+int64_t unix_now() { return since_epoch<std::chrono::seconds>(); }
+int64_t unix_now_ms() { return since_epoch<std::chrono::milliseconds>(); }
+int64_t unix_now_us() { return since_epoch<std::chrono::microseconds>(); }
+double unix_now_seconds() { return static_cast<double>(unix_now_ms()) / 1000.0; }
 
 }  // namespace zt

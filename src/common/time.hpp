@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/result.hpp"
@@ -9,6 +10,12 @@
 namespace zt {
 
 using SystemTime = std::chrono::system_clock::time_point;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Where behaviour depends on elapsed time (quotas, caches, expiry) it takes a clock rather than
+// calling steady_clock::now() itself, so tests drive it with a fake one (STYLE.md "Time").
+using SteadyClock = std::function<SteadyTime()>;
+inline SteadyTime steady_now() { return std::chrono::steady_clock::now(); }
 
 // Broken-down UTC time (proleptic Gregorian), as certificates and compressed dates need it.
 struct UtcTime {
@@ -24,7 +31,11 @@ int days_in_month(int year, int month);
 std::string format_iso8601(int64_t unix_seconds);   // 2015-08-30T12:36:00Z
 std::string format_amz_date(int64_t unix_seconds);  // 20150830T123600Z
 Result<int64_t> parse_amz_date(std::string_view text);
-int64_t unix_now();
-int64_t unix_now_ms();
+// The wall clock since the Unix epoch, in the units the wire formats use.
+int64_t unix_now();     // seconds (shadow metadata, SigV4)
+int64_t unix_now_ms();  // milliseconds (MQTT lifecycle and rules timestamps)
+int64_t unix_now_us();  // microseconds (device-event ordering)
+// Seconds with millisecond precision, as AWS's JSON dates (creationDate: 1480636521.475).
+double unix_now_seconds();
 
 }  // namespace zt

@@ -1,4 +1,5 @@
 #include "crypto/ecdsa.hpp"
+#include "crypto/der_encode.hpp"
 
 namespace zt::crypto {
 
@@ -49,12 +50,7 @@ Result<Bytes> signature_raw_to_der(ByteView raw) {
     BN_free(s);
     return openssl_error("building ECDSA signature");
   }
-  unsigned char* der = nullptr;
-  int n = i2d_ECDSA_SIG(sig.get(), &der);
-  if (n <= 0) return openssl_error("encoding ECDSA signature");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
+  return encode_der<ECDSA_SIG>(i2d_ECDSA_SIG, sig.get(), "encoding ECDSA signature");
 }
 
 Result<RawSignature> signature_der_to_raw(ByteView der) {

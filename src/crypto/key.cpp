@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 
 #include "common/file.hpp"
+#include "crypto/der_encode.hpp"
 #include "crypto/p256_csr.hpp"
 
 namespace zt::crypto {
@@ -181,12 +182,7 @@ Result<PkeyPtr> public_key_from_raw(ByteView x_y) {
 }
 
 Result<Bytes> public_key_spki_der(const EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(key, &der);
-  if (n <= 0) return openssl_error("encoding SubjectPublicKeyInfo");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
+  return encode_der(i2d_PUBKEY, key, "encoding SubjectPublicKeyInfo");
 }
 
 Result<PkeyPtr> public_key_from_spki_der(ByteView der) {

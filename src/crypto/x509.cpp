@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 
 #include "common/file.hpp"
+#include "crypto/der_encode.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/key.hpp"
 
@@ -89,12 +90,7 @@ Result<std::string> certificate_to_pem(const X509* cert) {
 }
 
 Result<Bytes> certificate_to_der(const X509* cert) {
-  unsigned char* der = nullptr;
-  int n = i2d_X509(cert, &der);
-  if (n <= 0) return openssl_error("encoding certificate");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
+  return encode_der(i2d_X509, cert, "encoding certificate");
 }
 
 Result<X509ReqPtr> csr_from_pem(std::string_view pem, std::string_view what) {
@@ -135,12 +131,7 @@ Result<std::string> csr_to_pem(const X509_REQ* csr) {
 }
 
 Result<Bytes> csr_to_der(const X509_REQ* csr) {
-  unsigned char* der = nullptr;
-  int n = i2d_X509_REQ(csr, &der);
-  if (n <= 0) return openssl_error("encoding CSR");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
+  return encode_der(i2d_X509_REQ, csr, "encoding CSR");
 }
 
 Status verify_csr_signature(X509_REQ* csr, std::string_view what) {

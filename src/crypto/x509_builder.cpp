@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/time.hpp"
+#include "crypto/der_encode.hpp"
 #include "crypto/x509.hpp"
 
 namespace zt::crypto {
@@ -150,12 +151,7 @@ Result<X509NamePtr> make_name(const std::vector<NameEntry>& entries) {
 }
 
 Result<Bytes> name_der(const X509_NAME* name) {
-  unsigned char* der = nullptr;
-  int n = i2d_X509_NAME(name, &der);
-  if (n <= 0) return openssl_error("encoding name");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
+  return encode_der(i2d_X509_NAME, name, "encoding name");
 }
 
 Result<X509ExtensionPtr> basic_constraints_extension(bool ca, std::optional<int> path_length) {

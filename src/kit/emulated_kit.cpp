@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/file.hpp"
+#include "common/unique_fd.hpp"
 #include "kit/protocol.hpp"
 #include "kit/provisioning_handler.hpp"
 #include "secure_element/emulator.hpp"
@@ -31,7 +32,7 @@ Error errno_error(const std::string& what) {
   return Error{Errc::io, fmt::format("{}: {}", what, std::strerror(errno))};
 }
 
-Result<int> listen_unix(const std::filesystem::path& path, int type) {
+Result<UniqueFd> listen_unix(const std::filesystem::path& path, int type) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.string().size() >= sizeof(address.sun_path)) {
@@ -40,29 +41,27 @@ Result<int> listen_unix(const std::filesystem::path& path, int type) {
   std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
   std::error_code ignored;
   std::filesystem::remove(path, ignored);  // a stale socket of an earlier run
-  int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno_error("socket " + path.string());
+  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!fd) return errno_error("socket " + path.string());
   mode_t old_mask = ::umask(0177);  // the sockets give control of the chip: owner only
-  int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
   ::umask(old_mask);
-  if (bound != 0 || ::listen(fd, 8) != 0) {
-    Error error = errno_error("listening on " + path.string());
-    ::close(fd);
-    return error;
+  if (bound != 0 || ::listen(fd.get(), 8) != 0) {
+    return errno_error("listening on " + path.string());
   }
   return fd;
 }
 
-// Waits for a client until `stop`; -1 when stopping.
-int accept_until(int listener, const std::atomic<bool>& stop) {
+// Waits for a client until `stop`; empty when stopping.
+UniqueFd accept_until(const UniqueFd& listener, const std::atomic<bool>& stop) {
   while (!stop) {
-    pollfd pfd{listener, POLLIN, 0};
+    pollfd pfd{listener.get(), POLLIN, 0};
     if (::poll(&pfd, 1, 100) > 0) {
-      int client = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client >= 0) return client;
+      UniqueFd client(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (client) return client;
     }
   }
-  return -1;
+  return {};
 }
 
 void set_timeouts(int fd, int seconds) {
@@ -80,9 +79,9 @@ struct EmulatedKit::State {
   std::shared_ptr<Board> board = std::make_shared<Board>();
   std::unique_ptr<Firmware> firmware;
   std::unique_ptr<ProvisioningHandler> handler;
-  int usb_fd = -1;
-  int control_fd = -1;
-  int pty_fd = -1;
+  UniqueFd usb_fd;
+  UniqueFd control_fd;
+  UniqueFd pty_fd;
   std::string pty_path;
   std::mutex console_mutex;
   std::ofstream console_log;
@@ -90,7 +89,7 @@ struct EmulatedKit::State {
   void console(const std::string& line) {
     std::lock_guard lock(console_mutex);
     std::string text = line + "\r\n";
-    if (pty_fd >= 0) (void)!::write(pty_fd, text.data(), text.size());  // dropped when full
+    if (pty_fd) (void)!::write(pty_fd.get(), text.data(), text.size());  // dropped when full
     console_log << line << '\n' << std::flush;
     if (options.echo_console) {
       std::fwrite(line.data(), 1, line.size(), stdout);
@@ -135,10 +134,9 @@ void serve_kit_connection(int client, ProvisioningHandler& handler, const std::a
 
 void EmulatedKit::State::serve_usb(const std::atomic<bool>& stop) {
   // One host at a time, as one USB device has one host.
-  for (int client; (client = accept_until(usb_fd, stop)) >= 0;) {
-    serve_kit_connection(client, *handler, stop,
+  while (UniqueFd client = accept_until(usb_fd, stop)) {
+    serve_kit_connection(client.get(), *handler, stop,
                          [this](const std::string& line) { console(line); });
-    ::close(client);
   }
 }
 
@@ -162,14 +160,15 @@ std::string EmulatedKit::State::control(const std::string& line) {
 }
 
 void EmulatedKit::State::serve_control(const std::atomic<bool>& stop) {
-  for (int client; (client = accept_until(control_fd, stop)) >= 0;) {
-    set_timeouts(client, 2);
+  while (UniqueFd client = accept_until(control_fd, stop)) {
+    set_timeouts(client.get(), 2);
     std::string line;
     char c = 0;
-    while (line.size() < 256 && ::recv(client, &c, 1, 0) == 1 && c != '\n') line.push_back(c);
+    while (line.size() < 256 && ::recv(client.get(), &c, 1, 0) == 1 && c != '\n') {
+      line.push_back(c);
+    }
     std::string reply = control(line) + "\n";
-    (void)::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
-    ::close(client);
+    (void)::send(client.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
   }
 }
 
@@ -192,15 +191,16 @@ Result<std::unique_ptr<EmulatedKit>> EmulatedKit::start(EmulatedKitOptions optio
 
   // The EDBG virtual COM port: a pseudo-terminal in raw mode, non-blocking so that nobody
   // reading it never stalls the firmware.
-  state->pty_fd = ::posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (state->pty_fd < 0 || ::grantpt(state->pty_fd) != 0 || ::unlockpt(state->pty_fd) != 0) {
+  state->pty_fd.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+  int pty = state->pty_fd.get();
+  if (pty < 0 || ::grantpt(pty) != 0 || ::unlockpt(pty) != 0) {
     return errno_error("creating the console pseudo-terminal");
   }
-  state->pty_path = ::ptsname(state->pty_fd);
+  state->pty_path = ::ptsname(pty);
   termios tio{};
-  if (::tcgetattr(state->pty_fd, &tio) == 0) {
+  if (::tcgetattr(pty, &tio) == 0) {
     ::cfmakeraw(&tio);
-    ::tcsetattr(state->pty_fd, TCSANOW, &tio);
+    ::tcsetattr(pty, TCSANOW, &tio);
   }
   ZT_TRY(write_file_atomic(options.dir / kConsolePath, state->pty_path + "\n", 0600));
 
@@ -226,9 +226,9 @@ Result<std::unique_ptr<EmulatedKit>> EmulatedKit::start(EmulatedKitOptions optio
 EmulatedKit::EmulatedKit(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 EmulatedKit::~EmulatedKit() {
-  for (int fd : {state_->usb_fd, state_->control_fd, state_->pty_fd}) {
-    if (fd >= 0) ::close(fd);
-  }
+  state_->usb_fd.reset();
+  state_->control_fd.reset();
+  state_->pty_fd.reset();
   std::error_code ignored;
   std::filesystem::remove(state_->options.dir / kUsbSocket, ignored);
   std::filesystem::remove(state_->options.dir / kControlSocket, ignored);
@@ -252,26 +252,24 @@ Result<std::string> control_request(const std::filesystem::path& socket, const s
     return make_error(Errc::invalid_argument, "socket path too long: " + socket.string());
   }
   std::strncpy(address.sun_path, socket.c_str(), sizeof(address.sun_path) - 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno_error("socket");
-  set_timeouts(fd, 5);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    Error error = errno_error("connecting to the kit's control socket " + socket.string() +
-                              " (is `ztp kit run` running?)");
-    ::close(fd);
-    return error;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return errno_error("socket");
+  set_timeouts(fd.get(), 5);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return errno_error("connecting to the kit's control socket " + socket.string() +
+                       " (is `ztp kit run` running?)");
   }
   std::string request = line + "\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
-    Error error = errno_error("writing to " + socket.string());
-    ::close(fd);
-    return error;
+    return errno_error("writing to " + socket.string());
   }
   std::string reply;
   char c = 0;
-  while (reply.size() < 4096 && ::recv(fd, &c, 1, 0) == 1 && c != '\n') reply.push_back(c);
-  ::close(fd);
+  while (reply.size() < 4096 && ::recv(fd.get(), &c, 1, 0) == 1 && c != '\n') {
+    reply.push_back(c);
+  }
+  fd.reset();
   if (reply.empty()) return make_error(Errc::io, "no reply from the kit's control socket");
   if (reply.starts_with("error ")) return make_error(Errc::invalid_argument, reply.substr(6));
   return reply;

@@ -1,4 +1,5 @@
 #include "kit/host_link.hpp"
+#include "common/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -28,35 +29,34 @@ Result<bool> wait_readable(int fd, std::chrono::milliseconds timeout) {
 
 class FdLink : public KitLink {
  public:
-  FdLink(int fd, std::string name, bool report_id)
-      : fd_(fd), name_(std::move(name)), report_id_(report_id) {}
-  ~FdLink() override { ::close(fd_); }
+  FdLink(UniqueFd fd, std::string name, bool report_id)
+      : fd_(std::move(fd)), name_(std::move(name)), report_id_(report_id) {}
   Status send_report(const Report& report) override {
     uint8_t buffer[kReportSize + 1];
     size_t length = 0;
     if (report_id_) buffer[length++] = 0;  // report id 0: the kit has a single unnumbered report
     std::memcpy(buffer + length, report.data(), report.size());
     length += report.size();
-    ssize_t n =
-        report_id_ ? ::write(fd_, buffer, length) : ::send(fd_, buffer, length, MSG_NOSIGNAL);
+    ssize_t n = report_id_ ? ::write(fd_.get(), buffer, length)
+                           : ::send(fd_.get(), buffer, length, MSG_NOSIGNAL);
     if (n != static_cast<ssize_t>(length)) return errno_error("writing to the kit (" + name_ + ")");
     return ok();
   }
   Result<Report> receive_report(std::chrono::milliseconds timeout) override {
-    ZT_TRY_ASSIGN(bool readable, wait_readable(fd_, timeout));
+    ZT_TRY_ASSIGN(bool readable, wait_readable(fd_.get(), timeout));
     if (!readable) {
       return make_error(Errc::timeout, fmt::format("no reply from the kit ({}) within {} ms", name_,
                                                    timeout.count()));
     }
     Report report{};
-    ssize_t n = ::read(fd_, report.data(), report.size());
+    ssize_t n = ::read(fd_.get(), report.data(), report.size());
     if (n < 0) return errno_error("reading from the kit (" + name_ + ")");
     if (n == 0) return make_error(Errc::io, "the kit (" + name_ + ") closed the connection");
     return report;
   }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::string name_;
   bool report_id_;
 };
@@ -70,19 +70,17 @@ Result<std::unique_ptr<KitLink>> connect_kit_socket(const std::filesystem::path&
     return make_error(Errc::invalid_argument, "socket path too long: " + path.string());
   }
   std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno_error("socket");
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    Error error =
-        errno_error("connecting to the kit at " + path.string() + " (is `ztp kit run` running?)");
-    ::close(fd);
-    return error;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return errno_error("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return errno_error("connecting to the kit at " + path.string() +
+                       " (is `ztp kit run` running?)");
   }
-  return std::unique_ptr<KitLink>(new FdLink(fd, path.string(), false));
+  return std::unique_ptr<KitLink>(new FdLink(std::move(fd), path.string(), false));
 }
 
 std::unique_ptr<KitLink> kit_link_from_socket(int fd, std::string name) {
-  return std::unique_ptr<KitLink>(new FdLink(fd, std::move(name), false));
+  return std::unique_ptr<KitLink>(new FdLink(UniqueFd(fd), std::move(name), false));
 }
 
 Result<std::unique_ptr<KitLink>> open_kit_hidraw(const std::filesystem::path& node) {
@@ -97,15 +95,14 @@ Result<std::unique_ptr<KitLink>> open_kit_hidraw(const std::filesystem::path& no
     }
   }
   for (const auto& path : candidates) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) continue;
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd) continue;
     hidraw_devinfo info{};
-    if (::ioctl(fd, HIDIOCGRAWINFO, &info) == 0 &&
+    if (::ioctl(fd.get(), HIDIOCGRAWINFO, &info) == 0 &&
         static_cast<uint16_t>(info.vendor) == kUsbVendorId &&
         static_cast<uint16_t>(info.product) == kUsbProductId) {
-      return std::unique_ptr<KitLink>(new FdLink(fd, path.string(), true));
+      return std::unique_ptr<KitLink>(new FdLink(std::move(fd), path.string(), true));
     }
-    ::close(fd);
   }
   return make_error(Errc::not_found,
                     fmt::format("no kit found: no readable /dev/hidraw* with USB id {:04X}:{:04X}",

@@ -32,8 +32,8 @@ Error ssl_error(std::string_view what, SSL* ssl, int rc) {
   return Error{Errc::io, fmt::format("{}: {}", what, detail)};
 }
 
-Result<int> tcp_connect(const std::string& address, uint16_t port,
-                        std::chrono::milliseconds timeout) {
+Result<UniqueFd> tcp_connect(const std::string& address, uint16_t port,
+                             std::chrono::milliseconds timeout) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_INET;
@@ -51,18 +51,17 @@ Result<int> tcp_connect(const std::string& address, uint16_t port,
   } else {
     return make_error(Errc::invalid_argument, fmt::format("'{}' is not an IP address", address));
   }
-  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(Errc::io, fmt::format("socket: {}", std::strerror(errno)));
+  UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return make_error(Errc::io, fmt::format("socket: {}", std::strerror(errno)));
   timeval tv{};
   tv.tv_sec = timeout.count() / 1000;
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     int saved = errno;
-    ::close(fd);
     return make_error(Errc::io,
                       fmt::format("TCP connect to {}:{}: {}", address, port, std::strerror(saved)));
   }
@@ -94,29 +93,25 @@ Result<std::unique_ptr<TlsConnection>> TlsConnection::connect(const TlsClientCon
   }
   if (SSL_CTX_use_PrivateKey(ctx, config.key) != 1) return crypto::openssl_error("device key");
 
-  ZT_TRY_ASSIGN(int fd, tcp_connect(config.address, config.port, config.timeout));
+  ZT_TRY_ASSIGN(UniqueFd fd, tcp_connect(config.address, config.port, config.timeout));
   SSL* ssl = SSL_new(ctx);
-  if (!ssl) {
-    ::close(fd);
-    return crypto::openssl_error("SSL_new");
-  }
-  SSL_set_fd(ssl, fd);
+  if (!ssl) return crypto::openssl_error("SSL_new");
+  SSL_set_fd(ssl, fd.get());
   SSL_set_tlsext_host_name(ssl, config.server_name.c_str());
   SSL_set1_host(ssl, config.server_name.c_str());
   int rc = SSL_connect(ssl);
   if (rc != 1) {
     Error error = ssl_error("TLS handshake", ssl, rc);
     SSL_free(ssl);
-    ::close(fd);
     return error;
   }
-  return std::unique_ptr<TlsConnection>(new TlsConnection(ctx_guard.release(), ssl, fd));
+  return std::unique_ptr<TlsConnection>(new TlsConnection(ctx_guard.release(), ssl, std::move(fd)));
 }
 
 TlsConnection::~TlsConnection() {
   SSL_shutdown(ssl_);
   SSL_free(ssl_);
-  ::close(fd_);
+  fd_.reset();
   SSL_CTX_free(ctx_);
 }
 
@@ -133,7 +128,7 @@ Status TlsConnection::write_all(ByteView data) {
 
 Result<Bytes> TlsConnection::read(std::chrono::milliseconds wait) {
   if (SSL_pending(ssl_) == 0) {
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd_.get(), POLLIN, 0};
     int ready = ::poll(&pfd, 1, static_cast<int>(wait.count()));
     if (ready == 0) return Bytes{};
     if (ready < 0 && errno == EINTR) return Bytes{};

@@ -14,6 +14,7 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
+#include "common/unique_fd.hpp"
 #include "crypto/ossl.hpp"
 
 namespace zt::kit {
@@ -43,10 +44,10 @@ class TlsConnection {
   std::string cipher() const;
 
  private:
-  TlsConnection(SSL_CTX* ctx, SSL* ssl, int fd) : ctx_(ctx), ssl_(ssl), fd_(fd) {}
+  TlsConnection(SSL_CTX* ctx, SSL* ssl, UniqueFd fd) : ctx_(ctx), ssl_(ssl), fd_(std::move(fd)) {}
   SSL_CTX* ctx_;
   SSL* ssl_;
-  int fd_;
+  UniqueFd fd_;
 };
 
 }  // namespace zt::kit

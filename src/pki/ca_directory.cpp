@@ -118,6 +118,21 @@ std::vector<std::string> describe_certificate(const X509* cert) {
   return lines;
 }
 
+namespace {
+
+// Describes the report's new certificate into its lines, writes it (after the new key, if any) and
+// names the file as the report's output.
+Status write_certificate(const KeyInUse& key, CaReport& report, const fs::path& cert_path) {
+  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(report.certificate.get()));
+  for (auto& line : describe_certificate(report.certificate.get()))
+    report.lines.push_back(std::move(line));
+  ZT_TRY(write_outputs(key, cert_path, pem, report.lines));
+  report.output = cert_path;
+  return ok();
+}
+
+}  // namespace
+
 Result<CaReport> ca_create_root(const CaOptions& options) {
   CaReport report;
   const fs::path cert_path = in_dir(options.dir, kRootCertFile);
@@ -126,11 +141,7 @@ Result<CaReport> ca_create_root(const CaOptions& options) {
                 load_key(options, in_dir(options.dir, kRootKeyFile), "root CA", report.lines, ""));
   report.lines.push_back("Generating self-signed root CA certificate");
   ZT_TRY_ASSIGN(report.certificate, create_root_certificate(key.key.get(), current_time(options)));
-  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(report.certificate.get()));
-  for (auto& line : describe_certificate(report.certificate.get()))
-    report.lines.push_back(std::move(line));
-  ZT_TRY(write_outputs(key, cert_path, pem, report.lines));
-  report.output = cert_path;
+  ZT_TRY(write_certificate(key, report, cert_path));
   return report;
 }
 
@@ -178,11 +189,7 @@ Result<CaReport> ca_create_signer(const CaOptions& options) {
   ZT_TRY_ASSIGN(report.certificate,
                 issue_signer_certificate(csr.get(), root_cert.get(), root_key.key.get(),
                                          current_time(options)));
-  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(report.certificate.get()));
-  for (auto& line : describe_certificate(report.certificate.get()))
-    report.lines.push_back(std::move(line));
-  ZT_TRY(write_outputs(KeyInUse{}, cert_path, pem, report.lines));
-  report.output = cert_path;
+  ZT_TRY(write_certificate(KeyInUse{}, report, cert_path));
   return report;
 }
 
@@ -209,26 +216,31 @@ Result<SignerCa> load_signer_ca(const fs::path& dir, std::string_view key) {
   return signer;
 }
 
-Result<CaReport> ca_create_verification(const CaOptions& options,
-                                        std::string_view registration_code) {
-  CaReport report;
-  const fs::path cert_path = in_dir(options.dir, kVerificationCertFile);
-  ZT_TRY(refuse_overwrite(cert_path, options.force, "certificate"));
+namespace {
+
+// load_signer_ca, saying so in the report (and which key, a PKCS#11 URI without its PIN).
+Result<SignerCa> load_signer_ca_reporting(const CaOptions& options, CaReport& report) {
   report.lines.push_back("Loading signer CA key and certificate");
   if (!options.key.empty()) {
     report.lines.push_back(
         "    Using " + (is_pkcs11_uri(options.key) ? redact_pkcs11_uri(options.key) : options.key));
   }
-  ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
+  return load_signer_ca(options.dir, options.key);
+}
+
+}  // namespace
+
+Result<CaReport> ca_create_verification(const CaOptions& options,
+                                        std::string_view registration_code) {
+  CaReport report;
+  const fs::path cert_path = in_dir(options.dir, kVerificationCertFile);
+  ZT_TRY(refuse_overwrite(cert_path, options.force, "certificate"));
+  ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca_reporting(options, report));
   report.lines.push_back("Generating signer CA verification certificate");
   ZT_TRY_ASSIGN(report.certificate,
                 create_verification_certificate(registration_code, signer.certificate.get(),
                                                 signer.key.get(), current_time(options)));
-  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(report.certificate.get()));
-  for (auto& line : describe_certificate(report.certificate.get()))
-    report.lines.push_back(std::move(line));
-  ZT_TRY(write_outputs(KeyInUse{}, cert_path, pem, report.lines));
-  report.output = cert_path;
+  ZT_TRY(write_certificate(KeyInUse{}, report, cert_path));
   return report;
 }
 
@@ -246,12 +258,7 @@ Result<CaReport> ca_issue_device(const CaOptions& options, const fs::path& csr_p
         "device CSR " + csr_path.string() +
             " not found — the device makes it (`ztp kit provision`, or `openssl req`)");
   }
-  report.lines.push_back("Loading signer CA key and certificate");
-  if (!options.key.empty()) {
-    report.lines.push_back(
-        "    Using " + (is_pkcs11_uri(options.key) ? redact_pkcs11_uri(options.key) : options.key));
-  }
-  ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca(options.dir, options.key));
+  ZT_TRY_ASSIGN(SignerCa signer, load_signer_ca_reporting(options, report));
   report.lines.push_back("Loading device CSR");
   report.lines.push_back("    Loading from " + csr_path.string());
   ZT_TRY_ASSIGN(crypto::X509ReqPtr csr, load_csr_checked(csr_path, csr_path.string()));

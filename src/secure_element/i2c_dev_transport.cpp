@@ -48,9 +48,7 @@ Result<std::unique_ptr<I2cDevTransport>> I2cDevTransport::open(const std::filesy
   return std::unique_ptr<I2cDevTransport>(new I2cDevTransport(fd, i2c_address_7bit(address_8bit)));
 }
 
-I2cDevTransport::~I2cDevTransport() {
-  if (fd_ >= 0) ::close(fd_);
-}
+I2cDevTransport::~I2cDevTransport() = default;
 
 bool I2cDevTransport::transfer(std::vector<I2cMessage>& messages) {
   std::vector<i2c_msg> raw(messages.size());
@@ -61,7 +59,7 @@ bool I2cDevTransport::transfer(std::vector<I2cMessage>& messages) {
     raw[i].buf = messages[i].data.data();
   }
   i2c_rdwr_ioctl_data request{raw.data(), static_cast<uint32_t>(raw.size())};
-  return ::ioctl(fd_, I2C_RDWR, &request) >= 0;
+  return ::ioctl(fd_.get(), I2C_RDWR, &request) >= 0;
 }
 
 Status I2cDevTransport::wake() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "secure_element/transport.hpp"
 
 namespace zt::se {
@@ -44,7 +45,7 @@ class I2cDevTransport final : public Transport {
   I2cDevTransport(int fd, uint16_t address) : fd_(fd), address_(address) {}
   bool transfer(std::vector<I2cMessage>& messages);
   Result<Bytes> read_response();
-  int fd_ = -1;
+  UniqueFd fd_;
   uint16_t address_ = 0;
 };
 

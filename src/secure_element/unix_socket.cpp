@@ -15,6 +15,7 @@
 
 #include "common/hex.hpp"
 #include "common/log.hpp"
+#include "common/unique_fd.hpp"
 #include "secure_element/emulator.hpp"
 #include "secure_element/packet.hpp"
 
@@ -57,29 +58,25 @@ bool send_all(int fd, ByteView message) {
 Result<std::unique_ptr<UnixSocketTransport>> UnixSocketTransport::connect(
     const std::filesystem::path& path) {
   ZT_TRY_ASSIGN(sockaddr_un address, socket_address(path));
-  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return socket_error(path, "socket", errno);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return socket_error(path, "cannot connect", err);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return socket_error(path, "socket", errno);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    return socket_error(path, "cannot connect", errno);
   }
-  return std::unique_ptr<UnixSocketTransport>(new UnixSocketTransport(fd));
+  return std::unique_ptr<UnixSocketTransport>(new UnixSocketTransport(fd.release()));
 }
 
-UnixSocketTransport::~UnixSocketTransport() {
-  if (fd_ >= 0) ::close(fd_);
-}
+UnixSocketTransport::~UnixSocketTransport() = default;
 
 Status UnixSocketTransport::send(ByteView message) {
-  if (!send_all(fd_, message))
+  if (!send_all(fd_.get(), message))
     return make_error(Errc::io,
                       fmt::format("secure element socket: send: {}", std::strerror(errno)));
   return ok();
 }
 
 Result<Bytes> UnixSocketTransport::receive() {
-  pollfd pfd{fd_, POLLIN, 0};
+  pollfd pfd{fd_.get(), POLLIN, 0};
   int ready = 0;
   do {
     ready = ::poll(&pfd, 1, reply_timeout_ms);
@@ -88,7 +85,7 @@ Result<Bytes> UnixSocketTransport::receive() {
   Bytes buffer(max_message);
   ssize_t n = 0;
   do {
-    n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0)
     return make_error(Errc::io,
@@ -135,12 +132,11 @@ Result<Bytes> UnixSocketTransport::execute(ByteView command_packet) {
 Result<std::unique_ptr<SocketServer>> SocketServer::listen(std::shared_ptr<Emulator> emulator,
                                                            const std::filesystem::path& path) {
   ZT_TRY_ASSIGN(sockaddr_un address, socket_address(path));
-  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return socket_error(path, "socket", errno);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return socket_error(path, "socket", errno);
   struct stat info {};
   if (::lstat(path.c_str(), &info) == 0) {
     if (!S_ISSOCK(info.st_mode)) {
-      ::close(fd);
       return make_error(Errc::already_exists,
                         fmt::format("{} exists and is not a socket", path.string()));
     }
@@ -148,20 +144,18 @@ Result<std::unique_ptr<SocketServer>> SocketServer::listen(std::shared_ptr<Emula
   }
   // Only the owner may talk to the chip: the socket is created 0600.
   const mode_t old_mask = ::umask(0177);
-  const int bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+  const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
   const int bind_errno = errno;
   ::umask(old_mask);
-  if (bound != 0 || ::listen(fd, 16) != 0) {
-    const int err = bound != 0 ? bind_errno : errno;
-    ::close(fd);
-    return socket_error(path, "cannot listen", err);
+  if (bound != 0 || ::listen(fd.get(), 16) != 0) {
+    return socket_error(path, "cannot listen", bound != 0 ? bind_errno : errno);
   }
-  return std::unique_ptr<SocketServer>(new SocketServer(std::move(emulator), path, fd));
+  return std::unique_ptr<SocketServer>(new SocketServer(std::move(emulator), path, fd.release()));
 }
 
 SocketServer::~SocketServer() {
-  if (fd_ >= 0) {
-    ::close(fd_);
+  if (fd_) {
+    fd_.reset();
     ::unlink(path_.c_str());
   }
 }
@@ -181,11 +175,11 @@ Status SocketServer::run(const std::atomic<bool>& stop) {
   };
   while (!stop.load()) {
     reap();
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd_.get(), POLLIN, 0};
     const int ready = ::poll(&pfd, 1, 100);
     if (ready < 0 && errno != EINTR) return socket_error(path_, "poll", errno);
     if (ready <= 0) continue;
-    const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
       return socket_error(path_, "accept", errno);
@@ -202,6 +196,7 @@ Status SocketServer::run(const std::atomic<bool>& stop) {
 }
 
 void SocketServer::serve_client(int client, const std::atomic<bool>& stop) {
+  const UniqueFd owned(client);  // this thread's to close, whichever way the loop ends
   std::unique_lock<std::mutex> bus(emulator_->bus(), std::defer_lock);
   Bytes buffer(max_message);
   while (!stop.load()) {
@@ -239,7 +234,6 @@ void SocketServer::serve_client(int client, const std::atomic<bool>& stop) {
     emulator_->idle();  // the host went away mid-session: the bus is released, the chip idles
     bus.unlock();
   }
-  ::close(client);
 }
 
 }  // namespace zt::se

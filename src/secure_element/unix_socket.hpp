@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "common/unique_fd.hpp"
 #include "secure_element/transport.hpp"
 
 namespace zt::se {
@@ -35,7 +36,7 @@ class UnixSocketTransport final : public Transport {
   explicit UnixSocketTransport(int fd) : fd_(fd) {}
   Status send(ByteView message);
   Result<Bytes> receive();
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // Serves one Emulator on `path` (created mode 0600; a stale socket file is replaced).
@@ -53,7 +54,7 @@ class SocketServer {
   void serve_client(int client, const std::atomic<bool>& stop);
   std::shared_ptr<Emulator> emulator_;
   std::filesystem::path path_;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 }  // namespace zt::se

@@ -13,6 +13,7 @@
 #include "atcacert/kit_definitions.hpp"
 #include "atcacert/slots.hpp"
 #include "kit_profile.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt::atcacert {
 namespace {
@@ -194,8 +195,7 @@ TEST(SlotChain, OpensslCliVerifiesARebuiltChain) {
   auto chain = read_chain(kit_signer_definition(), kit_device_definition(), store);
   ASSERT_TRUE(chain);
 
-  auto dir = std::filesystem::temp_directory_path() / ("zt_atcacert_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  zt::testing::TempDir dir("atcacert");
   auto write_pem = [&](const char* name, ByteView der) {
     auto cert = crypto::certificate_from_der(der);
     std::ofstream(dir / name) << *crypto::certificate_to_pem(cert->get());
@@ -209,7 +209,6 @@ TEST(SlotChain, OpensslCliVerifiesARebuiltChain) {
   int rc = std::system(command.c_str());
   std::ifstream in(dir / "out.txt");
   std::string output((std::istreambuf_iterator<char>(in)), {});
-  std::filesystem::remove_all(dir);
   EXPECT_EQ(rc, 0) << output;
   EXPECT_NE(output.find(": OK"), std::string::npos) << output;
 }

@@ -1,4 +1,5 @@
 #include "cli/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,10 +12,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("zt-child-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : zt::testing::TempDir {
+  TempDir() : zt::testing::TempDir("child") {}
+  const fs::path& path = zt::testing::TempDir::path();
 };
 
 TEST(ChildProcess, ReadsItsLineAndStopsOnSigterm) {

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "../pki/pki_test_util.hpp"
+#include "support/pki_chain.hpp"
 #include "broker/trust.hpp"
 #include "cloud/console/fleet.hpp"
 #include "cloud/events/recorder.hpp"

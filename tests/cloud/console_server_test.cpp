@@ -14,6 +14,7 @@
 #include "cloud/registry/registry.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt::cloud::console {
 namespace {
@@ -31,7 +32,6 @@ std::optional<std::string> header_of(const api::Reply& reply, std::string_view n
 class ConsoleServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("zt-console-" + to_hex(crypto::random_bytes(6)));
     fs::create_directories(dir_ / "web/assets");
     std::ofstream(dir_ / "web/index.html") << "<!doctype html><title>console</title>";
     std::ofstream(dir_ / "web/assets/app.js") << "console.log(1)";
@@ -54,7 +54,6 @@ class ConsoleServerTest : public ::testing::Test {
     server_.reset();
     console_.reset();
     registry_.reset();
-    fs::remove_all(dir_);
   }
 
   api::Reply call(std::string method, std::string target, std::string body = "",
@@ -83,7 +82,8 @@ class ConsoleServerTest : public ::testing::Test {
     return cookie ? cookie->substr(0, cookie->find(';')) : "";
   }
 
-  fs::path dir_;
+  zt::testing::TempDir temp_{"console"};
+  const fs::path& dir_ = temp_.path();
   boost::asio::io_context io_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<api::ServiceContext> context_;

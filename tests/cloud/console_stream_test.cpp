@@ -16,6 +16,7 @@
 #include "cloud/local_cloud.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt::cloud::console {
 namespace {
@@ -27,8 +28,6 @@ using tcp = asio::ip::tcp;
 class ConsoleStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("zt-console-sse-" + to_hex(crypto::random_bytes(6)));
-    fs::create_directories(dir_);
     auto cloud = LocalCloud::open({.state_dir = dir_ / "state",
                                    .threads = 1,
                                    .mqtt = std::nullopt,
@@ -42,7 +41,6 @@ class ConsoleStreamTest : public ::testing::Test {
   }
   void TearDown() override {
     cloud_.reset();  // stops it
-    fs::remove_all(dir_);
   }
 
   // Opens a stream; returns the socket positioned after the response head.
@@ -70,7 +68,8 @@ class ConsoleStreamTest : public ::testing::Test {
     ASSERT_TRUE(console_->hub().watched_things().contains(thing));
   }
 
-  fs::path dir_;
+  zt::testing::TempDir temp_{"console-sse"};
+  const fs::path& dir_ = temp_.path();
   asio::io_context client_io_;
   asio::streambuf buffer_;
   std::unique_ptr<LocalCloud> cloud_;

@@ -6,6 +6,7 @@
 #include "common/file.hpp"
 #include "common/hex.hpp"
 #include "common/time.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt {
 namespace {
@@ -53,8 +54,7 @@ TEST(Time, CivilConversionsAtTheEdges) {
 }
 
 TEST(AtomicFile, WritesWithModeAndLeavesNoTemporaries) {
-  auto dir = std::filesystem::temp_directory_path() / ("zt-common-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  testing::TempDir dir("common");
   auto path = dir / "key.pem";
   ASSERT_TRUE(write_file_atomic(path, std::string_view("first"), 0600));
   ASSERT_TRUE(write_file_atomic(path, std::string_view("second"), 0600));
@@ -70,7 +70,6 @@ TEST(AtomicFile, WritesWithModeAndLeavesNoTemporaries) {
   auto missing = read_file(dir / "nope");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::not_found);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

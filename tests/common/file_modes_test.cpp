@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt {
 namespace {
@@ -21,17 +22,10 @@ unsigned mode_of(const fs::path& path) {
 
 class FileModes : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("zt-modes-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    old_umask_ = ::umask(022);
-  }
-  void TearDown() override {
-    ::umask(old_umask_);
-    fs::remove_all(dir_);
-  }
-  fs::path dir_;
+  void SetUp() override { old_umask_ = ::umask(022); }
+  void TearDown() override { ::umask(old_umask_); }
+  testing::TempDir temp_{"modes"};
+  const fs::path& dir_ = temp_.path();
   mode_t old_umask_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // Local-file name resolution and the hint wording (common/host_names.hpp).
 #include "common/host_names.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,15 +13,13 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Files {
-  fs::path dir = fs::temp_directory_path() / ("zt-hosts-" + std::to_string(::getpid()));
+  testing::TempDir dir{"hosts"};
   fs::path hosts = dir / "hosts";
   fs::path nsswitch = dir / "nsswitch.conf";
   Files(const std::string& hosts_text, const std::string& nsswitch_text) {
-    fs::create_directories(dir);
     std::ofstream(hosts) << hosts_text;
     std::ofstream(nsswitch) << nsswitch_text;
   }
-  ~Files() { fs::remove_all(dir); }
 };
 
 TEST(HostNames, LocalhostNames) {

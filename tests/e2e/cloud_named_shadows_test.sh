@@ -2,37 +2,16 @@
 # iot-data ListNamedShadowsForThing against `ztp cloud run`, driven by the real AWS CLI
 # (`aws iot-data list-named-shadows-for-thing`, Debian's /usr/bin/aws): names in order, the classic
 # and deleted shadows left out, paging with --page-size/--next-token, and the refusals.
-set -euo pipefail
+: "${ZTP:?path of the ztp binary}"
+source "$(dirname "$0")/lib.sh"
+e2e_init named-shadows
 
-ZTP=${ZTP:?path of the ztp binary}
-AWS=/usr/bin/aws
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-check() {  # check <description> <jq expression> <json>
+check() {  # check <description> <jq expression> <json> (fail-fast, unlike lib.sh's check)
   jq -e "$2" <<<"$3" >/dev/null || fail "$1: jq '$2' on: $3"
 }
 
-"$ZTP" cloud run --state-dir "$work/state" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '^listening http=' "$work/server.log" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || fail "server exited: $(cat "$work/server.log")"
-  sleep 0.1
-done
-port=$(sed -n 's/^listening http=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/server.log")
-[[ -n "$port" ]] || fail "no listening line: $(cat "$work/server.log")"
+start_cloud "$work/state"
 
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
-export AWS_SHARED_CREDENTIALS_FILE="$work/state/credentials" AWS_CONFIG_FILE="$work/state/config"
-export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
-iotdata() { "$AWS" iot-data --endpoint-url "http://127.0.0.1:$port" --output json "$@"; }
 expect_error() {  # expect_error <ErrorType> <command...>
   local type=$1; shift
   local out rc=0

@@ -16,18 +16,10 @@ source "$(dirname "$0")/lib.sh"
 e2e_init console-browser
 q() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; fail "$*"; }; }
 
-q "$ZTP" ca create-root --dir "$work"
-q "$ZTP" ca create-signer-csr --dir "$work"
-q "$ZTP" ca create-signer --dir "$work"
+make_ca "$work"
 # --kit-dir: the cloud learns the kit's thing name from its board once it is provisioned.
-"$ZTP" cloud run --state-dir "$work/cloud" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
-  --web-dir "$ZT_BINARY_DIR/web" --kit-dir "$work/kit" >"$work/cloud.out" 2>"$work/cloud.err" &
-pids+=($!)
-wait_for "$work/cloud.out" "console http://" 30 || fail "timed out"
-HTTP=$(sed -n 's/^listening http=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
-MQTT=$(sed -n 's/^listening mqtts=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
-export AWS_SHARED_CREDENTIALS_FILE=$work/cloud/credentials AWS_CONFIG_FILE=$work/cloud/config AWS_PAGER=""
-unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+start_cloud "$work/cloud" --web-dir "$ZT_BINARY_DIR/web" --kit-dir "$work/kit"
+HTTP=127.0.0.1:$HTTP_PORT MQTT=127.0.0.1:$MQTT_PORT
 q "$ZTP" ca register --dir "$work" --endpoint-url "http://$HTTP"
 q "$ZTP" cloud setup-jitr --state-dir "$work/cloud"
 ZTP_WIFI_PASSWORD=browser-test-psk "$ZTP" kit run --dir "$work/kit" --wifi-ap zt-lab --server-ca "$work/cloud/server-ca.crt" \

@@ -8,42 +8,19 @@
 # scrolling 1,001 devices), search, the device's JITR timeline in order, the device page link,
 # invocations with the failed-only filter, and the live disconnect when the kit stops.
 # Screenshots: <build>/test-artifacts/console/fleet-*.png.
-set -euo pipefail
 : "${ZTP:?}" "${ZT_SOURCE_DIR:?}" "${ZT_BINARY_DIR:?}"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run tools/setup.sh (apt-get install chromium)"
 [ -d "$ZT_BINARY_DIR/web-deps/node_modules/playwright-core" ] ||
   fail "playwright-core is not installed in $ZT_BINARY_DIR/web-deps: build the 'web' target"
 [ -f "$ZT_BINARY_DIR/web/index.html" ] || fail "no console bundle in $ZT_BINARY_DIR/web: build the 'web' target"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_for() {  # FILE TEXT SECONDS
-  local deadline=$((SECONDS + $3))
-  until grep -qF -- "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || { tail -20 "$1" >&2 || true; fail "timed out waiting for '$2' in $1"; }
-    sleep 0.2
-  done
-}
+e2e_init console-fleet
 q() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; fail "$*"; }; }
 
-q "$ZTP" ca create-root --dir "$work"
-q "$ZTP" ca create-signer-csr --dir "$work"
-q "$ZTP" ca create-signer --dir "$work"
-"$ZTP" cloud run --state-dir "$work/cloud" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
-  --web-dir "$ZT_BINARY_DIR/web" >"$work/cloud.out" 2>"$work/cloud.err" &
-pids+=($!)
-wait_for "$work/cloud.out" "console http://" 30
-HTTP=$(sed -n 's/^listening http=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
-MQTT=$(sed -n 's/^listening mqtts=\(.*\)$/\1/p' "$work/cloud.out" | tail -1)
-export AWS_SHARED_CREDENTIALS_FILE=$work/cloud/credentials AWS_CONFIG_FILE=$work/cloud/config AWS_PAGER=""
-unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+make_ca "$work"
+start_cloud "$work/cloud" --web-dir "$ZT_BINARY_DIR/web"
+HTTP=127.0.0.1:$HTTP_PORT MQTT=127.0.0.1:$MQTT_PORT
 q "$ZTP" ca register --dir "$work" --endpoint-url "http://$HTTP"
 q "$ZTP" cloud setup-jitr --state-dir "$work/cloud"
 # A rule whose function always fails: its attempts are the invocation log's failures.

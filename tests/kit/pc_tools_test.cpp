@@ -19,19 +19,15 @@
 #include "kit/provisioning_handler.hpp"
 #include "kit_fixtures.hpp"
 #include "pki/ca_directory.hpp"
+#include "support/temp_dir.hpp"
 
 namespace zt::kit {
 namespace {
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("zt-kit-pc-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<uintptr_t>(this)));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : zt::testing::TempDir {
+  TempDir() : zt::testing::TempDir("kit-pc") {}
+  const fs::path& path = zt::testing::TempDir::path();
 };
 
 // A kit on the other end of a socket pair: the same report path as `ztp kit run`'s usb.sock.

@@ -8,7 +8,7 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "pki/ca_directory.hpp"
-#include "pki_test_util.hpp"
+#include "support/pki_chain.hpp"
 
 namespace zt::pki {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "crypto/x509.hpp"
 #include "pki/device_issuer.hpp"
-#include "pki_test_util.hpp"
+#include "support/pki_chain.hpp"
 
 namespace zt::pki {
 namespace {

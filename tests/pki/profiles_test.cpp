@@ -6,7 +6,7 @@
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
 #include "pki/profiles.hpp"
-#include "pki_test_util.hpp"
+#include "support/pki_chain.hpp"
 
 namespace zt::pki {
 namespace {

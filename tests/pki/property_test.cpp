@@ -7,7 +7,7 @@
 #include <set>
 
 #include "crypto/digest.hpp"
-#include "pki_test_util.hpp"
+#include "support/pki_chain.hpp"
 
 namespace zt::pki {
 namespace {

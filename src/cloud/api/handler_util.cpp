@@ -99,6 +99,7 @@ std::optional<std::string> certificate_id_of_arn(std::string_view arn) {
   return id;
 }
 
+<<<<<<< HEAD
 }  // namespace zt::cloud::api
 
 #include "crypto/digest.hpp"
@@ -115,6 +116,9 @@ std::string new_uuid() {
 }
 
 ApiResult<void> check_principal(ServiceContext& ctx, std::string_view principal) {
+=======
+std::optional<Reply> check_principal(ServiceContext& ctx, std::string_view principal) {
+>>>>>>> common
   if (principal.empty() || principal.size() > 2048) {
     return invalid_request("the principal is missing or too long");
   }

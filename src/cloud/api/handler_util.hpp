@@ -9,15 +9,12 @@
 #include "cloud/api/service.hpp"
 #include "common/hex.hpp"
 #include "common/json.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
 
 namespace zt::cloud::api {
 
-inline double now_seconds() {
-  using namespace std::chrono;
-  return static_cast<double>(
-             duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) /
-         1000.0;
-}
+inline double now_seconds() { return unix_now_seconds(); }
 
 inline ApiError invalid_request(std::string_view message) {
   return api_error(400, "InvalidRequestException", message);
@@ -91,8 +88,7 @@ std::optional<std::string> certificate_id_of_arn(std::string_view arn);
 }  // namespace zt::cloud::api
 
 namespace zt::cloud::api {
-// Random RFC 4122 version-4 UUID text (thingId, thingTypeId).
-std::string new_uuid();
+using zt::new_uuid;  // thingId, thingTypeId (common/uuid.hpp)
 // A principal named in a request must exist when it is one of our certificates.
 ApiResult<void> check_principal(ServiceContext& ctx, std::string_view principal);
 }  // namespace zt::cloud::api

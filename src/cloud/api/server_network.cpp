@@ -14,9 +14,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "cloud/api/beast_request.hpp"
 #include "cloud/api/handler_util.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/api/server_impl.hpp"
+#include "common/accept_loop.hpp"
 #include "common/connection_limits.hpp"
 #include "common/log.hpp"
 
@@ -144,13 +146,7 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
     }
     stream->expires_never();
     auto message = parser.release();
-    aws::HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) {
-      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    request.body = std::move(message.body());
+    aws::HttpRequest request = to_http_request(message);
     bool keep_alive = message.keep_alive();
 
     Reply reply;
@@ -210,35 +206,18 @@ void refuse_connection(tcp::socket& socket) {
 asio::awaitable<void> accept_loop(ApiServer& server, tcp::acceptor& acceptor, asio::io_context& io,
                                   const ServerOptions& options,
                                   std::shared_ptr<ConnectionLimiter> limiter) {
-  AcceptLoopGuard guard("api");
-  asio::steady_timer pause(co_await asio::this_coro::executor);
-  while (acceptor.is_open()) {
-    boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(
-        asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-      // E.g. EMFILE: keep serving the connections we have; retry after a pause (10 ms doubling to
-      // 1 s), log once a second.
-      pause.expires_after(guard.failed(ec.message(), std::chrono::steady_clock::now()));
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    guard.accepted();
-    std::string address = socket.remote_endpoint(ec).address().to_string();
-    if (ec) continue;  // the peer already left
-    auto admission = limiter->admit(address, true);
-    if (!admission.slot) {
-      refuse_connection(socket);
-      guard.refused(address, admission.refusal, limiter->caps(), std::chrono::steady_clock::now());
-      continue;
-    }
-    auto executor = socket.get_executor();
-    asio::co_spawn(executor,
-                   serve_connection(server, std::make_shared<beast::tcp_stream>(std::move(socket)),
-                                    std::move(*admission.slot), options),
-                   log_exceptions("api: connection from " + address));
-  }
+  return accept_connections(
+      "api", acceptor, std::move(limiter), /*allow_eviction=*/true,
+      [&io] { return tcp::socket(asio::make_strand(io)); }, refuse_connection,
+      [&server, &options](tcp::socket socket, ConnectionLimiter::Slot slot,
+                          const std::string& address) {
+        auto executor = socket.get_executor();
+        asio::co_spawn(
+            executor,
+            serve_connection(server, std::make_shared<beast::tcp_stream>(std::move(socket)),
+                             std::move(slot), options),
+            log_exceptions("api: connection from " + address));
+      });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "common/log.hpp"
+#include "common/time.hpp"
 
 namespace zt::cloud::events {
 namespace {
@@ -15,11 +16,7 @@ bool is_activity(std::string_view kind) {
 
 }  // namespace
 
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_us() { return unix_now_us(); }
 
 Status insert_events(registry::Registry& registry, const std::vector<DeviceEvent>& events) {
   std::vector<registry::DeviceEventRecord> records;

@@ -1,4 +1,5 @@
 #include "cloud/functions/process.hpp"
+#include "common/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -43,26 +44,16 @@ class SigpipeBlock {
 };
 
 struct Pipe {
-  int read_end = -1, write_end = -1;
-  ~Pipe() {
-    if (read_end >= 0) ::close(read_end);
-    if (write_end >= 0) ::close(write_end);
-  }
+  UniqueFd read_end, write_end;
   bool open() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end = fds[0];
-    write_end = fds[1];
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
     return true;
   }
-  void close_read() {
-    if (read_end >= 0) ::close(read_end);
-    read_end = -1;
-  }
-  void close_write() {
-    if (write_end >= 0) ::close(write_end);
-    write_end = -1;
-  }
+  void close_read() { read_end.reset(); }
+  void close_write() { write_end.reset(); }
 };
 
 std::vector<std::string> merged_environment(const std::map<std::string, std::string>& overrides) {
@@ -88,9 +79,9 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.read_end, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out.write_end, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err.write_end, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, in.read_end.get(), STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out.write_end.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err.write_end.get(), STDERR_FILENO);
   // Nothing but the three pipes reaches the function: the cloud's listening sockets, client
   // connections and database must not outlive the cloud in a leftover child (a child holding the
   // listening socket makes the next `ztp cloud run` fail with "Address already in use"). Our own
@@ -132,7 +123,7 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   in.close_read();
   out.close_write();
   err.close_write();
-  ::fcntl(in.write_end, F_SETFL, O_NONBLOCK);
+  ::fcntl(in.write_end.get(), F_SETFL, O_NONBLOCK);
 
   ProcessResult result;
   size_t input_written = 0;
@@ -142,7 +133,7 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   // (Linux ≥ 5.3) wakes the poll when the process exits; without one, the poll wakes every 50 ms to
   // check.
   auto deadline = started + request.timeout;
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   bool exited = false;
   // Whether the function has exited, without reaping it: while it is a zombie its pid (the
   // process group id) cannot be reused, so the group kill below cannot reach anyone else.
@@ -157,7 +148,7 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
     }
     exited = info.si_pid == pid;
   };
-  while (out.read_end >= 0 || err.read_end >= 0 || !exited) {
+  while (out.read_end.get() >= 0 || err.read_end.get() >= 0 || !exited) {
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) {
@@ -169,28 +160,29 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
     auto watch = [&](int fd, short events) {
       if (fd >= 0) fds[count++] = pollfd{fd, events, 0};
     };
-    watch(out.read_end, POLLIN);
-    watch(err.read_end, POLLIN);
-    watch(in.write_end, POLLOUT);
-    if (!exited) watch(pidfd, POLLIN);
-    int64_t wait_ms = std::min<int64_t>(remaining.count(), (!exited && pidfd < 0) ? 50 : 1000);
+    watch(out.read_end.get(), POLLIN);
+    watch(err.read_end.get(), POLLIN);
+    watch(in.write_end.get(), POLLOUT);
+    if (!exited) watch(pidfd.get(), POLLIN);
+    int64_t wait_ms =
+        std::min<int64_t>(remaining.count(), (!exited && pidfd.get() < 0) ? 50 : 1000);
     int ready = ::poll(fds, count, static_cast<int>(wait_ms));
     if (ready < 0 && errno != EINTR) break;
     for (nfds_t i = 0; i < count && ready > 0; ++i) {
-      if (fds[i].revents == 0 || fds[i].fd == pidfd) continue;
-      if (fds[i].fd == in.write_end) {
-        ssize_t n = ::write(in.write_end, request.input.data() + input_written,
+      if (fds[i].revents == 0 || fds[i].fd == pidfd.get()) continue;
+      if (fds[i].fd == in.write_end.get()) {
+        ssize_t n = ::write(in.write_end.get(), request.input.data() + input_written,
                             request.input.size() - input_written);
         if (n > 0) input_written += static_cast<size_t>(n);
         if (n < 0 && errno != EAGAIN) in.close_write();  // the function stopped reading (EPIPE)
         if (input_written == request.input.size()) in.close_write();
         continue;
       }
-      Pipe& source = fds[i].fd == out.read_end ? out : err;
+      Pipe& source = fds[i].fd == out.read_end.get() ? out : err;
       std::string& sink =
-          fds[i].fd == out.read_end ? result.standard_output : result.standard_error;
+          fds[i].fd == out.read_end.get() ? result.standard_output : result.standard_error;
       char buffer[8192];
-      ssize_t n = ::read(source.read_end, buffer, sizeof buffer);
+      ssize_t n = ::read(source.read_end.get(), buffer, sizeof buffer);
       if (n <= 0) {
         if (n < 0 && errno == EINTR) continue;
         source.close_read();
@@ -205,7 +197,7 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   // normal exit, whatever it left running in the background is too (AWS freezes a Lambda's
   // environment once the handler returns). The function is not reaped yet, so the id is still its.
   ::kill(-pid, SIGKILL);
-  if (pidfd >= 0) ::close(pidfd);
+  pidfd.reset();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -1,4 +1,5 @@
 #include "cloud/registry/sqlite.hpp"
+#include "common/time.hpp"
 
 #include <sqlite3.h>
 
@@ -117,9 +118,7 @@ Result<Database> Database::open(const std::filesystem::path& path) {
   sqlite3_create_function_v2(
       db, "zt_now_us", 0, SQLITE_UTF8, nullptr,
       [](sqlite3_context* context, int, sqlite3_value**) {
-        sqlite3_result_int64(context, std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+        sqlite3_result_int64(context, unix_now_us());
       },
       nullptr, nullptr, nullptr);
   return database;

@@ -6,7 +6,7 @@
 
 #include "common/hex.hpp"
 #include "common/json.hpp"
-#include "crypto/digest.hpp"
+#include "common/uuid.hpp"
 
 namespace zt::cloud::rules {
 
@@ -316,15 +316,6 @@ std::optional<bool> as_bool(const Value& value) {
 std::string to_text(const json& value) {
   return value.is_string() ? value.get<std::string>()
                            : value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string new_uuid() {
-  Bytes bytes = crypto::random_bytes(16);
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x40);
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);
-  std::string hex = to_hex(bytes);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 struct Evaluator {

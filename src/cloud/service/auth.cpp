@@ -6,6 +6,7 @@
 #include "cloud/api/handler_util.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/x509.hpp"
 
@@ -18,12 +19,6 @@ using broker::AuthOutcome;
 AuthDecision refuse(std::string reason) {
   return AuthDecision{
       .outcome = AuthOutcome::reject, .principal = {}, .reason = std::move(reason), .context = {}};
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // §5 certificate variables: attribute name in the policy → OpenSSL short name.
@@ -165,7 +160,7 @@ AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certifi
                         .context = {}};
   }
   std::string topic = "$aws/events/certificates/registered/" + certificate.ca_id.value_or("");
-  int64_t now = now_ms();
+  int64_t now = unix_now_ms();
   if (recorder_) {
     recorder_->record(certificate.id, events::kConnectRefused,
                       "PENDING_ACTIVATION: closed without CONNACK (from " + source_ip + ")");
@@ -185,7 +180,7 @@ bool RegistryAuthenticator::accept_server_name(std::string_view server_name,
   if (endpoint_.accepts(server_name, local_address)) return true;
   // A device given a wrong endpoint name retries for ever: warn, but not once per attempt.
   uint64_t refused = ++refused_sni_;
-  int64_t now = now_ms();
+  int64_t now = unix_now_ms();
   int64_t last = last_sni_warning_ms_.load();
   if (now - last >= 10'000 && last_sni_warning_ms_.compare_exchange_strong(last, now)) {
     spdlog::warn(

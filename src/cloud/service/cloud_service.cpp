@@ -18,33 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-// §6.1: client ids with wildcards get no lifecycle events.
-bool has_lifecycle_events(const std::string& client_id) {
-  return client_id.find_first_of("#+") == std::string::npos;
-}
-
-const char* aws_reason(broker::DisconnectReason reason) {
-  switch (reason) {
-    case broker::DisconnectReason::client_initiated:
-      return "CLIENT_INITIATED_DISCONNECT";
-    case broker::DisconnectReason::client_error:
-      return "CLIENT_ERROR";
-    case broker::DisconnectReason::connection_lost:
-      return "CONNECTION_LOST";
-    case broker::DisconnectReason::duplicate_client_id:
-      return "DUPLICATE_CLIENTID";
-    case broker::DisconnectReason::forbidden_access:
-      return "FORBIDDEN_ACCESS";
-    case broker::DisconnectReason::keep_alive_timeout:
-      return "MQTT_KEEP_ALIVE_TIMEOUT";
-    case broker::DisconnectReason::server_initiated:
-      return "SERVER_INITIATED_DISCONNECT";
-    case broker::DisconnectReason::auth_error:
-      return "AUTH_ERROR";
-  }
-  return "UNKNOWN";
-}
-
 // The worker handles one message, shadow request or event at a time: whatever one of them throws
 // (a rule, a shadow document, a message tap) is logged and the worker goes on with the next.
 // Unguarded, the exception would leave thread_pool::run and terminate the whole cloud.
@@ -146,18 +119,6 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       }
     });
   }
-  void event(std::string topic, json payload) {
-    send_later({Outgoing{std::move(topic), payload.dump()}});
-  }
-
-  json presence(const broker::ClientContext& client, const char* type, int64_t version) {
-    return {{"clientId", client.client_id},
-            {"timestamp", unix_now_ms()},
-            {"eventType", type},
-            {"sessionIdentifier", client.session_identifier},
-            {"principalIdentifier", client.principal},
-            {"versionNumber", version}};
-  }
 
   // broker::Observer — network threads: copy and queue.
   void on_connected(const broker::ClientContext& client) override {
@@ -174,11 +135,9 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
            .kind = events::kConnected,
            .detail = "client " + client.client_id + " from " + client.remote_address,
            .client_id = client.client_id});
-      if (!has_lifecycle_events(client.client_id)) return;
-      json payload = self->presence(client, "connected", version);
-      payload["ipAddress"] = client.remote_address;
-      self->publish_now({"$aws/events/presence/connected/" + client.client_id, payload.dump()}, "",
-                        "");
+      if (!broker::has_lifecycle_events(client.client_id)) return;
+      auto event = broker::connected_event(client, version, unix_now_ms());
+      self->publish_now({std::move(event.topic), std::move(event.payload)}, "", "");
     });
   }
   void on_disconnected(const broker::ClientContext& client,
@@ -190,6 +149,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       int64_t version = found->second.version;
       self->live_sessions.erase(found);
       self->versions.disconnected(client.client_id, std::chrono::steady_clock::now());
+<<<<<<< HEAD
       self->recorder.record(client.principal, events::kDisconnected,
                             std::string("client ") + client.client_id + ": " + aws_reason(reason),
                             client.client_id);
@@ -199,27 +159,38 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       payload["disconnectReason"] = aws_reason(reason);
       self->publish_now({"$aws/events/presence/disconnected/" + client.client_id, payload.dump()},
                         "", "");
+=======
+      self->recorder.record(
+          client.principal, console::kDisconnected,
+          std::string("client ") + client.client_id + ": " + broker::to_string(reason),
+          client.client_id);
+      if (!broker::has_lifecycle_events(client.client_id)) return;
+      auto event = broker::disconnected_event(client, reason, version, unix_now_ms());
+      self->publish_now({std::move(event.topic), std::move(event.payload)}, "", "");
+>>>>>>> common
     });
   }
   void subscriptions(const broker::ClientContext& client, const std::vector<std::string>& filters,
-                     const char* type) {
-    if (!has_lifecycle_events(client.client_id)) return;
-    json payload = presence(client, type, 0);
-    payload.erase("versionNumber");
-    payload["topics"] = filters;
-    event(std::string("$aws/events/subscriptions/") + type + "/" + client.client_id,
-          std::move(payload));
+                     bool subscribed) {
+    if (!broker::has_lifecycle_events(client.client_id)) return;
+    auto event = broker::subscription_event(client, filters, subscribed, unix_now_ms());
+    send_later({Outgoing{std::move(event.topic), std::move(event.payload)}});
   }
   void on_subscribed(const broker::ClientContext& client,
                      const std::vector<std::string>& filters) override {
     std::string topics;
     for (const auto& filter : filters) topics += (topics.empty() ? "" : ", ") + filter;
+<<<<<<< HEAD
     recorder.record(client.principal, events::kSubscribed, topics, client.client_id);
     subscriptions(client, filters, "subscribed");
+=======
+    recorder.record(client.principal, console::kSubscribed, topics, client.client_id);
+    subscriptions(client, filters, /*subscribed=*/true);
+>>>>>>> common
   }
   void on_unsubscribed(const broker::ClientContext& client,
                        const std::vector<std::string>& filters) override {
-    subscriptions(client, filters, "unsubscribed");
+    subscriptions(client, filters, /*subscribed=*/false);
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());

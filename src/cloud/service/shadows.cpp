@@ -4,18 +4,13 @@
 
 #include "cloud/api/handler_util.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::service {
 namespace {
 
 using nlohmann::json;
-
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const char* error_type(int status) {
   switch (status) {
@@ -56,7 +51,7 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   ShadowReply reply;
   std::string prefix = shadow::shadow_topic_prefix(thing, shadow_name) + "/" + operation;
   auto token = shadow::client_token_of(payload);
-  int64_t now = now_seconds();
+  int64_t now = unix_now();
   auto reject = [&](int code, std::string message) {
     shadow::Rejection rejection{code, std::move(message)};
     reply.status = code;
@@ -67,7 +62,7 @@ ShadowReply ShadowStore::handle(const std::string& thing, const std::string& sha
   if (!shadow::valid_thing_name(thing)) return reject(400, "Invalid thing name");
   if (!shadow_name.empty() && !shadow::valid_shadow_name(shadow_name))
     return reject(400, "Invalid shadow name");
-  if (!rate_.admit(thing, std::chrono::steady_clock::now())) {
+  if (!rate_.admit(thing, clock_())) {
     spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", thing,
                  kRequestsPerThingPerSecond);
     return reject(429, "Too Many Requests");
@@ -157,7 +152,7 @@ void add_data_plane_routes(api::Router& router, ShadowStore& store,
           spdlog::error("ListNamedShadowsForThing {}: {}", thing, listed.error().message);
           return api::api_error(500, "InternalFailureException", "Internal service failure");
         }
-        json body{{"results", listed->items}, {"timestamp", now_seconds()}};
+        json body{{"results", listed->items}, {"timestamp", unix_now()}};
         if (!listed->next_key.empty()) body["nextToken"] = api::page_token(listed->next_key);
         return api::json_reply(body);
       });

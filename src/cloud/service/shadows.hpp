@@ -14,6 +14,7 @@
 #include "cloud/api/router.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/shadow/shadow.hpp"
+#include "common/time.hpp"
 
 namespace zt::cloud::service {
 
@@ -35,9 +36,11 @@ class ShadowStore {
   // aws-iot.md §4.5: 20 shadow requests per second per thing; beyond, 429 (0: no limit).
   static constexpr size_t kRequestsPerThingPerSecond = 20;
 
+  // `clock` times the per-thing quota (tests pass a fake one).
   explicit ShadowStore(registry::Registry& registry,
-                       size_t requests_per_thing_per_second = kRequestsPerThingPerSecond)
-      : registry_(registry), rate_(requests_per_thing_per_second) {}
+                       size_t requests_per_thing_per_second = kRequestsPerThingPerSecond,
+                       SteadyClock clock = steady_now)
+      : registry_(registry), rate_(requests_per_thing_per_second), clock_(std::move(clock)) {}
   // operation: get | update | delete. `via_mqtt`: errors are published on …/rejected (REST callers
   // get HTTP errors only, §4.1). Does not publish: the caller sends `messages` outside any lock.
   ShadowReply handle(const std::string& thing, const std::string& shadow_name,
@@ -51,6 +54,7 @@ class ShadowStore {
  private:
   registry::Registry& registry_;
   broker::KeyedRateLimit rate_;
+  SteadyClock clock_;
 };
 
 // Adds the iot-data routes. `send` delivers messages (to subscribers and the rules engine) later,

@@ -1,5 +1,5 @@
-// Shared helpers for the pki tests: an in-process root → signer chain, device CSRs, chain
-// verification.
+// Certificate fixtures shared by the pki and cloud tests: an in-process root → signer chain, device
+// CSRs, chain verification.
 #pragma once
 
 #include <gtest/gtest.h>
