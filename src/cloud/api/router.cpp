@@ -1,7 +1,7 @@
 #include "cloud/api/router.hpp"
 
 #include "common/hex.hpp"
-#include "crypto/digest.hpp"
+#include "common/uuid.hpp"
 
 namespace zt::cloud::api {
 namespace {
@@ -19,12 +19,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return parts;
 }
 
-std::string request_id() {
-  Bytes r = crypto::random_bytes(16);
-  std::string h = to_hex(r);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
-}
+// x-amzn-RequestId: a version-4 UUID, as AWS's.
+std::string request_id() { return new_uuid(); }
 
 }  // namespace
 
