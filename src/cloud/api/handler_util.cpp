@@ -99,26 +99,7 @@ std::optional<std::string> certificate_id_of_arn(std::string_view arn) {
   return id;
 }
 
-<<<<<<< HEAD
-}  // namespace zt::cloud::api
-
-#include "crypto/digest.hpp"
-
-namespace zt::cloud::api {
-
-std::string new_uuid() {
-  Bytes r = crypto::random_bytes(16);
-  r[6] = static_cast<uint8_t>((r[6] & 0x0f) | 0x40);
-  r[8] = static_cast<uint8_t>((r[8] & 0x3f) | 0x80);
-  std::string h = to_hex(r);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
-}
-
 ApiResult<void> check_principal(ServiceContext& ctx, std::string_view principal) {
-=======
-std::optional<Reply> check_principal(ServiceContext& ctx, std::string_view principal) {
->>>>>>> common
   if (principal.empty() || principal.size() > 2048) {
     return invalid_request("the principal is missing or too long");
   }

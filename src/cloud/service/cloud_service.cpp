@@ -149,25 +149,13 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       int64_t version = found->second.version;
       self->live_sessions.erase(found);
       self->versions.disconnected(client.client_id, std::chrono::steady_clock::now());
-<<<<<<< HEAD
-      self->recorder.record(client.principal, events::kDisconnected,
-                            std::string("client ") + client.client_id + ": " + aws_reason(reason),
-                            client.client_id);
-      if (!has_lifecycle_events(client.client_id)) return;
-      json payload = self->presence(client, "disconnected", version);
-      payload["clientInitiatedDisconnect"] = reason == broker::DisconnectReason::client_initiated;
-      payload["disconnectReason"] = aws_reason(reason);
-      self->publish_now({"$aws/events/presence/disconnected/" + client.client_id, payload.dump()},
-                        "", "");
-=======
       self->recorder.record(
-          client.principal, console::kDisconnected,
+          client.principal, events::kDisconnected,
           std::string("client ") + client.client_id + ": " + broker::to_string(reason),
           client.client_id);
       if (!broker::has_lifecycle_events(client.client_id)) return;
       auto event = broker::disconnected_event(client, reason, version, unix_now_ms());
       self->publish_now({std::move(event.topic), std::move(event.payload)}, "", "");
->>>>>>> common
     });
   }
   void subscriptions(const broker::ClientContext& client, const std::vector<std::string>& filters,
@@ -180,13 +168,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                      const std::vector<std::string>& filters) override {
     std::string topics;
     for (const auto& filter : filters) topics += (topics.empty() ? "" : ", ") + filter;
-<<<<<<< HEAD
     recorder.record(client.principal, events::kSubscribed, topics, client.client_id);
-    subscriptions(client, filters, "subscribed");
-=======
-    recorder.record(client.principal, console::kSubscribed, topics, client.client_id);
     subscriptions(client, filters, /*subscribed=*/true);
->>>>>>> common
   }
   void on_unsubscribed(const broker::ClientContext& client,
                        const std::vector<std::string>& filters) override {
