@@ -14,6 +14,7 @@
 #include "cloud/service/rules_runtime.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
+#include "registry_fixture.hpp"
 
 namespace zt::cloud::console {
 namespace {
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace events;
 
-constexpr const char* kPrefix = "arn:aws:iot:us-east-1:123456789012:cert/";
+constexpr const char* kPrefix = registry::testing::kCertificatePrefix;
 
 DeviceQuery query(int64_t offset, int limit, std::string q = "", std::string status = "") {
   return {.offset = offset, .limit = limit, .q = std::move(q), .status = std::move(status)};
@@ -34,36 +35,7 @@ std::vector<std::string> kinds(const Timeline& timeline) {
   return out;
 }
 
-class FleetTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("zt-fleet-" + to_hex(crypto::random_bytes(6)));
-    fs::create_directories(dir_);
-    registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
-  }
-  void TearDown() override {
-    registry_.reset();
-    fs::remove_all(dir_);
-  }
-
-  // A certificate row (queries never parse the PEM), optionally with a thing attached.
-  void add_device(const std::string& id, const std::string& ca, const char* status,
-                  const std::string& thing = "") {
-    ASSERT_TRUE(registry_->insert_certificate(
-        {.id = id, .pem = "-", .ca_id = ca, .status = status, .creation_date = 1}));
-    if (thing.empty()) return;
-    ASSERT_TRUE(registry_->insert_thing({.name = thing, .id = thing}));
-    ASSERT_TRUE(registry_->attach_thing_principal(thing, kPrefix + id, "NON_EXCLUSIVE_THING"));
-  }
-  static std::string id_of(int n) {
-    char text[65];
-    std::snprintf(text, sizeof text, "%064x", n);
-    return text;
-  }
-
-  fs::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-};
+class FleetTest : public registry::testing::RegistryFixture {};
 
 TEST_F(FleetTest, MigrationIsVersionedAndReopens) {
   {

@@ -20,9 +20,10 @@ inline constexpr const char* kCertificatePrefix = "arn:aws:iot:us-east-1:1234567
 class RegistryFixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = std::filesystem::temp_directory_path() /
-           ("zt-registry-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("zt-registry-" + std::to_string(::getpid()) + "-" + test->test_suite_name() + "-" +
+            test->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto opened = Registry::open(dir_ / "registry.db");

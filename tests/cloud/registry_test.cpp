@@ -5,32 +5,17 @@
 
 #include "cloud/registry/registry.hpp"
 #include "cloud/registry/sqlite.hpp"
+#include "registry_fixture.hpp"
 
 namespace zt::cloud::registry {
 namespace {
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public testing::RegistryFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("zt-registry-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto opened = Registry::open(dir_ / "registry.db");
-    ASSERT_TRUE(opened) << opened.error().message;
-    registry_ = std::move(*opened);
-  }
-  void TearDown() override {
-    registry_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   Certificate cert(std::string id, std::optional<std::string> ca = std::nullopt) {
     return Certificate{
         .id = std::move(id), .pem = "pem", .ca_id = std::move(ca), .status = kInactive};
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<Registry> registry_;
 };
 
 TEST_F(RegistryTest, SchemaVersionIsRecordedAndReopenKeepsData) {

@@ -29,8 +29,17 @@ struct DeviceEventRecord {
   PresenceEffect presence = PresenceEffect::none;  // applied only with a certificate id
 };
 
-// The console's lists page by offset/limit; limit is 1..kMaxPageSize.
+// The console's lists page by offset/limit (the list shows "rows 1,201–1,250 of 10,000" and jumps
+// anywhere); limit is 1..kMaxPageSize.
 inline constexpr int kMaxPageSize = 500;
+
+template <class T>
+struct OffsetPage {
+  int64_t total = 0;  // rows matching the query, on all pages
+  int64_t offset = 0;
+  int limit = 0;
+  std::vector<T> items{};
+};
 
 struct CaSummary {
   std::string certificate_id{};
@@ -56,12 +65,7 @@ struct DeviceRow {
   std::optional<int64_t> last_seen_us{};
 };
 
-struct DevicePage {
-  int64_t total = 0;
-  int64_t offset = 0;
-  int limit = 0;
-  std::vector<DeviceRow> items{};
-};
+using DevicePage = OffsetPage<DeviceRow>;
 
 struct TimelineEvent {
   int64_t time_us = 0;
@@ -99,11 +103,6 @@ struct InvocationQuery {
   bool failed_only = false;
 };
 
-struct InvocationPage {
-  int64_t total = 0;
-  int64_t offset = 0;
-  int limit = 0;
-  std::vector<InvocationRow> items{};
-};
+using InvocationPage = OffsetPage<InvocationRow>;
 
 }  // namespace zt::cloud::registry
