@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/kit_link.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/console/server.hpp"
 #include "cloud/endpoint_names.hpp"
@@ -145,7 +146,8 @@ Status cloud_run(const CloudRunOptions& options) {
       context, service.get(),
       cloud::console::ConsoleOptions{.web_dir = options.web_dir.empty()
                                                     ? default_web_dir()
-                                                    : std::filesystem::path(options.web_dir)});
+                                                    : std::filesystem::path(options.web_dir),
+                                     .kit_link = std::make_shared<EmulatedKitLink>()});
   for (const auto& kit_dir : options.kit_dirs) {
     console->kits().attach_dir(std::filesystem::absolute(kit_dir));
   }
