@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test demo bench fuzz asan format tidy clean
+.PHONY: all setup configure build test test-unit demo bench fuzz asan format tidy clean
 
 all: build
 
@@ -17,6 +17,10 @@ build: configure
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# The fast loop: the GoogleTest binaries and the layer check (ctest label unit), no e2e.
+test-unit: build
+	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS) --timeout 900
 
 demo: build
 	$(BUILD)/bin/ztp demo --dir demo

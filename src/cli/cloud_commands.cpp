@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "cli/kit_link.hpp"
 #include "cloud/endpoint_names.hpp"
 #include "cloud/local_cloud.hpp"
 #include "common/connection_limits.hpp"
@@ -80,22 +81,23 @@ Status cloud_run(const CloudRunOptions& options) {
                                                      .threads = options.threads,
                                                      .mqtt_connection_caps = mqtt_caps};
   }
-  ZT_TRY_ASSIGN(auto local_cloud,
-                cloud::LocalCloud::open(
-                    {.state_dir = options.state_dir,
-                     .region = options.region,
-                     .endpoint_domain = options.endpoint_domain,
-                     .threads = options.threads,
-                     .http = {.address = listen.first,
-                              .port = listen.second,
-                              .idle_timeout_seconds = options.http_idle_timeout,
-                              .header_timeout_seconds = options.http_header_timeout,
-                              .body_timeout_seconds = options.http_body_timeout,
-                              .connection_caps = http_caps},
-                     .mqtt = data_plane,
-                     .console = {.web_dir = options.web_dir.empty()
-                                                ? default_web_dir()
-                                                : std::filesystem::path(options.web_dir)}}));
+  ZT_TRY_ASSIGN(
+      auto local_cloud,
+      cloud::LocalCloud::open(
+          {.state_dir = options.state_dir,
+           .region = options.region,
+           .endpoint_domain = options.endpoint_domain,
+           .threads = options.threads,
+           .http = {.address = listen.first,
+                    .port = listen.second,
+                    .idle_timeout_seconds = options.http_idle_timeout,
+                    .header_timeout_seconds = options.http_header_timeout,
+                    .body_timeout_seconds = options.http_body_timeout,
+                    .connection_caps = http_caps},
+           .mqtt = data_plane,
+           .console = {.web_dir = options.web_dir.empty() ? default_web_dir()
+                                                          : std::filesystem::path(options.web_dir),
+                       .kit_link = std::make_shared<EmulatedKitLink>()}}));
   const cloud::CloudState& state = local_cloud->state();
   if (state.created) {
     fmt::print("created account {} in {}\n", state.account_id, state.region);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/sigv4.hpp"
+#include "cli/kit_link.hpp"
 #include "cloud/api/server.hpp"
 #include "cloud/console/server.hpp"
 #include "cloud/registry/registry.hpp"
@@ -46,8 +47,10 @@ class ConsoleServerTest : public ::testing::Test {
                                                                   .endpoint_prefix = "test"});
     server_ = std::make_unique<api::ApiServer>(io_, *context_, api::make_control_plane_router(),
                                                api::ServerOptions{});
-    console_ = std::make_shared<ConsoleServer>(*context_, nullptr,
-                                               ConsoleOptions{.web_dir = dir_ / "web"});
+    console_ = std::make_shared<ConsoleServer>(
+        *context_, nullptr,
+        ConsoleOptions{.web_dir = dir_ / "web",
+                       .kit_link = std::make_shared<cli::EmulatedKitLink>()});
     server_->set_hook(console_);
   }
   void TearDown() override {
@@ -221,6 +224,22 @@ TEST_F(ConsoleServerTest, KitsAreAttachedBySignedCallsOnly) {
   auto board = call("GET", "/console/api/devices/thing1/board", "", {{"Cookie", cookie}});
   EXPECT_EQ(board.status, 502);
   EXPECT_NE(board.body.find("control socket"), std::string::npos);
+}
+
+TEST_F(ConsoleServerTest, WithoutAKitLinkKitsAreAttachedButNotReached) {
+  // The console does not know the kit: `ztp cloud run` passes the link (cli/kit_link.hpp).
+  console_ =
+      std::make_shared<ConsoleServer>(*context_, nullptr, ConsoleOptions{.web_dir = dir_ / "web"});
+  server_->set_hook(console_);
+  json kit = {{"thingName", "thing1"}, {"controlSocket", (dir_ / "kit/control.sock").string()}};
+  EXPECT_EQ(signed_call("POST", "/console/api/kits", kit.dump()).status, 200);
+  std::string cookie = login();
+  auto board = call("GET", "/console/api/devices/thing1/board", "", {{"Cookie", cookie}});
+  EXPECT_EQ(board.status, 502);
+  EXPECT_NE(board.body.find("no link to kits"), std::string::npos);
+  auto press = call("POST", "/console/api/devices/thing1/press", R"({"button":1})",
+                    {{"Cookie", cookie}, {"X-ZT-Console", "1"}});
+  EXPECT_EQ(press.status, 502);
 }
 
 TEST_F(ConsoleServerTest, ControlPlanePathsStillNeedSigV4) {

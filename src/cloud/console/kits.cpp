@@ -1,7 +1,6 @@
 #include "cloud/console/kits.hpp"
 
 #include "common/json.hpp"
-#include "kit/emulated_kit.hpp"
 
 namespace zt::cloud::console {
 
@@ -13,8 +12,19 @@ void KitDirectory::attach(const std::string& thing, const std::filesystem::path&
 }
 
 void KitDirectory::attach_dir(const std::filesystem::path& kit_dir) {
+  if (!link_) return;  // its socket is unknown, and it could not be reached anyway
   std::lock_guard lock(mutex_);
-  pending_dirs_.push_back(kit_dir / kit::kControlSocket);
+  pending_dirs_.push_back(link_->control_socket(kit_dir));
+}
+
+Result<std::string> KitDirectory::request(const std::filesystem::path& socket,
+                                          const std::string& line) const {
+  if (!link_) {
+    return make_error(Errc::unsupported,
+                      "this console has no link to kits, so it cannot reach the control socket " +
+                          socket.string());
+  }
+  return link_->request(socket, line);
 }
 
 void KitDirectory::resolve_pending() {
@@ -24,7 +34,7 @@ void KitDirectory::resolve_pending() {
     pending = pending_dirs_;
   }
   for (const auto& socket : pending) {
-    auto reply = kit::control_request(socket, "leds");
+    auto reply = request(socket, "leds");
     if (!reply) continue;  // not running yet
     auto snapshot = parse_json(*reply);
     auto thing_member = snapshot ? string_member(*snapshot, "thing") : snapshot.error();
@@ -53,10 +63,10 @@ std::optional<std::filesystem::path> KitDirectory::socket_of(const std::string& 
 Result<json> KitDirectory::board(const std::string& thing) {
   auto socket = socket_of(thing);
   if (!socket) return make_error(Errc::not_found, "no emulated kit is attached for " + thing);
-  ZT_TRY_ASSIGN(std::string leds, kit::control_request(*socket, "leds"));
+  ZT_TRY_ASSIGN(std::string leds, request(*socket, "leds"));
   json snapshot = parse_json(leds).value_or(json());
   if (!snapshot.is_object()) return make_error(Errc::parse, "the kit's board snapshot is not JSON");
-  if (auto status = kit::control_request(*socket, "status")) {
+  if (auto status = request(*socket, "status")) {
     json parsed = parse_json(*status).value_or(json());
     if (parsed.is_object()) snapshot["status"] = std::move(parsed);
   }
@@ -68,7 +78,7 @@ Status KitDirectory::press(const std::string& thing, int button) {
   if (!socket) return make_error(Errc::not_found, "no emulated kit is attached for " + thing);
   if (button < 1 || button > 3)
     return make_error(Errc::invalid_argument, "button must be 1, 2 or 3");
-  ZT_TRY(kit::control_request(*socket, "press " + std::to_string(button)));
+  ZT_TRY(request(*socket, "press " + std::to_string(button)));
   return ok();
 }
 

@@ -33,6 +33,7 @@ ConsoleServer::ConsoleServer(api::ServiceContext& service, service::CloudService
     : service_(service),
       cloud_(cloud),
       options_(std::move(options)),
+      kits_(options_.kit_link),
       context_{.service = service, .cloud = cloud, .kits = kits_, .hub = hub_} {
   add_device_routes(routes_);
   add_fleet_routes(routes_);

@@ -33,6 +33,8 @@ namespace zt::cloud::console {
 struct ConsoleOptions {
   std::filesystem::path web_dir{};  // index.html + assets/
   std::chrono::milliseconds board_poll{250};
+  // How attached kits are reached (the CLI passes cli::EmulatedKitLink); null: not at all.
+  std::shared_ptr<const KitLink> kit_link{};
 };
 
 class ConsoleServer final : public api::RequestHook {
