@@ -102,15 +102,25 @@ Server start_ours(const fs::path& ztp, const fs::path& pki) {
   return server;
 }
 
+// The anchor as its users tune it for this job: the same limits as ours where Mosquitto has them
+// (100 in flight, kMaxQueued queued per client) and set_tcp_nodelay, without which every small
+// packet (CONNACK, PUBACK) waits on Nagle and delayed ACKs (mosquitto.conf(5)). Printed by main().
+std::string mosquitto_settings() {
+  return fmt::format(
+      "per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest none\n"
+      "set_tcp_nodelay true\nmax_inflight_messages 100\nmax_queued_messages {}\n",
+      kMaxQueued);
+}
+
 Server start_mosquitto(const fs::path& dir, const fs::path& pki) {
   Server server{.name = "mosquitto", .port = free_port()};
-  // The same limits as ours where Mosquitto has them: 100 in flight, kMaxQueued queued per client.
-  std::ofstream(dir / "mosquitto.conf") << fmt::format(
-      "per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest none\n"
-      "max_inflight_messages 100\nmax_queued_messages {}\n{}"
-      "listener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
-      kMaxQueued, geteuid() == 0 ? "user root\n" : "", server.port, (pki / "root.crt").string(),
-      (pki / "server.crt").string(), (pki / "server.key").string());
+  std::ofstream(dir / "mosquitto.conf")
+      << mosquitto_settings()
+      << fmt::format(
+             "{}listener {} 127.0.0.1\ncafile {}\ncertfile {}\n"
+             "keyfile {}\nrequire_certificate true\n",
+             geteuid() == 0 ? "user root\n" : "", server.port, (pki / "root.crt").string(),
+             (pki / "server.crt").string(), (pki / "server.key").string());
   server.pid = spawn({"mosquitto", "-c", (dir / "mosquitto.conf").string()}, -1);
   for (int i = 0; i < 200 && !port_open(server.port); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -329,6 +339,12 @@ int main(int argc, char** argv) {
       "bench_broker: 127.0.0.1, TLS client certificates required, {} load threads, {} B payloads, "
       "{} cores\n",
       kLoadThreads, kPayloadBytes, std::thread::hardware_concurrency());
+  std::string settings = mosquitto_settings();
+  for (size_t at = 0, end; (end = settings.find('\n', at)) != std::string::npos; at = end + 1)
+    fmt::print("  mosquitto.conf: {}\n", settings.substr(at, end - at));
+  fmt::print(
+      "  mosquitto.conf: listener <port> 127.0.0.1, cafile/certfile/keyfile, "
+      "require_certificate true\n");
   fmt::print("{:<36} {:>12} {:>12} {:>8}\n", "metric", "zerotouch", "mosquitto", "ratio");
   auto row = [](const char* name, double a, double b) {
     fmt::print("{:<36} {:>12.0f} {:>12.0f} {:>8.2f}\n", name, a, b, b > 0 ? a / b : 0);
