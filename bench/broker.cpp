@@ -308,8 +308,8 @@ Figures measure(Server server, asio::ssl::context& tls) {
 int main(int argc, char** argv) {
   fs::path self = fs::canonical("/proc/self/exe");
   fs::path ztp = getenv("ZTP") ? fs::path(getenv("ZTP")) : self.parent_path() / "ztp";
-  fs::path source = getenv("ZT_SOURCE_DIR") ? fs::path(getenv("ZT_SOURCE_DIR"))
-                                            : fs::path(__FILE__).parent_path().parent_path();
+  fs::path source =
+      getenv("ZT_SOURCE_DIR") ? fs::path(getenv("ZT_SOURCE_DIR")) : fs::path(ZT_SOURCE_DIR);
   (void)argc;
   (void)argv;
   signal(SIGPIPE, SIG_IGN);
