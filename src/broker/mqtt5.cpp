@@ -62,7 +62,7 @@ mqtt::Properties connack_properties(const BrokerLimits& limits, const ConnackFac
   p.topic_alias_maximum = limits.topic_alias_maximum;
   p.wildcard_subscription_available = 1;
   p.subscription_identifier_available = 0;  // AWS IoT Core does not support them
-  p.shared_subscription_available = 0;      // MERGE-SHARED: 1 once $share/ is routed
+  p.shared_subscription_available = 1;
   // §3.2.2.3.14: when the server uses another keep alive than the client asked, it says which.
   if (facts.keep_alive != facts.requested_keep_alive) p.server_keep_alive = facts.keep_alive;
   return p;
