@@ -29,6 +29,14 @@ uint8_t disconnect_code(DisconnectReason reason) {
   return mqtt::reason::unspecified_error;
 }
 
+mqtt::Disconnect disconnect_packet(uint8_t code, std::string_view why) {
+  mqtt::Disconnect disconnect{.reason_code = code};
+  std::string_view text = why.substr(0, 256);
+  while (!text.empty() && !mqtt::is_valid_mqtt_utf8(text)) text.remove_suffix(1);
+  if (!text.empty()) disconnect.properties.reason_string = std::string(text);
+  return disconnect;
+}
+
 SessionRequest session_request(const mqtt::Connect& connect, const BrokerLimits& limits) {
   SessionRequest request{.clean_start = connect.clean_session};
   if (connect.protocol_level != mqtt::kProtocolLevel5) {
