@@ -240,6 +240,14 @@ TEST_F(Mqtt5OverTls, PolicyDenialAndTakeoverAreSaidInADisconnect) {
   EXPECT_TRUE(pong && std::holds_alternative<mqtt::Pingresp>(*pong));
 }
 
+TEST_F(Mqtt5OverTls, ShutdownSaysServerShuttingDown) {
+  auto c = client5("at-shutdown");
+  auto old = client311("at-shutdown-311");
+  broker_->stop();
+  EXPECT_EQ(disconnect_reason(*c), reason::server_shutting_down);
+  EXPECT_FALSE(old->next());  // 3.1.1: the connection just ends
+}
+
 TEST_F(Mqtt5OverTls, UnsubackSaysWhetherTheSubscriptionExisted) {
   auto c = client5("unsub");
   subscribe(*c, {.filter = "u/a", .qos = 0});
