@@ -59,7 +59,17 @@ class Broker:
         return False
 
 
-def finish():
+def main(run):
+    """Runs `run(pki, port, clients)` against a fresh broker; the paho clients it appends to `clients` are
+    stopped afterwards. Exits non-zero when a check failed."""
+    clients = []
+    with Broker() as broker:
+        try:
+            run(broker.pki, broker.port, clients)
+        finally:
+            for c in clients:
+                c.loop_stop()
+                c.disconnect()
     if failures:
         raise SystemExit(f"{len(failures)} check(s) failed")
     print("all checks passed")

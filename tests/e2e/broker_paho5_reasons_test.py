@@ -14,7 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 sys.path.insert(0, os.path.dirname(__file__))
-from broker_common import Broker, check, expect, finish  # noqa: E402
+from broker_common import check, expect, main  # noqa: E402
 
 
 def client(pki, client_id, protocol=mqtt.MQTTv5):
@@ -58,18 +58,6 @@ def read_all(sock):
     except (OSError, ssl.SSLError):
         pass
     return data
-
-
-def main():
-    clients = []
-    with Broker() as broker:
-        try:
-            run(broker.pki, broker.port, clients)
-        finally:
-            for c in clients:
-                c.loop_stop()
-                c.disconnect()
-    finish()
 
 
 def run(pki, port, clients):
@@ -157,4 +145,4 @@ def run(pki, port, clients):
 
 
 if __name__ == "__main__":
-    main()
+    main(run)

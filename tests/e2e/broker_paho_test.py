@@ -12,7 +12,7 @@ import time
 import paho.mqtt.client as mqtt
 
 sys.path.insert(0, os.path.dirname(__file__))
-from broker_common import Broker, check, expect, finish  # noqa: E402
+from broker_common import check, expect, main  # noqa: E402
 
 
 def client(pki, client_id):
@@ -35,18 +35,6 @@ def drain_messages(events, wait=0.5):
         if kind == "message":
             messages.append(value)
     return messages
-
-
-def main():
-    clients = []
-    with Broker() as broker:
-        try:
-            run(broker.pki, broker.port, clients)
-        finally:
-            for c in clients:
-                c.loop_stop()
-                c.disconnect()
-    finish()
 
 
 def run(pki, port, clients):
@@ -120,4 +108,4 @@ def run(pki, port, clients):
 
 
 if __name__ == "__main__":
-    main()
+    main(run)
