@@ -137,7 +137,7 @@ void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint
                              bool retain, Authorizer& authorizer) {
   // §5 iot:Receive is checked for every delivery, against the subscriber's identity.
   if (!authorizer.allow(Action::receive, message->topic, context_)) return;
-  if (v5::expired(*message, std::chrono::steady_clock::now())) return;
+  if (message->expires_at && v5::expired(*message, std::chrono::steady_clock::now())) return;
   Pending pending{message, retain};
   // MQTT 5 §3.1.2.11.4: too large for the client: discarded as if sent.
   if (outlet_ && !outlet_->fits(*message)) return;
