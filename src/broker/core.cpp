@@ -38,6 +38,7 @@ const char* to_string(DisconnectReason reason) {
     case DisconnectReason::keep_alive_timeout:
       return "MQTT_KEEP_ALIVE_TIMEOUT";
     case DisconnectReason::server_initiated:
+    case DisconnectReason::server_shutdown:
       return "SERVER_INITIATED_DISCONNECT";
     case DisconnectReason::auth_error:
       return "AUTH_ERROR";
@@ -52,14 +53,15 @@ Core::Core(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
       authorizer_(std::move(authorizer)),
       connects_(config_.limits.min_connect_interval) {}
 
-Core::Attached Core::attach(const std::string& client_id, bool clean_session,
+Core::Attached Core::attach(const std::string& client_id, const SessionRequest& request,
                             const std::shared_ptr<Outlet>& outlet, const ClientContext& context) {
   std::shared_ptr<Outlet> previous;
   Attached attached;
+  const bool persistent = request.expiry.count() > 0;
   {
     std::lock_guard lock(sessions_mutex_);
     auto& slot = sessions_[client_id];
-    if (slot && (clean_session || !slot->persistent())) {
+    if (slot && (request.clean_start || !slot->persistent())) {
       previous = slot->attach(nullptr, {}, false);
       discard_locked(slot);
       slot.reset();
@@ -72,9 +74,10 @@ Core::Attached Core::attach(const std::string& client_id, bool clean_session,
       created = true;
     }
     attached.session = slot;
-    auto replaced = slot->attach(outlet, context, !clean_session);
+    slot->configure(request.expiry, request.receive_maximum);
+    auto replaced = slot->attach(outlet, context, persistent);
     if (replaced) previous = std::move(replaced);
-    if (created && !clean_session && sessions_.size() > config_.limits.max_persistent_sessions)
+    if (created && persistent && sessions_.size() > config_.limits.max_persistent_sessions)
       enforce_session_caps_locked();
   }
   // reference/aws-iot.md §6.2: the new connection wins, the old one is disconnected.
@@ -91,8 +94,22 @@ void Core::detach(const std::shared_ptr<Session>& session, const Outlet* outlet)
 }
 
 void Core::discard_locked(const std::shared_ptr<Session>& session) {
-  for (const auto& filter : session->subscription_filters()) trie_.remove(filter, session.get());
+  for (const auto& filter : session->subscription_filters()) remove_route(filter, session.get());
   session->clear_queue();
+}
+
+void Core::remove_route(const std::string& filter, const Session* session) {
+  if (auto shared = parse_shared_filter(filter)) {
+    if (*shared) shared_.remove(**shared, session);
+    return;
+  }
+  trie_.remove(filter, session);
+}
+
+void Core::match(std::string_view topic, std::vector<Subscriber>& out) {
+  trie_.match(topic, out);
+  // A shared subscription is a subscription of its own: a session may get a message through both.
+  shared_.match(topic, out);
 }
 
 size_t Core::enforce_session_caps_locked() {
@@ -133,20 +150,28 @@ void Core::enforce_queued_bytes_cap() {
 }
 
 bool Core::subscribe(const std::shared_ptr<Session>& session, const std::string& filter,
-                     uint8_t qos) {
-  if (!session->add_subscription(filter, qos)) return false;
-  trie_.add(filter, session, qos);
+                     uint8_t qos, SubscriptionOptions options, bool* existed) {
+  auto shared = parse_shared_filter(filter);
+  if (shared && !*shared) return false;  // the caller validated it (validate_subscription_filter)
+  if (!session->add_subscription(filter, qos, existed)) return false;
+  if (shared) {
+    shared_.add(**shared, session, qos);
+  } else {
+    trie_.add(filter, session, qos, options);
+  }
   return true;
 }
 
-void Core::unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter) {
-  session->remove_subscription(filter);
-  trie_.remove(filter, session.get());
+bool Core::unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter) {
+  bool existed = session->remove_subscription(filter);
+  remove_route(filter, session.get());
+  return existed;
 }
 
 void Core::send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
                          uint8_t qos) {
-  if (mqtt::is_wildcard_filter(filter)) return;
+  // §4.8.2: retained messages are not sent for shared subscriptions.
+  if (mqtt::is_wildcard_filter(filter) || parse_shared_filter(filter)) return;
   if (auto message = retained_.find(filter)) {
     session->deliver(message, std::min(qos, message->qos), true, *authorizer_);
   }
@@ -157,9 +182,23 @@ namespace {
 struct Batch {
   bool active = false;
   std::vector<Subscriber> subscribers;  // scratch for matching
-  std::vector<std::pair<Subscriber, std::shared_ptr<const Message>>> deliveries;
+  std::vector<std::pair<std::shared_ptr<Session>, Session::Delivery>> deliveries;
 };
 thread_local Batch t_batch;
+
+// MQTT 5 §3.8.3.1 No Local: not back to the publisher's own client id.
+bool skipped(const Subscriber& subscriber, const Message& message) {
+  return subscriber.options.no_local && !message.publisher_client_id.empty() &&
+         subscriber.session->client_id() == message.publisher_client_id;
+}
+
+// §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set, unless the MQTT 5
+// subscription asked for Retain As Published (§3.8.3.1).
+Session::Delivery delivery_for(const Subscriber& subscriber,
+                               const std::shared_ptr<const Message>& message) {
+  return Session::Delivery{message, std::min(message->qos, subscriber.qos),
+                           subscriber.options.retain_as_published && message->retain};
+}
 
 }  // namespace
 
@@ -167,21 +206,22 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
   if (message->retain) retained_.store(message);
   if (t_batch.active) {
     size_t first = t_batch.subscribers.size();
-    trie_.match(message->topic, t_batch.subscribers);
+    match(message->topic, t_batch.subscribers);
     for (size_t i = first; i < t_batch.subscribers.size(); ++i) {
-      // §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set.
-      Subscriber subscriber{std::move(t_batch.subscribers[i].session),
-                            std::min(message->qos, t_batch.subscribers[i].qos)};
-      t_batch.deliveries.emplace_back(std::move(subscriber), message);
+      Subscriber& subscriber = t_batch.subscribers[i];
+      if (skipped(subscriber, *message)) continue;
+      t_batch.deliveries.emplace_back(std::move(subscriber.session),
+                                      delivery_for(subscriber, message));
     }
     t_batch.subscribers.resize(first);
     return;
   }
   std::vector<Subscriber> subscribers;
-  trie_.match(message->topic, subscribers);
+  match(message->topic, subscribers);
   for (const auto& subscriber : subscribers) {
-    subscriber.session->deliver(message, std::min(message->qos, subscriber.qos), false,
-                                *authorizer_);
+    if (skipped(subscriber, *message)) continue;
+    auto delivery = delivery_for(subscriber, message);
+    subscriber.session->deliver(message, delivery.qos, delivery.retain, *authorizer_);
   }
   enforce_queued_bytes_cap();
 }
@@ -194,14 +234,14 @@ void Core::end_batch() {
   if (deliveries.empty()) return;
   // Group by session, keeping each session's messages in publish order (MQTT 3.1.1 §4.6).
   std::stable_sort(deliveries.begin(), deliveries.end(),
-                   [](const auto& a, const auto& b) { return a.first.session < b.first.session; });
-  std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>> run;
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Session::Delivery> run;
   for (size_t i = 0; i < deliveries.size();) {
-    Session* session = deliveries[i].first.session.get();
+    Session* session = deliveries[i].first.get();
     run.clear();
     size_t j = i;
-    for (; j < deliveries.size() && deliveries[j].first.session.get() == session; ++j) {
-      run.emplace_back(std::move(deliveries[j].second), deliveries[j].first.qos);
+    for (; j < deliveries.size() && deliveries[j].first.get() == session; ++j) {
+      run.push_back(std::move(deliveries[j].second));
     }
     session->deliver_all(run, *authorizer_);
     i = j;
@@ -229,7 +269,7 @@ size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
   size_t expired = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     const auto& session = it->second;
-    if (!session->attached() && now - session->offline_since() >= config_.limits.session_expiry) {
+    if (!session->attached() && now - session->offline_since() >= session->expiry()) {
       discard_locked(session);
       it = sessions_.erase(it);
       ++expired;
@@ -249,6 +289,17 @@ size_t Core::disconnect_principal(std::string_view principal, DisconnectReason r
   size_t closed = 0;
   for (const auto& session : sessions) closed += session->close_if_principal(principal, reason);
   return closed;
+}
+
+size_t Core::say_goodbye() {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& [id, session] : sessions_) sessions.push_back(session);
+  }
+  size_t told = 0;
+  for (const auto& session : sessions) told += session->say_goodbye();
+  return told;
 }
 
 size_t Core::session_count() const {

@@ -3,14 +3,18 @@
 // policy engine as Authorizer, and lifecycle events / the rules engine as Observers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.hpp"
 #include "crypto/ossl.hpp"
+#include "mqtt/properties.hpp"
 
 namespace zt::cloud::broker {
 
@@ -90,6 +94,7 @@ enum class DisconnectReason {
   keep_alive_timeout,
   server_initiated,
   auth_error,
+  server_shutdown,  // Broker::stop(): SERVER_INITIATED_DISCONNECT too; MQTT 5 0x8B
 };
 const char* to_string(DisconnectReason reason);
 
@@ -98,8 +103,16 @@ struct Message {
   Bytes payload{};
   uint8_t qos = 0;
   bool retain = false;
+  // MQTT 5 PUBLISH properties forwarded to subscribers as sent (payload format indicator, content
+  // type, response topic, correlation data: mqtt-v5.0 §3.3.2.3); user properties are kept below.
+  // Empty for MQTT 3.1.1. expires_at: the Message Expiry Interval as a deadline (§3.3.2.3.3).
+  mqtt::Properties properties{};
+  std::optional<std::chrono::steady_clock::time_point> expires_at{};
+
   std::string publisher_client_id{};  // "" when the broker itself publishes
   int64_t timestamp_ms = 0;
+  // MQTT 5 user properties, in order (empty for MQTT 3.1.1): rules' get_user_property().
+  std::vector<std::pair<std::string, std::string>> user_properties{};
 };
 
 // Called on network threads; must not block. Default implementations ignore the event.
