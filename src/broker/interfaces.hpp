@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -100,6 +101,8 @@ struct Message {
   bool retain = false;
   std::string publisher_client_id{};  // "" when the broker itself publishes
   int64_t timestamp_ms = 0;
+  // MQTT 5 user properties, in order (empty for MQTT 3.1.1): rules' get_user_property().
+  std::vector<std::pair<std::string, std::string>> user_properties{};
 };
 
 // Called on network threads; must not block. Default implementations ignore the event.

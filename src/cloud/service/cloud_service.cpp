@@ -100,7 +100,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                           .qos = message.qos,
                           .retain = message.retain,
                           .publisher_client_id = {},
-                          .timestamp_ms = 0});
+                          .timestamp_ms = 0,
+                          .user_properties = message.properties.user_properties});
     }
     if (!run_rules) return;
     rules::MessageContext context{.topic = message.topic,
@@ -108,7 +109,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                                   .client_id = client_id.empty() ? "n/a" : client_id,
                                   .principal = principal,
                                   .account_id = account.account_id,
-                                  .timestamp_ms = unix_now_ms()};
+                                  .timestamp_ms = unix_now_ms(),
+                                  .user_properties = message.properties.user_properties};
     guarded("the rules", context.topic, [&] { rules.on_message(context, origin); });
   }
   void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
@@ -179,7 +181,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     recorder.seen(client.principal, events::now_us());
     post([self = shared_from_this(), topic = message.topic,
           payload = std::string(message.payload.begin(), message.payload.end()),
-          client_id = client.client_id, principal = client.principal] {
+          client_id = client.client_id, principal = client.principal,
+          user_properties = message.user_properties] {
       self->tap(topic, payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         guarded("a shadow request", topic, [&] {
@@ -194,7 +197,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                                 .client_id = client_id,
                                 .principal = principal,
                                 .account_id = self->account.account_id,
-                                .timestamp_ms = unix_now_ms()},
+                                .timestamp_ms = unix_now_ms(),
+                                .user_properties = user_properties},
                                MessageOrigin::client);
       });
     });
