@@ -5,6 +5,7 @@
 #include "cloud/rules/rule.hpp"
 #include "common/hex.hpp"
 #include "common/json.hpp"
+#include "mqtt/topic.hpp"
 
 namespace zt::cloud::rules {
 namespace {
@@ -16,13 +17,6 @@ constexpr size_t kMaxUserProperties = 100;
 
 bool has_template(std::string_view text) { return text.find("${") != std::string_view::npos; }
 
-// MqttHeaders.payloadFormatIndicator's enum → the MQTT 5 Payload Format Indicator.
-std::optional<bool> format_indicator(std::string_view text) {
-  if (text == "UTF8_DATA") return true;
-  if (text == "UNSPECIFIED_BYTES") return false;
-  return std::nullopt;
-}
-
 std::optional<uint32_t> expiry_seconds(std::string_view text) {
   uint32_t seconds = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
@@ -30,10 +24,9 @@ std::optional<uint32_t> expiry_seconds(std::string_view text) {
   return seconds;
 }
 
-// MQTT 5.0 §3.3.2.3.5: the Response Topic is a topic name (no wildcards), not empty.
+// MQTT 5.0 §3.3.2.3.5: the Response Topic is a topic name (no wildcards; AWS's topic limits).
 bool valid_response_topic(std::string_view topic) {
-  return !topic.empty() && topic.find_first_of("+#") == std::string_view::npos &&
-         topic.find('\0') == std::string_view::npos;
+  return static_cast<bool>(mqtt::validate_topic_name(topic));
 }
 
 // A string header: absent, or at most 1024 characters with templates that parse.
@@ -55,7 +48,8 @@ Status check_literal(const MqttHeaders& out, const std::string& where) {
   auto literal = [](const std::optional<std::string>& value) {
     return value && !has_template(*value);
   };
-  if (literal(out.payload_format_indicator) && !format_indicator(*out.payload_format_indicator)) {
+  if (literal(out.payload_format_indicator) &&
+      !payload_format_indicator(*out.payload_format_indicator)) {
     return make_error(Errc::invalid_argument, where +
                                                   ".payloadFormatIndicator must be "
                                                   "UNSPECIFIED_BYTES or UTF8_DATA");
@@ -82,6 +76,12 @@ Result<std::optional<std::string>> expand(const std::optional<std::string>& text
 }
 
 }  // namespace
+
+std::optional<bool> payload_format_indicator(std::string_view text) {
+  if (text == "UTF8_DATA") return true;
+  if (text == "UNSPECIFIED_BYTES") return false;
+  return std::nullopt;
+}
 
 Result<MqttHeaders> parse_mqtt_headers(const json& headers, const std::string& where) {
   if (!headers.is_object()) return make_error(Errc::invalid_argument, where + " must be an object");
@@ -121,7 +121,7 @@ Result<PublishProperties> publish_properties(const MqttHeaders& headers,
   out.user_properties = message.user_properties;
   ZT_TRY_ASSIGN(auto indicator, expand(headers.payload_format_indicator, message));
   if (indicator) {
-    out.payload_utf8 = format_indicator(*indicator);
+    out.payload_utf8 = payload_format_indicator(*indicator);
     if (!out.payload_utf8) {
       return make_error(Errc::invalid_argument, "payloadFormatIndicator '" +
                                                     indicator->substr(0, 80) +

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloud/rules/sql.hpp"
@@ -26,6 +27,10 @@ struct MqttHeaders {
   std::optional<std::string> response_topic;
   std::vector<UserProperty> user_properties;
 };
+
+// The MQTT 5 Payload Format Indicator of AWS's enum (MqttHeaders, iot-data Publish): UTF8_DATA →
+// true (1), UNSPECIFIED_BYTES → false (0), anything else nullopt.
+std::optional<bool> payload_format_indicator(std::string_view text);
 
 // Validates RepublishAction.headers (`where` names it in errors): a JSON object of the MqttHeaders
 // members, strings of at most 1024 characters whose ${…} templates parse; literal values (no
