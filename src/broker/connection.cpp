@@ -147,7 +147,8 @@ void Connection::process(ByteView bytes) {
   while (!closed_) {
     auto next = decoder_.next();
     if (!next) {
-      fail(DisconnectReason::client_error, next.error().message);
+      // MQTT 5 §4.13: Malformed Packet (0x81), Protocol Error (0x82) or Packet Too Large (0x95).
+      fail(DisconnectReason::client_error, next.error().message, decoder_.failure_reason());
       break;
     }
     if (!*next) break;
@@ -169,6 +170,11 @@ asio::awaitable<void> Connection::watchdog(std::shared_ptr<Connection> /*self*/)
     } else {
       spdlog::debug("broker: {} timed out",
                     context_.client_id.empty() ? "connection" : context_.client_id);
+      if (connected_ && v5()) {
+        // MQTT 5 §3.1.2.10: DISCONNECT 0x8D Keep Alive timeout, then the close.
+        fail(DisconnectReason::keep_alive_timeout, "keep-alive timeout");
+        continue;
+      }
       close_now(connected_ ? DisconnectReason::keep_alive_timeout : DisconnectReason::client_error,
                 false);
     }
@@ -220,17 +226,27 @@ bool Connection::authenticate() {
   return false;
 }
 
-bool Connection::fail(DisconnectReason reason, std::string_view why) {
+bool Connection::fail(DisconnectReason reason, std::string_view why, uint8_t reason_code) {
   spdlog::info("broker: closing {} ({}): {}",
                context_.client_id.empty() ? context_.remote_address : context_.client_id,
                to_string(reason), why);
+  // MQTT 5 §4.13.2: the server may send a DISCONNECT with a reason code before it closes.
+  if (v5() && connected_ && !closed_)
+    send_packet(mqtt::Disconnect{reason_code ? reason_code : v5::disconnect_code(reason)});
   close_now(reason, true);
   return false;
 }
 
 void Connection::close(DisconnectReason reason) {
-  asio::post(stream_.get_executor(),
-             [self = shared_from_this(), reason] { self->close_now(reason, false); });
+  asio::post(stream_.get_executor(), [self = shared_from_this(), reason] {
+    if (self->v5() && self->connected_ && !self->closed_) {
+      // A takeover (0x8E), a revoked certificate or shutdown: said in a DISCONNECT on MQTT 5.
+      self->send_packet(mqtt::Disconnect{v5::disconnect_code(reason)});
+      self->close_now(reason, true);
+      return;
+    }
+    self->close_now(reason, false);
+  });
 }
 
 void Connection::close_now(DisconnectReason reason, bool after_pending_writes) {
@@ -282,7 +298,7 @@ void Connection::finish() {
 void Connection::send_packet(const mqtt::Packet& packet) {
   std::lock_guard lock(out_mutex_);
   if (out_closed_) return;
-  if (auto status = mqtt::encode_packet(packet, out_pending_); !status) {
+  if (auto status = mqtt::encode_packet(packet, out_pending_, version_); !status) {
     spdlog::error("broker: encoding {}: {}", mqtt::to_string(mqtt::packet_type(packet)),
                   status.error().message);
     return;
@@ -304,10 +320,25 @@ void Connection::send_publish(const Message& message, uint8_t qos, uint16_t pack
   // A subscriber that does not read fast enough loses QoS 0 messages (QoS 1 ones wait in the
   // session).
   if (qos == 0 && out_pending_.size() > core_.limits().max_output_buffer_bytes) return;
-  if (!mqtt::encode_publish(message.topic, message.payload, qos, retain, dup, packet_id,
-                            out_pending_))
+  if (v5()) {
+    auto properties = v5::forwarded_properties(message, Clock::now());
+    if (!mqtt::encode_publish(message.topic, message.payload, qos, retain, dup, packet_id,
+                              out_pending_, &properties))
+      return;
+  } else if (!mqtt::encode_publish(message.topic, message.payload, qos, retain, dup, packet_id,
+                                   out_pending_)) {
     return;
+  }
   schedule_flush_locked();
+}
+
+bool Connection::fits(const Message& message) {
+  if (!v5() || client_max_packet_ == 0) return true;
+  // Fixed header (at most 5 bytes), topic, packet id, properties, payload (§3.3).
+  size_t size = 5 + 2 + message.topic.size() + 2 +
+                mqtt::properties_size(v5::forwarded_properties(message, Clock::now())) +
+                message.payload.size();
+  return size <= client_max_packet_;
 }
 
 void Connection::schedule_flush_locked() {

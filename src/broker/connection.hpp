@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "broker/core.hpp"
+#include "broker/mqtt5.hpp"
 #include "broker/rate_limit.hpp"
 #include "broker/tls_stream.hpp"
 #include "common/connection_limits.hpp"
@@ -33,6 +34,7 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   // Outlet: any thread.
   void send_publish(const Message& message, uint8_t qos, uint16_t packet_id, bool dup,
                     bool retain) override;
+  bool fits(const Message& message) override;
   void close(DisconnectReason reason) override;
 
  private:
@@ -51,7 +53,16 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   // fail() or close_now() by then.
   bool handle(mqtt::Packet& packet);
   bool handle_connect(mqtt::Connect& connect);
-  bool refuse_connect(mqtt::ConnectReturnCode code, std::string_view why);
+  // Refuses a CONNECT with a CONNACK: `code` for 3.1.1, `reason_code` for MQTT 5 (§3.2.2.2).
+  bool refuse_connect(mqtt::ConnectReturnCode code, uint8_t reason_code, std::string_view why);
+  // A CONNECT refused without a CONNACK on 3.1.1 (AWS hangs up), with CONNACK `reason_code` on 5.
+  bool hang_up_on_connect(DisconnectReason reason, uint8_t reason_code, std::string_view why);
+  // The MQTT 5 parts of CONNECT (handle_connect_v5.cpp): false when refused.
+  bool accept_v5_connect(const mqtt::Connect& connect);
+  void send_connack(const mqtt::Connect& connect, const Core::Attached& attached,
+                    const SessionRequest& request, uint16_t keep_alive,
+                    const std::string& assigned_client_id);
+  bool handle_disconnect(const mqtt::Disconnect& disconnect);
   bool handle_publish(mqtt::Publish& publish);
   bool handle_subscribe(const mqtt::Subscribe& subscribe);
   bool handle_unsubscribe(const mqtt::Unsubscribe& unsubscribe);
@@ -60,7 +71,9 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   std::string will_refusal(const mqtt::Will& will);
 
   // Ends the connection for `reason`, after sending what is queued (bounded by a short deadline).
-  bool fail(DisconnectReason reason, std::string_view why);
+  // An MQTT 5 client gets a DISCONNECT first, with `reason_code` (0: the one for `reason`).
+  bool fail(DisconnectReason reason, std::string_view why, uint8_t reason_code = 0);
+  bool v5() const { return version_ == mqtt::kProtocolLevel5; }
   void close_now(DisconnectReason reason, bool after_pending_writes);
   void shutdown_socket();
   void finish();
@@ -82,6 +95,7 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::milliseconds keep_alive_timeout_{0};
   mqtt::StreamDecoder decoder_;
+  uint8_t version_ = mqtt::kProtocolLevel311;  // set by CONNECT, before the session attaches
 
   // Executor-thread state.
   bool connected_ = false;         // CONNECT accepted
@@ -93,6 +107,10 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   DisconnectReason reason_ = DisconnectReason::connection_lost;
   ClientContext context_;
   std::optional<mqtt::Will> will_;
+  // MQTT 5: set at CONNECT, before the session attaches (so other threads see them settled).
+  std::optional<v5::TopicAliases> topic_aliases_;
+  uint32_t client_max_packet_ = 0;  // the client's Maximum Packet Size; 0 = none
+  std::chrono::seconds session_expiry_{0};
   RateWindow publish_quota_;  // aws-iot.md §6.3 publishes per connection
   std::shared_ptr<Session> session_;
   ConnectionLimiter::Slot slot_;

@@ -52,14 +52,15 @@ Core::Core(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
       authorizer_(std::move(authorizer)),
       connects_(config_.limits.min_connect_interval) {}
 
-Core::Attached Core::attach(const std::string& client_id, bool clean_session,
+Core::Attached Core::attach(const std::string& client_id, const SessionRequest& request,
                             const std::shared_ptr<Outlet>& outlet, const ClientContext& context) {
   std::shared_ptr<Outlet> previous;
   Attached attached;
+  const bool persistent = request.expiry.count() > 0;
   {
     std::lock_guard lock(sessions_mutex_);
     auto& slot = sessions_[client_id];
-    if (slot && (clean_session || !slot->persistent())) {
+    if (slot && (request.clean_start || !slot->persistent())) {
       previous = slot->attach(nullptr, {}, false);
       discard_locked(slot);
       slot.reset();
@@ -72,9 +73,10 @@ Core::Attached Core::attach(const std::string& client_id, bool clean_session,
       created = true;
     }
     attached.session = slot;
-    auto replaced = slot->attach(outlet, context, !clean_session);
+    slot->configure(request.expiry, request.receive_maximum);
+    auto replaced = slot->attach(outlet, context, persistent);
     if (replaced) previous = std::move(replaced);
-    if (created && !clean_session && sessions_.size() > config_.limits.max_persistent_sessions)
+    if (created && persistent && sessions_.size() > config_.limits.max_persistent_sessions)
       enforce_session_caps_locked();
   }
   // reference/aws-iot.md §6.2: the new connection wins, the old one is disconnected.
@@ -133,15 +135,16 @@ void Core::enforce_queued_bytes_cap() {
 }
 
 bool Core::subscribe(const std::shared_ptr<Session>& session, const std::string& filter,
-                     uint8_t qos) {
-  if (!session->add_subscription(filter, qos)) return false;
-  trie_.add(filter, session, qos);
+                     uint8_t qos, SubscriptionOptions options, bool* existed) {
+  if (!session->add_subscription(filter, qos, existed)) return false;
+  trie_.add(filter, session, qos, options);
   return true;
 }
 
-void Core::unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter) {
-  session->remove_subscription(filter);
+bool Core::unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter) {
+  bool existed = session->remove_subscription(filter);
   trie_.remove(filter, session.get());
+  return existed;
 }
 
 void Core::send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
@@ -157,9 +160,23 @@ namespace {
 struct Batch {
   bool active = false;
   std::vector<Subscriber> subscribers;  // scratch for matching
-  std::vector<std::pair<Subscriber, std::shared_ptr<const Message>>> deliveries;
+  std::vector<std::pair<std::shared_ptr<Session>, Session::Delivery>> deliveries;
 };
 thread_local Batch t_batch;
+
+// MQTT 5 §3.8.3.1 No Local: not back to the publisher's own client id.
+bool skipped(const Subscriber& subscriber, const Message& message) {
+  return subscriber.options.no_local && !message.publisher_client_id.empty() &&
+         subscriber.session->client_id() == message.publisher_client_id;
+}
+
+// §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set, unless the MQTT 5
+// subscription asked for Retain As Published (§3.8.3.1).
+Session::Delivery delivery_for(const Subscriber& subscriber,
+                               const std::shared_ptr<const Message>& message) {
+  return Session::Delivery{message, std::min(message->qos, subscriber.qos),
+                           subscriber.options.retain_as_published && message->retain};
+}
 
 }  // namespace
 
@@ -169,10 +186,10 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
     size_t first = t_batch.subscribers.size();
     trie_.match(message->topic, t_batch.subscribers);
     for (size_t i = first; i < t_batch.subscribers.size(); ++i) {
-      // §3.3.1.3: a live delivery carries RETAIN = 0 whatever the publisher set.
-      Subscriber subscriber{std::move(t_batch.subscribers[i].session),
-                            std::min(message->qos, t_batch.subscribers[i].qos)};
-      t_batch.deliveries.emplace_back(std::move(subscriber), message);
+      Subscriber& subscriber = t_batch.subscribers[i];
+      if (skipped(subscriber, *message)) continue;
+      t_batch.deliveries.emplace_back(std::move(subscriber.session),
+                                      delivery_for(subscriber, message));
     }
     t_batch.subscribers.resize(first);
     return;
@@ -180,8 +197,9 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
   std::vector<Subscriber> subscribers;
   trie_.match(message->topic, subscribers);
   for (const auto& subscriber : subscribers) {
-    subscriber.session->deliver(message, std::min(message->qos, subscriber.qos), false,
-                                *authorizer_);
+    if (skipped(subscriber, *message)) continue;
+    auto delivery = delivery_for(subscriber, message);
+    subscriber.session->deliver(message, delivery.qos, delivery.retain, *authorizer_);
   }
   enforce_queued_bytes_cap();
 }
@@ -194,14 +212,14 @@ void Core::end_batch() {
   if (deliveries.empty()) return;
   // Group by session, keeping each session's messages in publish order (MQTT 3.1.1 §4.6).
   std::stable_sort(deliveries.begin(), deliveries.end(),
-                   [](const auto& a, const auto& b) { return a.first.session < b.first.session; });
-  std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>> run;
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Session::Delivery> run;
   for (size_t i = 0; i < deliveries.size();) {
-    Session* session = deliveries[i].first.session.get();
+    Session* session = deliveries[i].first.get();
     run.clear();
     size_t j = i;
-    for (; j < deliveries.size() && deliveries[j].first.session.get() == session; ++j) {
-      run.emplace_back(std::move(deliveries[j].second), deliveries[j].first.qos);
+    for (; j < deliveries.size() && deliveries[j].first.get() == session; ++j) {
+      run.push_back(std::move(deliveries[j].second));
     }
     session->deliver_all(run, *authorizer_);
     i = j;
@@ -229,7 +247,7 @@ size_t Core::expire_sessions(std::chrono::steady_clock::time_point now) {
   size_t expired = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     const auto& session = it->second;
-    if (!session->attached() && now - session->offline_since() >= config_.limits.session_expiry) {
+    if (!session->attached() && now - session->offline_since() >= session->expiry()) {
       discard_locked(session);
       it = sessions_.erase(it);
       ++expired;

@@ -46,6 +46,22 @@ struct BrokerLimits {
   std::chrono::milliseconds min_connect_interval{1000};
   size_t max_publishes_per_second = 100;
   size_t max_publish_bytes_per_second = 512 * 1024;
+  // MQTT 5 (docs/notes/mqtt5.md gives the AWS source of each): the session expiry cap is
+  // session_expiry above; the Receive Maximum announced is session.max_inflight (100).
+  uint16_t topic_alias_maximum = 8;             // client → server aliases per connection
+  size_t max_user_properties_bytes = 8 * 1024;  // names + values of one PUBLISH
+  std::chrono::seconds max_message_expiry{7 * 24 * 3600};
+  // Maximum Packet Size announced in CONNACK and enforced on what a client sends: room for a
+  // 128 KB payload plus topic and properties (146 KiB, the value AWS IoT Core announces).
+  uint32_t max_packet_size = 149504;
+};
+
+// The session a CONNECT asks for (broker/mqtt5.hpp session_request builds it for both versions).
+struct SessionRequest {
+  bool clean_start = true;         // 3.1.1: clean session
+  std::chrono::seconds expiry{0};  // 0: the session ends with the connection (not persistent)
+  bool capped = false;             // MQTT 5: the client asked for more than the maximum
+  size_t receive_maximum = 0;      // MQTT 5: the client's in-flight window (0: the broker's)
 };
 
 struct BrokerConfig {
@@ -84,16 +100,26 @@ class Core {
     bool session_present = false;
   };
   // CONNECT accepted: finds or creates the session of `client_id`. A connection already using that
-  // client id is closed (DUPLICATE_CLIENTID); clean_session or a non-persistent old session starts
-  // fresh (MQTT 3.1.1 §3.1.2.4).
-  Attached attach(const std::string& client_id, bool clean_session,
+  // client id is closed (DUPLICATE_CLIENTID); clean start or a non-persistent old session starts
+  // fresh (MQTT 3.1.1 §3.1.2.4, MQTT 5 §3.1.2.4).
+  Attached attach(const std::string& client_id, const SessionRequest& request,
                   const std::shared_ptr<Outlet>& outlet, const ClientContext& context);
+  // The MQTT 3.1.1 request: persistent (kept limits().session_expiry) unless clean session.
+  Attached attach(const std::string& client_id, bool clean_session,
+                  const std::shared_ptr<Outlet>& outlet, const ClientContext& context) {
+    SessionRequest request{.clean_start = clean_session};
+    if (!clean_session) request.expiry = config_.limits.session_expiry;
+    return attach(client_id, request, outlet, context);
+  }
   // The connection ended. A non-persistent session is discarded with its subscriptions.
   void detach(const std::shared_ptr<Session>& session, const Outlet* outlet);
 
-  // Returns false when the session already holds the maximum number of filters.
-  bool subscribe(const std::shared_ptr<Session>& session, const std::string& filter, uint8_t qos);
-  void unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter);
+  // Returns false when the session already holds the maximum number of filters. `existed` (if
+  // given) tells whether the session had this filter already (MQTT 5 retain handling 1).
+  bool subscribe(const std::shared_ptr<Session>& session, const std::string& filter, uint8_t qos,
+                 SubscriptionOptions options = {}, bool* existed = nullptr);
+  // Returns whether the session had the filter.
+  bool unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter);
   // Retained message for an exact (non-wildcard) filter, sent after SUBACK. AWS does not send
   // retained messages to wildcard subscriptions (reference/aws-iot.md §6.2).
   void send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
@@ -112,7 +138,7 @@ class Core {
   // retries once a second gets through.
   bool admit_connect(const std::string& client_id, std::chrono::steady_clock::time_point now);
 
-  // Drops persistent sessions offline for longer than session_expiry. Returns how many.
+  // Drops persistent sessions offline for longer than their expiry interval. Returns how many.
   size_t expire_sessions(std::chrono::steady_clock::time_point now);
 
   // Closes every connection authenticated as `principal`. Returns how many.

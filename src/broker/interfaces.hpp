@@ -3,8 +3,10 @@
 // policy engine as Authorizer, and lifecycle events / the rules engine as Observers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +14,7 @@
 
 #include "common/bytes.hpp"
 #include "crypto/ossl.hpp"
+#include "mqtt/properties.hpp"
 
 namespace zt::cloud::broker {
 
@@ -99,6 +102,12 @@ struct Message {
   Bytes payload{};
   uint8_t qos = 0;
   bool retain = false;
+  // MQTT 5 PUBLISH properties forwarded to subscribers as sent (payload format indicator, content
+  // type, response topic, correlation data: mqtt-v5.0 §3.3.2.3); user properties are kept below.
+  // Empty for MQTT 3.1.1. expires_at: the Message Expiry Interval as a deadline (§3.3.2.3.3).
+  mqtt::Properties properties{};
+  std::optional<std::chrono::steady_clock::time_point> expires_at{};
+
   std::string publisher_client_id{};  // "" when the broker itself publishes
   int64_t timestamp_ms = 0;
   // MQTT 5 user properties, in order (empty for MQTT 3.1.1): rules' get_user_property().

@@ -1,6 +1,9 @@
 #include "broker/session.hpp"
 
+#include <algorithm>
 #include <utility>
+
+#include "broker/mqtt5.hpp"
 
 namespace zt::cloud::broker {
 
@@ -35,6 +38,28 @@ std::shared_ptr<Outlet> Session::attach(std::shared_ptr<Outlet> outlet, ClientCo
   persistent_ = persistent;
   if (!outlet_) offline_since_ = std::chrono::steady_clock::now();
   return previous;
+}
+
+void Session::configure(std::chrono::seconds expiry, size_t receive_maximum) {
+  std::lock_guard lock(mutex_);
+  expiry_ = expiry;
+  receive_maximum_ = receive_maximum;
+}
+
+void Session::set_expiry(std::chrono::seconds expiry) {
+  std::lock_guard lock(mutex_);
+  expiry_ = expiry;
+  persistent_ = expiry.count() > 0;
+}
+
+std::chrono::seconds Session::expiry() const {
+  std::lock_guard lock(mutex_);
+  return expiry_;
+}
+
+size_t Session::window_locked() const {
+  return receive_maximum_ == 0 ? limits_.max_inflight
+                               : std::min(receive_maximum_, limits_.max_inflight);
 }
 
 void Session::resume() {
@@ -93,18 +118,20 @@ void Session::deliver(const std::shared_ptr<const Message>& message, uint8_t qos
   deliver_locked(message, qos, retain, authorizer);
 }
 
-void Session::deliver_all(
-    const std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>>& messages,
-    Authorizer& authorizer) {
+void Session::deliver_all(const std::vector<Delivery>& deliveries, Authorizer& authorizer) {
   std::lock_guard lock(mutex_);
-  for (const auto& [message, qos] : messages) deliver_locked(message, qos, false, authorizer);
+  for (const auto& delivery : deliveries)
+    deliver_locked(delivery.message, delivery.qos, delivery.retain, authorizer);
 }
 
 void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint8_t qos,
                              bool retain, Authorizer& authorizer) {
   // §5 iot:Receive is checked for every delivery, against the subscriber's identity.
   if (!authorizer.allow(Action::receive, message->topic, context_)) return;
+  if (v5::expired(*message, std::chrono::steady_clock::now())) return;
   Pending pending{message, retain};
+  // MQTT 5 §3.1.2.11.4: too large for the client: discarded as if sent.
+  if (outlet_ && !outlet_->fits(*message)) return;
   if (qos == 0) {
     // QoS 0 is never stored for an offline client (AWS persists QoS 1 only).
     if (outlet_) outlet_->send_publish(*message, 0, 0, false, retain);
@@ -114,7 +141,7 @@ void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint
     if (persistent_) enqueue_locked(std::move(pending));
     return;
   }
-  if (inflight_.size() < limits_.max_inflight && queue_.empty()) {
+  if (inflight_.size() < window_locked() && queue_.empty()) {
     uint16_t packet_id = allocate_packet_id();
     auto [it, inserted] = inflight_.emplace(packet_id, std::move(pending));
     send_locked(packet_id, it->second, false);
@@ -123,9 +150,10 @@ void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint
   }
 }
 
-bool Session::add_subscription(const std::string& filter, uint8_t qos) {
+bool Session::add_subscription(const std::string& filter, uint8_t qos, bool* existed) {
   std::lock_guard lock(mutex_);
   auto it = subscriptions_.find(filter);
+  if (existed) *existed = it != subscriptions_.end();
   if (it == subscriptions_.end() && subscriptions_.size() >= limits_.max_subscriptions)
     return false;
   subscriptions_[filter] = qos;
@@ -173,10 +201,24 @@ void Session::send_locked(uint16_t packet_id, const Pending& pending, bool dup) 
   outlet_->send_publish(*pending.message, 1, packet_id, dup, pending.retain);
 }
 
+bool Session::pop_live_locked(Pending& out) {
+  auto now = std::chrono::steady_clock::now();
+  while (!queue_.empty()) {
+    Pending pending = pop_queue_locked();
+    // MQTT 5 §3.3.2.3.3: a queued message whose expiry interval has passed is not delivered; one
+    // the client cannot take (Maximum Packet Size) is discarded as if sent.
+    if (v5::expired(*pending.message, now) || !outlet_->fits(*pending.message)) continue;
+    out = std::move(pending);
+    return true;
+  }
+  return false;
+}
+
 void Session::fill_window_locked() {
-  while (outlet_ && !queue_.empty() && inflight_.size() < limits_.max_inflight) {
+  Pending pending;
+  while (outlet_ && inflight_.size() < window_locked() && pop_live_locked(pending)) {
     uint16_t packet_id = allocate_packet_id();
-    auto [it, inserted] = inflight_.emplace(packet_id, pop_queue_locked());
+    auto [it, inserted] = inflight_.emplace(packet_id, std::move(pending));
     send_locked(packet_id, it->second, false);
   }
 }

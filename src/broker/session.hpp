@@ -25,6 +25,9 @@ class Outlet {
   virtual ~Outlet() = default;
   virtual void send_publish(const Message& message, uint8_t qos, uint16_t packet_id, bool dup,
                             bool retain) = 0;
+  // MQTT 5 §3.1.2.11.4: false when the client's Maximum Packet Size is too small for `message`;
+  // the server then discards it as if it had been sent.
+  virtual bool fits(const Message& /*message*/) { return true; }
   // Ends the connection (from any thread), e.g. when another connection takes the client id over.
   virtual void close(DisconnectReason reason) = 0;
 };
@@ -51,9 +54,15 @@ class Session {
   const std::string& client_id() const { return client_id_; }
 
   // Binds the session to a connection (nullptr: to none). `persistent` is !clean_session of that
-  // CONNECT. Returns the outlet it was bound to before, if any.
+  // CONNECT (MQTT 5: a session expiry interval above 0). Returns the outlet it was bound to before.
   std::shared_ptr<Outlet> attach(std::shared_ptr<Outlet> outlet, ClientContext context,
                                  bool persistent);
+  // MQTT 5: how long the session outlives its connection, and the client's Receive Maximum (the
+  // in-flight window is the smaller of it and SessionLimits::max_inflight; 0 = the limit).
+  void configure(std::chrono::seconds expiry, size_t receive_maximum);
+  // A DISCONNECT's new Session Expiry Interval (MQTT 5 §3.14.2.2.2).
+  void set_expiry(std::chrono::seconds expiry);
+  std::chrono::seconds expiry() const;
   // Resends unacknowledged messages with DUP (§4.4) and then the queue; call after CONNACK.
   void resume();
   // Unbinds if `outlet` is the one attached (a takeover may have replaced it). Returns whether it
@@ -72,13 +81,18 @@ class Session {
   // flag on the wire (set only for retained messages sent on subscribe, §3.3.1.3).
   void deliver(const std::shared_ptr<const Message>& message, uint8_t qos, bool retain,
                Authorizer& authorizer);
-  // The same for several live messages (RETAIN 0), under one lock.
-  void deliver_all(const std::vector<std::pair<std::shared_ptr<const Message>, uint8_t>>& messages,
-                   Authorizer& authorizer);
+  // The same for several live messages, under one lock.
+  struct Delivery {
+    std::shared_ptr<const Message> message;
+    uint8_t qos = 0;
+    bool retain = false;  // MQTT 5 retain-as-published; otherwise RETAIN 0 (§3.3.1.3)
+  };
+  void deliver_all(const std::vector<Delivery>& deliveries, Authorizer& authorizer);
 
   // Bookkeeping of this session's filters (the trie holds the routing copy). add_subscription
   // refuses a new filter beyond max_subscriptions; replacing an existing one is always allowed.
-  bool add_subscription(const std::string& filter, uint8_t qos);
+  // `existed` (if given) tells whether it replaced one.
+  bool add_subscription(const std::string& filter, uint8_t qos, bool* existed = nullptr);
   bool remove_subscription(const std::string& filter);
   std::vector<std::string> subscription_filters() const;
 
@@ -95,6 +109,9 @@ class Session {
     bool retain = false;
   };
   uint16_t allocate_packet_id();
+  size_t window_locked() const;
+  // Takes the next message from the queue that has not expired (MQTT 5 message expiry).
+  bool pop_live_locked(Pending& out);
   void send_locked(uint16_t packet_id, const Pending& pending, bool dup);
   void fill_window_locked();
   void enqueue_locked(Pending pending);
@@ -111,6 +128,8 @@ class Session {
   std::shared_ptr<Outlet> outlet_;
   ClientContext context_;
   bool persistent_ = false;
+  std::chrono::seconds expiry_{0};
+  size_t receive_maximum_ = 0;
   std::chrono::steady_clock::time_point offline_since_{};
   std::unordered_map<std::string, uint8_t> subscriptions_;
   std::map<uint16_t, Pending> inflight_;

@@ -16,7 +16,7 @@ SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
 SubscriptionTrie::~SubscriptionTrie() = default;
 
 void SubscriptionTrie::add(std::string_view filter, const std::shared_ptr<Session>& session,
-                           uint8_t qos) {
+                           uint8_t qos, SubscriptionOptions options) {
   std::unique_lock lock(mutex_);
   Node* node = root_.get();
   for (std::string_view level : mqtt::split_topic_levels(filter)) {
@@ -24,7 +24,8 @@ void SubscriptionTrie::add(std::string_view filter, const std::shared_ptr<Sessio
     if (!child) child = std::make_unique<Node>();
     node = child.get();
   }
-  auto [it, inserted] = node->subscribers.insert_or_assign(session.get(), Subscriber{session, qos});
+  auto [it, inserted] =
+      node->subscribers.insert_or_assign(session.get(), Subscriber{session, qos, options});
   if (inserted) ++count_;
 }
 

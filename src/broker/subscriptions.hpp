@@ -16,9 +16,16 @@ namespace zt::cloud::broker {
 
 class Session;
 
+// MQTT 5 subscription options that act on delivery (§3.8.3.1).
+struct SubscriptionOptions {
+  bool no_local = false;             // not to the connection of the publisher's client id
+  bool retain_as_published = false;  // live deliveries keep the publisher's RETAIN flag
+};
+
 struct Subscriber {
   std::shared_ptr<Session> session;
   uint8_t qos = 0;
+  SubscriptionOptions options{};
 };
 
 class SubscriptionTrie {
@@ -27,13 +34,14 @@ class SubscriptionTrie {
   ~SubscriptionTrie();
 
   // Adds or replaces (new QoS) the subscription of `session` to `filter` (a valid filter).
-  void add(std::string_view filter, const std::shared_ptr<Session>& session, uint8_t qos);
+  void add(std::string_view filter, const std::shared_ptr<Session>& session, uint8_t qos,
+           SubscriptionOptions options = {});
   // Returns whether the subscription existed.
   bool remove(std::string_view filter, const Session* session);
 
   // Subscribers whose filters match `topic` with AWS semantics (mqtt/topic.hpp): `a/#` does not
   // match `a`, first-level wildcards do not match `$` topics. A session with several matching
-  // filters appears once, with its highest QoS.
+  // filters appears once, with its highest QoS (and that subscription's options).
   void match(std::string_view topic, std::vector<Subscriber>& out) const;
 
   size_t size() const;

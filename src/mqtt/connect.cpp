@@ -1,4 +1,5 @@
-// CONNECT and CONNACK (MQTT 3.1.1 §3.1, §3.2).
+// CONNECT and CONNACK (MQTT 3.1.1 §3.1, §3.2; MQTT 5.0 §3.1, §3.2: properties after the keep alive
+// and before the will, a reason code and properties in CONNACK).
 #include <fmt/format.h>
 
 #include "mqtt/handlers.hpp"
@@ -15,8 +16,10 @@ Result<Packet> decode_connect(uint8_t /*flags*/, ByteView body) {
     return reader.error("protocol name", fmt::format("'{}' is not MQTT", connect.protocol_name));
   }
   // §3.1.2.2: an unsupported level is answered with CONNACK 0x01, so it is not a decode error. The
-  // rest of the packet (MQTT 5 has properties here) is left unread.
-  if (connect.protocol_level != kProtocolLevel311) return Packet{std::move(connect)};
+  // rest of the packet is left unread.
+  if (connect.protocol_level != kProtocolLevel311 && connect.protocol_level != kProtocolLevel5)
+    return Packet{std::move(connect)};
+  const bool v5 = connect.protocol_level == kProtocolLevel5;
 
   ZT_TRY_ASSIGN(uint8_t flags, reader.u8("connect flags"));
   if (flags & 0x01) return reader.error("connect flags", "reserved bit 0 is set (§3.1.2.3)");
@@ -30,16 +33,24 @@ Result<Packet> decode_connect(uint8_t /*flags*/, ByteView body) {
   if (!has_will && (will_qos != 0 || will_retain)) {
     return reader.error("connect flags", "will QoS/retain set without the will flag (§3.1.2.5)");
   }
-  if (has_password && !has_username) {
+  // MQTT 5 §3.1.2.9 drops this rule: a password may come without a user name.
+  if (has_password && !has_username && !v5) {
     return reader.error("connect flags", "password flag set without the user name flag (§3.1.2.9)");
   }
   ZT_TRY_ASSIGN(connect.keep_alive, reader.u16("keep alive"));
+  if (v5) {
+    ZT_TRY_ASSIGN(connect.properties,
+                  read_properties(reader, static_cast<uint8_t>(PacketType::connect)));
+  }
 
   ZT_TRY_ASSIGN(connect.client_id, reader.utf8("client identifier"));
   if (has_will) {
     Will will;
     will.qos = will_qos;
     will.retain = will_retain;
+    if (v5) {
+      ZT_TRY_ASSIGN(will.properties, read_properties(reader, kWillProperties));
+    }
     ZT_TRY_ASSIGN(will.topic, reader.utf8("will topic"));
     ZT_TRY_ASSIGN(will.payload, reader.binary("will message"));
     connect.will = std::move(will);
@@ -57,7 +68,8 @@ Result<Packet> decode_connect(uint8_t /*flags*/, ByteView body) {
 Status encode_connect(const Connect& packet, Bytes& out) {
   if (packet.will && packet.will->qos > 2)
     return make_error(Errc::invalid_argument, "CONNECT: will QoS above 2");
-  if (packet.password && !packet.username) {
+  const bool v5 = packet.protocol_level == kProtocolLevel5;
+  if (packet.password && !packet.username && !v5) {
     return make_error(Errc::invalid_argument, "CONNECT: a password needs a user name (§3.1.2.9)");
   }
   ZT_TRY(wire::check_string_length(as_bytes(packet.protocol_name), "protocol name"));
@@ -72,8 +84,11 @@ Status encode_connect(const Connect& packet, Bytes& out) {
   if (packet.username) flags |= 0x80;
   wire::put_u8(body, flags);
   wire::put_u16(body, packet.keep_alive);
+  if (v5)
+    ZT_TRY(put_properties(body, packet.properties, static_cast<uint8_t>(PacketType::connect)));
   wire::put_string(body, as_bytes(packet.client_id));
   if (packet.will) {
+    if (v5) ZT_TRY(put_properties(body, packet.will->properties, kWillProperties));
     ZT_TRY(wire::check_string_length(as_bytes(packet.will->topic), "will topic"));
     ZT_TRY(wire::check_string_length(packet.will->payload, "will message"));
     wire::put_string(body, as_bytes(packet.will->topic));
@@ -87,28 +102,56 @@ Status encode_connect(const Connect& packet, Bytes& out) {
     ZT_TRY(wire::check_string_length(*packet.password, "password"));
     wire::put_string(body, *packet.password);
   }
-  ZT_TRY(wire::put_fixed_header(out, 0x10, body.size()));
-  wire::put_bytes(out, body);
-  return ok();
+  return put_packet(out, 0x10, body);
 }
 
-Result<Packet> decode_connack(uint8_t /*flags*/, ByteView body) {
+namespace {
+
+// MQTT 5 §3.2.2.2 Table 3-1: the reason codes a CONNACK may carry.
+bool is_connack_reason(uint8_t code) {
+  static constexpr uint8_t kCodes[] = {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86,
+                                       0x87, 0x88, 0x89, 0x8a, 0x8c, 0x90, 0x95, 0x97,
+                                       0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9f};
+  for (uint8_t known : kCodes) {
+    if (code == known) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<Packet> decode_connack(uint8_t /*flags*/, ByteView body, bool v5) {
   wire::Reader reader(body, "CONNACK");
   ZT_TRY_ASSIGN(uint8_t acknowledge_flags, reader.u8("connect acknowledge flags"));
-  ZT_TRY_ASSIGN(uint8_t code, reader.u8("return code"));
-  if (!reader.empty()) return reader.error("body", "remaining length must be 2");
+  ZT_TRY_ASSIGN(uint8_t code, reader.u8(v5 ? "reason code" : "return code"));
   if (acknowledge_flags & 0xfe)
     return reader.error("connect acknowledge flags", "reserved bits 7-1 are set");
+  Connack connack{.session_present = (acknowledge_flags & 1) != 0};
+  if (v5) {
+    if (!is_connack_reason(code))
+      return reader.error("reason code", fmt::format("0x{:02x} is not a CONNACK reason", code));
+    connack.reason_code = code;
+    ZT_TRY_ASSIGN(connack.properties,
+                  read_properties(reader, static_cast<uint8_t>(PacketType::connack)));
+    if (!reader.empty()) return reader.error("body", "unexpected bytes after the properties");
+    return Packet{std::move(connack)};
+  }
+  if (!reader.empty()) return reader.error("body", "remaining length must be 2");
   if (code > 5) return reader.error("return code", fmt::format("{} is reserved (§3.2.2.3)", code));
-  return Packet{Connack{.session_present = (acknowledge_flags & 1) != 0,
-                        .return_code = static_cast<ConnectReturnCode>(code)}};
+  connack.return_code = static_cast<ConnectReturnCode>(code);
+  return Packet{std::move(connack)};
 }
 
-Status encode_connack(const Connack& packet, Bytes& out) {
-  ZT_TRY(wire::put_fixed_header(out, 0x20, 2));
-  wire::put_u8(out, packet.session_present ? 1 : 0);
-  wire::put_u8(out, static_cast<uint8_t>(packet.return_code));
-  return ok();
+Status encode_connack(const Connack& packet, Bytes& out, bool v5) {
+  Bytes body;
+  wire::put_u8(body, packet.session_present ? 1 : 0);
+  if (v5) {
+    wire::put_u8(body, packet.reason_code);
+    ZT_TRY(put_properties(body, packet.properties, static_cast<uint8_t>(PacketType::connack)));
+  } else {
+    wire::put_u8(body, static_cast<uint8_t>(packet.return_code));
+  }
+  return put_packet(out, 0x20, body);
 }
 
 }  // namespace zt::mqtt::detail

@@ -51,6 +51,7 @@ Result<std::optional<Packet>> StreamDecoder::next() {
   auto header = parse_fixed_header(pending);
   if (!header) {
     failure_ = header.error();
+    failure_reason_ = reason::malformed_packet;
     return *failure_;
   }
   if (!*header) return std::optional<Packet>{};
@@ -58,16 +59,22 @@ Result<std::optional<Packet>> StreamDecoder::next() {
     failure_ =
         make_error(Errc::parse, fmt::format("packet of {} bytes exceeds the maximum of {} bytes",
                                             (*header)->remaining_length, max_remaining_length_));
+    failure_reason_ = reason::packet_too_large;
     return *failure_;
   }
   size_t total = (*header)->header_size + (*header)->remaining_length;
   if (pending.size() < total) return std::optional<Packet>{};
-  auto packet = decode_packet((*header)->first_byte,
-                              pending.subspan((*header)->header_size, (*header)->remaining_length));
+  auto packet =
+      decode_packet((*header)->first_byte,
+                    pending.subspan((*header)->header_size, (*header)->remaining_length), level_);
   if (!packet) {
     failure_ = packet.error();
+    failure_reason_ = reason_code_of(*failure_);
     return *failure_;
   }
+  if (const auto* connect = std::get_if<Connect>(&*packet);
+      connect && connect->protocol_level == kProtocolLevel5)
+    level_ = kProtocolLevel5;
   start_ += total;
   return std::optional<Packet>{std::move(*packet)};
 }

@@ -1,6 +1,9 @@
-// Dispatch by packet type, the remaining-length varint, UTF-8 rules and the packets that carry only
-// a packet identifier or nothing at all.
+// Dispatch by packet type and protocol level, the remaining-length varint, UTF-8 rules and the
+// packets that carry only a packet identifier, a reason code, or nothing at all.
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <span>
 
 #include "mqtt/handlers.hpp"
 #include "mqtt/packet.hpp"
@@ -16,15 +19,6 @@ Error flags_error(PacketType type, uint8_t flags, uint8_t expected) {
 }
 
 template <class T>
-Result<Packet> decode_packet_id_only(PacketType type, ByteView body) {
-  wire::Reader reader(body, to_string(type));
-  ZT_TRY_ASSIGN(uint16_t packet_id, reader.u16("packet identifier"));
-  if (!reader.empty()) return reader.error("body", "unexpected bytes after the packet identifier");
-  if (packet_id == 0) return reader.error("packet identifier", "must be non-zero (§2.3.1)");
-  return Packet{T{packet_id}};
-}
-
-template <class T>
 Result<Packet> decode_empty(PacketType type, ByteView body) {
   if (!body.empty()) {
     return make_error(Errc::parse, fmt::format("{}: remaining length must be 0, got {}",
@@ -33,18 +27,136 @@ Result<Packet> decode_empty(PacketType type, ByteView body) {
   return Packet{T{}};
 }
 
-Status encode_packet_id_only(PacketType type, uint8_t flags, uint16_t packet_id, Bytes& out) {
-  if (packet_id == 0) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("{}: packet identifier must be non-zero", to_string(type)));
+// MQTT 5 reason codes per packet: PUBACK/PUBREC §3.4.2.1, PUBREL/PUBCOMP §3.6.2.1,
+// DISCONNECT §3.14.2.1 Table 3-10, AUTH §3.15.2.1.
+constexpr uint8_t kPubackReasons[] = {0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99};
+constexpr uint8_t kPubrelReasons[] = {0x00, 0x92};
+constexpr uint8_t kDisconnectReasons[] = {
+    0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93, 0x94,
+    0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2};
+constexpr uint8_t kAuthReasons[] = {0x00, 0x18, 0x19};
+
+std::span<const uint8_t> reasons_of(PacketType type) {
+  switch (type) {
+    case PacketType::puback:
+    case PacketType::pubrec:
+      return kPubackReasons;
+    case PacketType::pubrel:
+    case PacketType::pubcomp:
+      return kPubrelReasons;
+    case PacketType::disconnect:
+      return kDisconnectReasons;
+    default:
+      return kAuthReasons;
   }
-  ZT_TRY(wire::put_fixed_header(out, static_cast<uint8_t>(static_cast<uint8_t>(type) << 4 | flags),
-                                2));
-  wire::put_u16(out, packet_id);
-  return ok();
+}
+
+bool has_packet_id(PacketType type) {
+  return type != PacketType::disconnect && type != PacketType::auth;
+}
+
+template <class T>
+Packet make_reason_packet(uint16_t packet_id, uint8_t reason_code, Properties properties) {
+  if constexpr (std::is_same_v<T, Disconnect> || std::is_same_v<T, Auth>) {
+    return T{reason_code, std::move(properties)};
+  } else {
+    return T{packet_id, reason_code, std::move(properties)};
+  }
 }
 
 }  // namespace
+
+namespace detail {
+
+Status put_packet(Bytes& out, uint8_t first_byte, const Bytes& body) {
+  ZT_TRY(wire::put_fixed_header(out, first_byte, body.size()));
+  wire::put_bytes(out, body);
+  return ok();
+}
+
+Result<Packet> decode_reason_packet(PacketType type, ByteView body, bool v5) {
+  wire::Reader reader(body, to_string(type));
+  uint16_t packet_id = 0;
+  if (has_packet_id(type)) {
+    ZT_TRY_ASSIGN(packet_id, reader.u16("packet identifier"));
+    if (packet_id == 0) return reader.error("packet identifier", "must be non-zero (§2.3.1)");
+  }
+  uint8_t code = reason::success;
+  Properties properties;
+  if (v5 && !reader.empty()) {
+    ZT_TRY_ASSIGN(code, reader.u8("reason code"));
+    auto allowed = reasons_of(type);
+    if (std::find(allowed.begin(), allowed.end(), code) == allowed.end()) {
+      return reader.error("reason code",
+                          fmt::format("0x{:02x} is not a {} reason", code, to_string(type)));
+    }
+    if (!reader.empty()) {
+      ZT_TRY_ASSIGN(properties, read_properties(reader, static_cast<uint8_t>(type)));
+    }
+  }
+  if (!reader.empty()) {
+    return v5 ? reader.error("body", "unexpected bytes after the properties")
+              : make_error(Errc::parse, fmt::format("{}: remaining length must be {}",
+                                                    to_string(type), has_packet_id(type) ? 2 : 0));
+  }
+  switch (type) {
+    case PacketType::puback:
+      return make_reason_packet<Puback>(packet_id, code, std::move(properties));
+    case PacketType::pubrec:
+      return make_reason_packet<Pubrec>(packet_id, code, std::move(properties));
+    case PacketType::pubrel:
+      return make_reason_packet<Pubrel>(packet_id, code, std::move(properties));
+    case PacketType::pubcomp:
+      return make_reason_packet<Pubcomp>(packet_id, code, std::move(properties));
+    case PacketType::disconnect:
+      return make_reason_packet<Disconnect>(packet_id, code, std::move(properties));
+    default:
+      return make_reason_packet<Auth>(packet_id, code, std::move(properties));
+  }
+}
+
+Status encode_reason_packet(const Packet& packet, Bytes& out, bool v5) {
+  PacketType type = packet_type(packet);
+  uint16_t packet_id = 0;
+  uint8_t code = reason::success;
+  const Properties* properties = nullptr;
+  std::visit(
+      [&](const auto& value) {
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, Disconnect> || std::is_same_v<T, Auth>) {
+          code = value.reason_code;
+          properties = &value.properties;
+        } else if constexpr (std::is_same_v<T, Puback> || std::is_same_v<T, Pubrec> ||
+                             std::is_same_v<T, Pubrel> || std::is_same_v<T, Pubcomp>) {
+          packet_id = value.packet_id;
+          code = value.reason_code;
+          properties = &value.properties;
+        }
+      },
+      packet);
+  if (!properties) return make_error(Errc::internal, "not a reason-code packet");
+  if (type == PacketType::auth && !v5)
+    return make_error(Errc::invalid_argument, "AUTH exists only in MQTT 5");
+  Bytes body;
+  if (has_packet_id(type)) {
+    if (packet_id == 0) {
+      return make_error(Errc::invalid_argument,
+                        fmt::format("{}: packet identifier must be non-zero", to_string(type)));
+    }
+    wire::put_u16(body, packet_id);
+  }
+  // §3.4.2.1, §3.14.2.1, §3.15.2.1: the reason code (and property length) may be omitted when
+  // the code is Success and there are no properties; the property length alone when empty.
+  bool empty_properties = *properties == Properties{};
+  if (v5 && (code != reason::success || !empty_properties)) {
+    wire::put_u8(body, code);
+    if (!empty_properties) ZT_TRY(put_properties(body, *properties, static_cast<uint8_t>(type)));
+  }
+  uint8_t flags = type == PacketType::pubrel ? 2 : 0;
+  return put_packet(out, static_cast<uint8_t>(static_cast<uint8_t>(type) << 4 | flags), body);
+}
+
+}  // namespace detail
 
 const char* to_string(PacketType type) {
   switch (type) {
@@ -76,6 +188,8 @@ const char* to_string(PacketType type) {
       return "PINGRESP";
     case PacketType::disconnect:
       return "DISCONNECT";
+    case PacketType::auth:
+      return "AUTH";
   }
   return "UNKNOWN";
 }
@@ -134,10 +248,12 @@ bool is_valid_mqtt_utf8(std::string_view text) {
   return true;
 }
 
-Result<Packet> decode_packet(uint8_t first_byte, ByteView body) {
+Result<Packet> decode_packet(uint8_t first_byte, ByteView body, uint8_t level) {
   uint8_t type_value = first_byte >> 4;
   uint8_t flags = first_byte & 0x0f;
-  if (type_value == 0 || type_value == 15) {
+  const bool v5 = level == kProtocolLevel5;
+  // §2.2.1: 0 is reserved in both versions; 15 is AUTH in MQTT 5 and reserved in 3.1.1.
+  if (type_value == 0 || (type_value == 15 && !v5)) {
     return make_error(Errc::parse, fmt::format("packet type {} is reserved (§2.2.1)", type_value));
   }
   auto type = static_cast<PacketType>(type_value);
@@ -152,56 +268,55 @@ Result<Packet> decode_packet(uint8_t first_byte, ByteView body) {
     case PacketType::connect:
       return detail::decode_connect(flags, body);
     case PacketType::connack:
-      return detail::decode_connack(flags, body);
+      return detail::decode_connack(flags, body, v5);
     case PacketType::publish:
-      return detail::decode_publish(flags, body);
+      return detail::decode_publish(flags, body, v5);
     case PacketType::puback:
-      return decode_packet_id_only<Puback>(type, body);
     case PacketType::pubrec:
-      return decode_packet_id_only<Pubrec>(type, body);
     case PacketType::pubrel:
-      return decode_packet_id_only<Pubrel>(type, body);
     case PacketType::pubcomp:
-      return decode_packet_id_only<Pubcomp>(type, body);
+    case PacketType::disconnect:
+    case PacketType::auth:
+      return detail::decode_reason_packet(type, body, v5);
     case PacketType::subscribe:
-      return detail::decode_subscribe(flags, body);
+      return detail::decode_subscribe(flags, body, v5);
     case PacketType::suback:
-      return detail::decode_suback(flags, body);
+      return detail::decode_suback(flags, body, v5);
     case PacketType::unsubscribe:
-      return detail::decode_unsubscribe(flags, body);
+      return detail::decode_unsubscribe(flags, body, v5);
     case PacketType::unsuback:
-      return decode_packet_id_only<Unsuback>(type, body);
+      return detail::decode_unsuback(flags, body, v5);
     case PacketType::pingreq:
       return decode_empty<Pingreq>(type, body);
     case PacketType::pingresp:
       return decode_empty<Pingresp>(type, body);
-    case PacketType::disconnect:
-      return decode_empty<Disconnect>(type, body);
   }
   return make_error(Errc::parse, "unknown packet type");
 }
 
-Status encode_packet(const Packet& packet, Bytes& out) {
+Status encode_packet(const Packet& packet, Bytes& out, uint8_t level) {
+  const bool v5 = level == kProtocolLevel5;
   return std::visit(
-      [&out](const auto& value) -> Status {
+      [&out, &packet, v5](const auto& value) -> Status {
         using T = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<T, Connect>) {
           return detail::encode_connect(value, out);
         } else if constexpr (std::is_same_v<T, Connack>) {
-          return detail::encode_connack(value, out);
+          return detail::encode_connack(value, out, v5);
         } else if constexpr (std::is_same_v<T, Publish>) {
-          return detail::encode_publish(value, out);
+          return detail::encode_publish(value, out, v5);
         } else if constexpr (std::is_same_v<T, Subscribe>) {
-          return detail::encode_subscribe(value, out);
+          return detail::encode_subscribe(value, out, v5);
         } else if constexpr (std::is_same_v<T, Suback>) {
-          return detail::encode_suback(value, out);
+          return detail::encode_suback(value, out, v5);
         } else if constexpr (std::is_same_v<T, Unsubscribe>) {
-          return detail::encode_unsubscribe(value, out);
-        } else if constexpr (std::is_same_v<T, Pubrel>) {
-          return encode_packet_id_only(PacketType::pubrel, 2, value.packet_id, out);
+          return detail::encode_unsubscribe(value, out, v5);
+        } else if constexpr (std::is_same_v<T, Unsuback>) {
+          return detail::encode_unsuback(value, out, v5);
         } else if constexpr (std::is_same_v<T, Puback> || std::is_same_v<T, Pubrec> ||
-                             std::is_same_v<T, Pubcomp> || std::is_same_v<T, Unsuback>) {
-          return encode_packet_id_only(packet_type(Packet{value}), 0, value.packet_id, out);
+                             std::is_same_v<T, Pubrel> || std::is_same_v<T, Pubcomp> ||
+                             std::is_same_v<T, Disconnect> || std::is_same_v<T, Auth>) {
+          return detail::encode_reason_packet(packet, out, v5);
         } else {
           out.push_back(
               static_cast<uint8_t>(static_cast<uint8_t>(packet_type(Packet{value})) << 4));
@@ -212,9 +327,9 @@ Status encode_packet(const Packet& packet, Bytes& out) {
       packet);
 }
 
-Result<Bytes> encode_packet(const Packet& packet) {
+Result<Bytes> encode_packet(const Packet& packet, uint8_t level) {
   Bytes out;
-  ZT_TRY(encode_packet(packet, out));
+  ZT_TRY(encode_packet(packet, out, level));
   return out;
 }
 

@@ -10,6 +10,35 @@ Error Reader::error(std::string_view field, std::string_view what) const {
   return make_error(Errc::parse, fmt::format("{}: {}: {}", packet_, field, what));
 }
 
+Error Reader::protocol_error(std::string_view field, std::string_view what) const {
+  return make_error(Errc::invalid_argument, fmt::format("{}: {}: {}", packet_, field, what));
+}
+
+Result<uint32_t> Reader::u32(std::string_view field) {
+  if (remaining() < 4) return error(field, "packet ends before this four-byte field");
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = value << 8 | data_[position_ + static_cast<size_t>(i)];
+  position_ += 4;
+  return value;
+}
+
+Result<uint32_t> Reader::vbi(std::string_view field) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (remaining() < 1) return error(field, "packet ends inside this variable byte integer");
+    uint8_t digit = data_[position_++];
+    value |= static_cast<uint32_t>(digit & 0x7f) << (7 * i);
+    if ((digit & 0x80) == 0) {
+      // §1.5.5: "the minimum number of bytes" — a trailing zero digit is a longer form.
+      if (i > 0 && digit == 0) return error(field, "variable byte integer is not minimal");
+      return value;
+    }
+  }
+  return error(field, "variable byte integer longer than four bytes (§1.5.5)");
+}
+
+void put_vbi(Bytes& out, uint32_t value) { encode_remaining_length(value, out); }
+
 Result<uint8_t> Reader::u8(std::string_view field) {
   if (remaining() < 1) return error(field, "packet ends before this field");
   return data_[position_++];

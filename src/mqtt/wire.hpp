@@ -19,6 +19,10 @@ class Reader {
 
   Result<uint8_t> u8(std::string_view field);
   Result<uint16_t> u16(std::string_view field);
+  Result<uint32_t> u32(std::string_view field);
+  // MQTT 5 §1.5.5 variable byte integer: 1–4 bytes; a fifth byte or a non-minimal form is
+  // malformed.
+  Result<uint32_t> vbi(std::string_view field);
   Result<ByteView> take(size_t count, std::string_view field);
   ByteView rest();
   // §1.5.3: a two-byte length then that many bytes of well-formed UTF-8.
@@ -26,8 +30,12 @@ class Reader {
   // §1.5.3 framing without the UTF-8 rule (will payload, password).
   Result<Bytes> binary(std::string_view field);
 
-  // An Errc::parse error "<packet>: <field>: <what>".
+  // An Errc::parse error "<packet>: <field>: <what>" (MQTT 5: a Malformed Packet, 0x81).
   Error error(std::string_view field, std::string_view what) const;
+  // The same as Errc::invalid_argument (MQTT 5: a Protocol Error, 0x82; properties.hpp).
+  Error protocol_error(std::string_view field, std::string_view what) const;
+
+  std::string_view packet() const { return packet_; }
 
  private:
   ByteView data_;
@@ -41,6 +49,11 @@ inline void put_u16(Bytes& out, uint16_t value) {
   out.push_back(static_cast<uint8_t>(value >> 8));
   out.push_back(static_cast<uint8_t>(value & 0xff));
 }
+inline void put_u32(Bytes& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
+}
+// §1.5.5 (MQTT 5) = §2.2.3 (3.1.1): the caller keeps `value` within kMaxVariableByteInteger.
+void put_vbi(Bytes& out, uint32_t value);
 inline void put_bytes(Bytes& out, ByteView bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }

@@ -71,17 +71,18 @@ TEST(Connect, SpecFigure3_6VariableHeaderAndPayload) {
   EXPECT_EQ(std::get<Connect>(*decoded), connect);
 }
 
-TEST(Connect, MinimalAndProtocolLevel5Recognised) {
+TEST(Connect, MinimalAndProtocolLevel5Decoded) {
   Connect minimal{.clean_session = false, .keep_alive = 60, .client_id = "dev"};
   auto decoded = decode_all(encoded(minimal));
   ASSERT_TRUE(decoded);
   EXPECT_EQ(std::get<Connect>(*decoded), minimal);
-  // An MQTT 5 CONNECT: the codec stops after the level so the broker can answer CONNACK.
+  // An MQTT 5 CONNECT with an empty property section (the 0x00 after the keep alive).
   const Bytes v5{0x10, 0x10, 0x00, 0x04, 'M',  'Q',  'T', 'T', 0x05,
                  0x02, 0x00, 0x3c, 0x00, 0x00, 0x03, 'a', 'b', 'c'};
   auto v5_decoded = decode_all(v5);
   ASSERT_TRUE(v5_decoded) << v5_decoded.error().message;
   EXPECT_EQ(std::get<Connect>(*v5_decoded).protocol_level, kProtocolLevel5);
+  EXPECT_EQ(std::get<Connect>(*v5_decoded).client_id, "abc");
 }
 
 TEST(Connect, MalformedFlagsRefused) {
