@@ -9,6 +9,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/lifecycle.hpp"
+#include "broker/mqtt5.hpp"
 #include "cloud/service/auth.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
@@ -30,6 +31,28 @@ void guarded(std::string_view what, std::string_view topic, Fn&& fn) noexcept {
   } catch (...) {
     spdlog::error("service worker: {} ({}) failed and was skipped", what, topic);
   }
+}
+
+// What the broker sends subscribers for a message the cloud publishes: a rule's republish or an
+// HTTP Publish carries MQTT 5 properties (MQTT 3.1.1 subscribers get none of them); the expiry
+// interval becomes a deadline, capped as a client's is (broker/mqtt5.hpp keep_properties).
+broker::Message to_broker_message(const Outgoing& message) {
+  broker::Message out{.topic = message.topic,
+                      .payload = Bytes(message.payload.begin(), message.payload.end()),
+                      .qos = message.qos,
+                      .retain = message.retain};
+  const rules::PublishProperties& p = message.properties;
+  mqtt::Properties properties;
+  if (p.payload_utf8) properties.payload_format_indicator = *p.payload_utf8 ? 1 : 0;
+  properties.content_type = p.content_type;
+  properties.response_topic = p.response_topic;
+  if (p.correlation_data)
+    properties.correlation_data = Bytes(p.correlation_data->begin(), p.correlation_data->end());
+  properties.message_expiry_interval = p.message_expiry_interval;
+  properties.user_properties = p.user_properties;
+  broker::v5::keep_properties(std::move(properties), out, std::chrono::steady_clock::now(),
+                              broker::BrokerLimits{}.max_message_expiry);
+  return out;
 }
 
 }  // namespace
@@ -93,16 +116,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   void publish_now(Outgoing message, const std::string& client_id, const std::string& principal,
                    MessageOrigin origin = MessageOrigin::broker, bool run_rules = true) {
     tap(message.topic, message.payload);
-    if (broker) {
-      broker->publish(
-          broker::Message{.topic = message.topic,
-                          .payload = Bytes(message.payload.begin(), message.payload.end()),
-                          .qos = message.qos,
-                          .retain = message.retain,
-                          .publisher_client_id = {},
-                          .timestamp_ms = 0,
-                          .user_properties = message.properties.user_properties});
-    }
+    if (broker) broker->publish(to_broker_message(message));
     if (!run_rules) return;
     rules::MessageContext context{.topic = message.topic,
                                   .payload = message.payload,
