@@ -232,7 +232,8 @@ bool Connection::fail(DisconnectReason reason, std::string_view why, uint8_t rea
                to_string(reason), why);
   // MQTT 5 §4.13.2: the server may send a DISCONNECT with a reason code before it closes.
   if (v5() && connected_ && !closed_)
-    send_packet(mqtt::Disconnect{reason_code ? reason_code : v5::disconnect_code(reason)});
+    send_packet(
+        v5::disconnect_packet(reason_code ? reason_code : v5::disconnect_code(reason), why));
   close_now(reason, true);
   return false;
 }
@@ -241,7 +242,7 @@ void Connection::close(DisconnectReason reason) {
   asio::post(stream_.get_executor(), [self = shared_from_this(), reason] {
     if (self->v5() && self->connected_ && !self->closed_) {
       // A takeover (0x8E), a revoked certificate or shutdown: said in a DISCONNECT on MQTT 5.
-      self->send_packet(mqtt::Disconnect{v5::disconnect_code(reason)});
+      self->send_packet(v5::disconnect_packet(v5::disconnect_code(reason), to_string(reason)));
       self->close_now(reason, true);
       return;
     }

@@ -93,8 +93,22 @@ void Core::detach(const std::shared_ptr<Session>& session, const Outlet* outlet)
 }
 
 void Core::discard_locked(const std::shared_ptr<Session>& session) {
-  for (const auto& filter : session->subscription_filters()) trie_.remove(filter, session.get());
+  for (const auto& filter : session->subscription_filters()) remove_route(filter, session.get());
   session->clear_queue();
+}
+
+void Core::remove_route(const std::string& filter, const Session* session) {
+  if (auto shared = parse_shared_filter(filter)) {
+    if (*shared) shared_.remove(**shared, session);
+    return;
+  }
+  trie_.remove(filter, session);
+}
+
+void Core::match(std::string_view topic, std::vector<Subscriber>& out) {
+  trie_.match(topic, out);
+  // A shared subscription is a subscription of its own: a session may get a message through both.
+  shared_.match(topic, out);
 }
 
 size_t Core::enforce_session_caps_locked() {
@@ -136,20 +150,27 @@ void Core::enforce_queued_bytes_cap() {
 
 bool Core::subscribe(const std::shared_ptr<Session>& session, const std::string& filter,
                      uint8_t qos, SubscriptionOptions options, bool* existed) {
+  auto shared = parse_shared_filter(filter);
+  if (shared && !*shared) return false;  // the caller validated it (validate_subscription_filter)
   if (!session->add_subscription(filter, qos, existed)) return false;
-  trie_.add(filter, session, qos, options);
+  if (shared) {
+    shared_.add(**shared, session, qos);
+  } else {
+    trie_.add(filter, session, qos, options);
+  }
   return true;
 }
 
 bool Core::unsubscribe(const std::shared_ptr<Session>& session, const std::string& filter) {
   bool existed = session->remove_subscription(filter);
-  trie_.remove(filter, session.get());
+  remove_route(filter, session.get());
   return existed;
 }
 
 void Core::send_retained(const std::shared_ptr<Session>& session, const std::string& filter,
                          uint8_t qos) {
-  if (mqtt::is_wildcard_filter(filter)) return;
+  // §4.8.2: retained messages are not sent for shared subscriptions.
+  if (mqtt::is_wildcard_filter(filter) || parse_shared_filter(filter)) return;
   if (auto message = retained_.find(filter)) {
     session->deliver(message, std::min(qos, message->qos), true, *authorizer_);
   }
@@ -184,7 +205,7 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
   if (message->retain) retained_.store(message);
   if (t_batch.active) {
     size_t first = t_batch.subscribers.size();
-    trie_.match(message->topic, t_batch.subscribers);
+    match(message->topic, t_batch.subscribers);
     for (size_t i = first; i < t_batch.subscribers.size(); ++i) {
       Subscriber& subscriber = t_batch.subscribers[i];
       if (skipped(subscriber, *message)) continue;
@@ -195,7 +216,7 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
     return;
   }
   std::vector<Subscriber> subscribers;
-  trie_.match(message->topic, subscribers);
+  match(message->topic, subscribers);
   for (const auto& subscriber : subscribers) {
     if (skipped(subscriber, *message)) continue;
     auto delivery = delivery_for(subscriber, message);

@@ -15,6 +15,7 @@
 #include "broker/rate_limit.hpp"
 #include "broker/reserved_topics.hpp"
 #include "broker/session.hpp"
+#include "broker/shared_subscriptions.hpp"
 #include "broker/subscriptions.hpp"
 #include "common/connection_limits.hpp"
 
@@ -155,6 +156,10 @@ class Core {
 
  private:
   void discard_locked(const std::shared_ptr<Session>& session);
+  // Removes the routing entry of `filter` (the trie's, or the shared group's) for `session`.
+  void remove_route(const std::string& filter, const Session* session);
+  // Matches `topic` against both the trie and the shared groups.
+  void match(std::string_view topic, std::vector<Subscriber>& out);
   // Expires offline persistent sessions, longest offline first, until both caps hold. Returns how
   // many.
   size_t enforce_session_caps_locked();
@@ -165,6 +170,7 @@ class Core {
   std::shared_ptr<Authorizer> authorizer_;
   std::vector<std::shared_ptr<Observer>> observers_;
   SubscriptionTrie trie_;
+  SharedSubscriptions shared_;
   RetainedStore retained_;
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;

@@ -115,8 +115,15 @@ bool Connection::handle_subscribe(const mqtt::Subscribe& subscribe) {
   }
   auto admissible = [&](size_t i) {
     return i < limits.max_filters_per_subscribe &&
-           static_cast<bool>(mqtt::validate_topic_filter(subscribe.subscriptions[i].filter));
+           static_cast<bool>(validate_subscription_filter(subscribe.subscriptions[i].filter));
   };
+  // MQTT 5 §3.8.3.1: No Local on a shared subscription is a Protocol Error.
+  for (const auto& subscription : subscribe.subscriptions) {
+    if (subscription.no_local && parse_shared_filter(subscription.filter)) {
+      return fail(DisconnectReason::client_error, "no local on a shared subscription",
+                  mqtt::reason::protocol_error);
+    }
+  }
   // aws-iot.md §5: a denied iot:Subscribe closes the connection (no SUBACK; MQTT 5: DISCONNECT
   // 0x87 Not authorized).
   for (size_t i = 0; i < subscribe.subscriptions.size(); ++i) {

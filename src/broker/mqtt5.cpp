@@ -29,6 +29,14 @@ uint8_t disconnect_code(DisconnectReason reason) {
   return mqtt::reason::unspecified_error;
 }
 
+mqtt::Disconnect disconnect_packet(uint8_t code, std::string_view why) {
+  mqtt::Disconnect disconnect{.reason_code = code};
+  std::string_view text = why.substr(0, 256);
+  while (!text.empty() && !mqtt::is_valid_mqtt_utf8(text)) text.remove_suffix(1);
+  if (!text.empty()) disconnect.properties.reason_string = std::string(text);
+  return disconnect;
+}
+
 SessionRequest session_request(const mqtt::Connect& connect, const BrokerLimits& limits) {
   SessionRequest request{.clean_start = connect.clean_session};
   if (connect.protocol_level != mqtt::kProtocolLevel5) {
@@ -62,7 +70,7 @@ mqtt::Properties connack_properties(const BrokerLimits& limits, const ConnackFac
   p.topic_alias_maximum = limits.topic_alias_maximum;
   p.wildcard_subscription_available = 1;
   p.subscription_identifier_available = 0;  // AWS IoT Core does not support them
-  p.shared_subscription_available = 0;      // MERGE-SHARED: 1 once $share/ is routed
+  p.shared_subscription_available = 1;
   // §3.2.2.3.14: when the server uses another keep alive than the client asked, it says which.
   if (facts.keep_alive != facts.requested_keep_alive) p.server_keep_alive = facts.keep_alive;
   return p;

@@ -20,6 +20,11 @@ using Clock = std::chrono::steady_clock;
 // The reason code of the DISCONNECT a server sends an MQTT 5 client for `reason` (§3.14.2.1).
 uint8_t disconnect_code(DisconnectReason reason);
 
+// A server DISCONNECT: `code` and, as its Reason String (§3.14.2.2.3), `why` cut to 256 bytes of
+// whole UTF-8 characters. Clients show the string; paho-mqtt 1.6.1 reads the reason code of a
+// DISCONNECT only when properties follow it.
+mqtt::Disconnect disconnect_packet(uint8_t code, std::string_view why);
+
 // The session a CONNECT asks for (§3.1.2.4 Clean Start, §3.1.2.11.2 Session Expiry Interval,
 // §3.1.2.11.3 Receive Maximum), capped at the broker's maximum. 3.1.1: persistent = !clean session,
 // kept limits.session_expiry.

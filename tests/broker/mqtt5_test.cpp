@@ -50,6 +50,9 @@ class Mqtt5OverTls : public BrokerOverTls {
     auto packet = c.next();
     if (!packet || !std::holds_alternative<mqtt::Disconnect>(*packet)) return std::nullopt;
     EXPECT_FALSE(c.next());  // and then the connection ends
+    // Every server DISCONNECT says why in a Reason String (paho 1.6.1 needs properties to read
+    // the reason code).
+    EXPECT_TRUE(std::get<mqtt::Disconnect>(*packet).properties.reason_string);
     return std::get<mqtt::Disconnect>(*packet).reason_code;
   }
   // The broker still serves: a fresh client gets PINGRESP.
@@ -79,6 +82,7 @@ TEST_F(Mqtt5OverTls, ConnackAnnouncesAwsLimitsAndAssignsAClientId) {
   EXPECT_EQ(p.maximum_packet_size, 149504u);
   EXPECT_EQ(p.wildcard_subscription_available, 1);
   EXPECT_EQ(p.subscription_identifier_available, 0);
+  EXPECT_EQ(p.shared_subscription_available, 1);
   ASSERT_TRUE(p.assigned_client_identifier);
   EXPECT_TRUE(p.assigned_client_identifier->starts_with("zt-"));
   EXPECT_FALSE(p.server_keep_alive);  // 60 s asked, 60 s used
@@ -309,6 +313,48 @@ TEST_F(Mqtt5OverTls, ReceiveMaximumBoundsUnacknowledgedDeliveries) {
   auto second = c->next();
   ASSERT_TRUE(second && std::holds_alternative<mqtt::Publish>(*second));
   EXPECT_EQ(std::get<mqtt::Publish>(*second).payload, (Bytes{1}));
+}
+
+TEST_F(Mqtt5OverTls, SharedSubscriptionGivesEachMessageToOneMember) {
+  // Members of one group on both protocol versions (AWS supports $share/ on 3.1.1 and 5).
+  auto a = client5("share-a");
+  subscribe(*a, {.filter = "$share/workers/jobs/#", .qos = 1});
+  auto b = client311("share-b");
+  subscribe(*b, {.filter = "$share/workers/jobs/#", .qos = 1});
+  auto publisher = client5("share-pub");
+  for (uint8_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(publisher->send(
+        mqtt::Publish{.topic = "jobs/x", .payload = {i}, .qos = 1, .packet_id = uint16_t(i + 1)}));
+    ASSERT_TRUE(publisher->next());
+  }
+  std::vector<uint8_t> seen;
+  for (TlsClient* member : {a.get(), b.get()}) {
+    ASSERT_TRUE(member->send(mqtt::Pingreq{}));
+    int got = 0;
+    while (true) {
+      auto packet = member->next();
+      ASSERT_TRUE(packet);
+      if (std::holds_alternative<mqtt::Pingresp>(*packet)) break;
+      ASSERT_TRUE(std::holds_alternative<mqtt::Publish>(*packet));
+      const auto& publish = std::get<mqtt::Publish>(*packet);
+      seen.push_back(publish.payload.at(0));
+      ASSERT_TRUE(member->send(mqtt::Puback{.packet_id = publish.packet_id}));
+      ++got;
+    }
+    EXPECT_EQ(got, 2);  // in turn
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<uint8_t>{0, 1, 2, 3}));  // each message once
+  // An invalid share name is refused per filter (0x8F); No Local on a share is a Protocol Error.
+  ASSERT_TRUE(
+      a->send(mqtt::Subscribe{.packet_id = 9, .subscriptions = {{.filter = "$share/w+/x"}}}));
+  auto suback = a->next();
+  ASSERT_TRUE(suback && std::holds_alternative<mqtt::Suback>(*suback));
+  EXPECT_EQ(std::get<mqtt::Suback>(*suback).return_codes,
+            (std::vector<uint8_t>{reason::topic_filter_invalid}));
+  ASSERT_TRUE(a->send(mqtt::Subscribe{
+      .packet_id = 10, .subscriptions = {{.filter = "$share/w/x", .no_local = true}}}));
+  EXPECT_EQ(disconnect_reason(*a), reason::protocol_error);
 }
 
 }  // namespace
