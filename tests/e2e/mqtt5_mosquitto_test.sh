@@ -3,7 +3,8 @@
 # check one that fails without the feature:
 #   `ztp broker run`: PUBLISH properties (-D: user properties in order with a repeated name, content
 #   type, response topic, correlation data, payload format indicator, message expiry counted down);
-#   3.1.1 and 5 subscribers on one topic at once; message expiry of a message queued for an offline
+#   3.1.1 and 5 subscribers on one topic at once; shared subscriptions ($share/<group>/<filter>:
+#   each message to one member of the group); message expiry of a message queued for an offline
 #   session; session expiry across a reconnect (-x 60 keeps the session, 0 ends it).
 #   `ztp cloud run` with a policy: a denied PUBLISH ends an MQTT 5 connection with a reason-coded
 #   DISCONNECT (0x87 Not authorized), where 3.1.1 just closes.
@@ -43,6 +44,28 @@ wait "$sub3" || true
 check "the MQTT 5 subscriber gets both, the v5 message with its user property" \
   diff <(printf 'from-311|\nfrom-5|k:v\n') "$work/mixed5.sub"
 check "the 3.1.1 subscriber gets both" diff <(printf 'zt5/mixed from-311\nzt5/mixed from-5\n') "$work/mixed3.sub"
+
+# --- shared subscriptions ----------------------------------------------------------------------
+# Two members of group g — one MQTT 5, one 3.1.1 (AWS offers shared subscriptions to both) — and
+# one ordinary subscriber; 6 messages: the ordinary one gets all 6, the group gets each exactly once
+# between its members. -W bounds the members (they cannot know how many they will get).
+for member in a b; do
+  version=5; [ "$member" = b ] && version=311
+  timeout 10 mosquitto_sub -h 127.0.0.1 -p "$PORT" -V $version -i "share-$member" -q 1 -t '$share/g/zt5/shared' \
+    -W 4 $device >"$work/share-$member.sub" 2>"$work/share-$member.err" &
+  pids+=($!)
+  eval "share_$member=$!"
+  wait_log v5 "share-$member subscribed to \$share/g/zt5/shared"
+done
+sub plain 6 -V 5 -i share-plain -q 1 -t zt5/shared $device
+wait_log v5 "share-plain subscribed to zt5/shared"
+for i in 1 2 3 4 5 6; do pub -V 5 -i "share-pub-$i" -q 1 -t zt5/shared -m "m$i" $device; done
+wait "$SUB_PID" || true
+wait "$share_a" || true
+wait "$share_b" || true
+check "the ordinary subscriber gets all 6" diff <(printf 'zt5/shared m%s\n' 1 2 3 4 5 6) "$work/plain.sub"
+check "the group gets each message exactly once between its members" \
+  diff <(printf 'm%s\n' 1 2 3 4 5 6) <(sort -V "$work/share-a.sub" "$work/share-b.sub")
 
 # --- message expiry of a queued message ----------------------------------------------------------
 # A persistent session (clean start off, session expiry 600 s) goes offline; two QoS 1 messages are
