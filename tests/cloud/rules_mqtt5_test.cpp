@@ -63,8 +63,13 @@ TEST_F(RulesMqtt5Test, HeadersThatDoNotExpandStopOnlyThatRepublish) {
               {{"republish", {{"topic", "also"}}}}}}});
   add_rule("b_good",
            {{"sql", "SELECT * FROM 'in/#'"}, {"actions", {{{"republish", {{"topic", "good"}}}}}}});
+  add_rule("c_no_topic", {{"sql", "SELECT * FROM 'in/#'"},
+                          {"actions",
+                           {{{"republish", {{"topic", "${get_mqtt_property('response_topic')}"}}}},
+                            {{"republish", {{"topic", "${topic(2)}"}}}}}}});
   runtime.on_message(message("in/a", {{"k", "v"}}));
-  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[2].topic, "a");  // the response topic was absent: that republish alone failed
   EXPECT_EQ(sent[0].topic, "also");
   EXPECT_EQ(sent[1].topic, "good");
   EXPECT_EQ(sent[1].properties.user_properties, (rules::UserProperties{{"k", "v"}}));

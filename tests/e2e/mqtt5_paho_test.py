@@ -12,7 +12,8 @@ TLS (issue 18), each check one that fails without the feature:
   4. 3.1.1 and 5 clients on the same topics at once: each version's PUBLISH reaches both versions'
      subscribers; the 3.1.1 subscriber gets the payload without properties.
   5. Request/response: the requester's response topic and correlation data reach the responder,
-     whose reply to that topic carries the same correlation data back.
+     whose reply to that topic carries the same correlation data back; and a rule as the responder
+     (get_mqtt_property() in the SQL and the republish's templates).
 127.0.0.1 and ephemeral ports only; the cloud and every client are stopped at the end."""
 import json
 import os
@@ -231,6 +232,21 @@ def main():
         check("the reply reaches the requester with its correlation data",
               reply and (reply[0].payload, getattr(reply[0].properties, "CorrelationData", None)) ==
               (b"pong", b"\x00req-42\xff"), reply)
+        # A rule as the responder: get_mqtt_property() reads the request's response topic and
+        # correlation data, the republish answers there with the same correlation data.
+        iot.create_topic_rule(ruleName="echo", topicRulePayload={
+            "sql": "SELECT get_mqtt_property('content_type') AS asked_as FROM 'zt5/rpc'",
+            "awsIotSqlVersion": "2016-03-23",
+            "actions": [{"republish": {
+                "topic": "${get_mqtt_property('response_topic')}", "qos": 1,
+                "roleArn": "arn:aws:iam::%s:role/republish" % created["certificateArn"].split(":")[4],
+                "headers": {"correlationData": "${get_mqtt_property('correlation_data')}"}}}]})
+        pub5.paho.publish("zt5/rpc", "{}", qos=1, properties=publish_properties(
+            ResponseTopic="zt5/replies/pub5", CorrelationData=b"\x01rule", ContentType="text/x-request"))
+        reply = pub5.messages(1)
+        check("a rule answers on the request's response topic with its correlation data (get_mqtt_property)",
+              reply and (json.loads(reply[0].payload), getattr(reply[0].properties, "CorrelationData", None)) ==
+              ({"asked_as": "text/x-request"}, b"\x01rule"), reply and (reply[0].payload, reply[0].properties))
     finally:
         for c in clients:
             c.stop()

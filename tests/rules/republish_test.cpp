@@ -1,5 +1,5 @@
-// MQTT 5 in the rules engine: get_user_properties() in rules SQL (AWS IoT SQL functions,
-// get_user_properties(userPropertyKey)) and the republish action's headers (API reference,
+// MQTT 5 in the rules engine: get_user_properties() and get_mqtt_property() in rules SQL (AWS IoT
+// SQL functions) and the republish action's headers (API reference,
 // RepublishAction.headers / MqttHeaders): validated when the rule is created, expanded per message.
 #include <gtest/gtest.h>
 
@@ -64,6 +64,35 @@ TEST(RulesUserProperties, UsableInTemplates) {
   EXPECT_EQ(*topic, R"(out/["north"]/d1)");
   // The function takes one argument; the parser knows it (a typo is a parse error, not Undefined).
   EXPECT_FALSE(parse_query("SELECT get_user_property('a') FROM '#'"));
+}
+
+// get_mqtt_property(name): the PUBLISH's content type, format indicator (AWS's enum), response
+// topic and correlation data (base64); Undefined when absent or for another name.
+TEST(RulesMqttProperty, EachPropertyAndUndefined) {
+  auto message = v5_message({});
+  message.payload_utf8 = true;
+  message.content_type = "application/json";
+  message.response_topic = "replies/d1";
+  message.correlation_data = std::string("\0\xffid", 4);
+  auto out =
+      run("SELECT get_mqtt_property('content_type') AS ct, get_mqtt_property('format_indicator') "
+          "AS fi, "
+          "get_mqtt_property('response_topic') AS rt, get_mqtt_property('correlation_data') AS cd, "
+          "get_mqtt_property('topic_alias') AS ta, get_mqtt_property(temp) AS n FROM '#'",
+          message);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, json::parse(R"({"ct":"application/json","fi":"UTF8_DATA","rt":"replies/d1",
+                                  "cd":"AP9pZA=="})"));
+  message.payload_utf8 = false;
+  EXPECT_EQ(run("SELECT get_mqtt_property('format_indicator') AS fi FROM '#'", message),
+            json::parse(R"({"fi":"UNSPECIFIED_BYTES"})"));
+  // An MQTT 3.1.1 message has none: a WHERE on one does not match.
+  EXPECT_FALSE(run("SELECT * FROM '#' WHERE get_mqtt_property('content_type') = 'application/json'",
+                   v5_message({})));
+  // The template a request/response rule uses to answer on the requester's response topic.
+  auto topic = expand_template("${get_mqtt_property('response_topic')}", v5_message({}));
+  ASSERT_TRUE(topic);
+  EXPECT_EQ(*topic, "");
 }
 
 Result<Rule> rule_with_headers(const json& headers) {

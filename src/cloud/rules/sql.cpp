@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "cloud/rules/mqtt_functions.hpp"
 #include "common/hex.hpp"
 #include "common/json.hpp"
 #include "common/uuid.hpp"
@@ -444,17 +445,7 @@ struct Evaluator {
       }
       return json(*text);
     }
-    if (name == "get_user_properties") {
-      // AWS IoT SQL functions, get_user_properties(userPropertyKey): every value the message's
-      // MQTT 5 user properties give that key, in order, as an array (a key may repeat); Undefined
-      // when no property has that key, or the message has none (MQTT 3.1.1, HTTP Publish).
-      auto key = args.size() == 1 && args[0] && args[0]->is_string() ? string_arg(0) : std::nullopt;
-      if (!key) return std::nullopt;
-      json values = json::array();
-      for (const auto& [property, value] : message.user_properties)
-        if (property == *key) values.push_back(value);
-      return values.empty() ? std::nullopt : Value(std::move(values));
-    }
+    if (is_mqtt_function(name)) return mqtt_function(name, args, message);
     if (name == "concat") {
       std::string out;
       for (size_t i = 0; i < args.size(); ++i) {
@@ -478,13 +469,21 @@ struct Evaluator {
 };
 
 Status check_functions(const Expression& node) {
-  static constexpr std::string_view kKnown[] = {"topic",       "clientid",
-                                                "principal",   "timestamp",
-                                                "accountid",   "newuuid",
-                                                "isundefined", "isnull",
-                                                "upper",       "lower",
-                                                "concat",      "startswith",
-                                                "endswith",    "get_user_properties"};
+  static constexpr std::string_view kKnown[] = {"topic",
+                                                "clientid",
+                                                "principal",
+                                                "timestamp",
+                                                "accountid",
+                                                "newuuid",
+                                                "isundefined",
+                                                "isnull",
+                                                "upper",
+                                                "lower",
+                                                "concat",
+                                                "startswith",
+                                                "endswith",
+                                                "get_user_properties",
+                                                "get_mqtt_property"};
   if (node.kind == Expression::Kind::call &&
       std::find(std::begin(kKnown), std::end(kKnown), node.name) == std::end(kKnown)) {
     return make_error(Errc::unsupported, "SQL: function '" + node.name + "()' is not supported");

@@ -3,7 +3,7 @@
 // Expressions: literals, dotted paths (a.b[0].c), = <> != < <= > >=, AND OR NOT, + - * / %,
 // parentheses, and the functions topic(), topic(n), clientid(), principal(), timestamp(),
 // accountid(), newuuid(), upper, lower, concat, startswith, endswith, isNull, isUndefined,
-// get_user_properties(key) (the MQTT 5 user properties of the message). Missing
+// get_user_properties(key) and get_mqtt_property(name) (MQTT 5, mqtt_functions.hpp). Missing
 // keys are Undefined: a field that evaluates to Undefined is left out, and a WHERE that is
 // Undefined does not match.
 #pragma once
@@ -34,7 +34,12 @@ struct MessageContext {
   std::string principal;  // certificate id of the publisher
   std::string account_id;
   int64_t timestamp_ms = 0;
-  UserProperties user_properties{};  // empty for MQTT 3.1.1 publishers and HTTP Publish
+  // MQTT 5 (an MQTT 5 PUBLISH's properties, an HTTP Publish's MQTT 5 parameters); none for 3.1.1.
+  UserProperties user_properties{};
+  std::optional<bool> payload_utf8{};  // payload format indicator: UTF8_DATA (true) or bytes
+  std::optional<std::string> content_type{};
+  std::optional<std::string> response_topic{};
+  std::optional<std::string> correlation_data{};  // binary
 };
 
 struct Expression;  // opaque syntax tree

@@ -55,6 +55,26 @@ broker::Message to_broker_message(const Outgoing& message) {
   return out;
 }
 
+// What the rules engine sees of a message on the bus: its MQTT 5 properties included.
+rules::MessageContext rules_context(const broker::Message& message, const std::string& client_id,
+                                    const std::string& principal, const std::string& account_id) {
+  rules::MessageContext context{
+      .topic = message.topic,
+      .payload = std::string(message.payload.begin(), message.payload.end()),
+      .client_id = client_id.empty() ? "n/a" : client_id,
+      .principal = principal,
+      .account_id = account_id,
+      .timestamp_ms = unix_now_ms(),
+      .user_properties = message.user_properties};
+  const mqtt::Properties& p = message.properties;
+  if (p.payload_format_indicator) context.payload_utf8 = *p.payload_format_indicator == 1;
+  context.content_type = p.content_type;
+  context.response_topic = p.response_topic;
+  if (p.correlation_data)
+    context.correlation_data = std::string(p.correlation_data->begin(), p.correlation_data->end());
+  return context;
+}
+
 }  // namespace
 
 struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl> {
@@ -116,16 +136,12 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   void publish_now(Outgoing message, const std::string& client_id, const std::string& principal,
                    MessageOrigin origin = MessageOrigin::broker, bool run_rules = true) {
     tap(message.topic, message.payload);
-    if (broker) broker->publish(to_broker_message(message));
-    if (!run_rules) return;
-    rules::MessageContext context{.topic = message.topic,
-                                  .payload = message.payload,
-                                  .client_id = client_id.empty() ? "n/a" : client_id,
-                                  .principal = principal,
-                                  .account_id = account.account_id,
-                                  .timestamp_ms = unix_now_ms(),
-                                  .user_properties = message.properties.user_properties};
-    guarded("the rules", context.topic, [&] { rules.on_message(context, origin); });
+    broker::Message out = to_broker_message(message);
+    std::optional<rules::MessageContext> context;
+    if (run_rules) context = rules_context(out, client_id, principal, account.account_id);
+    if (broker) broker->publish(std::move(out));
+    if (!context) return;
+    guarded("the rules", context->topic, [&] { rules.on_message(*context, origin); });
   }
   void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
     post([self = shared_from_this(), messages = std::move(messages), origin]() mutable {
@@ -193,27 +209,21 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());
-    post([self = shared_from_this(), topic = message.topic,
-          payload = std::string(message.payload.begin(), message.payload.end()),
-          client_id = client.client_id, principal = client.principal,
-          user_properties = message.user_properties] {
-      self->tap(topic, payload);
+    post([self = shared_from_this(),
+          context = rules_context(message, client.client_id, client.principal,
+                                  account.account_id)]() mutable {
+      const std::string& topic = context.topic;
+      self->tap(topic, context.payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         guarded("a shadow request", topic, [&] {
           ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
-                                                   request->operation, payload, true);
+                                                   request->operation, context.payload, true);
           for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
         });
       }
       guarded("the rules", topic, [&] {
-        self->rules.on_message({.topic = topic,
-                                .payload = payload,
-                                .client_id = client_id,
-                                .principal = principal,
-                                .account_id = self->account.account_id,
-                                .timestamp_ms = unix_now_ms(),
-                                .user_properties = user_properties},
-                               MessageOrigin::client);
+        context.timestamp_ms = unix_now_ms();
+        self->rules.on_message(context, MessageOrigin::client);
       });
     });
   }
