@@ -143,6 +143,13 @@ def main():
         iot.create_policy(policyName="All", policyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}))
         iot.attach_policy(policyName="All", target=created["certificateArn"])
+        account = created["certificateArn"].split(":")[4]
+
+        def republish_rule(name, sql, topic, headers):
+            iot.create_topic_rule(ruleName=name, topicRulePayload={
+                "sql": sql, "awsIotSqlVersion": "2016-03-23",
+                "actions": [{"republish": {"topic": topic, "qos": 1, "headers": headers,
+                                           "roleArn": "arn:aws:iam::%s:role/republish" % account}}]})
 
         # 1. CONNACK properties.
         sub5 = connect("sub5")
@@ -167,14 +174,10 @@ def main():
         check("... and the message is not delivered", sub5.messages(1, timeout=0.5) == [])
 
         # 3. User properties through a rule's republish.
-        iot.create_topic_rule(ruleName="tag_site", topicRulePayload={
-            "sql": "SELECT *, get_user_properties('site') AS sites FROM 'zt5/in/+'",
-            "awsIotSqlVersion": "2016-03-23",
-            "actions": [{"republish": {
-                "topic": "zt5/out/${topic(3)}", "qos": 1,
-                "roleArn": "arn:aws:iam::%s:role/republish" % created["certificateArn"].split(":")[4],
-                "headers": {"contentType": "application/json",
-                            "userProperties": [{"key": "via", "value": "rule-${topic(3)}"}]}}}]})
+        republish_rule("tag_site", "SELECT *, get_user_properties('site') AS sites FROM 'zt5/in/+'",
+                       "zt5/out/${topic(3)}",
+                       {"contentType": "application/json",
+                        "userProperties": [{"key": "via", "value": "rule-${topic(3)}"}]})
         check("subscribe zt5/out/#", sub5.subscribe("zt5/out/#") is not None)
         sub3 = connect("sub3", mqtt.MQTTv311)
         check("subscribe zt5/out/# (3.1.1)", sub3.subscribe("zt5/out/#") is not None)
@@ -234,13 +237,9 @@ def main():
               (b"pong", b"\x00req-42\xff"), reply)
         # A rule as the responder: get_mqtt_property() reads the request's response topic and
         # correlation data, the republish answers there with the same correlation data.
-        iot.create_topic_rule(ruleName="echo", topicRulePayload={
-            "sql": "SELECT get_mqtt_property('content_type') AS asked_as FROM 'zt5/rpc'",
-            "awsIotSqlVersion": "2016-03-23",
-            "actions": [{"republish": {
-                "topic": "${get_mqtt_property('response_topic')}", "qos": 1,
-                "roleArn": "arn:aws:iam::%s:role/republish" % created["certificateArn"].split(":")[4],
-                "headers": {"correlationData": "${get_mqtt_property('correlation_data')}"}}}]})
+        republish_rule("echo", "SELECT get_mqtt_property('content_type') AS asked_as FROM 'zt5/rpc'",
+                       "${get_mqtt_property('response_topic')}",
+                       {"correlationData": "${get_mqtt_property('correlation_data')}"})
         pub5.paho.publish("zt5/rpc", "{}", qos=1, properties=publish_properties(
             ResponseTopic="zt5/replies/pub5", CorrelationData=b"\x01rule", ContentType="text/x-request"))
         reply = pub5.messages(1)
