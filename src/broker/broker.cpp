@@ -205,6 +205,13 @@ void Broker::stop() {
   auto& impl = *impl_;
   if (!impl.running) return;
   impl.running = false;
+  // MQTT 5 clients are told (DISCONNECT 0x8B Server shutting down) before the threads stop: the
+  // connections close once that is written, bounded by a short grace period.
+  if (impl.core.say_goodbye() > 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (impl.core.goodbyes_pending.load() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   asio::post(*impl.contexts[0], [&impl] {
     boost::system::error_code ec;
     impl.acceptor->close(ec);

@@ -250,6 +250,24 @@ void Connection::close(DisconnectReason reason) {
   });
 }
 
+bool Connection::say_goodbye() {
+  if (!v5()) return false;  // version_ is settled before the session attaches
+  ++core_.goodbyes_pending;
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->finished_) {
+      --self->core_.goodbyes_pending;
+      return;
+    }
+    self->saying_goodbye_ = true;
+    if (!self->closed_) {
+      self->send_packet(
+          v5::disconnect_packet(mqtt::reason::server_shutting_down, "server shutting down"));
+      self->close_now(DisconnectReason::server_shutdown, true);
+    }
+  });
+  return true;
+}
+
 void Connection::close_now(DisconnectReason reason, bool after_pending_writes) {
   if (closed_) return;
   closed_ = true;
@@ -288,6 +306,7 @@ void Connection::resume_reading_if_drained() {
 void Connection::finish() {
   if (finished_) return;
   finished_ = true;
+  if (saying_goodbye_) --core_.goodbyes_pending;
   if (!closed_) close_now(reason_, true);
   if (!session_) return;
   if (!clean_disconnect_) publish_will();

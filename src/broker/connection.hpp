@@ -36,6 +36,7 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
                     bool retain) override;
   bool fits(const Message& message) override;
   void close(DisconnectReason reason) override;
+  bool say_goodbye() override;
 
  private:
   // `self` keeps the connection alive for as long as the coroutine runs (it starts after start()
@@ -104,6 +105,7 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   bool socket_closed_ = false;
   bool finished_ = false;
   bool clean_disconnect_ = false;  // DISCONNECT received: the will is discarded (§3.14.4)
+  bool saying_goodbye_ = false;    // counted in core_.goodbyes_pending until finish()
   DisconnectReason reason_ = DisconnectReason::connection_lost;
   ClientContext context_;
   std::optional<mqtt::Will> will_;

@@ -38,6 +38,7 @@ const char* to_string(DisconnectReason reason) {
     case DisconnectReason::keep_alive_timeout:
       return "MQTT_KEEP_ALIVE_TIMEOUT";
     case DisconnectReason::server_initiated:
+    case DisconnectReason::server_shutdown:
       return "SERVER_INITIATED_DISCONNECT";
     case DisconnectReason::auth_error:
       return "AUTH_ERROR";
@@ -288,6 +289,17 @@ size_t Core::disconnect_principal(std::string_view principal, DisconnectReason r
   size_t closed = 0;
   for (const auto& session : sessions) closed += session->close_if_principal(principal, reason);
   return closed;
+}
+
+size_t Core::say_goodbye() {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& [id, session] : sessions_) sessions.push_back(session);
+  }
+  size_t told = 0;
+  for (const auto& session : sessions) told += session->say_goodbye();
+  return told;
 }
 
 size_t Core::session_count() const {

@@ -144,6 +144,10 @@ class Core {
 
   // Closes every connection authenticated as `principal`. Returns how many.
   size_t disconnect_principal(std::string_view principal, DisconnectReason reason);
+  // Broker::stop(): the attached MQTT 5 connections send DISCONNECT 0x8B and close (Outlet::
+  // say_goodbye); `goodbyes_pending` counts those not finished yet. Returns how many were told.
+  size_t say_goodbye();
+  std::atomic<size_t> goodbyes_pending{0};
 
   size_t session_count() const;
   size_t queued_bytes_total() const { return queued_bytes_total_->load(); }

@@ -164,8 +164,8 @@ bool Connection::handle_connect(mqtt::Connect& connect) {
   connected_ = true;
   send_connack(connect, attached, request, keep_alive, assigned_client_id);
   session_->resume();
-  spdlog::debug("broker: {} connected (MQTT {}, clean start {}, keep-alive {} s)",
-                connect.client_id, v5() ? "5" : "3.1.1", connect.clean_session, keep_alive);
+  spdlog::debug("broker: {} connected (clean session {}, keep-alive {} s{})", connect.client_id,
+                connect.clean_session, keep_alive, v5() ? ", MQTT 5" : "");
   core_.notify([&](Observer& observer) { observer.on_connected(context_); });
   return true;
 }

@@ -94,6 +94,7 @@ enum class DisconnectReason {
   keep_alive_timeout,
   server_initiated,
   auth_error,
+  server_shutdown,  // Broker::stop(): SERVER_INITIATED_DISCONNECT too; MQTT 5 0x8B
 };
 const char* to_string(DisconnectReason reason);
 

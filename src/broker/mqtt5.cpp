@@ -25,6 +25,8 @@ uint8_t disconnect_code(DisconnectReason reason) {
       return mqtt::reason::keep_alive_timeout;
     case DisconnectReason::server_initiated:
       return mqtt::reason::administrative_action;
+    case DisconnectReason::server_shutdown:
+      return mqtt::reason::server_shutting_down;
   }
   return mqtt::reason::unspecified_error;
 }

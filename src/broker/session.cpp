@@ -95,6 +95,15 @@ bool Session::close_if_principal(std::string_view principal, DisconnectReason re
   return true;
 }
 
+bool Session::say_goodbye() {
+  std::shared_ptr<Outlet> outlet;
+  {
+    std::lock_guard lock(mutex_);
+    outlet = outlet_;
+  }
+  return outlet && outlet->say_goodbye();  // never under our lock
+}
+
 bool Session::attached() const {
   std::lock_guard lock(mutex_);
   return outlet_ != nullptr;

@@ -30,6 +30,9 @@ class Outlet {
   virtual bool fits(const Message& /*message*/) { return true; }
   // Ends the connection (from any thread), e.g. when another connection takes the client id over.
   virtual void close(DisconnectReason reason) = 0;
+  // Broker shutdown (any thread): an MQTT 5 connection sends DISCONNECT 0x8B and closes, returning
+  // true; others return false and are left to the shutdown as they were.
+  virtual bool say_goodbye() { return false; }
 };
 
 struct SessionLimits {
@@ -72,6 +75,8 @@ class Session {
   bool attached() const;
   // Closes the attached connection when it authenticated as `principal` (a revoked certificate).
   bool close_if_principal(std::string_view principal, DisconnectReason reason);
+  // Outlet::say_goodbye on the attached connection, if any.
+  bool say_goodbye();
   std::chrono::steady_clock::time_point offline_since() const;
 
   // PUBACK from the client: frees a window slot, which the queue refills.

@@ -240,6 +240,31 @@ TEST_F(Mqtt5OverTls, PolicyDenialAndTakeoverAreSaidInADisconnect) {
   EXPECT_TRUE(pong && std::holds_alternative<mqtt::Pingresp>(*pong));
 }
 
+class Mqtt5KeepAlive : public Mqtt5OverTls {
+ protected:
+  void tune(BrokerConfig& config) override {
+    config.limits.min_keep_alive_seconds = 1;  // every keep-alive becomes 1 s: timeout 1.5 s
+    config.limits.max_keep_alive_seconds = 1;
+    // The watchdog first wakes at the connect timeout (10 s by default), then follows the
+    // keep-alive deadline: shorten it so the 1.5 s timeout is seen within the client's 5 s.
+    config.limits.connect_timeout = std::chrono::seconds(1);
+  }
+};
+
+TEST_F(Mqtt5KeepAlive, ASilentClientGetsKeepAliveTimeout) {
+  auto c = client5("silent");
+  EXPECT_EQ(last_connack_->properties.server_keep_alive, 1);     // asked 60, clamped
+  EXPECT_EQ(disconnect_reason(*c), reason::keep_alive_timeout);  // within the 5 s receive timeout
+}
+
+TEST_F(Mqtt5OverTls, ShutdownSaysServerShuttingDown) {
+  auto c = client5("at-shutdown");
+  auto old = client311("at-shutdown-311");
+  broker_->stop();
+  EXPECT_EQ(disconnect_reason(*c), reason::server_shutting_down);
+  EXPECT_FALSE(old->next());  // 3.1.1: the connection just ends
+}
+
 TEST_F(Mqtt5OverTls, UnsubackSaysWhetherTheSubscriptionExisted) {
   auto c = client5("unsub");
   subscribe(*c, {.filter = "u/a", .qos = 0});

@@ -117,10 +117,12 @@ class BrokerOverTls : public ::testing::Test {
     config.key_file = pki_ / "server.key";
     config.threads = 1;
     config.limits.min_connect_interval = std::chrono::milliseconds(0);  // reconnects at once
+    tune(config);
     broker_ = std::make_unique<Broker>(config, *authenticator, authorizer());
     ASSERT_TRUE(broker_->start());
   }
   void TearDown() override { broker_->stop(); }
+  virtual void tune(BrokerConfig& /*config*/) {}
   virtual std::shared_ptr<Authorizer> authorizer() {
     return std::make_shared<AllowAllAuthorizer>();
   }

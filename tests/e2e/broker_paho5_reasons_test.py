@@ -5,27 +5,16 @@ TLS client sends malformed property sections (a duplicate property, an unknown i
 DISCONNECT 0x82 / 0x81; the broker keeps serving the others throughout."""
 import os
 import queue
-import shutil
 import socket
 import ssl
-import subprocess
 import sys
-import tempfile
-import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-SOURCE = os.environ.get("ZT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-ZTP = os.environ.get("ZTP", os.path.join(os.environ.get("ZT_BINARY_DIR", "build"), "bin", "ztp"))
-failures = []
-
-
-def check(description, condition):
-    print(("ok   - " if condition else "FAIL - ") + description)
-    if not condition:
-        failures.append(description)
+sys.path.insert(0, os.path.dirname(__file__))
+from broker_common import check, expect, main  # noqa: E402
 
 
 def client(pki, client_id, protocol=mqtt.MQTTv5):
@@ -43,18 +32,6 @@ def client(pki, client_id, protocol=mqtt.MQTTv5):
     c.on_subscribe = lambda _c, _u, mid, granted, *props: events.put(("suback", granted))
     c.on_message = lambda _c, _u, msg: events.put(("message", msg))
     return c, events
-
-
-def expect(events, kind, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            got, value = events.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if got == kind:
-            return value
-    return None
 
 
 def raw_v5_session(pki, port, client_id):
@@ -83,117 +60,89 @@ def read_all(sock):
     return data
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="zt-paho5-e2e.")
-    broker = None
-    clients = []
-    try:
-        pki = os.path.join(work, "pki")
-        subprocess.run(["bash", os.path.join(SOURCE, "tools", "make-test-pki.sh"), pki], check=True,
-                       stdout=subprocess.DEVNULL)
-        broker = subprocess.Popen([ZTP, "broker", "run", "--cert", f"{pki}/server.crt", "--key", f"{pki}/server.key",
-                                   "--ca", f"{pki}/inter.crt", "--listen", "127.0.0.1:0"],
-                                  stdout=subprocess.PIPE, text=True)
-        line = broker.stdout.readline().strip()
-        assert line.startswith("listening mqtts=127.0.0.1:"), line
-        port = int(line.rsplit(":", 1)[1])
+def run(pki, port, clients):
+    # An MQTT 5 subscriber: the CONNACK tells AWS IoT's limits.
+    sub, sub_events = client(pki, "paho5-sub")
+    clients.append(sub)
+    sub.connect("127.0.0.1", port, keepalive=60)
+    sub.loop_start()
+    rc, props = expect(sub_events, "connack")
+    check("MQTT 5 CONNECT accepted", rc == 0)
+    check("CONNACK: Topic Alias Maximum 8", getattr(props, "TopicAliasMaximum", None) == 8)
+    check("CONNACK: Maximum QoS 1", getattr(props, "MaximumQoS", None) == 1)
+    check("CONNACK: Receive Maximum 100", getattr(props, "ReceiveMaximum", None) == 100)
+    check("CONNACK: Subscription Identifier Available 0",
+          getattr(props, "SubscriptionIdentifierAvailable", None) == 0)
+    check("CONNACK: Shared Subscription Available 1",
+          getattr(props, "SharedSubscriptionAvailable", None) == 1)
+    sub.subscribe("paho5/#", qos=1)
+    check("SUBACK grants QoS 1", expect(sub_events, "suback") is not None)
 
-        # An MQTT 5 subscriber: the CONNACK tells AWS IoT's limits.
-        sub, sub_events = client(pki, "paho5-sub")
-        clients.append(sub)
-        sub.connect("127.0.0.1", port, keepalive=60)
-        sub.loop_start()
-        rc, props = expect(sub_events, "connack")
-        check("MQTT 5 CONNECT accepted", rc == 0)
-        check("CONNACK: Topic Alias Maximum 8", getattr(props, "TopicAliasMaximum", None) == 8)
-        check("CONNACK: Maximum QoS 1", getattr(props, "MaximumQoS", None) == 1)
-        check("CONNACK: Receive Maximum 100", getattr(props, "ReceiveMaximum", None) == 100)
-        check("CONNACK: Subscription Identifier Available 0",
-              getattr(props, "SubscriptionIdentifierAvailable", None) == 0)
-        check("CONNACK: Shared Subscription Available 1",
-              getattr(props, "SharedSubscriptionAvailable", None) == 1)
-        sub.subscribe("paho5/#", qos=1)
-        check("SUBACK grants QoS 1", expect(sub_events, "suback") is not None)
+    # An MQTT 5 publisher with request/response properties and user properties.
+    pub, pub_events = client(pki, "paho5-pub")
+    clients.append(pub)
+    pub.connect("127.0.0.1", port, keepalive=60)
+    pub.loop_start()
+    expect(pub_events, "connack")
+    properties = Properties(PacketTypes.PUBLISH)
+    properties.UserProperty = [("device", "kit-1"), ("device", "again")]
+    properties.ResponseTopic = "paho5/reply"
+    properties.CorrelationData = b"\x00\x01"
+    properties.ContentType = "application/json"
+    properties.TopicAlias = 1
+    pub.publish("paho5/req", b"{}", qos=1, properties=properties).wait_for_publish(5)
+    message = expect(sub_events, "message")
+    check("v5 → v5 delivered", message is not None and message.topic == "paho5/req")
+    got = message.properties if message else None
+    check("user properties forwarded in order",
+          got is not None and getattr(got, "UserProperty", None) == [("device", "kit-1"), ("device", "again")])
+    check("response topic and correlation data forwarded",
+          got is not None and got.ResponseTopic == "paho5/reply" and got.CorrelationData == b"\x00\x01")
+    check("content type forwarded", got is not None and got.ContentType == "application/json")
 
-        # An MQTT 5 publisher with request/response properties and user properties.
-        pub, pub_events = client(pki, "paho5-pub")
-        clients.append(pub)
-        pub.connect("127.0.0.1", port, keepalive=60)
-        pub.loop_start()
-        expect(pub_events, "connack")
-        properties = Properties(PacketTypes.PUBLISH)
-        properties.UserProperty = [("device", "kit-1"), ("device", "again")]
-        properties.ResponseTopic = "paho5/reply"
-        properties.CorrelationData = b"\x00\x01"
-        properties.ContentType = "application/json"
-        properties.TopicAlias = 1
-        pub.publish("paho5/req", b"{}", qos=1, properties=properties).wait_for_publish(5)
-        message = expect(sub_events, "message")
-        check("v5 → v5 delivered", message is not None and message.topic == "paho5/req")
-        got = message.properties if message else None
-        check("user properties forwarded in order",
-              got is not None and getattr(got, "UserProperty", None) == [("device", "kit-1"), ("device", "again")])
-        check("response topic and correlation data forwarded",
-              got is not None and got.ResponseTopic == "paho5/reply" and got.CorrelationData == b"\x00\x01")
-        check("content type forwarded", got is not None and got.ContentType == "application/json")
+    # The alias set above stands for the topic; an alias never set ends the connection with 0x94.
+    by_alias = Properties(PacketTypes.PUBLISH)
+    by_alias.TopicAlias = 1
+    pub.publish("", b"again", qos=1, properties=by_alias).wait_for_publish(5)
+    message = expect(sub_events, "message")
+    check("topic alias resolved", message is not None and message.topic == "paho5/req")
+    unknown = Properties(PacketTypes.PUBLISH)
+    unknown.TopicAlias = 7
+    pub.publish("", b"lost", qos=0, properties=unknown)
+    rc, props = expect(pub_events, "disconnect") or (None, None)
+    check("unset topic alias → DISCONNECT 0x94 Topic Alias Invalid",
+          rc is not None and getattr(rc, "value", None) == 0x94)
 
-        # The alias set above stands for the topic; an alias never set ends the connection with 0x94.
-        by_alias = Properties(PacketTypes.PUBLISH)
-        by_alias.TopicAlias = 1
-        pub.publish("", b"again", qos=1, properties=by_alias).wait_for_publish(5)
-        message = expect(sub_events, "message")
-        check("topic alias resolved", message is not None and message.topic == "paho5/req")
-        unknown = Properties(PacketTypes.PUBLISH)
-        unknown.TopicAlias = 7
-        pub.publish("", b"lost", qos=0, properties=unknown)
-        rc, props = expect(pub_events, "disconnect") or (None, None)
-        check("unset topic alias → DISCONNECT 0x94 Topic Alias Invalid",
-              rc is not None and getattr(rc, "value", None) == 0x94)
+    # A 3.1.1 publisher reaches the MQTT 5 subscriber.
+    old, old_events = client(pki, "paho311-pub", protocol=mqtt.MQTTv311)
+    clients.append(old)
+    old.connect("127.0.0.1", port, keepalive=60)
+    old.loop_start()
+    expect(old_events, "connack")
+    old.publish("paho5/from311", b"hi", qos=1).wait_for_publish(5)
+    message = expect(sub_events, "message")
+    check("v3.1.1 → v5 delivered", message is not None and message.topic == "paho5/from311")
 
-        # A 3.1.1 publisher reaches the MQTT 5 subscriber.
-        old, old_events = client(pki, "paho311-pub", protocol=mqtt.MQTTv311)
-        clients.append(old)
-        old.connect("127.0.0.1", port, keepalive=60)
-        old.loop_start()
-        expect(old_events, "connack")
-        old.publish("paho5/from311", b"hi", qos=1).wait_for_publish(5)
-        message = expect(sub_events, "message")
-        check("v3.1.1 → v5 delivered", message is not None and message.topic == "paho5/from311")
+    # Malformed property sections over the wire.
+    cases = [
+        ("duplicate Message Expiry Interval", b"\x30\x0e\x00\x01t\x0a\x02\x00\x00\x00\x01\x02\x00\x00\x00\x02",
+         0x82),
+        ("unknown property identifier", b"\x30\x06\x00\x01t\x02\x7f\x00", 0x81),
+        ("property length past the packet", b"\x30\x05\x00\x01t\x09\x01", 0x81),
+    ]
+    for i, (what, wire, code) in enumerate(cases):
+        sock, connack = raw_v5_session(pki, port, f"raw-{i}")
+        check(f"raw MQTT 5 CONNACK success ({what})", connack[:4] == b"\x20" + bytes([connack[1]]) + b"\x00\x00")
+        sock.sendall(wire)
+        reply = read_all(sock)
+        sock.close()
+        check(f"{what} → DISCONNECT 0x{code:02x}", len(reply) >= 3 and reply[0] == 0xE0 and reply[2] == code)
 
-        # Malformed property sections over the wire.
-        cases = [
-            ("duplicate Message Expiry Interval", b"\x30\x0e\x00\x01t\x0a\x02\x00\x00\x00\x01\x02\x00\x00\x00\x02",
-             0x82),
-            ("unknown property identifier", b"\x30\x06\x00\x01t\x02\x7f\x00", 0x81),
-            ("property length past the packet", b"\x30\x05\x00\x01t\x09\x01", 0x81),
-        ]
-        for i, (what, wire, code) in enumerate(cases):
-            sock, connack = raw_v5_session(pki, port, f"raw-{i}")
-            check(f"raw MQTT 5 CONNACK success ({what})", connack[:4] == b"\x20" + bytes([connack[1]]) + b"\x00\x00")
-            sock.sendall(wire)
-            reply = read_all(sock)
-            sock.close()
-            check(f"{what} → DISCONNECT 0x{code:02x}", len(reply) >= 3 and reply[0] == 0xE0 and reply[2] == code)
-
-        # The broker still serves the subscriber.
-        old.publish("paho5/after", b"still", qos=1).wait_for_publish(5)
-        message = expect(sub_events, "message")
-        check("broker keeps serving after the refusals", message is not None and message.topic == "paho5/after")
-    finally:
-        for c in clients:
-            c.loop_stop()
-            c.disconnect()
-        if broker:
-            broker.terminate()
-            try:
-                broker.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                broker.kill()
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        sys.exit(f"{len(failures)} check(s) failed")
-    print("all checks passed")
+    # The broker still serves the subscriber.
+    old.publish("paho5/after", b"still", qos=1).wait_for_publish(5)
+    message = expect(sub_events, "message")
+    check("broker keeps serving after the refusals", message is not None and message.topic == "paho5/after")
 
 
 if __name__ == "__main__":
-    main()
+    main(run)
