@@ -117,7 +117,7 @@ check "device key unchanged by re-provisioning" test "$key1" = "$(openssl x509 -
 wait_for "$console" "SUCCESS: Subscribed to the MQTT update topic subscription: \$aws/things/$thing/shadow/update/delta"
 check "Wi-Fi joined" grep -q "WINC1500 WIFI: Device IP Address: 127.0.0.1" "$console"
 check "TLS 1.2 with the SE key" grep -q "TLS: connected (TLSv1.2" "$console"
-check "broker saw client id = thing name, keep-alive 900, MQTT 3.1.1" wait_for "$work/broker.err" "$thing connected (MQTT 3.1.1, clean start true, keep-alive 900 s)" 5
+check "broker saw client id = thing name, keep-alive 900" wait_for "$work/broker.err" "$thing connected (clean session true, keep-alive 900 s)" 5
 wait_for "$console" "Publishing MQTT Shadow Update Message"
 # 5 blinks per successful subscription (a re-provisioning in flight may add a reconnect).
 check "LED0 blinked 5 times" bash -c "'$ZTP' kit leds --kit-dir '$kit' | python3 -c 'import json,sys; n=json.load(sys.stdin)[\"led0_blinks\"]; sys.exit(not (n >= 5 and n % 5 == 0))'"
