@@ -1,7 +1,8 @@
 // bench/broker: our broker (`ztp broker run`) against Mosquitto 2.0 (Debian), both started here on
 // 127.0.0.1 with the same mutual-TLS setup (same server certificate, client certificate required,
-// same root anchor, clients send device + intermediate). Same load generator for both. Prints
-// ours, Mosquitto's and the ratio. Bounded: every scenario has a deadline.
+// same root anchor, clients send device + intermediate). Same load generator for both, speaking
+// MQTT 3.1.1 and, for the MQTT 5 rows, MQTT 5 (topic aliases on the fan-in). Prints ours,
+// Mosquitto's and the ratio. Bounded: every scenario has a deadline.
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -155,7 +156,11 @@ void run_load(asio::io_context& context, std::chrono::seconds limit, Body&& body
   guard.join();
 }
 
-double connects_per_second(const Server& server, asio::ssl::context& tls) {
+using zt::mqtt::kProtocolLevel311;
+using zt::mqtt::kProtocolLevel5;
+
+double connects_per_second(const Server& server, asio::ssl::context& tls,
+                           uint8_t level = kProtocolLevel311) {
   constexpr size_t kWorkers = 8;
   const auto duration = std::chrono::seconds(3);
   std::atomic<size_t> done{0};
@@ -169,7 +174,7 @@ double connects_per_second(const Server& server, asio::ssl::context& tls) {
           context,
           [&, w]() -> asio::awaitable<void> {
             for (size_t i = 0; Clock::now() < end; ++i) {
-              LoadClient client(context, tls);
+              LoadClient client(context, tls, level);
               try {
                 co_await client.connect(server.port, fmt::format("conn-{}-{}", w, i));
                 co_await client.send(zt::mqtt::Disconnect{});
@@ -189,9 +194,12 @@ double connects_per_second(const Server& server, asio::ssl::context& tls) {
 }
 
 // N publishers → M subscribers, `count` messages per publisher. Returns deliveries per second
-// (time from the first publish to the last delivery) and reports losses.
+// (time from the first publish to the last delivery) and reports losses. MQTT 5 (`level`): every
+// client speaks it and publishers send by topic alias after their first message.
 double throughput(const Server& server, asio::ssl::context& tls, size_t publishers,
-                  size_t subscribers, size_t count, uint8_t qos, const char* label) {
+                  size_t subscribers, size_t count, uint8_t qos, const char* label,
+                  uint8_t level = kProtocolLevel311) {
+  const bool topic_alias = level == kProtocolLevel5;
   asio::io_context load;  // declared first: the clients' sockets must go before it
   std::vector<std::unique_ptr<LoadClient>> pubs, subs;
   std::vector<std::unique_ptr<Receiver>> receivers;
@@ -200,9 +208,9 @@ double throughput(const Server& server, asio::ssl::context& tls, size_t publishe
   Clock::time_point start;
   run_load(load, std::chrono::seconds(20), [&](asio::io_context& context) {
     for (size_t i = 0; i < publishers; ++i)
-      pubs.push_back(std::make_unique<LoadClient>(context, tls));
+      pubs.push_back(std::make_unique<LoadClient>(context, tls, level));
     for (size_t i = 0; i < subscribers; ++i) {
-      subs.push_back(std::make_unique<LoadClient>(context, tls));
+      subs.push_back(std::make_unique<LoadClient>(context, tls, level));
       receivers.push_back(std::make_unique<Receiver>());
     }
     asio::co_spawn(
@@ -227,9 +235,10 @@ double throughput(const Server& server, asio::ssl::context& tls, size_t publishe
           }
           for (size_t i = 0; i < publishers; ++i) {
             auto topic = fan_in ? fmt::format("bench/in/{}", i) : std::string("bench/out");
-            asio::co_spawn(pubs[i]->executor(),
-                           publish_messages(*pubs[i], topic, count, qos, kPayloadBytes),
-                           asio::detached);
+            asio::co_spawn(
+                pubs[i]->executor(),
+                publish_messages(*pubs[i], topic, count, qos, kPayloadBytes, 50, topic_alias),
+                asio::detached);
           }
         },
         asio::detached);
@@ -283,10 +292,11 @@ double kib_per_idle_connection(const Server& server, asio::ssl::context& tls) {
 
 struct Figures {
   double connects = 0, qos0_in = 0, qos1_in = 0, qos0_out = 0, qos1_out = 0, kib_idle = 0;
+  double connects5 = 0, qos1_in5 = 0;  // MQTT 5
 };
 
 // BENCH_ONLY=<substring> runs only the matching scenarios (connects, qos0-in, qos1-in, qos0-out,
-// qos1-out, memory), for investigating one figure.
+// qos1-out, memory, v5-connects, v5-qos1-in; "v5" both MQTT 5 ones), for investigating one figure.
 bool selected(const char* name) {
   const char* only = getenv("BENCH_ONLY");
   return !only || std::string_view(name).find(only) != std::string_view::npos;
@@ -300,6 +310,9 @@ Figures measure(Server server, asio::ssl::context& tls) {
   if (selected("qos0-out")) f.qos0_out = throughput(server, tls, 1, 8, 10000, 0, "QoS 0 fan-out");
   if (selected("qos1-out")) f.qos1_out = throughput(server, tls, 1, 8, 4000, 1, "QoS 1 fan-out");
   if (selected("memory")) f.kib_idle = kib_per_idle_connection(server, tls);
+  if (selected("v5-connects")) f.connects5 = connects_per_second(server, tls, kProtocolLevel5);
+  if (selected("v5-qos1-in"))
+    f.qos1_in5 = throughput(server, tls, 8, 1, 4000, 1, "MQTT 5 QoS 1 fan-in", kProtocolLevel5);
   return f;
 }
 
@@ -354,6 +367,8 @@ int main(int argc, char** argv) {
   row("QoS1 fan-in 8->1 msg/s", ours.qos1_in, theirs.qos1_in);
   row("QoS0 fan-out 1->8 deliveries/s", ours.qos0_out, theirs.qos0_out);
   row("QoS1 fan-out 1->8 deliveries/s", ours.qos1_out, theirs.qos1_out);
+  row("MQTT 5 mTLS connects/s", ours.connects5, theirs.connects5);
+  row("MQTT 5 QoS1 fan-in 8->1, alias msg/s", ours.qos1_in5, theirs.qos1_in5);
   fmt::print("{:<36} {:>12.1f} {:>12.1f} {:>8.2f}  (lower is better; ratio = mosquitto/ours)\n",
              "KiB RSS per idle TLS connection", ours.kib_idle, theirs.kib_idle,
              ours.kib_idle > 0 ? theirs.kib_idle / ours.kib_idle : 0);

@@ -1,5 +1,6 @@
 // A small MQTT-over-mutual-TLS load generator for bench/broker.cpp: clients are coroutines on a
-// strand each, speaking through our codec. Used identically against our broker and Mosquitto.
+// strand each, speaking MQTT 3.1.1 or 5 through our codec. Used identically against our broker and
+// Mosquitto.
 #pragma once
 
 #include <utility>  // before Boost 1.74 asio/awaitable.hpp
@@ -23,10 +24,15 @@ using Clock = std::chrono::steady_clock;
 
 class LoadClient {
  public:
-  LoadClient(asio::io_context& context, asio::ssl::context& tls)
-      : stream_(asio::make_strand(context), tls) {}
+  // level: mqtt::kProtocolLevel311 or mqtt::kProtocolLevel5.
+  LoadClient(asio::io_context& context, asio::ssl::context& tls,
+             uint8_t level = mqtt::kProtocolLevel311)
+      : stream_(asio::make_strand(context), tls), level_(level) {
+    decoder_.set_protocol_level(level);
+  }
 
   auto executor() { return stream_.get_executor(); }
+  uint8_t level() const { return level_; }
 
   // TCP connect, TLS handshake with the client certificate, CONNECT, CONNACK.
   asio::awaitable<void> connect(uint16_t port, const std::string& client_id,
@@ -37,17 +43,20 @@ class LoadClient {
         tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
     co_await stream_.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     mqtt::Connect connect;
+    connect.protocol_level = level_;
     connect.keep_alive = keep_alive;
     connect.client_id = client_id;
     co_await send(connect);
     auto packet = co_await read_packet();
     auto* connack = std::get_if<mqtt::Connack>(&packet);
-    if (!connack || connack->return_code != mqtt::ConnectReturnCode::accepted)
-      throw std::runtime_error("CONNACK refused");
+    bool accepted = connack && (level_ == mqtt::kProtocolLevel5
+                                    ? connack->reason_code == mqtt::reason::success
+                                    : connack->return_code == mqtt::ConnectReturnCode::accepted);
+    if (!accepted) throw std::runtime_error("CONNACK refused");
   }
 
   asio::awaitable<void> send(const mqtt::Packet& packet) {
-    Bytes wire = *mqtt::encode_packet(packet);
+    Bytes wire = *mqtt::encode_packet(packet, level_);
     co_await asio::async_write(stream_, asio::buffer(wire), asio::use_awaitable);
   }
   asio::awaitable<void> send_bytes(const Bytes& wire) {
@@ -84,6 +93,7 @@ class LoadClient {
 
  private:
   asio::ssl::stream<tcp::socket> stream_;
+  uint8_t level_;
   mqtt::StreamDecoder decoder_;
   std::array<uint8_t, 16384> buffer_{};
 };
@@ -101,7 +111,11 @@ struct Receiver {
         if (auto* publish = std::get_if<mqtt::Publish>(&packet)) {
           ++received;
           last = Clock::now();
-          if (publish->qos == 1) (void)mqtt::encode_packet(mqtt::Puback{publish->packet_id}, acks);
+          if (publish->qos == 1) {
+            mqtt::Puback puback;
+            puback.packet_id = publish->packet_id;
+            (void)mqtt::encode_packet(puback, acks, client.level());
+          }
         }
         if (!acks.empty() && (!client.has_buffered_bytes() || acks.size() > 4096)) {
           co_await client.send_bytes(acks);
@@ -114,19 +128,24 @@ struct Receiver {
 };
 
 // Publishes `count` messages: QoS 0 in pipelined batches, QoS 1 in windows of `window` awaiting
-// PUBACKs.
+// PUBACKs. With `topic_alias` (MQTT 5, §3.3.2.3.4) the first PUBLISH maps the topic to alias 1
+// and the others carry only the alias (an empty topic name).
 inline asio::awaitable<void> publish_messages(LoadClient& client, std::string topic, size_t count,
-                                              uint8_t qos, size_t payload_bytes,
-                                              size_t window = 50) {
+                                              uint8_t qos, size_t payload_bytes, size_t window = 50,
+                                              bool topic_alias = false) {
   Bytes payload(payload_bytes, 'x');
   uint16_t packet_id = 0;
   size_t sent = 0;
+  mqtt::Properties alias;
+  alias.topic_alias = 1;
   while (sent < count) {
     size_t batch = std::min(window, count - sent);
     Bytes wire;
     for (size_t i = 0; i < batch; ++i) {
       packet_id = packet_id == 0xffff ? 1 : static_cast<uint16_t>(packet_id + 1);
-      (void)mqtt::encode_publish(topic, payload, qos, false, false, qos ? packet_id : 0, wire);
+      std::string_view name = topic_alias && sent + i > 0 ? std::string_view() : topic;
+      (void)mqtt::encode_publish(name, payload, qos, false, false, qos ? packet_id : 0, wire,
+                                 topic_alias ? &alias : nullptr);
     }
     co_await client.send_bytes(wire);
     if (qos == 1) {

@@ -105,7 +105,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 4:
       if (auto payload = zt::parse_json(document)) {
-        (void)zt::cloud::rules::parse_rule("r", *payload);
+        // An accepted rule's republish headers expand for a message without throwing.
+        if (auto rule = zt::cloud::rules::parse_rule("r", *payload)) {
+          for (const auto& action : rule->actions) {
+            if (const auto* republish = std::get_if<zt::cloud::rules::RepublishAction>(&action))
+              (void)zt::cloud::rules::publish_properties(republish->headers, message);
+          }
+        }
       }
       break;
     case 5: {

@@ -37,7 +37,7 @@ import time
 import paho.mqtt.client as mqtt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cloud_common import Cloud  # noqa: E402
+from cloud_common import MqttCloud  # noqa: E402
 
 ZTP = os.environ.get("ZTP", os.path.join(os.environ.get("ZT_BINARY_DIR", "build"), "bin", "ztp"))
 JITR_RULE = "ZeroTouchJustInTimeRegistration"
@@ -52,53 +52,6 @@ def check(description, condition, detail=""):
 
 def run(*args, **kwargs):
     return subprocess.run(list(args), check=True, capture_output=True, text=True, **kwargs).stdout
-
-
-# --- the cloud, with its MQTT port and a log file ---------------------------------------------------
-class MqttCloud(Cloud):
-    """cloud_common.Cloud with the MQTT port too, the log in a file, and restarts on given ports."""
-
-    def __init__(self, work, state):
-        super().__init__(state)
-        self.work = work
-        self.http_port = self.mqtt_port = None
-        self.starts = 0
-
-    def start(self, http_port=0, mqtt_port=0):
-        self.starts += 1
-        self.log_path = os.path.join(self.work, "cloud-%d.log" % self.starts)
-        log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [ZTP, "--log-level", "info", "cloud", "run", "--state-dir", self.state_dir,
-             "--http", "127.0.0.1:%d" % http_port, "--mqtt", "127.0.0.1:%d" % mqtt_port],
-            stdout=subprocess.PIPE, stderr=log, text=True)
-        log.close()
-        deadline = time.monotonic() + 30
-        ports = {}
-        while time.monotonic() < deadline and len(ports) < 2:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("ztp cloud run exited: " + open(self.log_path).read()[-2000:])
-            m = re.match(r"listening (http|mqtts)=127\.0\.0\.1:(\d+)$", line.strip())
-            if m:
-                ports[m.group(1)] = int(m.group(2))
-        if len(ports) < 2:
-            raise RuntimeError("no listening lines")
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()  # keep stdout drained
-        self.http_port, self.mqtt_port = ports["http"], ports["mqtts"]
-        self.port = self.http_port
-        return self
-
-    @property
-    def state(self):
-        return self.state_dir
-
-    def iot(self):
-        return self.client()
-
-    def rss_kib(self):
-        with open("/proc/%d/status" % self.proc.pid) as status:
-            return int(re.search(r"VmRSS:\s+(\d+) kB", status.read()).group(1))
 
 
 # --- raw MQTT 3.1.1 over TLS -------------------------------------------------------------------------

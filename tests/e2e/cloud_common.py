@@ -3,6 +3,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 
@@ -58,3 +59,49 @@ class Cloud:
         session = boto3.session.Session()
         return session.client("iot", endpoint_url=self.url,
                               config=botocore.config.Config(**config) if config else None)
+
+
+class MqttCloud(Cloud):
+    """cloud_common.Cloud with the MQTT port too, the log in a file, and restarts on given ports."""
+
+    def __init__(self, work, state):
+        super().__init__(state)
+        self.work = work
+        self.http_port = self.mqtt_port = None
+        self.starts = 0
+
+    def start(self, http_port=0, mqtt_port=0):
+        self.starts += 1
+        self.log_path = os.path.join(self.work, "cloud-%d.log" % self.starts)
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [os.environ["ZTP"], "--log-level", "info", "cloud", "run", "--state-dir", self.state_dir,
+             "--http", "127.0.0.1:%d" % http_port, "--mqtt", "127.0.0.1:%d" % mqtt_port],
+            stdout=subprocess.PIPE, stderr=log, text=True)
+        log.close()
+        deadline = time.monotonic() + 30
+        ports = {}
+        while time.monotonic() < deadline and len(ports) < 2:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("ztp cloud run exited: " + open(self.log_path).read()[-2000:])
+            m = re.match(r"listening (http|mqtts)=127\.0\.0\.1:(\d+)$", line.strip())
+            if m:
+                ports[m.group(1)] = int(m.group(2))
+        if len(ports) < 2:
+            raise RuntimeError("no listening lines")
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()  # keep stdout drained
+        self.http_port, self.mqtt_port = ports["http"], ports["mqtts"]
+        self.port = self.http_port
+        return self
+
+    @property
+    def state(self):
+        return self.state_dir
+
+    def iot(self):
+        return self.client()
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as status:
+            return int(re.search(r"VmRSS:\s+(\d+) kB", status.read()).group(1))

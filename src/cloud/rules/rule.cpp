@@ -6,8 +6,6 @@
 
 namespace zt::cloud::rules {
 
-namespace {
-
 // Every ${…} template of an action parameter must parse now, so the rule cannot fail on each
 // message later (expand_template parses them again at run time).
 Status check_templates(std::string_view text, const std::string& name) {
@@ -25,6 +23,8 @@ Status check_templates(std::string_view text, const std::string& name) {
   }
   return ok();
 }
+
+namespace {
 
 // A required, non-empty string parameter of an action.
 Result<std::string> required_string(const json& body, const char* key, const std::string& name) {
@@ -56,7 +56,11 @@ Result<Action> parse_action(const json& action, const std::string& where) {
     // RepublishAction.qos: an integer, 0 or 1 (API reference, RepublishAction).
     ZT_TRY_ASSIGN(auto qos, integer_member(body, "qos", prefix + ".qos", 0, 1));
     ZT_TRY(string_member(body, "roleArn", prefix + ".roleArn"));
-    return Action{RepublishAction{std::move(topic), static_cast<int>(qos.value_or(0))}};
+    RepublishAction republish{std::move(topic), static_cast<int>(qos.value_or(0)), {}};
+    if (auto headers = body.find("headers"); headers != body.end() && !headers->is_null()) {
+      ZT_TRY_ASSIGN(republish.headers, parse_mqtt_headers(*headers, prefix + ".headers"));
+    }
+    return Action{std::move(republish)};
   }
   return Action{UnsupportedAction{type}};
 }

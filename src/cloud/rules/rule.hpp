@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "cloud/rules/republish.hpp"
 #include "cloud/rules/sql.hpp"
 
 namespace zt::cloud::rules {
@@ -18,6 +19,7 @@ struct LambdaAction {
 struct RepublishAction {
   std::string topic;  // may hold ${…} templates
   int qos = 0;
+  MqttHeaders headers;  // RepublishAction.headers: the MQTT 5 properties (republish.hpp)
 };
 struct UnsupportedAction {
   std::string type;  // e.g. "dynamoDBv2"
@@ -41,6 +43,10 @@ bool valid_rule_name(std::string_view name);
 // for anything else (InvalidRequestException). Every member is type-checked and every ${…}
 // template of an action parsed, so a rule this accepts cannot fail to compile later.
 Result<Rule> parse_rule(std::string name, const json& topic_rule_payload);
+
+// Substitution templates (${expr}) in an action parameter must parse: checked when a rule is
+// created, so it cannot fail to compile on each message later. `name` names the parameter.
+Status check_templates(std::string_view text, const std::string& name);
 
 // "arn:aws:lambda:<region>:<account>:function:<name>[:alias]" -> "<name>"; nullopt if not such an
 // ARN.

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "cloud/rules/mqtt_functions.hpp"
 #include "common/hex.hpp"
 #include "common/json.hpp"
 #include "common/uuid.hpp"
@@ -444,6 +445,7 @@ struct Evaluator {
       }
       return json(*text);
     }
+    if (is_mqtt_function(name)) return mqtt_function(name, args, message);
     if (name == "concat") {
       std::string out;
       for (size_t i = 0; i < args.size(); ++i) {
@@ -467,9 +469,21 @@ struct Evaluator {
 };
 
 Status check_functions(const Expression& node) {
-  static constexpr std::string_view kKnown[] = {
-      "topic",  "clientid", "principal", "timestamp", "accountid",  "newuuid", "isundefined",
-      "isnull", "upper",    "lower",     "concat",    "startswith", "endswith"};
+  static constexpr std::string_view kKnown[] = {"topic",
+                                                "clientid",
+                                                "principal",
+                                                "timestamp",
+                                                "accountid",
+                                                "newuuid",
+                                                "isundefined",
+                                                "isnull",
+                                                "upper",
+                                                "lower",
+                                                "concat",
+                                                "startswith",
+                                                "endswith",
+                                                "get_user_properties",
+                                                "get_mqtt_property"};
   if (node.kind == Expression::Kind::call &&
       std::find(std::begin(kKnown), std::end(kKnown), node.name) == std::end(kKnown)) {
     return make_error(Errc::unsupported, "SQL: function '" + node.name + "()' is not supported");

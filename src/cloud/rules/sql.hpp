@@ -2,7 +2,8 @@
 //   SELECT <* | expr [AS alias], …> FROM '<topic filter>' [WHERE <condition>]
 // Expressions: literals, dotted paths (a.b[0].c), = <> != < <= > >=, AND OR NOT, + - * / %,
 // parentheses, and the functions topic(), topic(n), clientid(), principal(), timestamp(),
-// accountid(), newuuid(), upper, lower, concat, startswith, endswith, isNull, isUndefined. Missing
+// accountid(), newuuid(), upper, lower, concat, startswith, endswith, isNull, isUndefined,
+// get_user_properties(key) and get_mqtt_property(name) (MQTT 5, mqtt_functions.hpp). Missing
 // keys are Undefined: a field that evaluates to Undefined is left out, and a WHERE that is
 // Undefined does not match.
 #pragma once
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.hpp"
@@ -20,6 +22,9 @@
 namespace zt::cloud::rules {
 
 using nlohmann::json;
+
+// MQTT 5 user properties (name, value), in the order the client sent them; a name may repeat.
+using UserProperties = std::vector<std::pair<std::string, std::string>>;
 
 // What the engine knows about the message being evaluated.
 struct MessageContext {
@@ -29,6 +34,12 @@ struct MessageContext {
   std::string principal;  // certificate id of the publisher
   std::string account_id;
   int64_t timestamp_ms = 0;
+  // MQTT 5 (an MQTT 5 PUBLISH's properties, an HTTP Publish's MQTT 5 parameters); none for 3.1.1.
+  UserProperties user_properties{};
+  std::optional<bool> payload_utf8{};  // payload format indicator: UTF8_DATA (true) or bytes
+  std::optional<std::string> content_type{};
+  std::optional<std::string> response_topic{};
+  std::optional<std::string> correlation_data{};  // binary
 };
 
 struct Expression;  // opaque syntax tree

@@ -9,6 +9,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/lifecycle.hpp"
+#include "broker/mqtt5.hpp"
 #include "cloud/service/auth.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
@@ -30,6 +31,48 @@ void guarded(std::string_view what, std::string_view topic, Fn&& fn) noexcept {
   } catch (...) {
     spdlog::error("service worker: {} ({}) failed and was skipped", what, topic);
   }
+}
+
+// What the broker sends subscribers for a message the cloud publishes: a rule's republish or an
+// HTTP Publish carries MQTT 5 properties (MQTT 3.1.1 subscribers get none of them); the expiry
+// interval becomes a deadline, capped as a client's is (broker/mqtt5.hpp keep_properties).
+broker::Message to_broker_message(const Outgoing& message) {
+  broker::Message out{.topic = message.topic,
+                      .payload = Bytes(message.payload.begin(), message.payload.end()),
+                      .qos = message.qos,
+                      .retain = message.retain};
+  const rules::PublishProperties& p = message.properties;
+  mqtt::Properties properties;
+  if (p.payload_utf8) properties.payload_format_indicator = *p.payload_utf8 ? 1 : 0;
+  properties.content_type = p.content_type;
+  properties.response_topic = p.response_topic;
+  if (p.correlation_data)
+    properties.correlation_data = Bytes(p.correlation_data->begin(), p.correlation_data->end());
+  properties.message_expiry_interval = p.message_expiry_interval;
+  properties.user_properties = p.user_properties;
+  broker::v5::keep_properties(std::move(properties), out, std::chrono::steady_clock::now(),
+                              broker::BrokerLimits{}.max_message_expiry);
+  return out;
+}
+
+// What the rules engine sees of a message on the bus: its MQTT 5 properties included.
+rules::MessageContext rules_context(const broker::Message& message, const std::string& client_id,
+                                    const std::string& principal, const std::string& account_id) {
+  rules::MessageContext context{
+      .topic = message.topic,
+      .payload = std::string(message.payload.begin(), message.payload.end()),
+      .client_id = client_id.empty() ? "n/a" : client_id,
+      .principal = principal,
+      .account_id = account_id,
+      .timestamp_ms = unix_now_ms(),
+      .user_properties = message.user_properties};
+  const mqtt::Properties& p = message.properties;
+  if (p.payload_format_indicator) context.payload_utf8 = *p.payload_format_indicator == 1;
+  context.content_type = p.content_type;
+  context.response_topic = p.response_topic;
+  if (p.correlation_data)
+    context.correlation_data = std::string(p.correlation_data->begin(), p.correlation_data->end());
+  return context;
 }
 
 }  // namespace
@@ -93,23 +136,12 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   void publish_now(Outgoing message, const std::string& client_id, const std::string& principal,
                    MessageOrigin origin = MessageOrigin::broker, bool run_rules = true) {
     tap(message.topic, message.payload);
-    if (broker) {
-      broker->publish(
-          broker::Message{.topic = message.topic,
-                          .payload = Bytes(message.payload.begin(), message.payload.end()),
-                          .qos = message.qos,
-                          .retain = message.retain,
-                          .publisher_client_id = {},
-                          .timestamp_ms = 0});
-    }
-    if (!run_rules) return;
-    rules::MessageContext context{.topic = message.topic,
-                                  .payload = message.payload,
-                                  .client_id = client_id.empty() ? "n/a" : client_id,
-                                  .principal = principal,
-                                  .account_id = account.account_id,
-                                  .timestamp_ms = unix_now_ms()};
-    guarded("the rules", context.topic, [&] { rules.on_message(context, origin); });
+    broker::Message out = to_broker_message(message);
+    std::optional<rules::MessageContext> context;
+    if (run_rules) context = rules_context(out, client_id, principal, account.account_id);
+    if (broker) broker->publish(std::move(out));
+    if (!context) return;
+    guarded("the rules", context->topic, [&] { rules.on_message(*context, origin); });
   }
   void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
     post([self = shared_from_this(), messages = std::move(messages), origin]() mutable {
@@ -177,25 +209,21 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());
-    post([self = shared_from_this(), topic = message.topic,
-          payload = std::string(message.payload.begin(), message.payload.end()),
-          client_id = client.client_id, principal = client.principal] {
-      self->tap(topic, payload);
+    post([self = shared_from_this(),
+          context = rules_context(message, client.client_id, client.principal,
+                                  account.account_id)]() mutable {
+      const std::string& topic = context.topic;
+      self->tap(topic, context.payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         guarded("a shadow request", topic, [&] {
           ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
-                                                   request->operation, payload, true);
+                                                   request->operation, context.payload, true);
           for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
         });
       }
       guarded("the rules", topic, [&] {
-        self->rules.on_message({.topic = topic,
-                                .payload = payload,
-                                .client_id = client_id,
-                                .principal = principal,
-                                .account_id = self->account.account_id,
-                                .timestamp_ms = unix_now_ms()},
-                               MessageOrigin::client);
+        context.timestamp_ms = unix_now_ms();
+        self->rules.on_message(context, MessageOrigin::client);
       });
     });
   }

@@ -257,8 +257,20 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
       spdlog::warn("rule {}: republish topic: {}", rule.name, topic.error().message);
       return;
     }
+    // A template may expand to no topic (${get_mqtt_property('response_topic')} of a message
+    // without one): that republish fails, the other actions run.
+    if (auto valid = mqtt::validate_topic_name(*topic); !valid) {
+      spdlog::warn("rule {}: republish topic: {}", rule.name, valid.error().message);
+      return;
+    }
+    // MQTT 5: the triggering message's user properties, then the action's headers (expanded).
+    auto properties = rules::publish_properties(republish->headers, message);
+    if (!properties) {
+      spdlog::warn("rule {}: republish headers: {}", rule.name, properties.error().message);
+      return;
+    }
     republish_({*topic, output.is_string() ? output.get<std::string>() : output_text(output),
-                static_cast<uint8_t>(republish->qos), false});
+                static_cast<uint8_t>(republish->qos), false, std::move(*properties)});
     return;
   }
   std::string function_name;

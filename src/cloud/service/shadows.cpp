@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "cloud/api/handler_util.hpp"
+#include "cloud/service/http_publish.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "mqtt/topic.hpp"
@@ -165,7 +166,9 @@ void add_data_plane_routes(api::Router& router, ShadowStore& store,
         }
         int qos = request.query_value("qos").value_or("0") == "1" ? 1 : 0;
         bool retain = request.query_value("retain").value_or("false") == "true";
-        send({Outgoing{topic, request.body(), static_cast<uint8_t>(qos), retain}});
+        ZT_API_TRY_ASSIGN(auto properties, http_publish_properties(request));
+        send({Outgoing{topic, request.body(), static_cast<uint8_t>(qos), retain,
+                       std::move(properties)}});
         return api::Reply{200, "", {{"x-amzn-RequestId", api::new_uuid()}}};
       });
 }

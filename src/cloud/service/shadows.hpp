@@ -13,6 +13,7 @@
 #include "broker/rate_limit.hpp"
 #include "cloud/api/router.hpp"
 #include "cloud/registry/registry.hpp"
+#include "cloud/rules/republish.hpp"
 #include "cloud/shadow/shadow.hpp"
 #include "common/time.hpp"
 
@@ -23,6 +24,9 @@ struct Outgoing {
   std::string payload;
   uint8_t qos = 0;
   bool retain = false;
+  // MQTT 5 properties: a rule's republish sets them (cloud/rules/republish.hpp); the broker's own
+  // messages (events, shadow responses) have none.
+  rules::PublishProperties properties{};
 };
 
 struct ShadowReply {
