@@ -118,24 +118,49 @@ Status IamClient::detach_role_policy(std::string_view role, std::string_view pol
                    {{"RoleName", std::string(role)}, {"PolicyArn", std::string(policy_arn)}}));
 }
 
-Result<std::vector<std::string>> IamClient::list_attached_role_policies(std::string_view role) {
-  std::vector<std::string> arns;
+Status IamClient::update_assume_role_policy(std::string_view role, std::string_view trust_policy) {
+  return done(call("UpdateAssumeRolePolicy", {{"RoleName", std::string(role)},
+                                              {"PolicyDocument", std::string(trust_policy)}}));
+}
+
+Status IamClient::list_pages(std::string_view action, std::string_view role,
+                             const std::function<void(const XmlElement&)>& collect) {
   std::string marker;
   // Pages of up to 100 (MaxItems' default); a server that never stops paging is cut off.
   for (int page = 0; page < 100; ++page) {
     QueryParameters parameters{{"RoleName", std::string(role)}};
     if (!marker.empty()) parameters.emplace_back("Marker", marker);
-    ZT_TRY_ASSIGN(XmlElement answer, call("ListAttachedRolePolicies", parameters));
+    ZT_TRY_ASSIGN(XmlElement answer, call(action, parameters));
+    collect(answer);
+    if (answer.text_at("IsTruncated") != "true") return ok();
+    marker = answer.text_at("Marker");
+    if (marker.empty()) return ok();
+  }
+  return make_error(Errc::io, std::string(action) + ": more than 100 pages");
+}
+
+Result<std::vector<std::string>> IamClient::list_attached_role_policies(std::string_view role) {
+  std::vector<std::string> arns;
+  ZT_TRY(list_pages("ListAttachedRolePolicies", role, [&](const XmlElement& answer) {
     if (const XmlElement* list = answer.child("AttachedPolicies")) {
       for (const auto& member : list->children) {
         if (member.name == "member") arns.push_back(member.text_at("PolicyArn"));
       }
     }
-    if (answer.text_at("IsTruncated") != "true") return arns;
-    marker = answer.text_at("Marker");
-    if (marker.empty()) return arns;
-  }
-  return make_error(Errc::io, "ListAttachedRolePolicies: more than 100 pages");
+  }));
+  return arns;
+}
+
+Result<std::vector<std::string>> IamClient::list_role_policies(std::string_view role) {
+  std::vector<std::string> names;
+  ZT_TRY(list_pages("ListRolePolicies", role, [&](const XmlElement& answer) {
+    if (const XmlElement* list = answer.child("PolicyNames")) {
+      for (const auto& member : list->children) {
+        if (member.name == "member") names.push_back(member.text);
+      }
+    }
+  }));
+  return names;
 }
 
 }  // namespace zt::aws

@@ -4,6 +4,7 @@
 // Error/Code and Error/Message). The role calls `ztp aws deploy-jitr` needs.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,10 +54,16 @@ class IamClient {
   Status delete_role_policy(std::string_view role, std::string_view policy_name);
   Status attach_role_policy(std::string_view role, std::string_view policy_arn);
   Status detach_role_policy(std::string_view role, std::string_view policy_arn);
+  // The names of the role's inline policies (all pages).
+  Result<std::vector<std::string>> list_role_policies(std::string_view role);
+  Status update_assume_role_policy(std::string_view role, std::string_view trust_policy);
   // Every attached managed policy's ARN (all pages).
   Result<std::vector<std::string>> list_attached_role_policies(std::string_view role);
 
  private:
+  // Every page of a List action: `collect` reads one result; Marker/IsTruncated page on.
+  Status list_pages(std::string_view action, std::string_view role,
+                    const std::function<void(const XmlElement&)>& collect);
   ServiceClient service_;
 };
 
