@@ -34,15 +34,18 @@ LocalCloud::LocalCloud(LocalCloudOptions options, CloudState state)
                           .issuer_key = state_.issuer_key.get()});
   // The data plane (broker, shadows, rules, JITR) shares the registry; its iot-data routes
   // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
-  api::Router router = api::make_control_plane_router();
+  // One port, one router per service, chosen by the signing name of each request's SigV4 scope.
+  api::ServiceRouters routers{.iot = api::make_control_plane_router(),
+                              .iam = api::make_iam_router()};
+  // MERGE: add_lambda_routes(routers.lambda);
   api::ServerOptions http = options_.http;
   if (options_.mqtt) {
     service_ = std::make_unique<service::CloudService>(state_, *options_.mqtt);
-    service_->add_routes(router);
+    service_->add_routes(routers.iot);
     http.services.push_back("iotdata");
     http.services.push_back("iotdevicegateway");
   }
-  server_ = std::make_unique<api::ApiServer>(io_, *context_, std::move(router), http);
+  server_ = std::make_unique<api::ApiServer>(io_, *context_, std::move(routers), http);
   // The web console on the same port (before SigV4 for /console/*).
   console_ = std::make_shared<console::ConsoleServer>(*context_, service_.get(), options_.console);
   server_->set_hook(console_);

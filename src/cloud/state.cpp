@@ -11,18 +11,6 @@
 namespace zt::cloud {
 namespace {
 
-// Uniformly random text over `alphabet` (rejection sampling keeps it unbiased).
-std::string random_text(std::string_view alphabet, size_t length) {
-  std::string out;
-  while (out.size() < length) {
-    for (uint8_t byte : crypto::random_bytes(length)) {
-      size_t limit = 256 - 256 % alphabet.size();
-      if (byte < limit && out.size() < length) out.push_back(alphabet[byte % alphabet.size()]);
-    }
-  }
-  return out;
-}
-
 Status write_aws_files(const CloudState& state) {
   std::string credentials = "[default]\naws_access_key_id = " + state.access_key_id +
                             "\naws_secret_access_key = " + state.secret_access_key + "\n";
@@ -121,13 +109,13 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
     ZT_TRY_ASSIGN(auto account, reg.get_setting("account_id"));
     if (!account) {
       state.created = true;
-      state.account_id = random_text("0123456789", 12);
+      state.account_id = crypto::random_text("0123456789", 12);
       state.region = region;
-      state.endpoint_prefix = random_text("abcdefghijklmnopqrstuvwxyz0123456789", 14);
+      state.endpoint_prefix = crypto::random_text("abcdefghijklmnopqrstuvwxyz0123456789", 14);
       // AWS key shapes: AKIA + 16 base32 characters; 40-character secret.
-      state.access_key_id = "AKIA" + random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
-      state.secret_access_key =
-          random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+      state.access_key_id = "AKIA" + crypto::random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+      state.secret_access_key = crypto::random_text(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
       ZT_TRY(reg.set_setting("account_id", state.account_id));
       ZT_TRY(reg.set_setting("region", state.region));
       ZT_TRY(reg.set_setting("endpoint_prefix", state.endpoint_prefix));

@@ -65,4 +65,17 @@ Bytes random_bytes(size_t count) {
   return out;
 }
 
+std::string random_text(std::string_view alphabet, size_t length) {
+  std::string out;
+  // Rejection sampling keeps it unbiased: bytes at or above the largest multiple of the alphabet's
+  // size are dropped.
+  size_t limit = 256 - 256 % alphabet.size();
+  while (out.size() < length) {
+    for (uint8_t byte : random_bytes(length)) {
+      if (byte < limit && out.size() < length) out.push_back(alphabet[byte % alphabet.size()]);
+    }
+  }
+  return out;
+}
+
 }  // namespace zt::crypto

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -32,5 +34,8 @@ class Sha256 {
 
 // Cryptographically secure random bytes (OpenSSL's DRBG).
 Bytes random_bytes(size_t count);
+// Uniformly random text of `length` characters over `alphabet` (1..256 characters): account ids,
+// access keys and their secrets, IAM's unique ids.
+std::string random_text(std::string_view alphabet, size_t length);
 
 }  // namespace zt::crypto

@@ -71,6 +71,10 @@ void Router::add(std::string_view method, std::string_view pattern, std::string 
   routes_.push_back(std::move(route));
 }
 
+Reply Router::refuse(const ApiError& error) const {
+  return error_writer_ ? error_writer_(error) : error_reply(error);
+}
+
 Router::Match Router::match(std::string_view method, std::string_view raw_path) const {
   Match result;
   auto segments = split_path(raw_path);

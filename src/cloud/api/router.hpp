@@ -55,6 +55,7 @@ struct ApiRequest {
   std::map<std::string, std::string> path;                 // decoded path parameters
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string caller_region;
+  std::string caller_access_key{};  // the verified SigV4 access key id (IAM's GetUser)
 
   std::optional<std::string> query_value(std::string_view name) const;
   std::optional<std::string> header(std::string_view name) const;
@@ -65,8 +66,14 @@ struct ApiRequest {
 // error rolls back.
 using Handler = std::function<ApiResult<Reply>(ServiceContext&, const ApiRequest&)>;
 
+// How a service writes a refusal: AWS rest-json (error_reply, the default) or another protocol's
+// shape (IAM's query-protocol XML).
+using ErrorWriter = Reply (*)(const ApiError& error);
+
 class Router {
  public:
+  explicit Router(ErrorWriter error_writer = nullptr) : error_writer_(error_writer) {}
+
   // pattern: "/things/{thingName}/principals"; a final "{name+}" takes the rest of the path.
   void add(std::string_view method, std::string_view pattern, std::string operation,
            Handler handler);
@@ -78,6 +85,9 @@ class Router {
     bool path_known = false;  // some route has this path (for 405 vs 404)
   };
   Match match(std::string_view method, std::string_view raw_path) const;
+  bool empty() const { return routes_.empty(); }
+  // A refusal in this service's shape.
+  Reply refuse(const ApiError& error) const;
 
  private:
   struct Route {
@@ -87,6 +97,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  ErrorWriter error_writer_ = nullptr;
 };
 
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw_query);

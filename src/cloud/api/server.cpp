@@ -1,19 +1,38 @@
 #include "cloud/api/server.hpp"
 
+#include <algorithm>
+
 #include "cloud/api/handler_util.hpp"
 #include "cloud/api/server_impl.hpp"
+#include "common/bytes.hpp"
 #include "common/log.hpp"
 
 namespace zt::cloud::api {
 namespace asio = boost::asio;
 
-ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, Router router,
+namespace {
+
+// IAM is a global service: whatever the region of the cloud, its requests are signed for
+// us-east-1 (IAM API Reference, "Signing AWS API requests": the endpoint iam.amazonaws.com is in
+// us-east-1).
+constexpr std::string_view kIamService = "iam";
+constexpr std::string_view kIamSigningRegion = "us-east-1";
+
+}  // namespace
+
+ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, ServiceRouters routers,
                      ServerOptions options)
     : io_(io),
       context_(context),
-      router_(std::move(router)),
+      routers_(std::move(routers)),
       options_(std::move(options)),
-      impl_(std::make_unique<Impl>(io)) {}
+      impl_(std::make_unique<Impl>(io)) {
+  context_.forget_access_key = [this](std::string_view key) { forget_access_key(key); };
+}
+
+ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, Router router,
+                     ServerOptions options)
+    : ApiServer(io, context, ServiceRouters{.iot = std::move(router)}, std::move(options)) {}
 
 ApiServer::~ApiServer() {
   stop();
@@ -25,7 +44,31 @@ void ApiServer::stop() {
   impl_->acceptor.close(ignored);
 }
 
-std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, std::string& region) {
+const Router* ApiServer::router_for(std::string_view service) const {
+  if (std::find(options_.services.begin(), options_.services.end(), service) !=
+      options_.services.end())
+    return &routers_.iot;
+  if (service == "lambda" && !routers_.lambda.empty()) return &routers_.lambda;
+  if (service == kIamService && !routers_.iam.empty()) return &routers_.iam;
+  return nullptr;
+}
+
+std::vector<std::string> ApiServer::served_services() const {
+  std::vector<std::string> services = options_.services;
+  if (!routers_.lambda.empty()) services.emplace_back("lambda");
+  if (!routers_.iam.empty()) services.emplace_back(kIamService);
+  return services;
+}
+
+void ApiServer::forget_access_key(std::string_view access_key_id) {
+  std::unique_lock lock(secrets_mutex_);
+  if (auto it = secrets_.find(access_key_id); it != secrets_.end()) {
+    secure_zero(it->second.data(), it->second.size());
+    secrets_.erase(it);
+  }
+}
+
+std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, Caller& caller) {
   aws::SecretLookup lookup = [this](std::string_view key) -> std::optional<std::string> {
     {
       std::shared_lock lock(secrets_mutex_);
@@ -37,56 +80,90 @@ std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, st
     secrets_.emplace(std::string(key), **secret);
     return *secret;
   };
+  // The scope's service picks the region it must be signed for and the shape of a refusal; the
+  // signature itself is checked by verify_request. A request signed for a service this server
+  // does not serve gets AWS's answer for a wrong signing name, InvalidSignatureException
+  // "Credential should be scoped to correct service: 'iot'. " (IAM User Guide, "Troubleshoot
+  // signed requests": credential scope errors), in the IoT endpoint's rest-json shape.
+  std::string scope_service;
+  if (auto header = request.header("authorization")) {
+    if (auto parsed = aws::parse_authorization(*header)) scope_service = parsed->service;
+  }
+  const Router* router = router_for(scope_service);
+  std::vector<std::string> regions;
+  if (scope_service == kIamService && router) {
+    regions.emplace_back(kIamSigningRegion);
+  } else if (!context_.region.empty()) {
+    regions.push_back(context_.region);
+  }
   std::string error_type;
-  auto caller = aws::verify_request(
-      request, lookup,
-      {.services = options_.services,
-       .regions = context_.region.empty() ? std::vector<std::string>{}
-                                          : std::vector<std::string>{context_.region},
-       .allow_unsigned_payload = false,
-       .now = 0,
-       .max_skew_seconds = options_.max_skew_seconds,
-       .normalize = true},
-      &error_type);
-  if (!caller) return error_reply(403, error_type, caller.error().message);
-  region = caller->region;
+  auto verified = aws::verify_request(request, lookup,
+                                      {.services = served_services(),
+                                       .regions = std::move(regions),
+                                       .allow_unsigned_payload = false,
+                                       .now = 0,
+                                       .max_skew_seconds = options_.max_skew_seconds,
+                                       .normalize = true},
+                                      &error_type);
+  if (!verified) {
+    ApiError refusal = api_error(403, error_type, verified.error().message);
+    return router ? router->refuse(refusal) : error_reply(refusal);
+  }
+  caller = Caller{.access_key_id = verified->access_key_id,
+                  .region = verified->region,
+                  .service = verified->service};
   return std::nullopt;
 }
 
+std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, std::string& region) {
+  Caller caller;
+  auto refused = authenticate(request, caller);
+  region = caller.region;
+  return refused;
+}
+
 Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::string& region) {
+  return dispatch(http_request, Caller{.region = region, .service = "iot"});
+}
+
+Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& caller) {
+  const Router* router = router_for(caller.service);
+  if (!router) router = &routers_.iot;
   std::string_view target = http_request.target;
   size_t question = target.find('?');
   std::string_view path = target.substr(0, question);
-  auto match = router_.match(http_request.method, path);
+  auto match = router->match(http_request.method, path);
   if (!match.handler) {
     if (match.path_known) {
-      return error_reply(405, "MethodNotAllowedException",
-                         "Method " + http_request.method + " is not allowed on " +
-                             std::string(path.substr(0, 200)));
+      return router->refuse(api_error(405, "MethodNotAllowedException",
+                                      "Method " + http_request.method + " is not allowed on " +
+                                          std::string(path.substr(0, 200))));
     }
-    return error_reply(
+    return router->refuse(api_error(
         404, "ResourceNotFoundException",
-        "No operation matches " + http_request.method + " " + std::string(path.substr(0, 200)));
+        "No operation matches " + http_request.method + " " + std::string(path.substr(0, 200))));
   }
   ApiRequest request{
       .http = &http_request,
       .operation = match.operation,
       .path = std::move(match.path),
       .query = parse_query(question == std::string_view::npos ? "" : target.substr(question + 1)),
-      .caller_region = region};
+      .caller_region = caller.region,
+      .caller_access_key = caller.access_key_id};
   // One API call = one transaction: a handler error rolls everything back.
   Reply reply;
   bool refused = false;
   Status committed = context_.registry.transaction([&]() -> Status {
     ApiResult<Reply> answer = (*match.handler)(context_, request);
     refused = !answer;
-    reply = refused ? error_reply(answer.error()) : std::move(*answer);
+    reply = refused ? router->refuse(answer.error()) : std::move(*answer);
     if (refused) return make_error(Errc::conflict, "handler refused the request");
     return ok();
   });
   if (!committed && !refused) {
     spdlog::error("{}: commit failed: {}", request.operation, committed.error().message);
-    return error_reply(500, "InternalFailureException", "the change could not be committed");
+    return router->refuse(
+        api_error(500, "InternalFailureException", "the change could not be committed"));
   }
   spdlog::debug("{} {} -> {}", request.operation, std::string(path), reply.status);
   return reply;
@@ -107,9 +184,9 @@ Reply ApiServer::handle(const aws::HttpRequest& request) {
     }
     return answer.reply.value_or(error_reply(500, "InternalFailureException", "no reply"));
   }
-  std::string region;
-  if (auto refused = authenticate(request, region)) return *refused;
-  return dispatch(request, region);
+  Caller caller;
+  if (auto refused = authenticate(request, caller)) return *refused;
+  return dispatch(request, caller);
 }
 
 }  // namespace zt::cloud::api

@@ -2,10 +2,10 @@
 // caller's io_context (run it from as many threads as cores); registry work is serialised on
 // one worker thread so SQLite writes never block the network threads.
 //
-// Every request: SigV4 verification (services iot/execute-api by default) → route on the raw
-// path → handler inside one registry transaction → AWS rest-json answer. A RequestHook (the web
-// console) may claim paths first; it authenticates its own way and may answer with a long-lived
-// event stream.
+// Every request: SigV4 verification → the router of the service the verified credential scope
+// names (ServiceRouters) → route on the raw path → handler inside one registry transaction → the
+// service's answer (rest-json; IAM's XML). A RequestHook (the web console) may claim paths first;
+// it authenticates its own way and may answer with a long-lived event stream.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -47,10 +47,27 @@ class RequestHook {
   virtual HookReply handle(const aws::HttpRequest& request, ApiServer& server) = 0;
 };
 
+// The routers of the services one server answers, chosen by the service (signing name) of the
+// request's verified SigV4 credential scope. A service whose router has no routes is not served.
+struct ServiceRouters {
+  Router iot{};     // the signing names of ServerOptions::services (iot, execute-api, iotdata…)
+  Router lambda{};  // lambda
+  Router iam{};     // iam: a global service, signed for us-east-1 whatever the cloud's region
+};
+
+// Who signed a request, as SigV4 verification found it.
+struct Caller {
+  std::string access_key_id{};
+  std::string region{};
+  std::string service{};
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 4580;  // 0 = ephemeral
   size_t body_limit = 1 << 20;
+  // The signing names the IoT router answers (the local cloud adds iotdata / iotdevicegateway for
+  // the data plane); lambda and iam are served when their routers have routes.
   std::vector<std::string> services{"iot", "execute-api"};
   int64_t max_skew_seconds = 15 * 60;
   // Time bounds of a connection (see docs: "Limits"): the wait for the next request on a kept-alive
@@ -67,6 +84,9 @@ struct ServerOptions {
 
 class ApiServer {
  public:
+  ApiServer(boost::asio::io_context& io, ServiceContext& context, ServiceRouters routers,
+            ServerOptions options);
+  // The IoT services only.
   ApiServer(boost::asio::io_context& io, ServiceContext& context, Router router,
             ServerOptions options);
   ~ApiServer();
@@ -80,6 +100,9 @@ class ApiServer {
   // Authentication + routing + handler for one request, without the network (tests, fuzzing).
   Reply handle(const aws::HttpRequest& request);
   // The two halves: authenticate on any thread; dispatch on the registry worker.
+  std::optional<Reply> authenticate(const aws::HttpRequest& request, Caller& caller);
+  Reply dispatch(const aws::HttpRequest& request, const Caller& caller);
+  // The same for callers that need only the region (the console; fuzz targets: the IoT router).
   std::optional<Reply> authenticate(const aws::HttpRequest& request, std::string& region);
   Reply dispatch(const aws::HttpRequest& request, const std::string& region);
 
@@ -91,9 +114,14 @@ class ApiServer {
 
  private:
   struct Impl;
+  // The router of a signing name, or nullptr when this server does not serve it.
+  const Router* router_for(std::string_view service) const;
+  std::vector<std::string> served_services() const;
+  void forget_access_key(std::string_view access_key_id);
+
   boost::asio::io_context& io_;
   ServiceContext& context_;
-  Router router_;
+  ServiceRouters routers_;
   ServerOptions options_;
   boost::asio::thread_pool registry_worker_{1};
   std::unique_ptr<Impl> impl_;

@@ -150,7 +150,7 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
     bool keep_alive = message.keep_alive();
 
     Reply reply;
-    std::string region;
+    Caller caller;
     if (RequestHook* hook = server.hook_for(request.target)) {
       HookReply answer = hook->handle(request, server);
       if (answer.stream) {
@@ -167,13 +167,13 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
         reply = answer.reply.value_or(
             error_reply(500, "InternalFailureException", "the hook gave no reply"));
       }
-    } else if (auto refused = server.authenticate(request, region)) {
+    } else if (auto refused = server.authenticate(request, caller)) {
       reply = std::move(*refused);
     } else {
       // Registry work on the single worker thread, then back to this connection's strand.
       reply = co_await asio::co_spawn(
           server.registry_worker(),
-          [&]() -> asio::awaitable<Reply> { co_return server.dispatch(request, region); },
+          [&]() -> asio::awaitable<Reply> { co_return server.dispatch(request, caller); },
           asio::use_awaitable);
       co_await asio::post(executor, asio::use_awaitable);
     }

@@ -2,7 +2,9 @@
 // cloud uses for certificates it creates (CreateKeysAndCertificate, CreateCertificateFromCsr).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "cloud/api/router.hpp"
 #include "cloud/registry/registry.hpp"
@@ -18,6 +20,9 @@ struct ServiceContext {
   std::string endpoint_domain = "localhost";
   const X509* issuer_cert = nullptr;
   EVP_PKEY* issuer_key = nullptr;
+  // Set by the API server: drops an access key from its cache of secrets (IAM's DeleteAccessKey),
+  // so a deleted key stops signing at once.
+  std::function<void(std::string_view access_key_id)> forget_access_key{};
 
   std::string arn(std::string_view resource) const {
     return "arn:aws:iot:" + region + ":" + account_id + ":" + std::string(resource);
@@ -33,5 +38,8 @@ void add_endpoint_routes(Router& router);
 void add_thing_routes(Router& router);
 void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);
+
+// IAM (handlers_iam*.cpp): the query protocol's POST / with its Action, XML answers.
+Router make_iam_router();
 
 }  // namespace zt::cloud::api

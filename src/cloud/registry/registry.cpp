@@ -135,6 +135,31 @@ WHEN instr(OLD.target, ':cert/') > 0 BEGIN
     substr(OLD.target, instr(OLD.target, ':cert/') + 6), 'policy-detached', OLD.policy_name);
 END;
 )sql",
+    // Step 4 (iam): IAM roles, their managed (attached) and inline policies, users and the access
+    // keys of users (issue 16). Names compare without regard to case, as IAM's do. A user's key
+    // has its secret in access_keys like the account's own key, so SigV4 finds it; deleting the
+    // secret deletes the ownership row.
+    R"sql(
+CREATE TABLE iam_roles (
+  name TEXT PRIMARY KEY COLLATE NOCASE, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
+  trust_policy TEXT NOT NULL, description TEXT NOT NULL, max_session_duration INTEGER NOT NULL,
+  create_date REAL NOT NULL);
+CREATE TABLE iam_role_attached_policies (
+  role_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_roles(name), policy_arn TEXT NOT NULL,
+  PRIMARY KEY (role_name, policy_arn));
+CREATE TABLE iam_role_inline_policies (
+  role_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_roles(name),
+  policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,
+  PRIMARY KEY (role_name, policy_name));
+CREATE TABLE iam_users (
+  name TEXT PRIMARY KEY COLLATE NOCASE, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
+  create_date REAL NOT NULL);
+CREATE TABLE iam_access_keys (
+  access_key_id TEXT PRIMARY KEY REFERENCES access_keys(access_key_id) ON DELETE CASCADE,
+  user_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users(name), status TEXT NOT NULL,
+  create_date REAL NOT NULL);
+CREATE INDEX iam_access_keys_by_user ON iam_access_keys(user_name, access_key_id);
+)sql",
 };
 
 }  // namespace

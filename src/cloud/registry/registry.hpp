@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cloud/registry/data_plane_records.hpp"
+#include "cloud/registry/iam_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "common/result.hpp"
 
@@ -274,6 +275,39 @@ class Registry {
   Result<std::vector<CaSummary>> list_cas_with_devices();
   // Offset/limit paging (the list jumps anywhere); bad values are an invalid_argument error.
   Result<DevicePage> list_devices(const std::string& principal_prefix, const DeviceQuery& query);
+
+  // IAM (registry_iam.cpp). Names are unique without regard to case, as IAM's ("you cannot create
+  // roles named both PRODROLE and prodrole"), and found the same way. Write errors:
+  // already_exists for a taken name.
+  Status insert_role(const IamRole& role);
+  Result<std::optional<IamRole>> find_role(std::string_view name);
+  // arn:aws:iam::<account>:role<path><name> of this account (the account_id setting), path and
+  // all; nullopt for any other ARN.
+  Result<std::optional<IamRole>> find_role_by_arn(std::string_view arn);
+  Result<Page<IamRole>> list_roles(const PageRequest& page, std::string_view path_prefix = "/");
+  Status delete_role(std::string_view name);  // its policies must be gone (the API checks)
+  // Managed policy ARNs attached to a role; attach is idempotent (true = newly attached).
+  Result<bool> attach_role_policy(std::string_view role_name, std::string_view policy_arn);
+  Result<bool> detach_role_policy(std::string_view role_name, std::string_view policy_arn);
+  Result<std::vector<std::string>> list_attached_role_policies(std::string_view role_name);
+  // Inline policies: put replaces a policy of the same name.
+  Status put_role_policy(const IamRolePolicy& policy);
+  Result<std::optional<IamRolePolicy>> find_role_policy(std::string_view role_name,
+                                                        std::string_view policy_name);
+  Result<bool> delete_role_policy(std::string_view role_name, std::string_view policy_name);
+  Result<std::vector<IamRolePolicy>> list_role_policies(std::string_view role_name);
+  Result<int64_t> count_roles();
+
+  Status insert_user(const IamUser& user);
+  Result<std::optional<IamUser>> find_user(std::string_view name);
+  Status delete_user(std::string_view name);  // its keys must be gone (the API checks)
+  Result<int64_t> count_users();
+  // A user's access key: the secret joins access_keys (it signs requests at once).
+  Status insert_user_access_key(const IamAccessKey& key, std::string_view secret);
+  Result<std::vector<IamAccessKey>> list_user_access_keys(std::string_view user_name);
+  // The user an access key belongs to; nullopt for a key of no user (the account's own key).
+  Result<std::optional<IamAccessKey>> find_user_access_key(std::string_view access_key_id);
+  Result<bool> delete_user_access_key(std::string_view user_name, std::string_view access_key_id);
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).
