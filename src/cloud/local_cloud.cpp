@@ -36,6 +36,19 @@ LocalCloud::LocalCloud(LocalCloudOptions options, CloudState state)
   // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
   api::Router router = api::make_control_plane_router();
   api::ServerOptions http = options_.http;
+  // Lambda (signing name "lambda") on the same port. MERGE: the per-service routing (iam) gets
+  // these routes in the Lambda router.
+  lambda_ = std::make_unique<lambda::Invoker>(
+      *state_.registry,
+      lambda::InvokerOptions{.code_cache = state_.dir / "lambda" / "code",
+                             .cloud = {.endpoint_url = {},
+                                       .access_key_id = state_.access_key_id,
+                                       .secret_access_key = state_.secret_access_key,
+                                       .region = state_.region},
+                             .account_id = state_.account_id});
+  context_->lambda = lambda_.get();
+  api::add_lambda_routes(router);
+  http.services.push_back("lambda");
   if (options_.mqtt) {
     service_ = std::make_unique<service::CloudService>(state_, *options_.mqtt);
     service_->add_routes(router);
@@ -60,6 +73,7 @@ Result<boost::asio::ip::tcp::endpoint> LocalCloud::listen() {
 
 Status LocalCloud::start() {
   ZT_TRY(listen());
+  lambda_->set_endpoint_url(api_url());
   if (service_) {
     service_->set_api_url(api_url());
     if (auto started = service_->start(); !started) {
@@ -95,6 +109,7 @@ void LocalCloud::stop() {
   server_->stop();
   if (started_) console_->stop();
   if (service_) service_->stop();
+  lambda_->stop();
 }
 
 std::string LocalCloud::http_host() const {

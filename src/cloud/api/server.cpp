@@ -13,11 +13,13 @@ ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, Router route
       context_(context),
       router_(std::move(router)),
       options_(std::move(options)),
+      deferred_pool_(std::max<size_t>(1, options_.deferred_threads)),
       impl_(std::make_unique<Impl>(io)) {}
 
 ApiServer::~ApiServer() {
   stop();
   registry_worker_.join();
+  deferred_pool_.join();
 }
 
 void ApiServer::stop() {
@@ -86,6 +88,7 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::strin
   });
   if (!committed && !refused) {
     spdlog::error("{}: commit failed: {}", request.operation, committed.error().message);
+    reply.deferred = nullptr;
     return error_reply(500, "InternalFailureException", "the change could not be committed");
   }
   spdlog::debug("{} {} -> {}", request.operation, std::string(path), reply.status);
@@ -109,7 +112,8 @@ Reply ApiServer::handle(const aws::HttpRequest& request) {
   }
   std::string region;
   if (auto refused = authenticate(request, region)) return *refused;
-  return dispatch(request, region);
+  Reply reply = dispatch(request, region);
+  return reply.deferred ? reply.deferred() : reply;
 }
 
 }  // namespace zt::cloud::api

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cloud/api/router.hpp"
+#include "cloud/lambda/invoker.hpp"
 #include "cloud/registry/registry.hpp"
 #include "crypto/ossl.hpp"
 
@@ -18,6 +19,7 @@ struct ServiceContext {
   std::string endpoint_domain = "localhost";
   const X509* issuer_cert = nullptr;
   EVP_PKEY* issuer_key = nullptr;
+  lambda::Invoker* lambda = nullptr;  // Lambda's Invoke; set with the Lambda routes
 
   std::string arn(std::string_view resource) const {
     return "arn:aws:iot:" + region + ":" + account_id + ":" + std::string(resource);
@@ -33,5 +35,7 @@ void add_endpoint_routes(Router& router);
 void add_thing_routes(Router& router);
 void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);
+// AWS Lambda (handlers_lambda.cpp): signing name "lambda"; needs ServiceContext::lambda.
+void add_lambda_routes(Router& router);
 
 }  // namespace zt::cloud::api
