@@ -64,6 +64,9 @@ Status setup_jitr(const std::string& state_dir, const std::string& function) {
   ZT_TRY(cloud::rules::parse_rule(cloud::service::kJitrRuleName, payload));
   auto& registry = *state.registry;
   ZT_TRY(registry.transaction([&]() -> Status {
+    // The rule may invoke the function only with its permission (as on AWS): granted here, as
+    // `aws lambda add-permission --principal iot.amazonaws.com` would.
+    ZT_TRY(cloud::service::grant_rules_invoke(registry, function));
     ZT_TRY_ASSIGN(auto existing, registry.find_topic_rule(cloud::service::kJitrRuleName));
     if (existing) return registry.replace_topic_rule(cloud::service::kJitrRuleName, payload.dump());
     return registry.insert_topic_rule({.name = cloud::service::kJitrRuleName,

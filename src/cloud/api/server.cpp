@@ -26,6 +26,7 @@ ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, ServiceRoute
       context_(context),
       routers_(std::move(routers)),
       options_(std::move(options)),
+      deferred_pool_(std::max<size_t>(1, options_.deferred_threads)),
       impl_(std::make_unique<Impl>(io)) {
   context_.forget_access_key = [this](std::string_view key) { forget_access_key(key); };
 }
@@ -37,6 +38,7 @@ ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, Router route
 ApiServer::~ApiServer() {
   stop();
   registry_worker_.join();
+  deferred_pool_.join();
 }
 
 void ApiServer::stop() {
@@ -162,6 +164,7 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& ca
   });
   if (!committed && !refused) {
     spdlog::error("{}: commit failed: {}", request.operation, committed.error().message);
+    reply.deferred = nullptr;
     return router->refuse(
         api_error(500, "InternalFailureException", "the change could not be committed"));
   }
@@ -186,7 +189,8 @@ Reply ApiServer::handle(const aws::HttpRequest& request) {
   }
   Caller caller;
   if (auto refused = authenticate(request, caller)) return *refused;
-  return dispatch(request, caller);
+  Reply reply = dispatch(request, caller);
+  return reply.deferred ? reply.deferred() : reply;
 }
 
 }  // namespace zt::cloud::api
