@@ -42,6 +42,7 @@ class IotClient {
   // Topic rules (AWS IoT API Reference: CreateTopicRule POST /rules/{ruleName} with the
   // TopicRulePayload as the body; GetTopicRule GET; ReplaceTopicRule PATCH; DeleteTopicRule
   // DELETE). get_topic_rule answers nullopt for a rule that does not exist.
+  Result<bool> topic_rule_listed(std::string_view name);  // ListTopicRules has it
   Status create_topic_rule(std::string_view name, const nlohmann::json& payload);
   Status replace_topic_rule(std::string_view name, const nlohmann::json& payload);
   Result<std::optional<nlohmann::json>> get_topic_rule(std::string_view name);

@@ -366,9 +366,20 @@ Result<JitrStackReport> Stack::teardown() {
     if (status) ++report_.changes;
     return gone(std::move(status), what);
   };
-  ZT_TRY(remove(
-      aws("iot", "delete-topic-rule").option("--rule-name", kJitrRuleName),
-      [&] { return iot_.delete_topic_rule(kJitrRuleName); }, kJitrRuleName));
+  // DeleteTopicRule answers a missing rule with UnauthorizedException (as GetTopicRule does):
+  // whether it is there is read first.
+  bool rule_exists = true;
+  if (!options_.dry_run) {
+    read(aws("iot", "get-topic-rule").option("--rule-name", kJitrRuleName));
+    ZT_TRY_ASSIGN(auto rule, with_context(iot_.get_topic_rule(kJitrRuleName), "GetTopicRule"));
+    rule_exists = rule.has_value();
+    if (!rule_exists) say("already gone: " + std::string(kJitrRuleName));
+  }
+  if (rule_exists) {
+    ZT_TRY(remove(
+        aws("iot", "delete-topic-rule").option("--rule-name", kJitrRuleName),
+        [&] { return iot_.delete_topic_rule(kJitrRuleName); }, kJitrRuleName));
+  }
   // Deleting the function deletes its resource policy (the permission) with it.
   ZT_TRY(remove(
       aws("lambda", "delete-function").option("--function-name", kJitrFunctionName),
