@@ -30,15 +30,16 @@ std::vector<uint8_t> make_zip(const std::vector<Entry>& entries) {
   zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
   EXPECT_NE(archive, nullptr);
   for (const auto& entry : entries) {
-    zip_source_t* source = zip_source_buffer(archive, entry.content.data(), entry.content.size(), 0);
+    zip_source_t* source =
+        zip_source_buffer(archive, entry.content.data(), entry.content.size(), 0);
     zip_int64_t index = entry.name.back() == '/'
                             ? zip_dir_add(archive, entry.name.c_str(), ZIP_FL_ENC_UTF_8)
                             : zip_file_add(archive, entry.name.c_str(), source, ZIP_FL_ENC_UTF_8);
     EXPECT_GE(index, 0) << entry.name;
     if (entry.name.back() == '/') zip_source_free(source);
     if (entry.unix_mode) {
-      zip_file_set_external_attributes(archive, static_cast<zip_uint64_t>(index), 0,
-                                       ZIP_OPSYS_UNIX, entry.unix_mode << 16);
+      zip_file_set_external_attributes(archive, static_cast<zip_uint64_t>(index), 0, ZIP_OPSYS_UNIX,
+                                       entry.unix_mode << 16);
     }
   }
   EXPECT_EQ(zip_close(archive), 0);
@@ -71,8 +72,8 @@ TEST(LambdaZip, ExtractsFilesDirectoriesAndTheExecutableBit) {
 }
 
 TEST(LambdaZip, RefusesNamesThatLeaveThePackage) {
-  for (const char* name : {"../escape.py", "a/../../escape.py", "/etc/cron.d/x", "a//b", "./a",
-                           "a\\..\\b"}) {
+  for (const char* name :
+       {"../escape.py", "a/../../escape.py", "/etc/cron.d/x", "a//b", "./a", "a\\..\\b"}) {
     auto zip = make_zip({{"ok.py", "1"}, {name, "2"}});
     auto checked = inspect_zip(zip, {});
     ASSERT_FALSE(checked) << name;
@@ -110,7 +111,8 @@ TEST(LambdaZip, BoundsEntriesAndUnzippedBytes) {
 }
 
 TEST(LambdaZip, NotAZipIsAParseError) {
-  for (std::string text : {std::string(), std::string("PK\x03\x04 nothing"), std::string(100, 'x')}) {
+  for (std::string text :
+       {std::string(), std::string("PK\x03\x04 nothing"), std::string(100, 'x')}) {
     auto checked = inspect_zip(std::vector<uint8_t>(text.begin(), text.end()), {});
     ASSERT_FALSE(checked);
     EXPECT_EQ(checked.error().code, Errc::parse);
@@ -136,8 +138,8 @@ TEST(LambdaPermissions, TheRuleNeedsAStatementForIotThatItsConditionsAllow) {
                                 "arn:aws:iot:us-east-1:123456789012:rule/*", "123456789012"})}));
   EXPECT_FALSE(check({statement({"s", "lambda:InvokeFunction", "iot.amazonaws.com",
                                  "arn:aws:iot:us-east-1:123456789012:rule/Other"})}));
-  EXPECT_FALSE(check({statement({"s", "lambda:InvokeFunction", "iot.amazonaws.com", std::nullopt,
-                                 "999999999999"})}));
+  EXPECT_FALSE(check({statement(
+      {"s", "lambda:InvokeFunction", "iot.amazonaws.com", std::nullopt, "999999999999"})}));
   EXPECT_FALSE(check({"not json", R"({"Effect":"Deny"})"}));
 }
 
@@ -220,7 +222,8 @@ TEST_F(LambdaRuntime, ARaisedExceptionIsTheAwsErrorShape) {
   EXPECT_EQ(shape["errorMessage"], "'k'");
   EXPECT_EQ(shape["requestId"], "req-2");
   ASSERT_TRUE(shape["stackTrace"].is_array());
-  EXPECT_NE(shape["stackTrace"][0].get<std::string>().find("lambda_function.py"), std::string::npos);
+  EXPECT_NE(shape["stackTrace"][0].get<std::string>().find("lambda_function.py"),
+            std::string::npos);
 }
 
 TEST_F(LambdaRuntime, MissingModuleHandlerAndUnserialisableResult) {
@@ -238,9 +241,9 @@ TEST_F(LambdaRuntime, MissingModuleHandlerAndUnserialisableResult) {
 }
 
 TEST_F(LambdaRuntime, TimeoutKillsTheFunction) {
-  auto outcome = run_function(
-      python("import time\ndef handler(event, context):\n    time.sleep(60)\n", 1), "{}", "r",
-      cloud_);
+  auto outcome =
+      run_function(python("import time\ndef handler(event, context):\n    time.sleep(60)\n", 1),
+                   "{}", "r", cloud_);
   ASSERT_TRUE(outcome);
   EXPECT_TRUE(outcome->function_error);
   EXPECT_EQ(outcome->error_type, "Sandbox.Timedout");

@@ -66,7 +66,8 @@ TEST_F(RegistryLambdaTest, UpdateReplacesTheConfigurationAndTheCodeOnlyWhenGiven
 }
 
 TEST_F(RegistryLambdaTest, ListPagesInNameOrder) {
-  for (const char* name : {"c", "a", "b"}) ASSERT_TRUE(registry_->insert_lambda_function(function(name), {}));
+  for (const char* name : {"c", "a", "b"})
+    ASSERT_TRUE(registry_->insert_lambda_function(function(name), {}));
   auto first = registry_->list_lambda_functions({.after = "", .limit = 2});
   ASSERT_TRUE(first);
   ASSERT_EQ(first->items.size(), 2u);
@@ -82,9 +83,12 @@ TEST_F(RegistryLambdaTest, ListPagesInNameOrder) {
 
 TEST_F(RegistryLambdaTest, PermissionsKeepTheirOrderRefuseADuplicateSidAndGoWithTheFunction) {
   ASSERT_TRUE(registry_->insert_lambda_function(function("f"), {}));
-  ASSERT_TRUE(registry_->add_lambda_permission({.function_name = "f", .sid = "b", .statement = "{1}"}));
-  ASSERT_TRUE(registry_->add_lambda_permission({.function_name = "f", .sid = "a", .statement = "{2}"}));
-  auto duplicate = registry_->add_lambda_permission({.function_name = "f", .sid = "a", .statement = "{3}"});
+  ASSERT_TRUE(
+      registry_->add_lambda_permission({.function_name = "f", .sid = "b", .statement = "{1}"}));
+  ASSERT_TRUE(
+      registry_->add_lambda_permission({.function_name = "f", .sid = "a", .statement = "{2}"}));
+  auto duplicate =
+      registry_->add_lambda_permission({.function_name = "f", .sid = "a", .statement = "{3}"});
   ASSERT_FALSE(duplicate);
   EXPECT_EQ(duplicate.error().code, Errc::already_exists);
   auto listed = registry_->lambda_permissions("f");

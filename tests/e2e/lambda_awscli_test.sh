@@ -130,6 +130,24 @@ jqe '.Timeout == 9 and .Description == "two"' \
 expect_error PreconditionFailedException lambda update-function-configuration --function-name hello \
   --timeout 8 --revision-id 00000000-0000-0000-0000-000000000000
 
+# --- a rule's lambda action needs the function's permission, as on AWS ---------------------------------
+"$AWS" iot --endpoint-url "$endpoint_url" create-topic-rule --rule-name to_hello --topic-rule-payload \
+  "{\"sql\": \"SELECT * FROM 'lambda/test'\", \"actions\": [{\"lambda\": {\"functionArn\": \"$arn:hello\"}}]}"
+logged() {  # logged <jq filter over the log's lines>: true once an attempt matches
+  "$ZTP" cloud function log --state-dir "$work/state" --limit 50 | jq -se "map(select($1)) | length > 0" >/dev/null
+}
+publish() { "$AWS" iot-data --endpoint-url "$endpoint_url" publish --topic lambda/test --payload '{"n":1}' \
+  --cli-binary-format raw-in-base64-out; }
+publish
+wait_until 20 logged '.functionName == "hello" and .ruleName == "to_hello" and (.succeeded | not) and (.detail | test("does not allow iot.amazonaws.com to lambda:InvokeFunction"))' \
+  || fail "a rule without the permission: $("$ZTP" cloud function log --state-dir "$work/state")"
+lambda add-permission --function-name hello --statement-id iot --action lambda:InvokeFunction \
+  --principal iot.amazonaws.com --source-arn "arn:aws:iot:us-east-1:$account:rule/to_hello" >/dev/null
+publish
+wait_until 20 logged '.functionName == "hello" and .ruleName == "to_hello" and .succeeded' \
+  || fail "a rule with the permission: $("$ZTP" cloud function log --state-dir "$work/state")"
+pass
+
 # --- the SDK in the function talks to the local cloud ----------------------------------------------
 "$AWS" iot --endpoint-url "$endpoint_url" create-thing --thing-name lambda-sees-me >/dev/null
 zip_py things 'import boto3

@@ -10,6 +10,8 @@ const char* const kPythonBootstrap = R"python(# The local cloud's Python runtime
 # result, or "E" + AWS's error shape {"errorMessage","errorType","requestId","stackTrace"}.
 # Whatever the function prints goes to stderr: its log.
 import importlib
+import importlib.abc
+import importlib.util
 import json
 import os
 import sys
@@ -37,19 +39,37 @@ def fail(error_type, message, stack=()):
 
 def point_sdk_back(endpoint):
     # Debian's boto3 1.26 ignores AWS_ENDPOINT_URL: every client a session creates without an
-    # explicit endpoint_url gets the local cloud's (all its services answer on one port).
-    try:
-        import botocore.session
-    except ImportError:
-        return
-    create = botocore.session.Session.create_client
+    # explicit endpoint_url gets the local cloud's (all its services answer on one port). Patched
+    # when the function imports botocore, not before: importing it costs ~0.5 s a cold start, which
+    # a function that never uses the SDK should not pay.
+    def patch(session_module):
+        create = session_module.Session.create_client
 
-    def create_client(self, service_name, *args, **kwargs):
-        if len(args) < 5 and kwargs.get("endpoint_url") is None:
-            kwargs["endpoint_url"] = endpoint
-        return create(self, service_name, *args, **kwargs)
+        def create_client(self, service_name, *args, **kwargs):
+            if len(args) < 5 and kwargs.get("endpoint_url") is None:
+                kwargs["endpoint_url"] = endpoint
+            return create(self, service_name, *args, **kwargs)
 
-    botocore.session.Session.create_client = create_client
+        session_module.Session.create_client = create_client
+
+    class Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "botocore.session":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None:
+                return spec
+            load = spec.loader.exec_module
+
+            def exec_module(module):
+                load(module)
+                patch(module)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, Hook())
 
 
 class LambdaContext:

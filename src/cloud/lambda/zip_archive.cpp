@@ -47,6 +47,8 @@ Result<Archive> open_archive(std::span<const uint8_t> zip, const ZipLimits& limi
                                                   " bytes; at most " +
                                                   std::to_string(limits.max_zipped_bytes));
   }
+  // libzip takes zero bytes for a new, empty archive; a client sent nothing.
+  if (zip.empty()) return make_error(Errc::parse, "not a readable zip file: it is empty");
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(zip.data(), zip.size(), 0, &error);

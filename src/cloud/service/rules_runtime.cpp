@@ -110,6 +110,7 @@ Result<std::vector<json>> recent_invocations(registry::Registry& registry, int l
   for (const auto& attempt : attempts) {
     out.push_back({{"invocationId", attempt.invocation_id},
                    {"functionName", attempt.function_name},
+                   {"ruleName", attempt.rule_name},
                    {"attempt", attempt.attempt},
                    {"succeeded", attempt.succeeded},
                    {"final", attempt.final},
