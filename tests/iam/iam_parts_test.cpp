@@ -165,6 +165,10 @@ TEST(IamTrust, AnswersWhetherAServiceMayAssumeTheRole) {
   EXPECT_TRUE(trust_allows_service(
       trust(R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]})"),
       "lambda.amazonaws.com"));
+  // From the stored text, as the Lambda side asks.
+  EXPECT_TRUE(trust_document_allows_service(kLambdaTrust, "lambda.amazonaws.com"));
+  EXPECT_FALSE(trust_document_allows_service(kLambdaTrust, "iot.amazonaws.com"));
+  EXPECT_FALSE(trust_document_allows_service("{not json", "lambda.amazonaws.com"));
   // Not a policy at all.
   EXPECT_FALSE(trust_allows_service(json::array(), "lambda.amazonaws.com"));
   EXPECT_FALSE(trust_allows_service(json{{"Statement", 3}}, "lambda.amazonaws.com"));

@@ -36,6 +36,7 @@ ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, Router route
     : ApiServer(io, context, ServiceRouters{.iot = std::move(router)}, std::move(options)) {}
 
 ApiServer::~ApiServer() {
+  context_.forget_access_key = nullptr;  // the context may outlive this server
   stop();
   registry_worker_.join();
   deferred_pool_.join();

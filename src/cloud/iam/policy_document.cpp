@@ -187,4 +187,9 @@ bool trust_allows_service(const json& trust_policy, std::string_view service) {
   return allowed;
 }
 
+bool trust_document_allows_service(std::string_view trust_policy, std::string_view service) {
+  auto parsed = parse_policy_document(trust_policy, PolicyKind::trust);
+  return parsed && trust_allows_service(*parsed, service);
+}
+
 }  // namespace zt::cloud::iam

@@ -29,5 +29,8 @@ Result<nlohmann::json> parse_policy_document(std::string_view text, PolicyKind k
 // statement with a Condition counts as if its condition held (the local cloud has no request
 // context to test it against).
 bool trust_allows_service(const nlohmann::json& trust_policy, std::string_view service);
+// The same from a stored trust policy's text (registry::IamRole::trust_policy): false when it is
+// not a trust policy. What CreateFunction's role check asks: may lambda.amazonaws.com assume it?
+bool trust_document_allows_service(std::string_view trust_policy, std::string_view service);
 
 }  // namespace zt::cloud::iam
