@@ -40,10 +40,12 @@ Invoker::Invoker(registry::Registry& registry, InvokerOptions options)
     : registry_(registry),
       options_(std::move(options)),
       dispatcher_(
-          options_.async_workers, options_.retry, [this](const functions::AttemptRecord& attempt) {
+          options_.async_workers, options_.retry,
+          [this](const functions::AttemptRecord& attempt) {
             record(attempt.function_name, attempt.invocation_id, attempt.attempt, attempt.succeeded,
                    attempt.final, attempt.detail, attempt.started_ms, attempt.duration_ms);
-          }) {}
+          },
+          options_.max_queued) {}
 
 Invoker::~Invoker() { stop(); }
 
