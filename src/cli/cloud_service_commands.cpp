@@ -1,4 +1,4 @@
-// `ztp cloud function add|list|log` and `ztp cloud setup-jitr`: configure the data plane of a
+// `ztp cloud function add|log` and `ztp cloud setup-jitr`: configure the data plane of a
 // local cloud's state directory. They write the registry directly (SQLite WAL: safe while
 // `ztp cloud run` is serving; the running cloud reads rules and functions on every message).
 #include <fmt/format.h>
@@ -83,7 +83,10 @@ void register_cloud_service_commands(CLI::App& cloud) {
   auto function_options = std::make_shared<FunctionOptions>();
   auto* function = cloud.add_subcommand("function", "Functions that rule lambda actions invoke");
   function->require_subcommand(1);
-  auto* add = function->add_subcommand("add", "Register an external command as function NAME");
+  auto* add = function->add_subcommand(
+      "add",
+      "Create (or replace) the `provided` Lambda function NAME running a command, with the "
+      "permission that lets rules (iot.amazonaws.com) invoke it");
   add->add_option("name", function_options->name, "Function name (the last part of the Lambda ARN)")
       ->required();
   add->add_option("--exec", function_options->command,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lambda in the local cloud, driven by the stock AWS CLI (Debian's /usr/bin/aws) against `ztp cloud
 # run`: create a Python function from a zip, invoke it (a result, a raised exception, a timeout, a
-# package without the handler, the log tail), permissions, a code update that changes what it does,
+# package without the handler, the log tail), `provided` functions (a package's bootstrap, a
+# `ztp cloud function add` command), permissions, a rule refused without the function's permission
+# and run with it, a code update that changes what it does,
 # a function whose boto3 client lists the local cloud's things (the SDK is pointed back), delete;
 # and hostile packages (a "../" entry, a symbolic link, an oversized zip, wrong JSON types). Every
 # invocation must be in `ztp cloud function log`.
@@ -101,6 +103,34 @@ pass
 jqe '.StatusCode == 202' "$(lambda invoke --function-name hello --invocation-type Event out.json)"
 jqe '.StatusCode == 204' "$(lambda invoke --function-name hello --invocation-type DryRun out.json)"
 
+# --- provided: a package's bootstrap executable; a `ztp cloud function add` command ------------------
+/usr/bin/python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile("provided.zip", "w") as z:
+    info = zipfile.ZipInfo("bootstrap")
+    info.external_attr = 0o100755 << 16
+    z.writestr(info, '#!/bin/sh\nprintf \'{"got": %s, "name": "%s"}\' "$(cat)" "$AWS_LAMBDA_FUNCTION_NAME"\n')
+with zipfile.ZipFile("nobootstrap.zip", "w") as z:
+    z.writestr("README", "no bootstrap here")
+PY
+lambda create-function --function-name custom --runtime provided.al2 --role "$role" --handler none \
+  --zip-file fileb://provided.zip >/dev/null
+lambda invoke --function-name custom --payload '{"a":1}' --cli-binary-format raw-in-base64-out out.json >/dev/null
+jq -e '.got == {"a":1} and .name == "custom"' out.json >/dev/null || fail "provided: $(cat out.json)"
+pass
+lambda create-function --function-name nobootstrap --runtime provided --role "$role" --handler none \
+  --zip-file fileb://nobootstrap.zip >/dev/null
+jqe '.FunctionError == "Unhandled"' "$(lambda invoke --function-name nobootstrap out.json)"
+jq -e '.errorType == "Runtime.InvalidEntrypoint"' out.json >/dev/null || fail "no bootstrap: $(cat out.json)"
+lambda delete-function --function-name nobootstrap
+"$ZTP" cloud function add shell --exec 'tr a-z A-Z' --state-dir "$work/state" >/dev/null
+jqe '.Runtime == "provided" and .Timeout == 30' "$(lambda get-function-configuration --function-name shell)"
+lambda invoke --function-name shell --payload '"quiet"' --cli-binary-format raw-in-base64-out out.json >/dev/null
+[[ $(cat out.json) == '"QUIET"' ]] || fail "function add as provided: $(cat out.json)"
+jqe '.Policy | fromjson | .Statement[0].Principal.Service == "iot.amazonaws.com"' \
+  "$(lambda get-policy --function-name shell)"
+lambda delete-function --function-name shell
+
 # --- permissions ---------------------------------------------------------------------------------
 added=$(lambda add-permission --function-name hello --statement-id iot-rules --action lambda:InvokeFunction \
   --principal iot.amazonaws.com --source-arn "arn:aws:iot:us-east-1:$account:rule/*")
@@ -162,7 +192,7 @@ pass
 # --- list (paging) and delete ----------------------------------------------------------------------
 page=$(lambda list-functions --max-items 2)
 jqe '(.Functions | length) == 2 and .NextToken != null' "$page"
-jqe '[.Functions[].FunctionName] | sort == ["hello","nohandler","raises","sleeps","things"]' \
+jqe '[.Functions[].FunctionName] | sort == ["custom","hello","nohandler","raises","sleeps","things"]' \
   "$(lambda list-functions)"
 lambda delete-function --function-name nohandler
 expect_error ResourceNotFoundException lambda delete-function --function-name nohandler
@@ -194,6 +224,16 @@ grep -q "Unzipped size must be smaller than 262144000 bytes" <<<"$out" || fail "
 /usr/bin/python3 -c 'import os, zipfile; zipfile.ZipFile("big.zip", "w").writestr("noise", os.urandom(52 << 20))'
 expect_error RequestEntityTooLargeException lambda create-function --function-name big --runtime python3.11 \
   --role "$role" --handler a.b --zip-file fileb://big.zip
+# A signed 1.5 MB package is taken (over the API's 1 MB default); unsigned, the same body is refused
+# before it is read: only a known signer may send up to 67 MB.
+/usr/bin/python3 -c 'import os, zipfile; z = zipfile.ZipFile("mid.zip", "w"); z.writestr("lambda_function.py", "x = 1\n"); z.writestr("noise", os.urandom(3 << 19)); z.close()'
+jqe '.CodeSize > 1048576' "$(lambda create-function --function-name mid --runtime python3.11 --role "$role" \
+  --handler lambda_function.h --zip-file fileb://mid.zip)"
+lambda delete-function --function-name mid
+code=$(head -c $((3 << 19)) /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- \
+  -H 'Content-Type: application/json' "$endpoint_url/2015-03-31/functions")
+[[ $code == 413 ]] || fail "unsigned large body: HTTP $code"
+pass
 expect_error InvalidParameterValueException lambda create-function --function-name evil --runtime python3.11 \
   --role "not-a-role" --handler a.b --zip-file fileb://hello.zip
 expect_error InvalidParameterValueException lambda create-function --function-name evil --runtime nodejs18.x \

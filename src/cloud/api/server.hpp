@@ -124,6 +124,11 @@ class ApiServer {
   std::optional<Reply> authenticate(const aws::HttpRequest& request, std::string& region);
   Reply dispatch(const aws::HttpRequest& request, const std::string& region);
 
+  // Whether a request head may carry a body over ServerOptions::body_limit (a large_bodies path):
+  // only when its Authorization names one of our access keys, so an unauthenticated client cannot
+  // make the server hold 67 MB per connection. The signature is verified with the body, as always.
+  bool known_signer(std::string_view authorization);
+
   boost::asio::thread_pool& registry_worker() { return registry_worker_; }
   boost::asio::thread_pool& deferred_pool() { return deferred_pool_; }
 
@@ -148,6 +153,7 @@ class ApiServer {
   std::shared_ptr<RequestHook> hook_;
   std::shared_mutex secrets_mutex_;
   std::map<std::string, std::string, std::less<>> secrets_;  // cache of access keys
+  std::optional<std::string> secret_of(std::string_view access_key_id);
 };
 
 }  // namespace zt::cloud::api

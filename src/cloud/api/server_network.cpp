@@ -136,7 +136,11 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
     slot.clear_evictable();
     if (!ec) {
       auto target = parser.get().target();
+      auto authorization = parser.get()[http::field::authorization];
       size_t limit = options.body_limit_for(std::string_view(target.data(), target.size()));
+      if (limit > options.body_limit &&
+          !server.known_signer(std::string_view(authorization.data(), authorization.size())))
+        limit = options.body_limit;
       parser.body_limit(limit);
       if (auto length = parser.content_length(); length && *length > limit)
         ec = http::error::body_limit;

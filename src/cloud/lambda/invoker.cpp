@@ -40,10 +40,12 @@ Invoker::Invoker(registry::Registry& registry, InvokerOptions options)
     : registry_(registry),
       options_(std::move(options)),
       dispatcher_(
-          options_.async_workers, options_.retry, [this](const functions::AttemptRecord& attempt) {
+          options_.async_workers, options_.retry,
+          [this](const functions::AttemptRecord& attempt) {
             record(attempt.function_name, attempt.invocation_id, attempt.attempt, attempt.succeeded,
                    attempt.final, attempt.detail, attempt.started_ms, attempt.duration_ms);
-          }) {}
+          },
+          options_.max_queued) {}
 
 Invoker::~Invoker() { stop(); }
 
@@ -105,23 +107,26 @@ Result<Outcome> Invoker::execute(const std::string& name, std::string_view event
                                  const std::string& request_id) {
   ZT_TRY_ASSIGN(auto function, registry_.find_lambda_function(name));
   if (!function) return make_error(Errc::not_found, "function " + name + " does not exist");
-  auto spec = prepare(*function);
-  if (!spec) {
-    // A package that cannot be extracted is the function's failure, as AWS reports a broken
-    // deployment at invocation.
+  // A package that cannot be extracted, or a `provided` one without an executable bootstrap, is
+  // the function's failure (AWS reports a broken deployment at invocation), not the API's.
+  auto broken = [&](const std::string& why) {
     Outcome outcome;
     outcome.function_error = true;
     outcome.error_type = "Runtime.InvalidEntrypoint";
     outcome.payload = nlohmann::json{
-        {"errorMessage", spec.error().message},
+        {"errorMessage", why},
         {"errorType", outcome.error_type},
         {"requestId",
          request_id}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    outcome.log = "START RequestId: " + request_id + " Version: $LATEST\n" + spec.error().message +
+    outcome.log = "START RequestId: " + request_id + " Version: $LATEST\n" + why +
                   "\nEND RequestId: " + request_id + "\n";
     return outcome;
-  }
-  return run_function(*spec, event, request_id, cloud());
+  };
+  auto spec = prepare(*function);
+  if (!spec) return broken(spec.error().message);
+  auto outcome = run_function(*spec, event, request_id, cloud());
+  if (!outcome) return broken(outcome.error().message);
+  return outcome;
 }
 
 Result<Outcome> Invoker::invoke(const std::string& name, std::string_view event,

@@ -29,6 +29,8 @@ struct InvokerOptions {
   std::string account_id{};
   ZipLimits zip_limits{};
   size_t async_workers = 2;
+  // Event invocations waiting (each up to 1 MB of payload): a full queue is TooManyRequests.
+  size_t max_queued = 200;
   functions::RetryPolicy retry{};
 };
 
