@@ -48,7 +48,7 @@ fi
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libssl-dev openssl libboost-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
+  libssl-dev openssl libboost-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libfuzzer-14-dev libclang-rt-14-dev
   softhsm2 libp11-dev libengine-pkcs11-openssl opensc

@@ -1,4 +1,4 @@
-// `ztp cloud function add|list|log` and `ztp cloud setup-jitr`: configure the data plane of a
+// `ztp cloud function add|log` and `ztp cloud setup-jitr`: configure the data plane of a
 // local cloud's state directory. They write the registry directly (SQLite WAL: safe while
 // `ztp cloud run` is serving; the running cloud reads rules and functions on every message).
 #include <fmt/format.h>
@@ -64,6 +64,9 @@ Status setup_jitr(const std::string& state_dir, const std::string& function) {
   ZT_TRY(cloud::rules::parse_rule(cloud::service::kJitrRuleName, payload));
   auto& registry = *state.registry;
   ZT_TRY(registry.transaction([&]() -> Status {
+    // The rule may invoke the function only with its permission (as on AWS): granted here, as
+    // `aws lambda add-permission --principal iot.amazonaws.com` would.
+    ZT_TRY(cloud::service::grant_rules_invoke(registry, function));
     ZT_TRY_ASSIGN(auto existing, registry.find_topic_rule(cloud::service::kJitrRuleName));
     if (existing) return registry.replace_topic_rule(cloud::service::kJitrRuleName, payload.dump());
     return registry.insert_topic_rule({.name = cloud::service::kJitrRuleName,
@@ -80,7 +83,10 @@ void register_cloud_service_commands(CLI::App& cloud) {
   auto function_options = std::make_shared<FunctionOptions>();
   auto* function = cloud.add_subcommand("function", "Functions that rule lambda actions invoke");
   function->require_subcommand(1);
-  auto* add = function->add_subcommand("add", "Register an external command as function NAME");
+  auto* add = function->add_subcommand(
+      "add",
+      "Create (or replace) the `provided` Lambda function NAME running a command, with the "
+      "permission that lets rules (iot.amazonaws.com) invoke it");
   add->add_option("name", function_options->name, "Function name (the last part of the Lambda ARN)")
       ->required();
   add->add_option("--exec", function_options->command,

@@ -20,6 +20,7 @@ void register_ca_register_command(CLI::App& app);       // ca register (after re
 void register_kit_commands(CLI::App& app);  // kit run|set-wifi|provision|status|reset|press|leds
 void register_demo_command(CLI::App& app);  // demo
 void register_interact_command(CLI::App& app);  // interact (the web console's device page)
+void register_aws_commands(CLI::App& app);      // aws deploy-jitr|teardown-jitr
 
 // Wraps a command body: a failed Status prints "ztp: <message>" on stderr and exits non-zero.
 std::function<void()> run_command(std::function<Status()> body);

@@ -14,7 +14,6 @@
 #include "cli/child_process.hpp"
 #include "cli/secret_input.hpp"
 #include "cli/steps.hpp"
-#include "cloud/service/rules_runtime.hpp"
 #include "common/file.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
@@ -171,10 +170,14 @@ Status Demo::register_ca() {
                       "ca register"));
   ZT_TRY(interrupted());
 
-  step("4. The JITR rule -> built-in ZTLambdaJITR function (ztp cloud setup-jitr)");
-  command("ztp cloud setup-jitr --state-dir " + cloud_dir_.string());
-  return with_context(setup_jitr(cloud_dir_.string(), cloud::service::kBuiltinJitrFunction),
-                      "cloud setup-jitr");
+  step(
+      "4. The seed's AWS side through the AWS APIs: role ZTLambdaJITRRole, function ZTLambdaJITR "
+      "(Python), its permission, rule ZeroTouchJustInTimeRegistration (ztp aws deploy-jitr)");
+  command("ztp aws deploy-jitr --endpoint-url " + http_url_);
+  AwsJitrOptions jitr;
+  jitr.endpoint_url = http_url_;
+  return with_context(deploy_jitr(jitr, [this](std::string_view line) { print("{}", line); }),
+                      "aws deploy-jitr");
 }
 
 Status Demo::start_kit() {

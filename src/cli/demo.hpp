@@ -1,5 +1,6 @@
 // `ztp demo`: the seed guide's whole zero-touch flow from an empty directory, one printed step at a
-// time — factory PKI → `ztp cloud run` (child process) → CA registration → JITR rule →
+// time — factory PKI → `ztp cloud run` (child process) → CA registration → the JITR role, Python
+// function, permission and rule through the IAM, Lambda and IoT APIs (`ztp aws deploy-jitr`) →
 // `ztp kit run` (child process) → set-wifi + provision over the kit's USB protocol → the device's
 // first connection is refused while JITR registers it, then it subscribes → LED1 switched on
 // through the shadow → button 1 pressed and seen in the reported state → the web console's device

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   zt::cli::register_kit_commands(app);
   zt::cli::register_demo_command(app);
   zt::cli::register_interact_command(app);
+  zt::cli::register_aws_commands(app);
 
   try {
     app.parse(argc, argv);

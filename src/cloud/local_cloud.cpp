@@ -37,8 +37,18 @@ LocalCloud::LocalCloud(LocalCloudOptions options, CloudState state)
   // One port, one router per service, chosen by the signing name of each request's SigV4 scope.
   api::ServiceRouters routers{.iot = api::make_control_plane_router(),
                               .iam = api::make_iam_router()};
-  // MERGE: add_lambda_routes(routers.lambda);
   api::ServerOptions http = options_.http;
+  // Lambda (signing name "lambda") on the same port, in its own router.
+  lambda_ = std::make_unique<lambda::Invoker>(
+      *state_.registry,
+      lambda::InvokerOptions{.code_cache = state_.dir / "lambda" / "code",
+                             .cloud = {.endpoint_url = {},
+                                       .access_key_id = state_.access_key_id,
+                                       .secret_access_key = state_.secret_access_key,
+                                       .region = state_.region},
+                             .account_id = state_.account_id});
+  context_->lambda = lambda_.get();
+  api::add_lambda_routes(routers.lambda);
   if (options_.mqtt) {
     service_ = std::make_unique<service::CloudService>(state_, *options_.mqtt);
     service_->add_routes(routers.iot);
@@ -63,6 +73,7 @@ Result<boost::asio::ip::tcp::endpoint> LocalCloud::listen() {
 
 Status LocalCloud::start() {
   ZT_TRY(listen());
+  lambda_->set_endpoint_url(api_url());
   if (service_) {
     service_->set_api_url(api_url());
     if (auto started = service_->start(); !started) {
@@ -98,6 +109,7 @@ void LocalCloud::stop() {
   server_->stop();
   if (started_) console_->stop();
   if (service_) service_->stop();
+  lambda_->stop();
 }
 
 std::string LocalCloud::http_host() const {

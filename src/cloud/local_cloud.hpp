@@ -84,6 +84,7 @@ class LocalCloud {
   LocalCloudOptions options_;
   CloudState state_;
   std::unique_ptr<api::ServiceContext> context_;
+  std::unique_ptr<lambda::Invoker> lambda_;  // Lambda's Invoke (the API's)
   boost::asio::io_context io_;
   std::unique_ptr<service::CloudService> service_;
   std::unique_ptr<api::ApiServer> server_;

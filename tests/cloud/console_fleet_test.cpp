@@ -5,7 +5,6 @@
 
 #include <filesystem>
 
-#include "support/pki_chain.hpp"
 #include "broker/trust.hpp"
 #include "cloud/console/fleet.hpp"
 #include "cloud/events/recorder.hpp"
@@ -15,6 +14,7 @@
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
 #include "registry_fixture.hpp"
+#include "support/pki_chain.hpp"
 
 namespace zt::cloud::console {
 namespace {
@@ -101,6 +101,8 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
       &recorder);
   service::RulesRuntime rules(
       *registry_, account, {}, [](service::Outgoing) {}, functions::RetryPolicy{}, &recorder);
+  // The rule may invoke the function with its permission only (`ztp cloud setup-jitr` grants it).
+  ASSERT_TRUE(service::grant_rules_invoke(*registry_, service::kBuiltinJitrFunction));
   ASSERT_TRUE(registry_->insert_topic_rule(
       {.name = service::kJitrRuleName,
        .payload = service::jitr_rule_payload(account, service::kBuiltinJitrFunction).dump(),

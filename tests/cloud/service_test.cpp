@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/pki_chain.hpp"
 #include "broker/trust.hpp"
+#include "cloud/lambda/permissions.hpp"
 #include "cloud/service/auth.hpp"
 #include "cloud/service/rules_runtime.hpp"
 #include "cloud/service/shadows.hpp"
@@ -14,6 +14,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/x509.hpp"
 #include "support/fake_clock.hpp"
+#include "support/pki_chain.hpp"
 #include "support/temp_dir.hpp"
 
 namespace zt::cloud::service {
@@ -69,7 +70,7 @@ class ServiceTest : public ::testing::Test {
     PendingDevice pending{new_device(), "", {}};
     bool ok = auth.authenticate(peer_of(pending.certificate.get())).outcome ==
                   broker::AuthOutcome::close_without_connack &&
-              events_.size() == 1 &&
+              events_.size() == 1 && grant_rules_invoke(*registry_, kBuiltinJitrFunction) &&
               registry_->insert_topic_rule(
                   {.name = kJitrRuleName,
                    .payload = jitr_rule_payload(account_, kBuiltinJitrFunction).dump(),
@@ -408,6 +409,49 @@ TEST_F(ServiceTest, ForgedRegistrationEventsDoNotActivateCertificates) {
   attempts = *recent_invocations(*registry_, 10);
   ASSERT_EQ(attempts.size(), 3u);
   for (const auto& attempt : attempts) EXPECT_FALSE(attempt["succeeded"]);
+}
+
+// AWS IoT invokes a function only when its resource-based policy allows lambda:InvokeFunction to
+// iot.amazonaws.com: without the statement the invocation is one failed, final attempt saying so;
+// with it (and a SourceArn naming the rule) the function runs.
+TEST_F(ServiceTest, ARuleNeedsTheFunctionsInvokePermission) {
+  ASSERT_TRUE(register_function(*registry_, "Guarded", "cat >/dev/null"));
+  ASSERT_TRUE(*registry_->remove_lambda_permission("Guarded", kRulesStatementId));
+  ASSERT_TRUE(registry_->insert_topic_rule(
+      {.name = "guarded",
+       .payload =
+           json{{"sql", "SELECT * FROM 'guarded/#'"},
+                {"actions",
+                 {{{"lambda",
+                    {{"functionArn", "arn:aws:lambda:us-east-1:123456789012:function:Guarded"}}}}}}}
+               .dump(),
+       .created_at = 0}));
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  runtime.on_message(message("guarded/1", "{}", "c"));
+  runtime.drain();
+  auto attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_FALSE(attempts[0]["succeeded"]);
+  EXPECT_TRUE(attempts[0]["final"]);
+  EXPECT_NE(attempts[0]["detail"].get<std::string>().find(
+                "does not allow iot.amazonaws.com to lambda:InvokeFunction"),
+            std::string::npos);
+
+  ASSERT_TRUE(registry_->add_lambda_permission(
+      {.function_name = "Guarded",
+       .sid = "rule",
+       .statement =
+           lambda::permission_statement({.statement_id = "rule",
+                                         .action = "lambda:InvokeFunction",
+                                         .principal = "iot.amazonaws.com",
+                                         .source_arn = account_.arn("rule/guarded")},
+                                        "arn:aws:lambda:us-east-1:123456789012:function:Guarded")
+               .dump()}));
+  runtime.on_message(message("guarded/2", "{}", "c"));
+  runtime.drain();
+  attempts = *recent_invocations(*registry_, 10);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_TRUE(attempts[0]["succeeded"]) << attempts[0].dump();
 }
 
 // One waiting invocation per function and device: a device repeating its event while the function

@@ -4,9 +4,10 @@
 # paho (/usr/bin/python3). Flow of the seed guide: register the signer CA, create the JITR rule,
 # a device nobody registered connects → refused, registration event seen by an admin subscriber,
 # the built-in ZTLambdaJITR activates it → second connect succeeds. Then policy enforcement,
-# shadows over HTTP and MQTT, revocation of a live session, and the same JITR flow with an external
-# Python/botocore function. Admin subscriber: a certificate from CreateKeysAndCertificate (signed
-# by the cloud's issuer CA, which the broker trusts) with an allow-all policy attached.
+# shadows over HTTP and MQTT, revocation of a live session, and the same JITR flow with the
+# project's Python JITR function (functions/jitr/lambda_function.py) run as an external command.
+# Admin subscriber: a certificate from CreateKeysAndCertificate (signed by the cloud's issuer CA,
+# which the broker trusts) with an allow-all policy attached.
 source "$(dirname "$0")/lib.sh"
 e2e_init jitr
 on_failure() { echo "--- server log (tail)"; tail -40 "$work/server.err" || true; }
@@ -137,21 +138,22 @@ if timeout 10 mosquitto_pub $(mqtt_tls dev1-chain.crt dev1.key) -i "$thing" -t "
   fail "revoked certificate connected"
 fi
 
-# --- the same flow with an external Python (botocore) function --------------------------------
-"$ZTP" cloud function add PyJITR --exec "/usr/bin/python3 $ZT_SOURCE_DIR/tests/e2e/jitr/jitr_function.py" \
+# --- the same flow with the project's Python JITR function (functions/jitr) run as a command ------
+"$ZTP" cloud function add PyJITR --exec "/usr/bin/python3 $ZT_SOURCE_DIR/functions/jitr/lambda_function.py" \
   --state-dir state >/dev/null
 "$ZTP" cloud setup-jitr --state-dir state --function PyJITR >/dev/null
 device dev2 "py-thing-2"
 dev2_id=$(cert_id dev2.crt)
-if timeout 10 mosquitto_pub $(mqtt_tls dev2-chain.crt dev2.key) -i py-thing-2 -t dt/py-thing-2/x -m x -q 1 >/dev/null 2>&1; then
+thing2=$(openssl x509 -in dev2.crt -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
+if timeout 10 mosquitto_pub $(mqtt_tls dev2-chain.crt dev2.key) -i "$thing2" -t "$thing2/x" -m x -q 1 >/dev/null 2>&1; then
   fail "first connect of dev2 succeeded"
 fi
 active2() { [[ $(iot describe-certificate --certificate-id "$dev2_id" | jq -r .certificateDescription.status) == ACTIVE ]]; }
 wait_until 30 active2 || fail "python function did not activate dev2: $("$ZTP" cloud function log --state-dir state)"
-timeout 10 mosquitto_pub $(mqtt_tls dev2-chain.crt dev2.key) -i py-thing-2 -t dt/py-thing-2/x -m x -q 1 \
+timeout 10 mosquitto_pub $(mqtt_tls dev2-chain.crt dev2.key) -i "$thing2" -t "$thing2/x" -m x -q 1 \
   || fail "dev2 second connect"
-# Thing policy variables: the client id must name the thing attached to the certificate.
-if timeout 10 mosquitto_pub $(mqtt_tls dev2-chain.crt dev2.key) -i "$thing" -t "dt/$thing/x" -m x -q 1 >/dev/null 2>&1; then
+# The policy names the thing's client id: another thing's client id is refused.
+if timeout 10 mosquitto_pub $(mqtt_tls dev2-chain.crt dev2.key) -i "$thing" -t "$thing/x" -m x -q 1 >/dev/null 2>&1; then
   fail "dev2 connected with another thing's client id"
 fi
 echo "server log:"; grep -E 'jitr|function' server.err | head -20

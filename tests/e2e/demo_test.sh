@@ -25,6 +25,13 @@ for round in 1 2; do
   check "round $round: every step printed" grep -q "== 9. Press button 1" "$log"
   check "round $round: the aws CLI command shown for the shadow update" \
     grep -q '^\$ aws --endpoint-url http://127.0.0.1:[0-9]* iot-data update-thing-shadow --thing-name' "$log"
+  check "round $round: the JITR stack through the AWS APIs, printed as aws commands" \
+    grep -q '^\$ aws --endpoint-url http://127.0.0.1:[0-9]* iot get-topic-rule --rule-name ZeroTouchJustInTimeRegistration' "$log"
+  if ((round == 1)); then
+    check "round 1: deploy-jitr created the role, function, permission and rule" grep -q "^deploy-jitr: 6 change(s)" "$log"
+  else
+    check "round 2: deploy-jitr found everything deployed" grep -q "everything was already deployed; nothing changed" "$log"
+  fi
   check "round $round: JITR refused the first connection" grep -q "ERROR: MQTT connect refused" "$log"
   check "round $round: LED1 on, as the board shows it" grep -q '"led1":"on"' "$log"
   check "round $round: done" grep -q "^Done: the kit was provisioned" "$log"

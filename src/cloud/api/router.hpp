@@ -25,6 +25,9 @@ struct Reply {
   int status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Work to run after the handler's transaction has committed, off the registry worker (Lambda's
+  // Invoke runs the function there): its Reply is the answer. Empty for an ordinary reply.
+  std::function<Reply()> deferred{};
 };
 
 // A refused request as AWS answers it (§1.4): the HTTP status, the x-amzn-ErrorType, the

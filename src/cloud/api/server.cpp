@@ -26,6 +26,7 @@ ApiServer::ApiServer(asio::io_context& io, ServiceContext& context, ServiceRoute
       context_(context),
       routers_(std::move(routers)),
       options_(std::move(options)),
+      deferred_pool_(std::max<size_t>(1, options_.deferred_threads)),
       impl_(std::make_unique<Impl>(io)) {
   context_.forget_access_key = [this](std::string_view key) { forget_access_key(key); };
 }
@@ -38,6 +39,7 @@ ApiServer::~ApiServer() {
   context_.forget_access_key = nullptr;  // the context may outlive this server
   stop();
   registry_worker_.join();
+  deferred_pool_.join();
 }
 
 void ApiServer::stop() {
@@ -69,18 +71,30 @@ void ApiServer::forget_access_key(std::string_view access_key_id) {
   }
 }
 
+std::optional<std::string> ApiServer::secret_of(std::string_view key) {
+  {
+    std::shared_lock lock(secrets_mutex_);
+    if (auto it = secrets_.find(key); it != secrets_.end()) return it->second;
+  }
+  auto secret = context_.registry.find_secret(key);
+  if (!secret || !*secret) return std::nullopt;
+  std::unique_lock lock(secrets_mutex_);
+  secrets_.emplace(std::string(key), **secret);
+  return *secret;
+}
+
+bool ApiServer::known_signer(std::string_view authorization) {
+  // AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/<service>/aws4_request, ...
+  size_t at = authorization.find("Credential=");
+  if (at == std::string_view::npos) return false;
+  std::string_view rest = authorization.substr(at + 11);
+  std::string_view key = rest.substr(0, rest.find('/'));
+  if (key.empty() || key.size() > 128 || key.size() == rest.size()) return false;
+  return secret_of(key).has_value();
+}
+
 std::optional<Reply> ApiServer::authenticate(const aws::HttpRequest& request, Caller& caller) {
-  aws::SecretLookup lookup = [this](std::string_view key) -> std::optional<std::string> {
-    {
-      std::shared_lock lock(secrets_mutex_);
-      if (auto it = secrets_.find(key); it != secrets_.end()) return it->second;
-    }
-    auto secret = context_.registry.find_secret(key);
-    if (!secret || !*secret) return std::nullopt;
-    std::unique_lock lock(secrets_mutex_);
-    secrets_.emplace(std::string(key), **secret);
-    return *secret;
-  };
+  aws::SecretLookup lookup = [this](std::string_view key) { return secret_of(key); };
   // The scope's service picks the region it must be signed for and the shape of a refusal; the
   // signature itself is checked by verify_request. A request signed for a service this server
   // does not serve gets AWS's answer for a wrong signing name, InvalidSignatureException
@@ -163,6 +177,7 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& ca
   });
   if (!committed && !refused) {
     spdlog::error("{}: commit failed: {}", request.operation, committed.error().message);
+    reply.deferred = nullptr;
     return router->refuse(
         api_error(500, "InternalFailureException", "the change could not be committed"));
   }
@@ -187,7 +202,8 @@ Reply ApiServer::handle(const aws::HttpRequest& request) {
   }
   Caller caller;
   if (auto refused = authenticate(request, caller)) return *refused;
-  return dispatch(request, caller);
+  Reply reply = dispatch(request, caller);
+  return reply.deferred ? reply.deferred() : reply;
 }
 
 }  // namespace zt::cloud::api

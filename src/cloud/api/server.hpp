@@ -8,6 +8,7 @@
 // it authenticates its own way and may answer with a long-lived event stream.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -66,6 +67,23 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 4580;  // 0 = ephemeral
   size_t body_limit = 1 << 20;
+  // Larger bodies for paths under a prefix: Lambda's CreateFunction carries a 50 MB zip as base64
+  // (AWS: "Request must be smaller than 69905067 bytes for the CreateFunction operation").
+  std::vector<std::pair<std::string, size_t>> large_bodies{{"/2015-03-31/functions", 69905067}};
+  size_t body_limit_for(std::string_view target) const {
+    for (const auto& [prefix, limit] : large_bodies) {
+      if (target.starts_with(prefix)) return limit;
+    }
+    return body_limit;
+  }
+  size_t largest_body_limit() const {
+    size_t largest = body_limit;
+    for (const auto& entry : large_bodies) largest = std::max(largest, entry.second);
+    return largest;
+  }
+  // Threads for deferred replies (Reply::deferred: Lambda invocations), each busy while its
+  // function runs.
+  size_t deferred_threads = 8;
   // The signing names the IoT router answers (the local cloud adds iotdata / iotdevicegateway for
   // the data plane); lambda and iam are served when their routers have routes.
   std::vector<std::string> services{"iot", "execute-api"};
@@ -106,7 +124,13 @@ class ApiServer {
   std::optional<Reply> authenticate(const aws::HttpRequest& request, std::string& region);
   Reply dispatch(const aws::HttpRequest& request, const std::string& region);
 
+  // Whether a request head may carry a body over ServerOptions::body_limit (a large_bodies path):
+  // only when its Authorization names one of our access keys, so an unauthenticated client cannot
+  // make the server hold 67 MB per connection. The signature is verified with the body, as always.
+  bool known_signer(std::string_view authorization);
+
   boost::asio::thread_pool& registry_worker() { return registry_worker_; }
+  boost::asio::thread_pool& deferred_pool() { return deferred_pool_; }
 
   // Before start(): paths the hook claims skip SigV4 and the router.
   void set_hook(std::shared_ptr<RequestHook> hook) { hook_ = std::move(hook); }
@@ -124,10 +148,12 @@ class ApiServer {
   ServiceRouters routers_;
   ServerOptions options_;
   boost::asio::thread_pool registry_worker_{1};
+  boost::asio::thread_pool deferred_pool_;
   std::unique_ptr<Impl> impl_;
   std::shared_ptr<RequestHook> hook_;
   std::shared_mutex secrets_mutex_;
   std::map<std::string, std::string, std::less<>> secrets_;  // cache of access keys
+  std::optional<std::string> secret_of(std::string_view access_key_id);
 };
 
 }  // namespace zt::cloud::api

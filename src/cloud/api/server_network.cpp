@@ -126,12 +126,25 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
       if (ec) break;
     }
     http::request_parser<http::string_body> parser;
-    parser.body_limit(options.body_limit);
+    // The header decides which limit applies; Beast checks a Content-Length against the limit set
+    // before the header is read, so the largest goes first and the path's is checked after.
+    parser.body_limit(options.largest_body_limit());
     parser.header_limit(64 * 1024);
     stream->expires_after(std::chrono::seconds(options.header_timeout_seconds));
     co_await http::async_read_header(*stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
     slot.clear_evictable();
+    if (!ec) {
+      auto target = parser.get().target();
+      auto authorization = parser.get()[http::field::authorization];
+      size_t limit = options.body_limit_for(std::string_view(target.data(), target.size()));
+      if (limit > options.body_limit &&
+          !server.known_signer(std::string_view(authorization.data(), authorization.size())))
+        limit = options.body_limit;
+      parser.body_limit(limit);
+      if (auto length = parser.content_length(); length && *length > limit)
+        ec = http::error::body_limit;
+    }
     if (!ec && !parser.is_done()) {
       stream->expires_after(std::chrono::seconds(options.body_timeout_seconds));
       co_await http::async_read(*stream, buffer, parser,
@@ -176,6 +189,14 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
           [&]() -> asio::awaitable<Reply> { co_return server.dispatch(request, caller); },
           asio::use_awaitable);
       co_await asio::post(executor, asio::use_awaitable);
+      if (reply.deferred) {
+        // After the commit, on the deferred pool: the registry worker stays free meanwhile.
+        auto work = std::move(reply.deferred);
+        reply = co_await asio::co_spawn(
+            server.deferred_pool(), [&]() -> asio::awaitable<Reply> { co_return work(); },
+            asio::use_awaitable);
+        co_await asio::post(executor, asio::use_awaitable);
+      }
     }
     auto response = to_response(reply, message.version(), keep_alive);
     // A client that does not read its answer is bounded like one that does not send.

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "cloud/api/router.hpp"
+#include "cloud/lambda/invoker.hpp"
 #include "cloud/registry/registry.hpp"
 #include "crypto/ossl.hpp"
 
@@ -23,6 +24,7 @@ struct ServiceContext {
   // Set by the API server: drops an access key from its cache of secrets (IAM's DeleteAccessKey),
   // so a deleted key stops signing at once.
   std::function<void(std::string_view access_key_id)> forget_access_key{};
+  lambda::Invoker* lambda = nullptr;  // Lambda's Invoke; set with the Lambda routes
 
   std::string arn(std::string_view resource) const {
     return "arn:aws:iot:" + region + ":" + account_id + ":" + std::string(resource);
@@ -38,6 +40,8 @@ void add_endpoint_routes(Router& router);
 void add_thing_routes(Router& router);
 void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);
+// AWS Lambda (handlers_lambda.cpp): signing name "lambda"; needs ServiceContext::lambda.
+void add_lambda_routes(Router& router);
 
 // IAM (handlers_iam*.cpp): the query protocol's POST / with its Action, XML answers.
 Router make_iam_router();

@@ -56,9 +56,10 @@ struct Pipe {
   void close_write() { write_end.reset(); }
 };
 
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& overrides) {
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& overrides,
+                                            bool inherit) {
   std::vector<std::string> out;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
+  for (char** entry = inherit ? environ : nullptr; entry != nullptr && *entry != nullptr; ++entry) {
     std::string_view text(*entry);
     std::string name(text.substr(0, text.find('=')));
     if (overrides.find(name) == overrides.end()) out.emplace_back(text);
@@ -96,6 +97,8 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
     }
   }
 #endif
+  if (!request.working_directory.empty())
+    posix_spawn_file_actions_addchdir_np(&actions, request.working_directory.c_str());
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
@@ -104,21 +107,27 @@ Result<ProcessResult> run_process(const ProcessRequest& request) {
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attributes, &empty);
 
-  std::vector<std::string> environment = merged_environment(request.environment);
+  std::vector<std::string> environment =
+      merged_environment(request.environment, request.inherit_environment);
   std::vector<char*> envp;
   for (auto& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  std::string shell = "/bin/sh", dash_c = "-c", command = request.command;
-  char* argv[] = {shell.data(), dash_c.data(), command.data(), nullptr};
+  std::vector<std::string> arguments =
+      request.argv.empty() ? std::vector<std::string>{"/bin/sh", "-c", request.command}
+                           : request.argv;
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  std::string shown = request.argv.empty() ? request.command : request.argv.front();
 
   auto started = std::chrono::steady_clock::now();
   pid_t pid = 0;
-  int spawn_error = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp.data());
+  int spawn_error =
+      posix_spawn(&pid, argv.front(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawn_error != 0) {
-    return make_error(Errc::io,
-                      "cannot start '" + request.command + "': " + std::strerror(spawn_error));
+    return make_error(Errc::io, "cannot start '" + shown + "': " + std::strerror(spawn_error));
   }
   in.close_read();
   out.close_write();

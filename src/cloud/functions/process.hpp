@@ -6,14 +6,20 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 
 namespace zt::cloud::functions {
 
 struct ProcessRequest {
-  std::string command;  // run by /bin/sh -c
-  std::string input;    // written to stdin, then stdin is closed
+  std::string command;  // run by /bin/sh -c (when argv is empty)
+  // Run directly instead: argv[0] is the program's path (no shell, no PATH search).
+  std::vector<std::string> argv{};
+  std::string working_directory{};  // "" = the cloud's
+  // false: the process gets `environment` only (a Lambda's clean environment), not the cloud's.
+  bool inherit_environment = true;
+  std::string input;  // written to stdin, then stdin is closed
   std::map<std::string, std::string>
       environment;  // added to (and overriding) the inherited environment
   std::chrono::milliseconds timeout{30000};

@@ -160,6 +160,35 @@ CREATE TABLE iam_access_keys (
   create_date REAL NOT NULL);
 CREATE INDEX iam_access_keys_by_user ON iam_access_keys(user_name, access_key_id);
 )sql",
+    // Step 5 (lambda, issue 16): Lambda functions and their resource-based policies. The functions
+    // `ztp cloud function add --exec` stored as settings "function.<name>" (and ".timeout") become
+    // `provided` functions with that command, each granted lambda:InvokeFunction for
+    // iot.amazonaws.com as `function add` now does, and so does the built-in ZTLambdaJITR when a
+    // rule already names it: rules that worked before the upgrade keep working.
+    R"sql(
+CREATE TABLE lambda_functions (
+  name TEXT PRIMARY KEY, runtime TEXT NOT NULL, handler TEXT NOT NULL, role TEXT NOT NULL,
+  command TEXT, code BLOB, code_sha256 TEXT NOT NULL, code_size INTEGER NOT NULL,
+  environment TEXT NOT NULL, timeout INTEGER NOT NULL, memory_size INTEGER NOT NULL,
+  description TEXT NOT NULL, last_modified TEXT NOT NULL, revision_id TEXT NOT NULL);
+CREATE TABLE lambda_permissions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, function_name TEXT NOT NULL, sid TEXT NOT NULL,
+  statement TEXT NOT NULL, UNIQUE (function_name, sid));
+INSERT INTO lambda_functions
+  SELECT substr(s.key, 10), 'provided', 'command', '', s.value, NULL, '', 0, '{}',
+    COALESCE((SELECT CAST(t.value AS INTEGER) FROM settings t WHERE t.key = s.key || '.timeout'), 30),
+    128, '', strftime('%Y-%m-%dT%H:%M:%S.000+0000', 'now'), lower(hex(randomblob(16)))
+  FROM settings s WHERE s.key LIKE 'function.%' AND s.key NOT LIKE 'function.%.%';
+DELETE FROM settings WHERE key LIKE 'function.%';
+INSERT INTO lambda_permissions(function_name, sid, statement)
+  SELECT f.name, 'ztp-iot-rules', json_object('Sid', 'ztp-iot-rules', 'Effect', 'Allow',
+    'Principal', json_object('Service', 'iot.amazonaws.com'), 'Action', 'lambda:InvokeFunction',
+    'Resource', 'arn:aws:lambda:' || (SELECT value FROM settings WHERE key = 'region') || ':' ||
+      (SELECT value FROM settings WHERE key = 'account_id') || ':function:' || f.name)
+  FROM (SELECT name FROM lambda_functions UNION
+        SELECT 'ZTLambdaJITR' WHERE EXISTS (SELECT 1 FROM topic_rules
+          WHERE payload LIKE '%:function:ZTLambdaJITR"%')) f;
+)sql",
 };
 
 }  // namespace

@@ -19,11 +19,13 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "cloud/registry/data_plane_records.hpp"
 #include "cloud/registry/iam_records.hpp"
+#include "cloud/registry/lambda_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "common/result.hpp"
 
@@ -246,6 +248,22 @@ class Registry {
   // error naming the value.
   Result<InvocationPage> list_function_invocations(const std::string& principal_prefix,
                                                    const InvocationQuery& query);
+
+  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert: already_exists
+  // when the name is taken; update/delete: not_found when it is not. update replaces every field
+  // of the record, and the code too when `code` is given. Deleting a function deletes its policy.
+  Status insert_lambda_function(const LambdaFunction& function, std::span<const uint8_t> code);
+  Result<std::optional<LambdaFunction>> find_lambda_function(std::string_view name);
+  // The zip as uploaded; nullopt for a function without code (or none of that name).
+  Result<std::optional<std::vector<uint8_t>>> lambda_function_code(std::string_view name);
+  Result<Page<LambdaFunction>> list_lambda_functions(const PageRequest& page);
+  Status update_lambda_function(const LambdaFunction& function,
+                                std::optional<std::span<const uint8_t>> code = std::nullopt);
+  Status delete_lambda_function(std::string_view name);
+  // A statement id is unique per function (already_exists otherwise); statements in added order.
+  Status add_lambda_permission(const LambdaPermission& permission);
+  Result<bool> remove_lambda_permission(std::string_view function_name, std::string_view sid);
+  Result<std::vector<LambdaPermission>> lambda_permissions(std::string_view function_name);
 
   // Device shadows (registry_shadows.cpp): the stored document (cloud/shadow's storage form) of
   // the classic shadow (shadow_name "") or a named one. A deleted shadow keeps its row, marked

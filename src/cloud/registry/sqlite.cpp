@@ -53,6 +53,15 @@ Statement& Statement::bind(int index, double value) {
 Statement& Statement::bind(int index, const std::optional<std::string>& text) {
   return text ? bind(index, std::string_view(*text)) : bind_null(index);
 }
+Statement& Statement::bind_blob(int index, std::span<const uint8_t> bytes) {
+  // A zero-length blob (not NULL) for empty code: sqlite3_bind_blob with a null pointer binds NULL.
+  static const uint8_t kEmpty = 0;
+  if (sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
+    bind_status_ = sqlite_error(db_, "binding a blob");
+  }
+  return *this;
+}
 Statement& Statement::bind_null(int index) {
   if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) bind_status_ = sqlite_error(db_, "binding");
   return *this;
@@ -71,6 +80,12 @@ Status Statement::run() {
     ZT_TRY_ASSIGN(bool row, step());
     if (!row) return ok();
   }
+}
+
+std::vector<uint8_t> Statement::blob(int column) const {
+  const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, column));
+  if (!data) return {};
+  return {data, data + sqlite3_column_bytes(stmt_, column)};
 }
 
 std::string Statement::text(int column) const {

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -35,6 +37,7 @@ class Statement {
   Statement& bind(int index, int value) { return bind(index, static_cast<int64_t>(value)); }
   Statement& bind(int index, double value);
   Statement& bind(int index, const std::optional<std::string>& text);
+  Statement& bind_blob(int index, std::span<const uint8_t> bytes);
   Statement& bind_null(int index);
 
   // true = a row is ready; false = done.
@@ -43,6 +46,7 @@ class Statement {
 
   std::string text(int column) const;
   std::optional<std::string> optional_text(int column) const;
+  std::vector<uint8_t> blob(int column) const;
   int64_t integer(int column) const;
   double real(int column) const;
   bool is_null(int column) const;

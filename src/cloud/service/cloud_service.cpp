@@ -89,7 +89,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
             {.endpoint_url = {},
              .access_key_id = state.access_key_id,
              .secret_access_key = state.secret_access_key,
-             .region = state.region},
+             .region = state.region,
+             .code_cache = state.dir / "lambda" / "code"},
             // A republish goes to the subscribers, not back into the rules (rules_runtime.hpp): a
             // rule republishing to a topic its own filter matches would otherwise recurse on the
             // service worker until the stack overflows.

@@ -1,13 +1,12 @@
 #include "cloud/service/rules_runtime.hpp"
 
-#include <charconv>
-
-#include "cloud/functions/process.hpp"
 #include "cloud/jitr/jitr_function.hpp"
+#include "cloud/lambda/permissions.hpp"
 #include "cloud/service/control_plane.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "common/uuid.hpp"
 #include "mqtt/topic.hpp"
 
 namespace zt::cloud::service {
@@ -15,17 +14,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string function_setting(const std::string& name) { return "function." + name; }
-
 // A rule's output as text. SELECT * of a payload that is not JSON passes the raw bytes on as a JSON
 // string, which need not be UTF-8: dump() would throw type_error on it, so invalid bytes become
 // U+FFFD (found by fuzz/hostile_documents).
 std::string output_text(const json& output) {
   return output.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string tail(const std::string& text, size_t bytes = 400) {
-  return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
 }
 
 bool is_certificate_id(const std::string& text) {
@@ -58,32 +51,56 @@ Status register_function(registry::Registry& registry, const std::string& name,
   if (timeout.count() < 1 || timeout.count() > 900)
     return make_error(Errc::invalid_argument, "function timeout must be 1-900 seconds");
   return registry.transaction([&]() -> Status {
-    ZT_TRY(registry.set_setting(function_setting(name), command));
-    return registry.set_setting(function_setting(name) + ".timeout",
-                                std::to_string(timeout.count()));
+    ZT_TRY_ASSIGN(auto existing, registry.find_lambda_function(name));
+    registry::LambdaFunction function =
+        existing.value_or(registry::LambdaFunction{.name = name,
+                                                   .runtime = "provided",
+                                                   .handler = "command",
+                                                   .role = "",
+                                                   .command = std::nullopt,
+                                                   .code_sha256 = "",
+                                                   .code_size = 0});
+    function.runtime = "provided";
+    function.command = command;
+    function.timeout = timeout.count();
+    function.last_modified = lambda::last_modified_now();
+    function.revision_id = new_uuid();
+    if (existing) {
+      // The command replaces a package the function may have had.
+      function.code_sha256.clear();
+      function.code_size = 0;
+      ZT_TRY(registry.update_lambda_function(function, std::span<const uint8_t>()));
+    } else {
+      ZT_TRY(registry.insert_lambda_function(function, {}));
+    }
+    return grant_rules_invoke(registry, name);
   });
 }
 
-namespace {
-
-// The timeout stored with the function (absent for functions added before it existed).
-std::chrono::milliseconds function_timeout(registry::Registry& registry, const std::string& name) {
-  auto stored = registry.get_setting(function_setting(name) + ".timeout");
-  int seconds = 0;
-  if (stored && *stored) {
-    const std::string& text = **stored;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (error != std::errc() || end != text.data() + text.size()) seconds = 0;
-  }
-  if (seconds < 1 || seconds > 900) seconds = static_cast<int>(kDefaultFunctionTimeout.count());
-  return std::chrono::seconds(seconds);
+Status grant_rules_invoke(registry::Registry& registry, const std::string& function_name) {
+  return registry.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(auto statements, registry.lambda_permissions(function_name));
+    for (const auto& statement : statements) {
+      if (statement.sid == kRulesStatementId) return ok();
+    }
+    ZT_TRY_ASSIGN(auto region, registry.get_setting("region"));
+    ZT_TRY_ASSIGN(auto account, registry.get_setting("account_id"));
+    std::string arn =
+        lambda::function_arn(region.value_or(""), account.value_or(""), function_name);
+    json statement = lambda::permission_statement({.statement_id = kRulesStatementId,
+                                                   .action = "lambda:InvokeFunction",
+                                                   .principal = "iot.amazonaws.com"},
+                                                  arn);
+    return registry.add_lambda_permission(
+        {.function_name = function_name, .sid = kRulesStatementId, .statement = statement.dump()});
+  });
 }
-
-}  // namespace
 
 Result<std::optional<std::string>> find_function(registry::Registry& registry,
                                                  const std::string& name) {
-  return registry.get_setting(function_setting(name));
+  ZT_TRY_ASSIGN(auto function, registry.find_lambda_function(name));
+  if (!function || !function->command) return std::optional<std::string>();
+  return function->command;
 }
 
 Result<std::vector<json>> recent_invocations(registry::Registry& registry, int limit) {
@@ -93,6 +110,7 @@ Result<std::vector<json>> recent_invocations(registry::Registry& registry, int l
   for (const auto& attempt : attempts) {
     out.push_back({{"invocationId", attempt.invocation_id},
                    {"functionName", attempt.function_name},
+                   {"ruleName", attempt.rule_name},
                    {"attempt", attempt.attempt},
                    {"succeeded", attempt.succeeded},
                    {"final", attempt.final},
@@ -121,18 +139,36 @@ RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
       environment_(std::move(environment)),
       republish_(std::move(republish)),
       recorder_(recorder),
+      invoker_(registry, {.code_cache = environment_.code_cache.empty()
+                                            ? std::filesystem::temp_directory_path() /
+                                                  ("zt-lambda-" + account_.account_id)
+                                            : environment_.code_cache,
+                          .cloud = {.endpoint_url = environment_.endpoint_url,
+                                    .access_key_id = environment_.access_key_id,
+                                    .secret_access_key = environment_.secret_access_key,
+                                    .region = environment_.region},
+                          .account_id = account_.account_id,
+                          .zip_limits = {},
+                          .async_workers = 1,
+                          .retry = retry}),
       dispatcher_(2, retry,
                   [this](const functions::AttemptRecord& attempt) { record(attempt, true); }) {}
 
 RulesRuntime::~RulesRuntime() { stop(); }
 
 void RulesRuntime::set_endpoint_url(std::string url) {
-  std::lock_guard lock(environment_mutex_);
-  environment_.endpoint_url = std::move(url);
+  {
+    std::lock_guard lock(environment_mutex_);
+    environment_.endpoint_url = url;
+  }
+  invoker_.set_endpoint_url(std::move(url));
 }
 
 void RulesRuntime::drain() { dispatcher_.drain(); }
-void RulesRuntime::stop() { dispatcher_.stop(); }
+void RulesRuntime::stop() {
+  dispatcher_.stop();
+  invoker_.stop();
+}
 
 thread_local const RulesRuntime::Origin* RulesRuntime::inline_origin_ = nullptr;
 
@@ -284,7 +320,7 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
       handler = [arn = lambda->function_arn](const json&) -> Status {
         return make_error(Errc::invalid_argument, "'" + arn + "' is not a Lambda function ARN");
       };
-    } else if (auto resolved = resolve(*name); resolved) {
+    } else if (auto resolved = resolve(*name, rule.name); resolved) {
       handler = std::move(resolved->handler);
       in_process = resolved->in_process;
       if (in_process && origin != MessageOrigin::broker) {
@@ -359,35 +395,39 @@ void RulesRuntime::record_drop(const std::string& function_name, const std::stri
   inline_origin_ = nullptr;
 }
 
-Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function_name) {
-  ZT_TRY_ASSIGN(auto command, find_function(registry_, function_name));
-  if (command) {
-    auto timeout = function_timeout(registry_, function_name);
-    FunctionEnvironment environment;
-    {
-      std::lock_guard lock(environment_mutex_);
-      environment = environment_;
-    }
-    return Resolved{.handler = [command = *command, environment, function_name,
-                                timeout](const json& event) -> Status {
-                      functions::ProcessRequest request{
-                          .command = command,
-                          .input = output_text(event),
-                          .environment = {{"AWS_ENDPOINT_URL", environment.endpoint_url},
-                                          {"AWS_ACCESS_KEY_ID", environment.access_key_id},
-                                          {"AWS_SECRET_ACCESS_KEY", environment.secret_access_key},
-                                          {"AWS_DEFAULT_REGION", environment.region},
-                                          {"AWS_REGION", environment.region},
-                                          {"AWS_LAMBDA_FUNCTION_NAME", function_name}},
-                          .timeout = timeout,
-                      };
-                      ZT_TRY_ASSIGN(auto result, functions::run_process(request));
-                      if (result.succeeded()) return ok();
-                      std::string why = result.timed_out ? "timed out"
-                                        : result.signal
-                                            ? "killed by signal " + std::to_string(result.signal)
-                                            : "exit code " + std::to_string(result.exit_code);
-                      return make_error(Errc::internal, why + ": " + tail(result.standard_error));
+Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function_name,
+                                                     const std::string& rule_name) {
+  ZT_TRY_ASSIGN(auto function, registry_.find_lambda_function(function_name));
+  if (!function && function_name != kBuiltinJitrFunction) {
+    return make_error(Errc::not_found, "function " + function_name +
+                                           " does not exist (aws lambda create-function, or ztp "
+                                           "cloud function add " +
+                                           function_name + " --exec CMD)");
+  }
+  // AWS IoT invokes the function only if its resource-based policy lets it (AWS IoT developer
+  // guide, "Lambda" action: the rule needs lambda:InvokeFunction for iot.amazonaws.com). Refused
+  // is final: another attempt cannot change it (Errc::permission is not retried).
+  ZT_TRY_ASSIGN(auto permissions, registry_.lambda_permissions(function_name));
+  std::vector<std::string> statements;
+  for (const auto& permission : permissions) statements.push_back(permission.statement);
+  std::string rule_arn = account_.arn("rule/" + rule_name);
+  if (!lambda::allows(statements, "lambda:InvokeFunction", "iot.amazonaws.com", rule_arn,
+                      account_.account_id)) {
+    return make_error(Errc::permission,
+                      "the resource-based policy of function " + function_name +
+                          " does not allow iot.amazonaws.com to lambda:InvokeFunction for " +
+                          rule_arn + " (aws lambda add-permission --function-name " +
+                          function_name +
+                          " --statement-id iot-rules --action lambda:InvokeFunction --principal "
+                          "iot.amazonaws.com)");
+  }
+  if (function) {
+    return Resolved{.handler = [this, function_name](const json& event) -> Status {
+                      std::string request_id = new_uuid();
+                      ZT_TRY_ASSIGN(auto outcome, invoker_.execute(function_name,
+                                                                   output_text(event), request_id));
+                      if (!outcome.function_error) return ok();
+                      return make_error(Errc::internal, lambda::outcome_detail(outcome));
                     },
                     .in_process = false};
   }
@@ -410,9 +450,7 @@ Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function
                     },
                     .in_process = true};
   }
-  return make_error(Errc::not_found, "function " + function_name +
-                                         " is not registered (ztp cloud function add " +
-                                         function_name + " --exec CMD)");
+  return make_error(Errc::not_found, "function " + function_name + " does not exist");
 }
 
 }  // namespace zt::cloud::service

@@ -4,15 +4,19 @@
 //  - republish: to the broker (templates expanded; not fed back into the rules, to avoid loops).
 //  - lambda: a registered function, invoked through functions::Dispatcher (retried with backoff):
 //    external ones asynchronously on its threads, the built-in one's first attempt on the calling
-//    (service worker) thread. Functions: an external command registered with `ztp cloud function
-//    add` (stored in the registry as setting "function.<name>", run with the event on stdin and the
-//    local cloud's AWS_* variables), else the built-in ZTLambdaJITR (cloud/jitr over the registry).
+//    (service worker) thread. Functions: a Lambda function of the registry (created with the Lambda
+//    API, or a `provided` one with a command by `ztp cloud function add`; run by cloud/lambda),
+//    else the built-in ZTLambdaJITR (cloud/jitr over the registry). As on AWS, the rule may invoke
+//    it only when the function's resource-based policy allows lambda:InvokeFunction to
+//    iot.amazonaws.com (for this rule's ARN and account, when the statement says); otherwise the
+//    invocation is a failed attempt that says so.
 // Every attempt is recorded in the table `function_invocations` (a registry migration; `ztp cloud
 // function log`), with the rule and the device (certificate id) it was for; with an EventRecorder,
 // the device's timeline also gets rule-matched, function-invoked and function-succeeded /
 // function-failed.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +27,7 @@
 #include "broker/rate_limit.hpp"
 #include "cloud/events/recorder.hpp"
 #include "cloud/functions/dispatcher.hpp"
+#include "cloud/lambda/invoker.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
 #include "cloud/service/auth.hpp"
@@ -33,22 +38,32 @@ namespace zt::cloud::service {
 inline constexpr const char* kBuiltinJitrFunction = "ZTLambdaJITR";
 inline constexpr const char* kJitrRuleName = "ZeroTouchJustInTimeRegistration";
 
-// The AWS_* variables an external function gets: the local cloud's API and credentials.
+// The AWS_* variables an external function gets: the local cloud's API and credentials; and where
+// function packages are extracted (<state>/lambda/code; "" = a directory under the system's temp).
 struct FunctionEnvironment {
   std::string endpoint_url;
   std::string access_key_id;
   std::string secret_access_key;
   std::string region;
+  std::filesystem::path code_cache{};
 };
 
-// Registered external functions (settings "function.<name>" = command, "function.<name>.timeout"
-// = seconds; Lambda's Timeout, 1–900 s, default here 30 s).
+// `ztp cloud function add`: a `provided` Lambda function that runs `command` (created, or its
+// command and timeout replaced), granted lambda:InvokeFunction for iot.amazonaws.com (statement
+// kRulesStatementId) so rules may invoke it. Lambda's Timeout, 1–900 s, default here 30 s.
 inline constexpr std::chrono::seconds kDefaultFunctionTimeout{30};
+inline constexpr const char* kRulesStatementId = "ztp-iot-rules";
 Status register_function(registry::Registry& registry, const std::string& name,
                          const std::string& command,
                          std::chrono::seconds timeout = kDefaultFunctionTimeout);
+// The command of a function added by `function add` (nullopt: no such function, or one with code).
 Result<std::optional<std::string>> find_function(registry::Registry& registry,
                                                  const std::string& name);
+// Adds (once) the statement allowing AWS IoT's rules to invoke `function_name` — what `aws lambda
+// add-permission --principal iot.amazonaws.com --action lambda:InvokeFunction` adds. Also for the
+// built-in ZTLambdaJITR, which has no function record (`ztp cloud setup-jitr`). The statement's
+// Resource names the account and region of the registry's settings.
+Status grant_rules_invoke(registry::Registry& registry, const std::string& function_name);
 // The most recent attempts, newest first, as JSON objects.
 Result<std::vector<nlohmann::json>> recent_invocations(registry::Registry& registry, int limit);
 // The JITR rule of the seed guide §V: SELECT * FROM '$aws/events/certificates/registered/#' →
@@ -86,7 +101,7 @@ class RulesRuntime {
     functions::Dispatcher::Handler handler;
     bool in_process = false;  // the built-in function: quick, runs on the calling thread
   };
-  Result<Resolved> resolve(const std::string& function_name);
+  Result<Resolved> resolve(const std::string& function_name, const std::string& rule_name);
   void record(const functions::AttemptRecord& attempt, bool log);
   // An invocation the dispatcher did not queue (a duplicate, or the queue was full).
   void record_drop(const std::string& function_name, const std::string& rule_name,
@@ -112,7 +127,8 @@ class RulesRuntime {
   events::EventRecorder* recorder_;
   std::mutex origins_mutex_;
   std::map<std::string, Origin> origins_;
-  broker::RateWindow drop_log_;       // on_message's thread (the service worker)
+  broker::RateWindow drop_log_;  // on_message's thread (the service worker)
+  lambda::Invoker invoker_;
   functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
 };
 
