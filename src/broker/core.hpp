@@ -47,8 +47,9 @@ struct BrokerLimits {
   std::chrono::milliseconds min_connect_interval{1000};
   size_t max_publishes_per_second = 100;
   size_t max_publish_bytes_per_second = 512 * 1024;
-  // MQTT 5 (docs/notes/mqtt5.md gives the AWS source of each): the session expiry cap is
-  // session_expiry above; the Receive Maximum announced is session.max_inflight (100).
+  // MQTT 5 (docs/mqtt5.md, "Limits and where they come from", gives the source of each): the
+  // session expiry cap is session_expiry above; the Receive Maximum announced is
+  // session.max_inflight (100).
   uint16_t topic_alias_maximum = 8;             // client → server aliases per connection
   size_t max_user_properties_bytes = 8 * 1024;  // names + values of one PUBLISH
   std::chrono::seconds max_message_expiry{7 * 24 * 3600};

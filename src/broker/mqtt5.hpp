@@ -1,7 +1,7 @@
 // What the broker does differently for an MQTT 5 connection, as pure functions the connection
 // calls: the CONNACK that tells the client AWS IoT Core's limits, the reason code a server
 // DISCONNECT carries, client → server topic aliases, and the PUBLISH properties a message keeps and
-// forwards. Sources for each limit: docs/notes/mqtt5.md.
+// forwards. Sources for each limit: docs/mqtt5.md ("Limits and where they come from").
 #pragma once
 
 #include <chrono>

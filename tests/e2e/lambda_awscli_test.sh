@@ -15,6 +15,12 @@ start_cloud "$work/state"
 account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' "$work/cloud.out")
 lambda() { "$AWS" lambda --endpoint-url "$endpoint_url" --output json "$@"; }
 role="arn:aws:iam::$account:role/zt-lambda"
+iam() { "$AWS" iam --endpoint-url "$endpoint_url" --region us-east-1 --output json "$@"; }
+trust() { printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"%s"},"Action":"sts:AssumeRole"}]}' "$1"; }
+iam create-role --role-name zt-lambda --assume-role-policy-document "$(trust lambda.amazonaws.com)" >/dev/null ||
+  fail "create-role zt-lambda"
+iam create-role --role-name zt-ec2-only --assume-role-policy-document "$(trust ec2.amazonaws.com)" >/dev/null ||
+  fail "create-role zt-ec2-only"
 arn="arn:aws:lambda:us-east-1:$account:function"
 # expect_error <ErrorType> <command...>: the CLI fails naming the error type; the output in $out.
 expect_error() {
@@ -221,6 +227,13 @@ expect_error InvalidParameterValueException lambda create-function --function-na
   --role "$role" --handler a.b --zip-file fileb://bomb.zip
 grep -q "Unzipped size must be smaller than 262144000 bytes" <<<"$out" || fail "bomb message: $out"
 [[ ! -e "$work/escape.py" && ! -e "$work/state/escape.py" ]] || fail "a zip entry escaped"
+# The role must exist and trust lambda.amazonaws.com (CreateFunction's InvalidParameterValueException).
+for bad_role in "arn:aws:iam::$account:role/no-such-role" "arn:aws:iam::$account:role/zt-ec2-only"; do
+  expect_error InvalidParameterValueException lambda create-function --function-name badrole \
+    --runtime python3.11 --role "$bad_role" --handler lambda_function.lambda_handler --zip-file fileb://hello.zip
+  grep -q "The role defined for the function cannot be assumed by Lambda." <<<"$out" || fail "role message: $out"
+done
+expect_error ResourceNotFoundException lambda get-function --function-name badrole
 /usr/bin/python3 -c 'import os, zipfile; zipfile.ZipFile("big.zip", "w").writestr("noise", os.urandom(52 << 20))'
 expect_error RequestEntityTooLargeException lambda create-function --function-name big --runtime python3.11 \
   --role "$role" --handler a.b --zip-file fileb://big.zip
@@ -239,13 +252,13 @@ expect_error InvalidParameterValueException lambda create-function --function-na
 expect_error InvalidParameterValueException lambda create-function --function-name evil --runtime nodejs18.x \
   --role "$role" --handler a.b --zip-file fileb://hello.zip
 # Wrong JSON types and bytes that are not a zip, straight to the API (the CLI refuses them first).
-wrong=$(/usr/bin/python3 - "$endpoint_url" <<'PY'
+wrong=$(/usr/bin/python3 - "$endpoint_url" "$role" <<'PY'
 import json, sys, urllib.error, urllib.request
 import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 credentials = boto3.Session().get_credentials()
-role = "arn:aws:iam::123456789012:role/r"
+role = sys.argv[2]
 code = {"ZipFile": "UEsDBCB0aGlzIGlzIG5vdCBhIHppcA=="}  # "PK\x03\x04 this is not a zip"
 out = []
 for body in ({"FunctionName": 7}, {"FunctionName": "x", "Timeout": "3"},

@@ -1,6 +1,6 @@
 // IAM roles and their policies: CreateRole, GetRole, DeleteRole, ListRoles,
 // Attach/DetachRolePolicy, ListAttachedRolePolicies, Put/Get/DeleteRolePolicy, ListRolePolicies
-// (IAM API Reference). Policies are stored, not evaluated (docs/notes/iam.md).
+// (IAM API Reference). Policies are stored, not evaluated (docs/lambda-and-iam.md, "Where we differ from AWS").
 #include <algorithm>
 #include <charconv>
 

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "cloud/api/handler_util.hpp"
+#include "cloud/iam/policy_document.hpp"
 #include "cloud/lambda/invoker.hpp"
 #include "cloud/lambda/permissions.hpp"
 #include "cloud/lambda/zip_archive.hpp"
@@ -111,8 +112,12 @@ json configuration(ServiceContext& ctx, const LambdaFunction& function) {
   return out;
 }
 
-// The role's form (IAM ARN of a role); whether it exists and trusts Lambda is IAM's to say.
-ApiResult<void> check_role(const std::string& role) {
+// The role: an IAM role ARN (its form), of a role that exists in this account and whose trust
+// policy lets lambda.amazonaws.com assume it — AWS refuses CreateFunction otherwise with
+// InvalidParameterValueException "The role defined for the function cannot be assumed by Lambda."
+// (Lambda API reference, CreateFunction errors). The trust policy's Conditions are not evaluated
+// (docs/lambda-and-iam.md).
+ApiResult<void> check_role(ServiceContext& ctx, const std::string& role) {
   static const std::regex pattern(
       "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
   if (role.size() > 2048 || !std::regex_match(role, pattern)) {
@@ -121,9 +126,9 @@ ApiResult<void> check_role(const std::string& role) {
                              "regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
                              "[a-zA-Z_0-9+=,.@\\-_/]+");
   }
-  // MERGE: role trust check (iam) — check_lambda_role(ctx, role): the role exists and trusts
-  // lambda.amazonaws.com, else InvalidParameterValueException "The role defined for the function
-  // cannot be assumed by Lambda."
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_role_by_arn(role));
+  if (!found || !iam::trust_document_allows_service(found->trust_policy, "lambda.amazonaws.com"))
+    return invalid_parameter("The role defined for the function cannot be assumed by Lambda.");
   return {};
 }
 
@@ -220,7 +225,8 @@ ApiResult<Code> zip_code(const json& holder, std::string_view where) {
 
 // The configuration members CreateFunction and UpdateFunctionConfiguration share, applied to
 // `function` (only those present in `body`).
-ApiResult<void> apply_configuration(const json& body, LambdaFunction& function) {
+ApiResult<void> apply_configuration(ServiceContext& ctx, const json& body,
+                                    LambdaFunction& function) {
   ZT_API_TRY_ASSIGN(auto runtime, checked(string_member(body, "Runtime")));
   if (runtime) {
     if (!lambda::is_supported_runtime(*runtime)) {
@@ -232,7 +238,7 @@ ApiResult<void> apply_configuration(const json& body, LambdaFunction& function) 
   }
   ZT_API_TRY_ASSIGN(auto role, checked(string_member(body, "Role")));
   if (role) {
-    ZT_API_TRY(check_role(*role));
+    ZT_API_TRY(check_role(ctx, *role));
     function.role = *role;
   }
   ZT_API_TRY_ASSIGN(auto handler, checked(string_member(body, "Handler")));
@@ -283,7 +289,7 @@ ApiResult<Reply> create_function(ServiceContext& ctx, const ApiRequest& request)
     return invalid_parameter("PackageType " + package->substr(0, 50) +
                              " is not supported: Zip only");
   LambdaFunction function{.name = name};
-  ZT_API_TRY(apply_configuration(body, function));
+  ZT_API_TRY(apply_configuration(ctx, body, function));
   if (function.runtime.empty()) return invalid_parameter("Runtime is required for a .zip package");
   if (function.handler.empty()) return invalid_parameter("Handler is required for a .zip package");
   if (function.role.empty()) return invalid_parameter("Role is required");
@@ -303,7 +309,8 @@ ApiResult<Reply> create_function(ServiceContext& ctx, const ApiRequest& request)
 ApiResult<Reply> get_function(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(std::string name, qualifier_checked(ctx, request));
   ZT_API_TRY_ASSIGN(LambdaFunction function, existing(ctx, name));
-  // AWS answers a presigned S3 URL for the package; the local cloud has no S3 (docs/notes).
+  // AWS answers a presigned S3 URL for the package; the local cloud has no S3
+  // (docs/lambda-and-iam.md, "What differs from AWS").
   return json_reply(
       {{"Configuration", configuration(ctx, function)}, {"Code", {{"RepositoryType", "S3"}}}});
 }
@@ -348,7 +355,7 @@ ApiResult<Reply> update_function_configuration(ServiceContext& ctx, const ApiReq
   ZT_API_TRY_ASSIGN(json body, json_body(request, true));
   ZT_API_TRY_ASSIGN(LambdaFunction function, existing(ctx, name));
   ZT_API_TRY(check_revision(body, function));
-  ZT_API_TRY(apply_configuration(body, function));
+  ZT_API_TRY(apply_configuration(ctx, body, function));
   function.last_modified = lambda::last_modified_now();
   function.revision_id = new_uuid();
   ZT_API_TRY(ctx.registry.update_lambda_function(function));

@@ -1,7 +1,7 @@
 // IAM policy documents as IAM checks them when they are stored (IAM User Guide, "IAM JSON policy
 // element reference" and "Troubleshoot IAM policies"), and the one question the local cloud asks
 // of a role's trust policy: may this AWS service assume the role? Policies are stored, not
-// evaluated for API calls (docs/notes/iam.md).
+// evaluated for API calls (docs/lambda-and-iam.md, "Where we differ from AWS").
 #pragma once
 
 #include <nlohmann/json.hpp>
