@@ -155,15 +155,6 @@ TEST(LambdaPermissions, StatementsHaveAwsShape) {
   EXPECT_EQ(service["Resource"], "arn");
 }
 
-TEST(LambdaPermissions, WildcardsMatchAsIamDoes) {
-  EXPECT_TRUE(wildcard_match("*", ""));
-  EXPECT_TRUE(wildcard_match("a*c", "abbbc"));
-  EXPECT_TRUE(wildcard_match("a?c", "abc"));
-  EXPECT_FALSE(wildcard_match("a?c", "ac"));
-  EXPECT_FALSE(wildcard_match("abc", "abcd"));
-  EXPECT_TRUE(wildcard_match("*:rule/*", "arn:aws:iot:r:1:rule/x"));
-}
-
 class LambdaRuntime : public ::testing::Test {
  protected:
   FunctionSpec python(const std::string& source, int timeout_seconds = 5) {

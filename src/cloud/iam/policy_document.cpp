@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/glob.hpp"
 #include "common/json.hpp"
 
 namespace zt::cloud::iam {
@@ -82,27 +83,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// IAM's wildcards in Action: '*' any run of characters, '?' one character.
-bool wildcard_match(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 bool any_string(const json& value, const auto& predicate) {
   if (value.is_string()) return predicate(value.get_ref<const std::string&>());
   if (!value.is_array()) return false;
@@ -113,7 +93,7 @@ bool any_string(const json& value, const auto& predicate) {
 
 bool matches_assume_role(const json& statement) {
   auto action_matches = [](const std::string& pattern) {
-    return wildcard_match(lower(pattern), "sts:assumerole");
+    return glob_match(lower(pattern), "sts:assumerole");
   };
   if (auto action = statement.find("Action"); action != statement.end())
     return any_string(*action, action_matches);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/glob.hpp"
+
 namespace zt::cloud::lambda {
 namespace {
 
@@ -12,10 +14,10 @@ bool is_account_id(const std::string& text) {
 }
 
 bool names(const json& value, const std::string& wanted) {
-  if (value.is_string()) return wildcard_match(value.get<std::string>(), wanted);
+  if (value.is_string()) return glob_match(value.get<std::string>(), wanted);
   if (value.is_array()) {
     return std::any_of(value.begin(), value.end(), [&](const json& item) {
-      return item.is_string() && wildcard_match(item.get<std::string>(), wanted);
+      return item.is_string() && glob_match(item.get<std::string>(), wanted);
     });
   }
   return false;
@@ -40,7 +42,7 @@ bool conditions_hold(const json& condition, const std::string& source_arn,
       if (!like && !equals) return false;
       auto check = [&](const json& item) {
         if (!item.is_string()) return false;
-        return like ? wildcard_match(item.get<std::string>(), *actual)
+        return like ? glob_match(item.get<std::string>(), *actual)
                     : item.get<std::string>() == *actual;
       };
       bool held = value.is_array() ? std::any_of(value.begin(), value.end(), check) : check(value);
@@ -51,27 +53,6 @@ bool conditions_hold(const json& condition, const std::string& source_arn,
 }
 
 }  // namespace
-
-bool wildcard_match(std::string_view pattern, std::string_view text) {
-  // Iterative glob match with backtracking to the last '*': linear in practice, never recursive.
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 json permission_statement(const PermissionRequest& request, const std::string& function_arn) {
   json principal;

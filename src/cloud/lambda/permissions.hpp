@@ -35,7 +35,4 @@ bool allows(const std::vector<std::string>& statements, const std::string& actio
             const std::string& service, const std::string& source_arn,
             const std::string& source_account);
 
-// IAM's ArnLike / StringLike wildcards: '*' any run, '?' any one character.
-bool wildcard_match(std::string_view pattern, std::string_view text);
-
 }  // namespace zt::cloud::lambda

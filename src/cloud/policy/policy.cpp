@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/glob.hpp"
 #include "common/json.hpp"
 
 namespace zt::cloud::policy {
@@ -168,29 +169,7 @@ Result<Policy> parse_policy(std::string_view document, std::string name) {
 }
 
 bool glob_match(std::string_view pattern, std::string_view text) {
-  // Iterative wildcard matching with single-star backtracking: O(|pattern| * |text|) worst case.
-  size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star_p = ++p;
-      star_t = t;
-      continue;
-    }
-    if (p < pattern.size()) {
-      bool escaped = pattern[p] == '\\' && p + 1 < pattern.size();
-      char expected = escaped ? pattern[p + 1] : pattern[p];
-      if ((!escaped && expected == '?') || expected == text[t]) {
-        p += escaped ? 2 : 1;
-        ++t;
-        continue;
-      }
-    }
-    if (star_p == std::string_view::npos) return false;
-    p = star_p;
-    t = ++star_t;
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return zt::glob_match(pattern, text, GlobEscapes::backslash);
 }
 
 std::optional<std::string> substitute(std::string_view pattern, const RequestContext& context) {
