@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <thread>
@@ -138,10 +139,26 @@ void Broker::Impl::schedule_expiry() {
   });
 }
 
+namespace {
+
+// OpenSSL writes to the socket with write(2), which raises SIGPIPE when the peer has closed: the
+// default action would kill the whole process for one client that hung up (seen as a test process
+// killed under ASan). A program that embeds the broker without setting SIGPIPE itself (tests,
+// benchmarks) gets it ignored, as `ztp` does in main; a handler the program installed stays.
+void ignore_sigpipe_unless_handled() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
 Broker::Broker(BrokerConfig config, std::shared_ptr<Authenticator> authenticator,
                std::shared_ptr<Authorizer> authorizer)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(authenticator),
-                                   std::move(authorizer))) {}
+                                   std::move(authorizer))) {
+  ignore_sigpipe_unless_handled();
+}
 
 Broker::~Broker() { stop(); }
 

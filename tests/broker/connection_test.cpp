@@ -2,6 +2,8 @@
 // speaks through the mqtt codec: what a client sees for wills to reserved topics, a SUBSCRIBE
 // refused for a QoS 2 filter on a persistent session, and backpressure against a client that sends
 // PINGREQs without reading (issue 12). The PKI comes from tools/make-test-pki.sh.
+#include <signal.h>
+
 #include "tls_client.hpp"
 
 namespace zt::cloud::broker {
@@ -75,6 +77,43 @@ TEST_F(BrokerOverTls, AClientThatDoesNotReadIsNotReadEither) {
     auto packet = c->next();
     ASSERT_TRUE(packet && std::holds_alternative<mqtt::Pingresp>(*packet)) << i << " of " << pings;
   }
+}
+
+// A client that hangs up while the broker still has output for it: OpenSSL's write(2) then raises
+// SIGPIPE, whose default action killed a whole test process (seen under ASan). Constructing a
+// Broker ignores SIGPIPE in a program that left it at its default, keeps a program's own handler,
+// and the broker goes on serving after the hang-up.
+void count_sigpipe(int) {}
+
+TEST_F(BrokerOverTls, AClientThatHangsUpMidWriteDoesNotKillTheProcess) {
+  auto disposition = [] {
+    struct sigaction current {};
+    ::sigaction(SIGPIPE, nullptr, &current);
+    return current.sa_handler;
+  };
+  auto make_broker = [] {
+    return std::make_unique<Broker>(BrokerConfig{}, std::shared_ptr<Authenticator>{},
+                                    std::make_shared<AllowAllAuthorizer>());
+  };
+  ::signal(SIGPIPE, count_sigpipe);
+  make_broker();
+  EXPECT_EQ(disposition(), &count_sigpipe);  // the program's handler stays
+  ::signal(SIGPIPE, SIG_DFL);
+  make_broker();
+  EXPECT_EQ(disposition(), SIG_IGN);
+
+  {
+    auto c = client();
+    ASSERT_TRUE(c->connect(connect_packet("hangs-up")));
+    Bytes pings(1 << 16);
+    for (size_t i = 0; i < pings.size(); i += 2) pings[i] = 0xC0, pings[i + 1] = 0x00;
+    for (int i = 0; i < 16; ++i) ASSERT_TRUE(c->write(pings));
+  }  // closed with PINGRESPs unread: the broker's next writes meet a reset connection
+  auto other = client();
+  ASSERT_TRUE(other->connect(connect_packet("still-served")));
+  ASSERT_TRUE(other->send(mqtt::Pingreq{}));
+  auto answer = other->next();
+  EXPECT_TRUE(answer && std::holds_alternative<mqtt::Pingresp>(*answer));
 }
 
 }  // namespace
