@@ -42,6 +42,11 @@ inline constexpr const char* kFunctionFailed = "function-failed";
 inline constexpr const char* kConnected = "connected";
 inline constexpr const char* kDisconnected = "disconnected";
 inline constexpr const char* kSubscribed = "subscribed";
+// Provisioning templates (cloud/provisioning/provisioner.hpp): the template evaluated for a device,
+// the pre-provisioning hook's answer, a refused provisioning (detail = AWS's error code + message).
+inline constexpr const char* kProvisioningTemplateEvaluated = "provisioning-template-evaluated";
+inline constexpr const char* kProvisioningHookAnswered = "provisioning-hook-answered";
+inline constexpr const char* kProvisioningFailed = "provisioning-failed";
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();
