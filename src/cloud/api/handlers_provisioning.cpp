@@ -59,7 +59,7 @@ ApiResult<std::string> checked_template_body(const json& body) {
   ZT_API_TRY_ASSIGN(auto text, string_member(body, "templateBody"));
   if (!text) return invalid_request("templateBody is required");
   if (text->size() > provisioning::kMaxTemplateBody) {
-    return constraint("…", "templateBody", "Member must have length less than or equal to 10240");
+    return constraint(*text, "templateBody", "Member must have length less than or equal to 10240");
   }
   auto parsed = provisioning::parse_template(*text);
   if (!parsed) return invalid_request(parsed.error().message);
