@@ -12,24 +12,12 @@ on_failure() { tail -20 "$work/cloud.err"; }
 
 start_cloud "$work/state"
 account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' "$work/cloud.out")
-iam() { "$AWS" iam --endpoint-url "$endpoint_url" --region us-east-1 --output json "$@"; }
 lambda() { "$AWS" lambda --endpoint-url "$endpoint_url" --output json "$@"; }
-trust() { printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"%s"},"Action":"sts:AssumeRole"}]}' "$1"; }
 iam create-role --role-name zt-provisioning --assume-role-policy-document "$(trust iot.amazonaws.com)" >/dev/null ||
   fail "create-role zt-provisioning"
 iam create-role --role-name zt-lambda --assume-role-policy-document "$(trust lambda.amazonaws.com)" >/dev/null ||
   fail "create-role zt-lambda"
 role="arn:aws:iam::$account:role/zt-provisioning"
-# expect_error <ErrorType> <command...>: the CLI fails naming the error type; the output in $out.
-expect_error() {
-  local type=$1; shift
-  local rc=0
-  out=$("$@" 2>&1) || rc=$?
-  [[ $rc -ne 0 ]] || fail "expected $type, command succeeded: $*"
-  grep -q "($type)" <<<"$out" || fail "expected $type, got: $out"
-  pass
-}
-jqe() { jq -e "$1" <<<"$2" >/dev/null || fail "jq '$1' on: $2"; pass; }
 
 cd "$work"
 cat >fleet.json <<'JSON'
