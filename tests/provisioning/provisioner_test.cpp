@@ -153,6 +153,37 @@ TEST_F(ProvisionerTest, OverrideFailRefusesAnExistingThingWithOtherAttributes) {
             json({{"serial", "SN42"}, {"country", "US"}}));
 }
 
+TEST_F(ProvisionerTest, ThingGroupsAndBillingGroupFollowOverrideSettings) {
+  for (const char* name : {"sensors", "west", "old"})
+    ASSERT_TRUE(registry_->insert_thing_group({.name = name, .id = name}));
+  ASSERT_TRUE(registry_->insert_billing_group({.name = "lab", .id = "lab"}));
+  auto with_groups = [&](const std::string& overrides) {
+    return jitp_template(R"(, "ThingGroups": ["sensors", "west"], "BillingGroup": "lab")",
+                         overrides);
+  };
+  // A group that does not exist: nothing is left, not even the thing.
+  auto missing = provision(jitp_template(R"(, "ThingGroups": ["sensors", "nope"])"));
+  ASSERT_TRUE(std::holds_alternative<ProvisioningError>(missing));
+  expect_nothing_left();
+  // An existing thing in "old": DO_NOTHING (the default) keeps its groups, REPLACE replaces them.
+  ASSERT_TRUE(registry_->insert_thing({.name = "device-1", .id = "x"}));
+  ASSERT_TRUE(registry_->add_thing_to_thing_group("old", "device-1"));
+  ASSERT_TRUE(std::holds_alternative<ProvisionOutcome>(provision(with_groups(""))));
+  EXPECT_EQ(*registry_->list_thing_groups_for_thing("device-1"), std::vector<std::string>{"old"});
+  EXPECT_EQ(*registry_->find_billing_group_for_thing("device-1"), "lab");
+  auto fail = provision(with_groups(R"(, "OverrideSettings": {"ThingGroups": "FAIL"})"));
+  ASSERT_TRUE(std::holds_alternative<ProvisioningError>(fail));
+  EXPECT_EQ(std::get<ProvisioningError>(fail).code, "ResourceConflictsException");
+  ASSERT_TRUE(std::holds_alternative<ProvisionOutcome>(
+      provision(with_groups(R"(, "OverrideSettings": {"ThingGroups": "MERGE"})"))));
+  EXPECT_EQ(*registry_->list_thing_groups_for_thing("device-1"),
+            (std::vector<std::string>{"old", "sensors", "west"}));
+  ASSERT_TRUE(std::holds_alternative<ProvisionOutcome>(
+      provision(with_groups(R"(, "OverrideSettings": {"ThingGroups": "REPLACE"})"))));
+  EXPECT_EQ(*registry_->list_thing_groups_for_thing("device-1"),
+            (std::vector<std::string>{"sensors", "west"}));
+}
+
 class ProvisionerHookTest : public ProvisionerTest {
  protected:
   void add_hook(const std::string& command, bool allow_iot = true) {

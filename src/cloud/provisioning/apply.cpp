@@ -1,6 +1,7 @@
 #include "cloud/provisioning/apply.hpp"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/json.hpp"
 #include "common/time.hpp"
@@ -71,6 +72,58 @@ Outcome check_type_exists(registry::Registry& registry, const ThingPlan& plan) {
   return {};
 }
 
+// ThingGroups (static groups of the registry's thing-group contract): a new thing joins them; an
+// existing one follows OverrideSettings.ThingGroups — DO_NOTHING keeps its groups, MERGE adds the
+// template's, REPLACE makes its static groups exactly the template's, FAIL refuses a difference.
+Outcome apply_groups(registry::Registry& registry, const ThingPlan& plan, bool existed) {
+  if (!plan.groups) return {};
+  std::set<std::string> wanted(plan.groups->begin(), plan.groups->end());
+  for (const auto& name : wanted) {
+    auto group = registry.find_thing_group(name);
+    if (!group) return internal(group.error());
+    if (!*group) return invalid("The thing group " + name + " does not exist");
+    if ((*group)->dynamic)
+      return invalid("The thing group " + name +
+                     " is dynamic: a template cannot add a thing to it");
+  }
+  std::set<std::string> current;
+  if (existed) {
+    auto groups = registry.list_thing_groups_for_thing(plan.name);
+    if (!groups) return internal(groups.error());
+    for (const auto& name : *groups) {
+      auto group = registry.find_thing_group(name);
+      if (!group) return internal(group.error());
+      if (*group && !(*group)->dynamic) current.insert(name);
+    }
+    switch (plan.groups_override) {
+      case Override::do_nothing:
+        return {};
+      case Override::fail:
+        if (current != wanted)
+          return conflict("The thing " + plan.name + " exists in other thing groups");
+        return {};
+      case Override::replace:
+        for (const auto& name : current) {
+          if (wanted.count(name)) continue;
+          auto removed = registry.remove_thing_from_thing_group(name, plan.name);
+          if (!removed) return internal(removed.error());
+        }
+        break;
+      case Override::merge:
+        break;
+    }
+  }
+  for (const auto& name : wanted) {
+    if (current.count(name)) continue;
+    auto added = registry.add_thing_to_thing_group(name, plan.name);
+    if (!added) {
+      if (added.error().code == Errc::invalid_argument) return invalid(added.error().message);
+      return internal(added.error());
+    }
+  }
+  return {};
+}
+
 Outcome apply_thing(const ApplyContext& context, const ThingPlan& plan) {
   auto& registry = context.registry;
   if (plan.name.empty() || plan.name.size() > 128 ||
@@ -106,13 +159,14 @@ Outcome apply_thing(const ApplyContext& context, const ThingPlan& plan) {
       if (auto updated = registry.update_thing(thing); !updated) return internal(updated.error());
     }
   }
-  // MERGE: thing groups (groups) — plan.groups with plan.groups_override, through
-  // Registry::add_thing_to_thing_group once the groups helper's registry contract is merged.
-  if (plan.groups && !plan.groups->empty()) {
-    return invalid("ThingGroups are not supported yet by the local cloud's provisioning templates");
-  }
+  if (auto grouped = apply_groups(registry, plan, existing->has_value()); !grouped) return grouped;
   if (plan.billing_group) {
-    return invalid("BillingGroup is not supported yet by the local cloud's provisioning templates");
+    auto group = registry.find_billing_group(*plan.billing_group);
+    if (!group) return internal(group.error());
+    if (!*group) return invalid("The billing group " + *plan.billing_group + " does not exist");
+    // A thing is in at most one billing group: adding it moves it (AddThingToBillingGroup).
+    auto added = registry.add_thing_to_billing_group(*plan.billing_group, plan.name);
+    if (!added) return internal(added.error());
   }
   auto attached =
       registry.attach_thing_principal(plan.name, context.certificate_arn, "NON_EXCLUSIVE_THING");
