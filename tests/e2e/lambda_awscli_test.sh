@@ -15,23 +15,11 @@ start_cloud "$work/state"
 account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' "$work/cloud.out")
 lambda() { "$AWS" lambda --endpoint-url "$endpoint_url" --output json "$@"; }
 role="arn:aws:iam::$account:role/zt-lambda"
-iam() { "$AWS" iam --endpoint-url "$endpoint_url" --region us-east-1 --output json "$@"; }
-trust() { printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"%s"},"Action":"sts:AssumeRole"}]}' "$1"; }
 iam create-role --role-name zt-lambda --assume-role-policy-document "$(trust lambda.amazonaws.com)" >/dev/null ||
   fail "create-role zt-lambda"
 iam create-role --role-name zt-ec2-only --assume-role-policy-document "$(trust ec2.amazonaws.com)" >/dev/null ||
   fail "create-role zt-ec2-only"
 arn="arn:aws:lambda:us-east-1:$account:function"
-# expect_error <ErrorType> <command...>: the CLI fails naming the error type; the output in $out.
-expect_error() {
-  local type=$1; shift
-  local rc=0
-  out=$("$@" 2>&1) || rc=$?
-  [[ $rc -ne 0 ]] || fail "expected $type, command succeeded: $*"
-  grep -q "($type)" <<<"$out" || fail "expected $type, got: $out"
-  pass
-}
-jqe() { jq -e "$1" <<<"$2" >/dev/null || fail "jq '$1' on: $2"; pass; }
 
 cd "$work"
 # zip_py NAME SOURCE: NAME.zip holding lambda_function.py.
