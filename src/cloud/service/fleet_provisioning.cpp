@@ -232,9 +232,17 @@ FleetProvisioning::Answer FleetProvisioning::register_thing(const std::string& t
 }
 
 FleetProvisioning::FindTemplate stored_template_finder(registry::Registry& registry) {
-  // Until the templates' registry lands: no stored template.
-  (void)registry;
-  return [](std::string_view) -> Result<std::optional<StoredTemplate>> { return std::nullopt; };
+  return [&registry](std::string_view name) -> Result<std::optional<StoredTemplate>> {
+    ZT_TRY_ASSIGN(auto found, registry.find_provisioning_template(name));
+    // A JITP template belongs to a CA's registration, not to RegisterThing.
+    if (!found || found->type != "FLEET_PROVISIONING") return std::nullopt;
+    ZT_TRY_ASSIGN(auto version,
+                  registry.find_provisioning_template_version(name, found->default_version_id));
+    if (!version) return std::nullopt;
+    return StoredTemplate{.body = version->body,
+                          .pre_provisioning_hook = found->hook_target_arn.value_or(""),
+                          .enabled = found->enabled};
+  };
 }
 
 void FleetProvisioning::delete_abandoned() {
