@@ -144,12 +144,13 @@ def mosquitto_tls(cloud, cert, key):
 
 def create_keys(cloud, iot, claim, claim_a, eavesdropper):
     # The eavesdropper (allowed everything) listens on the accepted topic and a marker topic.
+    # The admin listens for the eavesdropper's subscription event first: then its SUBSCRIBE landed.
+    admin = Client(cloud, *eavesdropper, "admin")
+    admin.next("connack")
+    admin.subscribe("$aws/events/subscriptions/subscribed/eavesdropper")
     sub = subprocess.Popen(["mosquitto_sub", *mosquitto_tls(cloud, *eavesdropper), "-i", "eavesdropper", "-q", "1",
                             "-t", CREATE + "/json/accepted", "-t", "marker/done", "-C", "1", "-v", "-W", "30"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    admin = Client(cloud, *eavesdropper, "admin")
-    admin.next("connack")
-    admin.subscribe("$aws/events/subscriptions/subscribed/eavesdropper")  # its SUBSCRIBE landed
     admin.next("message")
 
     topic, created = claim.request(CREATE + "/json", "{}")
