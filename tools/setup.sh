@@ -52,7 +52,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libfuzzer-14-dev libclang-rt-14-dev
   softhsm2 libp11-dev libengine-pkcs11-openssl opensc
-  awscli python3 python3-boto3 python3-botocore python3-paho-mqtt mosquitto mosquitto-clients
+  awscli python3 python3-boto3 python3-botocore python3-paho-mqtt python3-cbor2 mosquitto mosquitto-clients
   procps psmisc curl jq
   chromium
 )
