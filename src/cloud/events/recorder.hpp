@@ -42,6 +42,10 @@ inline constexpr const char* kFunctionFailed = "function-failed";
 inline constexpr const char* kConnected = "connected";
 inline constexpr const char* kDisconnected = "disconnected";
 inline constexpr const char* kSubscribed = "subscribed";
+// JITP (cloud/service/auth.cpp): the CA's template provisioned the device at its first connect, or
+// failed (the certificate stays PENDING_ACTIVATION).
+inline constexpr const char* kJitpProvisioned = "jitp-provisioned";
+inline constexpr const char* kJitpFailed = "jitp-failed";
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();
