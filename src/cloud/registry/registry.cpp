@@ -189,6 +189,18 @@ INSERT INTO lambda_permissions(function_name, sid, statement)
         SELECT 'ZTLambdaJITR' WHERE EXISTS (SELECT 1 FROM topic_rules
           WHERE payload LIKE '%:function:ZTLambdaJITR"%')) f;
 )sql",
+    // Provisioning templates (templates, issue 15): a template and its versions; versions are
+    // numbered per template from 1 and never reused (last_version_id), as AWS numbers them.
+    R"sql(
+CREATE TABLE provisioning_templates (
+  name TEXT PRIMARY KEY, description TEXT NOT NULL, type TEXT NOT NULL, enabled INTEGER NOT NULL,
+  role_arn TEXT NOT NULL, hook_target_arn TEXT, hook_payload_version TEXT NOT NULL,
+  default_version_id INTEGER NOT NULL, last_version_id INTEGER NOT NULL,
+  creation_date REAL NOT NULL, last_modified_date REAL NOT NULL);
+CREATE TABLE provisioning_template_versions (
+  template_name TEXT NOT NULL, version_id INTEGER NOT NULL, body TEXT NOT NULL,
+  creation_date REAL NOT NULL, PRIMARY KEY (template_name, version_id));
+)sql",
 };
 
 }  // namespace

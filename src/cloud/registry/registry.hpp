@@ -26,6 +26,7 @@
 #include "cloud/registry/data_plane_records.hpp"
 #include "cloud/registry/iam_records.hpp"
 #include "cloud/registry/lambda_records.hpp"
+#include "cloud/registry/provisioning_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "common/result.hpp"
 
@@ -332,6 +333,24 @@ class Registry {
   // ACTIVE certificates registered without a CA (RegisterCertificateWithoutCA, SNI_ONLY): the
   // broker trusts each one as its own anchor, since no registered CA vouches for it.
   Result<std::vector<Certificate>> list_active_certificates_without_ca();
+
+  // Provisioning templates (registry_provisioning.cpp). insert: the template with `body` as its
+  // version 1 (already_exists when the name is taken). update replaces the mutable fields.
+  // delete: the template and all its versions. not_found when the template is missing.
+  Status insert_provisioning_template(const ProvisioningTemplate& record, std::string_view body);
+  Result<std::optional<ProvisioningTemplate>> find_provisioning_template(std::string_view name);
+  Result<Page<ProvisioningTemplate>> list_provisioning_templates(const PageRequest& page);
+  Status update_provisioning_template(const ProvisioningTemplate& record);
+  Status delete_provisioning_template(std::string_view name);
+  // A new version (the next number), made the default when `set_default`; its id.
+  Result<int64_t> insert_provisioning_template_version(std::string_view name, std::string_view body,
+                                                       double now, bool set_default);
+  Result<std::optional<ProvisioningTemplateVersion>> find_provisioning_template_version(
+      std::string_view name, int64_t version_id);
+  Result<Page<ProvisioningTemplateVersion>> list_provisioning_template_versions(
+      std::string_view name, const PageRequest& page);
+  Result<int64_t> count_provisioning_template_versions(std::string_view name);
+  Status delete_provisioning_template_version(std::string_view name, int64_t version_id);
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).
