@@ -42,10 +42,6 @@ inline constexpr const char* kFunctionFailed = "function-failed";
 inline constexpr const char* kConnected = "connected";
 inline constexpr const char* kDisconnected = "disconnected";
 inline constexpr const char* kSubscribed = "subscribed";
-// JITP (cloud/service/auth.cpp): the CA's template provisioned the device at its first connect, or
-// failed (the certificate stays PENDING_ACTIVATION).
-inline constexpr const char* kJitpProvisioned = "jitp-provisioned";
-inline constexpr const char* kJitpFailed = "jitp-failed";
 // Provisioning templates (cloud/provisioning/provisioner.hpp): the template evaluated for a device,
 // the pre-provisioning hook's answer, a refused provisioning (detail = AWS's error code + message).
 inline constexpr const char* kProvisioningTemplateEvaluated = "provisioning-template-evaluated";

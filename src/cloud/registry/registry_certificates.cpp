@@ -190,20 +190,6 @@ Result<Page<Certificate>> Registry::list_certificates(const PageRequest& page,
   });
 }
 
-Result<std::vector<Certificate>> Registry::list_active_certificates_without_ca() {
-  return transaction([&]() -> Result<std::vector<Certificate>> {
-    ZT_TRY_ASSIGN(Statement st, db_.prepare(std::string(kCertificateColumns) +
-                                            " WHERE ca_id IS NULL AND status = 'ACTIVE' AND "
-                                            "certificate_mode = 'SNI_ONLY' ORDER BY id"));
-    std::vector<Certificate> out;
-    while (true) {
-      ZT_TRY_ASSIGN(bool row, st.step());
-      if (!row) return out;
-      out.push_back(read_certificate(st));
-    }
-  });
-}
-
 Status Registry::update_certificate_status(std::string_view id, std::string_view status) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st,

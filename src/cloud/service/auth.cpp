@@ -13,6 +13,11 @@
 namespace zt::cloud::service {
 namespace {
 
+// JITP's rows on the device timeline (the console names them): the CA's template provisioned the
+// device at its first connect, or failed (the certificate stays PENDING_ACTIVATION).
+constexpr const char* kJitpProvisioned = "jitp-provisioned";
+constexpr const char* kJitpFailed = "jitp-failed";
+
 using broker::AuthDecision;
 using broker::AuthOutcome;
 
@@ -157,16 +162,25 @@ crypto::UniquePtr<X509_STORE> RegistryAuthenticator::build_trust_store() {
   // one, so the certificate itself is the anchor (X509_V_FLAG_PARTIAL_CHAIN accepts a trusted
   // leaf). authenticate() still checks its status and that the client sent SNI.
   std::set<std::string> leaves;
-  if (auto certificates = registry_.list_active_certificates_without_ca(); certificates) {
-    for (const auto& certificate : *certificates) {
+  // Read page by page (the registry has no index on a certificate's CA): a rebuild follows only a
+  // CA change or a change of such a certificate, never a JITR activation.
+  registry::PageRequest page{.after = {}, .limit = 250, .ascending = true};
+  while (true) {
+    auto certificates = registry_.list_certificates(page);
+    if (!certificates) {
+      spdlog::error("broker: listing certificates registered without a CA: {}",
+                    certificates.error().message);
+      break;
+    }
+    for (const auto& certificate : certificates->items) {
+      if (!is_own_anchor(certificate)) continue;
       if (auto cert = crypto::certificate_from_pem(certificate.pem, "certificate"); cert) {
         anchors.push_back(std::move(*cert));
         leaves.insert(certificate.id);
       }
     }
-  } else {
-    spdlog::error("broker: listing certificates registered without a CA: {}",
-                  certificates.error().message);
+    if (certificates->next_key.empty()) break;
+    page.after = certificates->next_key;
   }
   {
     std::lock_guard lock(trust_->mutex);
@@ -256,7 +270,7 @@ AuthDecision RegistryAuthenticator::provision_just_in_time(const registry::Certi
     spdlog::warn("jitp: provisioning certificate {} failed: {} {}", certificate.id, error->code,
                  error->message);
     if (recorder_) {
-      recorder_->record(certificate.id, events::kJitpFailed,
+      recorder_->record(certificate.id, kJitpFailed,
                         error->code + ": " + error->message + " (still PENDING_ACTIVATION)");
     }
     decision.reason = "certificate " + certificate.id +
@@ -267,7 +281,7 @@ AuthDecision RegistryAuthenticator::provision_just_in_time(const registry::Certi
   spdlog::info("jitp: certificate {} ACTIVE, thing {}", certificate.id,
                provisioned.thing_name.empty() ? "(none)" : provisioned.thing_name);
   if (recorder_) {
-    recorder_->record(certificate.id, events::kJitpProvisioned,
+    recorder_->record(certificate.id, kJitpProvisioned,
                       (provisioned.thing_name.empty() ? std::string("no thing")
                                                       : "thing " + provisioned.thing_name) +
                           "; first connect closed without CONNACK, as AWS does");
