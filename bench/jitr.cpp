@@ -27,6 +27,7 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
+#include "issue_devices.hpp"
 #include "pki/ca_directory.hpp"
 #include "pki/device_issuer.hpp"
 
@@ -35,35 +36,6 @@ using namespace zt;
 using namespace zt::bench;
 
 namespace {
-
-std::vector<Device> issue_devices(const pki::DeviceCertificateIssuer& issuer,
-                                  const std::string& signer_pem, const fs::path& server_ca,
-                                  size_t count) {
-  std::vector<Device> devices;
-  auto subject = crypto::make_name({{"O", "Example Inc"}, {"CN", "Example Device"}});
-  if (!subject) die(subject.error().message);
-  for (size_t i = 0; i < count; ++i) {
-    auto key = crypto::generate_p256_key();
-    if (!key) die(key.error().message);
-    crypto::CsrFields fields{.subject = subject->get(), .extensions = {}};
-    auto csr = crypto::build_csr(fields, key->get());
-    if (!csr) die(csr.error().message);
-    auto certificate = issuer.issue(csr->get(), unix_now());
-    if (!certificate) die(certificate.error().message);
-    auto ski = crypto::subject_key_identifier(certificate->get());
-    auto pem = crypto::certificate_to_pem(certificate->get());
-    auto key_pem = crypto::private_key_to_pem(key->get());
-    if (!ski || !pem || !key_pem) die("device certificate output");
-    std::string chain = *pem + signer_pem;
-    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls->load_verify_file(server_ca.string());
-    tls->use_certificate_chain(asio::buffer(chain));
-    tls->use_private_key(asio::buffer(*key_pem), asio::ssl::context::pem);
-    tls->set_verify_mode(asio::ssl::verify_peer);
-    devices.push_back({to_hex(*ski), std::move(tls), ""});
-  }
-  return devices;
-}
 
 ChildProcess start_cloud(const fs::path& ztp, const fs::path& dir) {
   ChildProcess cloud{.name = "zerotouch"};
@@ -119,9 +91,9 @@ int main(int argc, char** argv) {
 
   ChildProcess cloud = start_cloud(ztp, dir);
   fs::path server_ca = dir / "state/server-ca.crt";
-  auto immediate_devices = issue_devices(*issuer, signer_pem, server_ca, n);
-  auto interval_devices = issue_devices(*issuer, signer_pem, server_ca, n);
-  auto rate_devices = issue_devices(*issuer, signer_pem, server_ca, 2 * n);
+  auto immediate_devices = issue_devices(*issuer, signer_pem, server_ca, n).devices;
+  auto interval_devices = issue_devices(*issuer, signer_pem, server_ca, n).devices;
+  auto rate_devices = issue_devices(*issuer, signer_pem, server_ca, 2 * n).devices;
 
   Summary immediate = latency(immediate_devices, cloud.port, std::chrono::milliseconds(0));
   Summary interval = latency(interval_devices, cloud.port, kRetryInterval);

@@ -30,6 +30,7 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
+#include "issue_devices.hpp"
 #include "pki/ca_directory.hpp"
 #include "pki/device_issuer.hpp"
 
@@ -38,42 +39,13 @@ using namespace zt::bench;
 
 namespace {
 
-struct Issued {
-  std::vector<Device> devices;
-  std::vector<std::string> pems;  // device certificates, for registration without a CA
-};
-
 Issued issue(const fs::path& pki, const fs::path& server_ca, size_t count,
              const std::string& server_name) {
   auto signer = pki::load_signer_ca(pki);
   if (!signer) die(signer.error().message);
   auto issuer = pki::DeviceCertificateIssuer::create(signer->certificate.get(), signer->key.get());
   if (!issuer) die(issuer.error().message);
-  std::string signer_pem = read_all(pki / "signer-ca.crt");
-  auto subject = crypto::make_name({{"O", "Example Inc"}, {"CN", "Example Device"}});
-  if (!subject) die(subject.error().message);
-  Issued out;
-  for (size_t i = 0; i < count; ++i) {
-    auto key = crypto::generate_p256_key();
-    if (!key) die(key.error().message);
-    auto csr = crypto::build_csr({.subject = subject->get(), .extensions = {}}, key->get());
-    if (!csr) die(csr.error().message);
-    auto certificate = issuer->issue(csr->get(), unix_now());
-    if (!certificate) die(certificate.error().message);
-    auto ski = crypto::subject_key_identifier(certificate->get());
-    auto pem = crypto::certificate_to_pem(certificate->get());
-    auto key_pem = crypto::private_key_to_pem(key->get());
-    if (!ski || !pem || !key_pem) die("device certificate output");
-    std::string chain = *pem + signer_pem;
-    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls->load_verify_file(server_ca.string());
-    tls->use_certificate_chain(asio::buffer(chain));
-    tls->use_private_key(asio::buffer(*key_pem), asio::ssl::context::pem);
-    tls->set_verify_mode(asio::ssl::verify_peer);
-    out.devices.push_back({to_hex(*ski), std::move(tls), server_name});
-    out.pems.push_back(*pem);
-  }
-  return out;
+  return issue_devices(*issuer, read_all(pki / "signer-ca.crt"), server_ca, count, server_name);
 }
 
 void make_pki(const fs::path& ztp, const fs::path& dir) {
