@@ -160,9 +160,9 @@ Status Registry::insert_certificate(const Certificate& c) {
                .bind(10, c.not_before)
                .bind(11, c.not_after)
                .run());
-    // An ACTIVE certificate is news to the broker's trust store (one registered without a CA is
-    // its own anchor); a new certificate of another status has no session to close.
-    if (c.status == kActive)
+    // A certificate registered ACTIVE without a CA is news to the broker's trust store (it is its
+    // own anchor). Other new certificates are not changes: they have no session to close.
+    if (c.status == kActive && !c.ca_id)
       note_change({.kind = Change::Kind::certificate, .id = c.id, .status = c.status});
     return ok();
   });
