@@ -148,18 +148,23 @@ Status Registry::insert_certificate(const Certificate& c) {
         Statement st,
         db_.prepare(
             "INSERT INTO certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
-    return st.bind(1, c.id)
-        .bind(2, c.pem)
-        .bind(3, c.ca_id)
-        .bind(4, c.status)
-        .bind(5, c.certificate_mode)
-        .bind(6, c.creation_date)
-        .bind(7, c.last_modified)
-        .bind(8, c.customer_version)
-        .bind(9, c.generation_id)
-        .bind(10, c.not_before)
-        .bind(11, c.not_after)
-        .run();
+    ZT_TRY(st.bind(1, c.id)
+               .bind(2, c.pem)
+               .bind(3, c.ca_id)
+               .bind(4, c.status)
+               .bind(5, c.certificate_mode)
+               .bind(6, c.creation_date)
+               .bind(7, c.last_modified)
+               .bind(8, c.customer_version)
+               .bind(9, c.generation_id)
+               .bind(10, c.not_before)
+               .bind(11, c.not_after)
+               .run());
+    // A certificate registered ACTIVE without a CA is news to the broker's trust store (it is its
+    // own anchor). Other new certificates are not changes: they have no session to close.
+    if (c.status == kActive && !c.ca_id)
+      note_change({.kind = Change::Kind::certificate, .id = c.id, .status = c.status});
+    return ok();
   });
 }
 

@@ -1,0 +1,50 @@
+// Device certificates issued in-process by a signer (pki::DeviceCertificateIssuer), each with a
+// fresh P-256 key, as TLS clients sending device + signer: for bench/jitr and bench/provisioning.
+#pragma once
+
+#include "common/hex.hpp"
+#include "common/time.hpp"
+#include "connect_samples.hpp"
+#include "crypto/key.hpp"
+#include "crypto/x509.hpp"
+#include "crypto/x509_builder.hpp"
+#include "pki/device_issuer.hpp"
+
+namespace zt::bench {
+
+struct Issued {
+  std::vector<Device> devices;
+  std::vector<std::string> pems;  // the device certificates (registration without a CA)
+};
+
+// `count` devices: client id = hex SKI, chain = certificate + `signer_pem`, SNI `server_name`.
+inline Issued issue_devices(const pki::DeviceCertificateIssuer& issuer,
+                            const std::string& signer_pem, const fs::path& server_ca, size_t count,
+                            const std::string& server_name = {}) {
+  auto subject = crypto::make_name({{"O", "Example Inc"}, {"CN", "Example Device"}});
+  if (!subject) die(subject.error().message);
+  Issued out;
+  for (size_t i = 0; i < count; ++i) {
+    auto key = crypto::generate_p256_key();
+    if (!key) die(key.error().message);
+    auto csr = crypto::build_csr({.subject = subject->get(), .extensions = {}}, key->get());
+    if (!csr) die(csr.error().message);
+    auto certificate = issuer.issue(csr->get(), unix_now());
+    if (!certificate) die(certificate.error().message);
+    auto ski = crypto::subject_key_identifier(certificate->get());
+    auto pem = crypto::certificate_to_pem(certificate->get());
+    auto key_pem = crypto::private_key_to_pem(key->get());
+    if (!ski || !pem || !key_pem) die("device certificate output");
+    std::string chain = *pem + signer_pem;
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    tls->load_verify_file(server_ca.string());
+    tls->use_certificate_chain(asio::buffer(chain));
+    tls->use_private_key(asio::buffer(*key_pem), asio::ssl::context::pem);
+    tls->set_verify_mode(asio::ssl::verify_peer);
+    out.devices.push_back({to_hex(*ski), std::move(tls), server_name});
+    out.pems.push_back(*pem);
+  }
+  return out;
+}
+
+}  // namespace zt::bench
