@@ -1,5 +1,6 @@
 // Control-plane handlers through ApiServer::handle (SigV4 + routing + transaction), no network.
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -170,10 +171,16 @@ TEST_F(ApiTest, CloudIssuedCertificatesChainToTheIssuer) {
   json answer = json::parse(keys.body);
   auto cert = crypto::certificate_from_pem(answer["certificatePem"].get<std::string>());
   ASSERT_TRUE(cert);
-  auto key = crypto::private_key_from_pem(answer["keyPair"]["PrivateKey"].get<std::string>());
+  // AWS's key pair: 2048-bit RSA, PKCS#1 PEM (crypto::private_key_from_pem reads P-256 only).
+  std::string private_pem = answer["keyPair"]["PrivateKey"];
+  EXPECT_EQ(private_pem.rfind("-----BEGIN RSA PRIVATE KEY-----", 0), 0u);
+  crypto::UniquePtr<BIO> bio(
+      BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size())));
+  crypto::PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(key);
-  EXPECT_TRUE(
-      crypto::same_public_key(crypto::certificate_public_key(cert->get())->get(), key->get()));
+  EXPECT_EQ(EVP_PKEY_get_base_id(key.get()), EVP_PKEY_RSA);
+  EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 2048);
+  EXPECT_EQ(EVP_PKEY_eq(crypto::certificate_public_key(cert->get())->get(), key.get()), 1);
   EXPECT_EQ(X509_verify(cert->get(), crypto::certificate_public_key(issuer_.cert.get())->get()), 1);
 
   auto device_key = *crypto::generate_p256_key();
