@@ -11,13 +11,17 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "broker/connection.hpp"
 #include "common/accept_loop.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "crypto/key.hpp"
 #include "crypto/ossl.hpp"
+#include "crypto/x509.hpp"
 
 namespace zt::cloud::broker {
 
@@ -39,14 +43,26 @@ struct Broker::Impl {
   uint16_t port = 0;
   bool running = false;
 
+  // The contexts of other server names (Authenticator::server_identity), by name; rebuilt when
+  // the name's chain changes. A handshake switches to one with SSL_set_SSL_CTX (which holds its
+  // own reference, so an entry may be replaced while a connection uses it).
+  struct NamedContext {
+    std::string chain_pem;
+    std::shared_ptr<SSL_CTX> context;
+  };
+  std::mutex named_mutex;
+  std::map<std::string, NamedContext, std::less<>> named_contexts;
+
   Status configure_tls();
+  void configure_common(SSL_CTX* ctx);
+  std::shared_ptr<SSL_CTX> context_for(const std::string& name,
+                                       const Authenticator::ServerIdentity& identity);
   static int check_server_name(SSL* ssl, int* alert, void* arg);
   asio::awaitable<void> accept_loop();
   void schedule_expiry();
 };
 
-Status Broker::Impl::configure_tls() {
-  SSL_CTX* ctx = tls.native_handle();
+void Broker::Impl::configure_common(SSL_CTX* ctx) {
   // aws-iot.md §6.2: TLS 1.2 and 1.3.
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(
@@ -62,6 +78,14 @@ Status Broker::Impl::configure_tls() {
   // Authenticator needs; it also saves the ticket encryption per connect.
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(ctx, 0);
+  // Client certificate required; the trust store is set per connection
+  // (Authenticator::trust_store).
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+}
+
+Status Broker::Impl::configure_tls() {
+  SSL_CTX* ctx = tls.native_handle();
+  configure_common(ctx);
   const auto& config = core.config();
   if (SSL_CTX_use_certificate_chain_file(ctx, config.certificate_file.c_str()) != 1) {
     return crypto::openssl_error(
@@ -73,13 +97,10 @@ Status Broker::Impl::configure_tls() {
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return crypto::openssl_error("the server key does not match the server certificate");
   }
-  // Client certificate required; the trust store is set per connection
-  // (Authenticator::trust_store).
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   // SNI is judged in the ClientHello, so a wrong endpoint name fails the handshake with an alert
   // the device can tell apart from a refused certificate.
   SSL_CTX_set_tlsext_servername_callback(ctx, check_server_name);
-  SSL_CTX_set_tlsext_servername_arg(ctx, &core);
+  SSL_CTX_set_tlsext_servername_arg(ctx, this);
   return ok();
 }
 
@@ -101,12 +122,55 @@ int Broker::Impl::check_server_name(SSL* ssl, int* alert, void* arg) {
     if (::inet_ntop(storage.ss_family, in, text, sizeof text) == nullptr) return std::string();
     return std::string(text);
   };
-  auto& core = *static_cast<Core*>(arg);
-  if (core.authenticator().accept_server_name(name, address(true), address(false))) {
-    return SSL_TLSEXT_ERR_OK;
+  auto& impl = *static_cast<Impl*>(arg);
+  Authenticator& authenticator = impl.core.authenticator();
+  if (!authenticator.accept_server_name(name, address(true), address(false))) {
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
-  *alert = SSL_AD_UNRECOGNIZED_NAME;
-  return SSL_TLSEXT_ERR_ALERT_FATAL;
+  if (auto identity = authenticator.server_identity(name)) {
+    auto context = impl.context_for(name, *identity);
+    if (!context) {
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    SSL_set_SSL_CTX(ssl, context.get());
+    // The switch replaced the connection's certificate settings, its client trust store with
+    // them: set it again (Connection::run set it before the handshake).
+    auto store = authenticator.trust_store();
+    SSL_set1_verify_cert_store(ssl, store.get());
+    SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::shared_ptr<SSL_CTX> Broker::Impl::context_for(const std::string& name,
+                                                   const Authenticator::ServerIdentity& identity) {
+  std::string lower = name;  // DNS names are case-insensitive: one context per name
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::lock_guard lock(named_mutex);
+  if (auto it = named_contexts.find(lower);
+      it != named_contexts.end() && it->second.chain_pem == identity.chain_pem)
+    return it->second.context;
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!context) return nullptr;
+  configure_common(context.get());
+  auto chain = crypto::certificates_from_pem(identity.chain_pem, "server certificate chain");
+  auto key = crypto::private_key_from_pem(identity.key_pem, "server key");
+  bool loaded = chain && key && !chain->empty() &&
+                SSL_CTX_use_certificate(context.get(), chain->front().get()) == 1 &&
+                SSL_CTX_use_PrivateKey(context.get(), key->get()) == 1 &&
+                SSL_CTX_check_private_key(context.get()) == 1;
+  for (size_t i = 1; loaded && chain && i < chain->size(); ++i)
+    loaded = SSL_CTX_add1_chain_cert(context.get(), (*chain)[i].get()) == 1;
+  if (!loaded) {
+    spdlog::warn("broker: the server certificate for '{}' cannot be used", name.substr(0, 255));
+    return nullptr;
+  }
+  // Bounded: names come from the registry's domain configurations, not from clients.
+  if (named_contexts.size() >= 1024) named_contexts.clear();
+  named_contexts[lower] = NamedContext{identity.chain_pem, context};
+  return context;
 }
 
 asio::awaitable<void> Broker::Impl::accept_loop() {

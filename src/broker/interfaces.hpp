@@ -55,6 +55,16 @@ class Authenticator {
                                   std::string_view /*remote_address*/) {
     return true;
   }
+  // The server certificate for a name accepted by accept_server_name when it is not the
+  // broker's own (AWS IoT domain configurations: each name has its own certificate): a PEM chain,
+  // leaf first, and its key. nullopt keeps the broker's certificate. Asked during the handshake.
+  struct ServerIdentity {
+    std::string chain_pem{};
+    std::string key_pem{};
+  };
+  virtual std::optional<ServerIdentity> server_identity(std::string_view /*server_name*/) {
+    return std::nullopt;
+  }
 };
 
 // Who is on the other end of a session, for authorization and events.

@@ -220,6 +220,7 @@ void register_cloud_commands(CLI::App& app) {
   register_cloud_service_commands(*cloud);
   register_cloud_fleet_commands(*cloud);
   register_import_certificates_command(*cloud);
+  register_cloud_operations_command(*cloud);
 }
 
 }  // namespace zt::cli

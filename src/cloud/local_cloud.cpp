@@ -31,7 +31,9 @@ LocalCloud::LocalCloud(LocalCloudOptions options, CloudState state)
                           .endpoint_prefix = state_.endpoint_prefix,
                           .endpoint_domain = state_.endpoint_domain,
                           .issuer_cert = state_.issuer_cert.get(),
-                          .issuer_key = state_.issuer_key.get()});
+                          .issuer_key = state_.issuer_key.get(),
+                          .server_ca_cert = state_.server_ca_cert.get(),
+                          .server_ca_key = state_.server_ca_key.get()});
   // The data plane (broker, shadows, rules, JITR) shares the registry; its iot-data routes
   // (signing names iotdata / iotdevicegateway) are served on the same port as the control plane.
   // One port, one router per service, chosen by the signing name of each request's SigV4 scope.

@@ -172,6 +172,7 @@ Result<CloudState> open_cloud_state(const std::filesystem::path& dir, const std:
                                            key, nullptr, key);
                 }));
   state.server_ca_cert = std::move(server_ca.cert);
+  state.server_ca_key = std::move(server_ca.key);
   state.server_cert = std::move(server.cert);
   state.server_key = std::move(server.key);
   state.issuer_cert = std::move(issuer.cert);

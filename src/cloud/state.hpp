@@ -36,6 +36,7 @@ struct CloudState {
   std::string access_key_id;
   std::string secret_access_key;
   crypto::X509Ptr server_ca_cert;
+  crypto::PkeyPtr server_ca_key;  // signs domain configurations' server certificates
   crypto::X509Ptr server_cert;
   crypto::PkeyPtr server_key;
   crypto::X509Ptr issuer_cert;

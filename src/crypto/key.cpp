@@ -15,23 +15,6 @@ namespace {
 
 constexpr const char* kCurve = "prime256v1";
 
-std::string key_type_name(const EVP_PKEY* key) {
-  int id = EVP_PKEY_get_base_id(key);
-  if (id == EVP_PKEY_RSA) return "an RSA key";
-  if (id == EVP_PKEY_EC) {
-    char group[64] = {};
-    size_t length = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                       &length) == 1) {
-      return std::string("an EC key on ") + group;
-    }
-    return "an EC key";
-  }
-  if (id == EVP_PKEY_ED25519) return "an Ed25519 key";
-  if (const char* name = EVP_PKEY_get0_type_name(key)) return std::string("a ") + name + " key";
-  return "a key of unknown type";
-}
-
 std::string bio_to_string(BIO* bio) {
   char* data = nullptr;
   long length = BIO_get_mem_data(bio, &data);
@@ -67,6 +50,46 @@ Result<PkeyPtr> key_from_params(ByteView pub, ByteView scalar) {
 }
 
 }  // namespace
+
+std::string ec_curve_name(const EVP_PKEY* key) {
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return {};
+  char group[64] = {};
+  size_t length = 0;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                     &length) != 1) {
+    clear_openssl_errors();
+    return {};
+  }
+  return group;
+}
+
+std::string key_type_name(const EVP_PKEY* key) {
+  int id = EVP_PKEY_get_base_id(key);
+  if (id == EVP_PKEY_RSA) return "an RSA key";
+  if (id == EVP_PKEY_EC) {
+    std::string curve = ec_curve_name(key);
+    return curve.empty() ? "an EC key" : "an EC key on " + curve;
+  }
+  if (id == EVP_PKEY_ED25519) return "an Ed25519 key";
+  if (const char* name = EVP_PKEY_get0_type_name(key)) return std::string("a ") + name + " key";
+  return "a key of unknown type";
+}
+
+Result<PkeyPtr> generate_rsa_key(int bits) {
+  EVP_PKEY* raw = EVP_RSA_gen(static_cast<unsigned int>(bits));
+  if (raw == nullptr) return openssl_error("generating RSA key");
+  return PkeyPtr(raw);
+}
+
+Result<std::string> private_key_to_traditional_pem(const EVP_PKEY* key) {
+  UniquePtr<BIO> bio(BIO_new(BIO_s_secmem()));
+  if (!bio) bio.reset(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr,
+                                                   nullptr) != 1) {
+    return openssl_error("encoding private key");
+  }
+  return bio_to_string(bio.get());
+}
 
 Result<PkeyPtr> generate_p256_key() {
   EVP_PKEY* raw = EVP_EC_gen(kCurve);

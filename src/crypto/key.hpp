@@ -16,6 +16,16 @@ using PublicKeyRaw = std::array<uint8_t, 64>;  // X || Y, big-endian, no 0x04 pr
 
 Result<PkeyPtr> generate_p256_key();
 
+// RSA (CreateKeysAndCertificate's key pair is a 2048-bit RSA one, as AWS's).
+Result<PkeyPtr> generate_rsa_key(int bits);
+// The curve of an EC key as OpenSSL names it ("prime256v1", "secp384r1", "secp521r1"); "" for
+// a key of another type. key_type_name: "an RSA key", "an EC key", ... for messages.
+std::string ec_curve_name(const EVP_PKEY* key);
+std::string key_type_name(const EVP_PKEY* key);
+// PEM of the private key in its algorithm's own ("traditional") form: "BEGIN RSA PRIVATE KEY"
+// (PKCS#1) for RSA, as AWS returns CreateKeysAndCertificate's key.
+Result<std::string> private_key_to_traditional_pem(const EVP_PKEY* key);
+
 // Fails unless `key` is an EC key on P-256; `what` names the key in the message.
 Status require_p256(const EVP_PKEY* key, std::string_view what);
 

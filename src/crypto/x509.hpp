@@ -32,6 +32,8 @@ Result<std::string> csr_to_pem(const X509_REQ* csr);
 Result<Bytes> csr_to_der(const X509_REQ* csr);
 // Fails unless the CSR's self-signature verifies with its own public key (a P-256 key).
 Status verify_csr_signature(X509_REQ* csr, std::string_view what = "CSR");
+// The same check of the CSR's own signature, for a key of any type (the caller judges the key).
+Status verify_csr_self_signature(X509_REQ* csr, std::string_view what = "CSR");
 
 Result<PkeyPtr> certificate_public_key(const X509* cert);
 Result<PkeyPtr> csr_public_key(const X509_REQ* csr);

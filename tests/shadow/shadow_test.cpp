@@ -83,6 +83,37 @@ TEST(Shadow, NullDeletesFieldsSectionsAndEmptiesTheDocument) {
   EXPECT_EQ((*got.value)["state"], json::object());
 }
 
+// Issue 17: an object an update sets to {} is kept in its section, in the delta and in GET; only
+// objects emptied by null removals disappear. Merging {} into an existing object changes nothing.
+TEST(Shadow, AnObjectSetToEmptyIsKeptAndShowsInTheDelta) {
+  Shadow shadow;
+  auto first = must_update(shadow, R"({"state":{"desired":{"cfg":{},"n":1},"reported":{"n":1}}})");
+  EXPECT_EQ(shadow.desired(), json::parse(R"({"cfg":{},"n":1})"));
+  ASSERT_TRUE(first.delta);
+  EXPECT_EQ((*first.delta)["state"], json::parse(R"({"cfg":{}})"));
+  auto got = shadow.get(kT2, "thing");
+  ASSERT_TRUE(got);
+  EXPECT_EQ((*got.value)["state"]["delta"], json::parse(R"({"cfg":{}})"));
+  EXPECT_EQ((*got.value)["state"]["desired"]["cfg"], json::object());
+  must_update(shadow, R"({"state":{"reported":{"cfg":{}}}})");
+  EXPECT_EQ(shadow.reported(), json::parse(R"({"cfg":{},"n":1})"));
+  EXPECT_EQ(shadow.delta(), json::object());  // {} matches {}
+  must_update(shadow, R"({"state":{"desired":{"cfg":{"a":1}}}})");
+  must_update(shadow, R"({"state":{"desired":{"cfg":{}}}})");  // merges nothing
+  EXPECT_EQ(shadow.desired(), json::parse(R"({"cfg":{"a":1},"n":1})"));
+  must_update(shadow, R"({"state":{"desired":{"cfg":{"a":null}}}})");  // emptied by null
+  EXPECT_EQ(shadow.desired(), json::parse(R"({"n":1})"));
+}
+
+// Issue 17: the reply to {"state": null} carries metadata.timestamp.
+TEST(Shadow, StateNullReplyCarriesTheMetadataTimestamp) {
+  Shadow shadow;
+  must_update(shadow, R"({"state":{"reported":{"x":1}}})");
+  auto cleared = must_update(shadow, R"({"state":null})", kT2);
+  EXPECT_TRUE(cleared.accepted["state"].is_null());
+  EXPECT_EQ(cleared.accepted["metadata"], json::parse(R"({"timestamp":1566549521})"));
+}
+
 TEST(Shadow, MetadataMirrorsArraysAndNestedObjects) {
   Shadow shadow;
   auto result =

@@ -61,6 +61,22 @@ ApiResult<bool> query_bool(const ApiRequest& request, const char* name, bool fal
   return invalid_request(std::string(name) + " must be true or false");
 }
 
+ApiError constraint_violation(std::string_view value, std::string_view member,
+                              std::string_view pattern, size_t max_length) {
+  std::string constraint;
+  if (value.empty()) {
+    constraint = "Member must have length greater than or equal to 1";
+  } else if (value.size() > max_length) {
+    constraint = "Member must have length less than or equal to " + std::to_string(max_length);
+  } else {
+    constraint = "Member must satisfy regular expression pattern: " + std::string(pattern);
+  }
+  // The value is echoed as AWS does, cut so a huge one cannot make a huge answer.
+  std::string shown(value.substr(0, 1024));
+  return invalid_request("1 validation error detected: Value '" + shown + "' at '" +
+                         std::string(member) + "' failed to satisfy constraint: " + constraint);
+}
+
 namespace {
 bool all_of_set(std::string_view name, size_t max, bool (*allowed)(char)) {
   return !name.empty() && name.size() <= max && std::all_of(name.begin(), name.end(), allowed);

@@ -82,6 +82,13 @@ bool valid_policy_name(std::string_view name);   // [\w+=,.@-]{1,128}
 bool valid_rule_name(std::string_view name);     // [a-zA-Z0-9_]{1,128}
 bool valid_certificate_id(std::string_view id);  // 64 hex
 
+// A member that breaks its API model constraint, in AWS's validation wording (as AWS IoT answers,
+// InvalidRequestException): "1 validation error detected: Value 'x!' at 'thingName' failed to
+// satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+". The
+// length constraint is named first when the length is what fails (1..max_length).
+ApiError constraint_violation(std::string_view value, std::string_view member,
+                              std::string_view pattern, size_t max_length = 128);
+
 // cert/<id> from a certificate ARN, nullopt if the ARN is not a certificate's.
 std::optional<std::string> certificate_id_of_arn(std::string_view arn);
 

@@ -235,20 +235,40 @@ Result<ParsedCertificate> issue_cloud_certificate(ServiceContext& ctx, const EVP
 
 namespace {
 
+// "Creates a 2048-bit RSA key pair and issues an X.509 certificate using the issued public key"
+// (API reference, CreateKeysAndCertificate); the private key comes back as PKCS#1 PEM
+// ("BEGIN RSA PRIVATE KEY"), as AWS's does.
 ApiResult<Reply> create_keys_and_certificate(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(bool set_active, query_bool(request, "setAsActive"));
-  ZT_API_TRY_ASSIGN(crypto::PkeyPtr key, crypto::generate_p256_key());
+  ZT_API_TRY_ASSIGN(crypto::PkeyPtr key, crypto::generate_rsa_key(2048));
   ZT_API_TRY_ASSIGN(ParsedCertificate cert, issue_cloud_certificate(ctx, key.get()));
   ZT_API_TRY(store_certificate(ctx, cert, std::nullopt,
                                set_active ? registry::kActive : registry::kInactive, "DEFAULT"));
   ZT_API_TRY_ASSIGN(std::string public_pem, crypto::public_key_to_pem(key.get()));
-  ZT_API_TRY_ASSIGN(std::string private_pem, crypto::private_key_to_pem(key.get()));
+  ZT_API_TRY_ASSIGN(std::string private_pem, crypto::private_key_to_traditional_pem(key.get()));
   json out = {{"certificateArn", ctx.arn("cert/" + cert.id)},
               {"certificateId", cert.id},
               {"certificatePem", cert.pem},
               {"keyPair", {{"PublicKey", public_pem}, {"PrivateKey", private_pem}}}};
   secure_zero(private_pem.data(), private_pem.size());
   return json_reply(out);
+}
+
+// The keys AWS IoT signs a CSR for: "RSA keys of at least 2048 bits, and ECC keys from the
+// NIST P-256, NIST P-384 or NIST P-521 curves" (Developer Guide, "X.509 client certificates":
+// supported algorithms). Anything else is refused naming what was given.
+ApiResult<void> check_csr_key(const EVP_PKEY* key) {
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+    int bits = EVP_PKEY_get_bits(key);
+    if (bits >= 2048) return {};
+    return invalid_request("certificateSigningRequest has an RSA key of " + std::to_string(bits) +
+                           " bits; AWS IoT requires RSA keys of at least 2048 bits");
+  }
+  std::string curve = crypto::ec_curve_name(key);
+  if (curve == "prime256v1" || curve == "secp384r1" || curve == "secp521r1") return {};
+  return invalid_request("certificateSigningRequest has " + crypto::key_type_name(key) +
+                         "; AWS IoT signs RSA (2048 bits or more) and ECDSA P-256, P-384 or "
+                         "P-521 keys");
 }
 
 ApiResult<Reply> create_certificate_from_csr(ServiceContext& ctx, const ApiRequest& request) {
@@ -259,10 +279,13 @@ ApiResult<Reply> create_certificate_from_csr(ServiceContext& ctx, const ApiReque
   }
   ZT_API_TRY_ASSIGN(bool set_active, query_bool(request, "setAsActive"));
   auto csr = crypto::csr_from_pem(*csr_pem);
-  if (!csr || !crypto::verify_csr_signature(csr->get())) {
-    return invalid_request("certificateSigningRequest is not a valid, self-signed PEM CSR");
-  }
+  if (!csr) return invalid_request("certificateSigningRequest is not a PEM certificate request");
   ZT_API_TRY_ASSIGN(crypto::PkeyPtr key, crypto::csr_public_key(csr->get()));
+  ZT_API_TRY(check_csr_key(key.get()));
+  if (!crypto::verify_csr_self_signature(csr->get())) {
+    return invalid_request(
+        "certificateSigningRequest has an invalid signature (not signed by its own key)");
+  }
   ZT_API_TRY_ASSIGN(ParsedCertificate cert, issue_cloud_certificate(ctx, key.get()));
   ZT_API_TRY(store_certificate(ctx, cert, std::nullopt,
                                set_active ? registry::kActive : registry::kInactive, "DEFAULT"));

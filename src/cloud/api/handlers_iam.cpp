@@ -3,6 +3,8 @@
 // and access keys).
 #include "cloud/api/handlers_iam.hpp"
 
+#include <algorithm>
+
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "crypto/digest.hpp"
@@ -100,7 +102,7 @@ std::pair<int, std::string> query_error_code(const ApiError& error) {
   if (error.type == "UnrecognizedClientException") return {403, "InvalidClientTokenId"};
   if (error.type == "MissingAuthenticationTokenException")
     return {403, "MissingAuthenticationToken"};
-  if (error.type == "ResourceNotFoundException" || error.type == "MethodNotAllowedException")
+  if (error.type == "ResourceNotFoundException" || error.type == "UnknownOperationException")
     return {400, "InvalidAction"};
   if (error.type == "InternalFailureException") return {500, "ServiceFailure"};
   return {error.status, error.type};
@@ -146,6 +148,13 @@ ApiResult<Reply> handle_iam(ServiceContext& ctx, const ApiRequest& request) {
 }
 
 }  // namespace
+
+std::vector<std::string> iam_action_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, handler] : actions()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 Router make_iam_router() {
   Router router(&iam_error_reply);

@@ -10,7 +10,7 @@ constexpr size_t kMaxPoliciesPerTarget = 10;  // quota: 10 policies per certific
 
 ApiResult<std::string> policy_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("policyName");
-  if (!valid_policy_name(name)) return invalid_request("policyName must match [\\w+=,.@-]{1,128}");
+  if (!valid_policy_name(name)) return constraint_violation(name, "policyName", "[\\w+=,.@-]+");
   return name;
 }
 
@@ -126,6 +126,14 @@ ApiResult<Reply> delete_policy(ServiceContext& ctx, const ApiRequest& request) {
                      "principals (name=" +
                          policy.name + ")");
   }
+  // "A policy cannot be deleted if it has non-default versions" (API reference, DeletePolicy).
+  ZT_API_TRY_ASSIGN(auto versions, ctx.registry.list_policy_versions(policy.name));
+  if (versions.size() > 1) {
+    return api_error(409, "DeleteConflictException",
+                     "Cannot delete the policy because it has one or more non-default versions "
+                     "(name=" +
+                         policy.name + ")");
+  }
   ZT_API_TRY(ctx.registry.delete_policy(policy.name));
   return no_content();
 }
@@ -208,9 +216,137 @@ ApiResult<Reply> list_targets_for_policy(ServiceContext& ctx, const ApiRequest& 
   return json_reply(out);
 }
 
+// Policy versions (API reference: CreatePolicyVersion, GetPolicyVersion, ListPolicyVersions,
+// SetDefaultPolicyVersion, DeletePolicyVersion). A policy keeps at most five versions; the
+// default one is what the broker enforces (Registry::get_policies_for_principal reads it).
+constexpr size_t kMaxPolicyVersions = 5;
+
+ApiResult<int64_t> version_param(const ApiRequest& request) {
+  const std::string& text = request.path.at("policyVersionId");
+  // policyVersionId: pattern [0-9]+ (API reference, PolicyVersionId).
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return constraint_violation(text, "policyVersionId", "[0-9]+");
+  }
+  return std::stoll(text);
+}
+
+ApiResult<registry::PolicyVersion> require_version(ServiceContext& ctx,
+                                                   const registry::Policy& policy,
+                                                   const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(int64_t version, version_param(request));
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_policy_version(policy.name, version));
+  if (!found) {
+    return not_found("Policy version not found (name=" + policy.name +
+                     ", version=" + std::to_string(version) + ")");
+  }
+  return std::move(*found);
+}
+
+ApiResult<Reply> create_policy_version(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(bool set_default, query_bool(request, "setAsDefault"));
+  ZT_API_TRY_ASSIGN(json body, json_body(request, true));
+  ZT_API_TRY_ASSIGN(auto document, string_member(body, "policyDocument"));
+  if (!document) return invalid_request("policyDocument is required");
+  if (auto problem = policy_document_problem(*document)) {
+    return api_error(400, "MalformedPolicyException", *problem);
+  }
+  ZT_API_TRY_ASSIGN(auto versions, ctx.registry.list_policy_versions(policy.name));
+  if (versions.size() >= kMaxPolicyVersions) {
+    // The service's wording, as SDK users quote it (e.g. Terraform's aws_iot_policy).
+    return api_error(409, "VersionsLimitExceededException",
+                     "The policy " + policy.name + " already has the maximum number of versions (" +
+                         std::to_string(kMaxPolicyVersions) + ")");
+  }
+  ZT_API_TRY_ASSIGN(int64_t version,
+                    ctx.registry.insert_policy_version(policy.name, *document, now_seconds(),
+                                                       set_default, new_uuid()));
+  return json_reply({{"policyArn", ctx.arn("policy/" + policy.name)},
+                     {"policyDocument", *document},
+                     {"policyVersionId", std::to_string(version)},
+                     {"isDefaultVersion", set_default}});
+}
+
+ApiResult<Reply> get_policy_version(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(registry::PolicyVersion version, require_version(ctx, policy, request));
+  return json_reply({{"policyArn", ctx.arn("policy/" + policy.name)},
+                     {"policyName", policy.name},
+                     {"policyDocument", version.document},
+                     {"policyVersionId", std::to_string(version.version)},
+                     {"isDefaultVersion", version.is_default},
+                     {"creationDate", version.creation_date},
+                     {"lastModifiedDate", version.creation_date},
+                     {"generationId", policy.generation_id}});
+}
+
+ApiResult<Reply> list_policy_versions(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(auto versions, ctx.registry.list_policy_versions(policy.name));
+  json items = json::array();
+  for (const auto& version : versions) {
+    items.push_back({{"versionId", std::to_string(version.version)},
+                     {"isDefaultVersion", version.is_default},
+                     {"createDate", version.creation_date}});
+  }
+  return json_reply({{"policyVersions", items}});
+}
+
+ApiResult<Reply> set_default_policy_version(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(registry::PolicyVersion version, require_version(ctx, policy, request));
+  ZT_API_TRY(ctx.registry.set_default_policy_version(policy.name, version.version, now_seconds(),
+                                                     new_uuid()));
+  return no_content();
+}
+
+ApiResult<Reply> delete_policy_version(ServiceContext& ctx, const ApiRequest& request) {
+  ZT_API_TRY_ASSIGN(registry::Policy policy, require_policy(ctx, request));
+  ZT_API_TRY_ASSIGN(registry::PolicyVersion version, require_version(ctx, policy, request));
+  if (version.is_default) {
+    // API reference, DeletePolicyVersion: "You cannot delete the default version of a policy".
+    return api_error(409, "DeleteConflictException",
+                     "Cannot delete the default version of a policy (name=" + policy.name + ")");
+  }
+  ZT_API_TRY(ctx.registry.delete_policy_version(policy.name, version.version));
+  return no_content();
+}
+
+// ListPolicyPrincipals (deprecated by AWS for ListTargetsForPolicy, still served): the policy
+// in the x-amzn-iot-policy header; the principals it is attached to (certificates, Cognito
+// identities), thing groups left out as AWS does (they are targets, not principals).
+ApiResult<Reply> list_policy_principals(ServiceContext& ctx, const ApiRequest& request) {
+  auto name = request.header("x-amzn-iot-policy");
+  if (!name || name->empty()) return invalid_request("policyName is required");
+  if (!valid_policy_name(*name)) return constraint_violation(*name, "policyName", "[\\w+=,.@-]+");
+  ZT_API_TRY_ASSIGN(auto policy, ctx.registry.find_policy(*name));
+  if (!policy) return not_found("Policy not found (name=" + *name + ")");
+  ZT_API_TRY_ASSIGN(auto page, page_request(request, "marker", "pageSize", 250));
+  ZT_API_TRY_ASSIGN(bool ascending, query_bool(request, "isAscendingOrder", true));
+  page.ascending = ascending;
+  ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_policy_targets(policy->name, page));
+  json principals = json::array();
+  for (const auto& target : result.items) {
+    if (target.find(":thinggroup/") == std::string::npos) principals.push_back(target);
+  }
+  json out = {{"principals", principals}};
+  if (!result.next_key.empty()) out["nextMarker"] = page_token(result.next_key);
+  return json_reply(out);
+}
+
 }  // namespace
 
 void add_policy_routes(Router& r) {
+  r.add("POST", "/policies/{policyName}/version", "CreatePolicyVersion", create_policy_version);
+  r.add("GET", "/policies/{policyName}/version", "ListPolicyVersions", list_policy_versions);
+  r.add("GET", "/policies/{policyName}/version/{policyVersionId}", "GetPolicyVersion",
+        get_policy_version);
+  r.add("PATCH", "/policies/{policyName}/version/{policyVersionId}", "SetDefaultPolicyVersion",
+        set_default_policy_version);
+  r.add("DELETE", "/policies/{policyName}/version/{policyVersionId}", "DeletePolicyVersion",
+        delete_policy_version);
+  r.add("GET", "/policy-principals", "ListPolicyPrincipals", list_policy_principals);
   r.add("POST", "/policies/{policyName}", "CreatePolicy", create_policy);
   r.add("GET", "/policies/{policyName}", "GetPolicy", get_policy);
   r.add("DELETE", "/policies/{policyName}", "DeletePolicy", delete_policy);
@@ -236,6 +372,8 @@ Router make_control_plane_router() {
   add_rule_routes(router);
   add_provisioning_routes(router);
   add_provisioning_claim_routes(router);
+  add_role_alias_routes(router);
+  add_domain_configuration_routes(router);
   return router;
 }
 

@@ -51,8 +51,7 @@ ApiResult<void> check_payload(const std::string& name, const json& payload) {
 
 ApiResult<std::string> rule_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("ruleName");
-  if (!valid_rule_name(name))
-    return invalid_request("ruleName must match ^[a-zA-Z0-9_]+$ (1..128)");
+  if (!valid_rule_name(name)) return constraint_violation(name, "ruleName", "^[a-zA-Z0-9_]+$");
   return name;
 }
 
@@ -142,9 +141,31 @@ ApiResult<Reply> delete_topic_rule(ServiceContext& ctx, const ApiRequest& reques
   return no_content();
 }
 
+// EnableTopicRule / DisableTopicRule: the stored payload's ruleDisabled, which the rules engine
+// reads (a disabled rule does not fire: rules_runtime skips it).
+ApiResult<Reply> set_rule_disabled(ServiceContext& ctx, const ApiRequest& request, bool disabled) {
+  ZT_API_TRY_ASSIGN(std::string name, rule_name_param(request));
+  ZT_API_TRY_ASSIGN(auto existing, ctx.registry.find_topic_rule(name));
+  if (!existing) return rule_missing(name);
+  json payload = read_stored(*existing).payload;
+  payload["ruleDisabled"] = disabled;
+  ZT_API_TRY(ctx.registry.replace_topic_rule(name, payload.dump()));
+  return no_content();
+}
+
+ApiResult<Reply> enable_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
+  return set_rule_disabled(ctx, request, false);
+}
+
+ApiResult<Reply> disable_topic_rule(ServiceContext& ctx, const ApiRequest& request) {
+  return set_rule_disabled(ctx, request, true);
+}
+
 }  // namespace
 
 void add_rule_routes(Router& r) {
+  r.add("POST", "/rules/{ruleName}/enable", "EnableTopicRule", enable_topic_rule);
+  r.add("POST", "/rules/{ruleName}/disable", "DisableTopicRule", disable_topic_rule);
   r.add("POST", "/rules/{ruleName}", "CreateTopicRule", create_topic_rule);
   r.add("GET", "/rules/{ruleName}", "GetTopicRule", get_topic_rule);
   r.add("PATCH", "/rules/{ruleName}", "ReplaceTopicRule", replace_topic_rule);

@@ -9,7 +9,7 @@ using registry::Thing;
 
 ApiResult<std::string> thing_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("thingName");
-  if (!valid_thing_name(name)) return invalid_request("thingName must match [a-zA-Z0-9:_-]{1,128}");
+  if (!valid_thing_name(name)) return constraint_violation(name, "thingName", "[a-zA-Z0-9:_-]+");
   return name;
 }
 
@@ -152,8 +152,10 @@ ApiResult<Reply> update_thing(ServiceContext& ctx, const ApiRequest& request) {
     json current = merge ? json::parse(thing.attributes, nullptr, false) : json::object();
     if (!current.is_object()) current = json::object();
     for (auto it = payload.attributes.begin(); it != payload.attributes.end(); ++it) {
-      // merge: an empty value removes the attribute (UpdateThing docs).
-      if (merge && it.value().get_ref<const std::string&>().empty()) {
+      // An empty value removes the attribute, merging or not (UpdateThing docs: "To remove an
+      // attribute, call UpdateThing with an empty attribute value"); without merge it is
+      // simply not kept.
+      if (it.value().get_ref<const std::string&>().empty()) {
         current.erase(it.key());
       } else {
         current[it.key()] = it.value();
@@ -189,7 +191,7 @@ ApiResult<Reply> delete_thing(ServiceContext& ctx, const ApiRequest& request) {
 ApiResult<Reply> create_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   const std::string& name = request.path.at("thingTypeName");
   if (!valid_thing_name(name))
-    return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
+    return constraint_violation(name, "thingTypeName", "[a-zA-Z0-9:_-]+");
   ZT_API_TRY_ASSIGN(json body, json_body(request, false));
   ZT_API_TRY_ASSIGN(const json* given, object_member(body, "thingTypeProperties"));
   json properties = given ? *given : json::object();
@@ -224,7 +226,7 @@ ApiResult<Reply> create_thing_type(ServiceContext& ctx, const ApiRequest& reques
 ApiResult<Reply> describe_thing_type(ServiceContext& ctx, const ApiRequest& request) {
   const std::string& name = request.path.at("thingTypeName");
   if (!valid_thing_name(name))
-    return invalid_request("thingTypeName must match [a-zA-Z0-9:_-]{1,128}");
+    return constraint_violation(name, "thingTypeName", "[a-zA-Z0-9:_-]+");
   ZT_API_TRY_ASSIGN(auto type, ctx.registry.find_thing_type(name));
   if (!type) return not_found("Thing type " + name + " does not exist");
   json metadata = {{"deprecated", type->deprecated}, {"creationDate", type->creation_date}};
@@ -273,7 +275,14 @@ ApiResult<Reply> list_principal_things(ServiceContext& ctx, const ApiRequest& re
 }
 
 ApiResult<Reply> list_thing_principals(ServiceContext& ctx, const ApiRequest& request) {
-  ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
+  ZT_API_TRY_ASSIGN(std::string name, thing_name_param(request));
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_thing(name));
+  // The service's own wording for this call (recorded from AWS by moto's tests).
+  if (!found) {
+    return not_found("Failed to list principals for thing " + name +
+                     " because the thing does not exist in your account");
+  }
+  const Thing& thing = *found;
   ZT_API_TRY_ASSIGN(auto page, page_request(request, "nextToken", "maxResults", 250));
   ZT_API_TRY_ASSIGN(auto result, ctx.registry.list_thing_principals(thing.name, page));
   json out = {{"principals", result.items}};

@@ -71,6 +71,16 @@ void Router::add(std::string_view method, std::string_view pattern, std::string 
   routes_.push_back(std::move(route));
 }
 
+std::vector<Router::Operation> Router::operations() const {
+  std::vector<Operation> out;
+  for (const Route& route : routes_) {
+    std::string pattern;
+    for (const auto& segment : route.segments) pattern += "/" + segment;
+    out.push_back(Operation{route.method, pattern.empty() ? "/" : pattern, route.operation});
+  }
+  return out;
+}
+
 Reply Router::refuse(const ApiError& error) const {
   return error_writer_ ? error_writer_(error) : error_reply(error);
 }

@@ -89,6 +89,14 @@ class Router {
   };
   Match match(std::string_view method, std::string_view raw_path) const;
   bool empty() const { return routes_.empty(); }
+  // The routes, in the order they were added: what this router serves (the README's table of
+  // operations is printed from them, `ztp cloud operations`).
+  struct Operation {
+    std::string method;
+    std::string pattern;  // "/things/{thingName}/principals"
+    std::string name;     // "ListThingPrincipals"
+  };
+  std::vector<Operation> operations() const;
   // A refusal in this service's shape.
   Reply refuse(const ApiError& error) const;
 

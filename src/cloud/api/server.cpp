@@ -149,13 +149,13 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& ca
   std::string_view path = target.substr(0, question);
   auto match = router->match(http_request.method, path);
   if (!match.handler) {
-    if (match.path_known) {
-      return router->refuse(api_error(405, "MethodNotAllowedException",
-                                      "Method " + http_request.method + " is not allowed on " +
-                                          std::string(path.substr(0, 200))));
-    }
+    // No operation of ours (an unknown path, or a method no operation of the path has):
+    // answered as AWS IoT answers a request it has no operation for,
+    // UnknownOperationException (HTTP 400 as AWS IoT sent it to SDK users, aws-sdk-android
+    // issues 2206/2208), never ResourceNotFoundException, which a client would take for "that
+    // resource is not there". docs/compatibility.md.
     return router->refuse(api_error(
-        404, "ResourceNotFoundException",
+        400, "UnknownOperationException",
         "No operation matches " + http_request.method + " " + std::string(path.substr(0, 200))));
   }
   ApiRequest request{

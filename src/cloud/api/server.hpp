@@ -129,6 +129,7 @@ class ApiServer {
   // make the server hold 67 MB per connection. The signature is verified with the body, as always.
   bool known_signer(std::string_view authorization);
 
+  const ServiceRouters& routers() const { return routers_; }
   boost::asio::thread_pool& registry_worker() { return registry_worker_; }
   boost::asio::thread_pool& deferred_pool() { return deferred_pool_; }
 

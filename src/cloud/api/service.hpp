@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cloud/api/router.hpp"
 #include "cloud/lambda/invoker.hpp"
@@ -21,6 +22,10 @@ struct ServiceContext {
   std::string endpoint_domain = "localhost";
   const X509* issuer_cert = nullptr;
   EVP_PKEY* issuer_key = nullptr;
+  // The trust anchor of the cloud's TLS endpoints: signs each domain configuration's server
+  // certificate (CreateDomainConfiguration). nullptr: domain configurations cannot be created.
+  const X509* server_ca_cert = nullptr;
+  EVP_PKEY* server_ca_key = nullptr;
   // Set by the API server: drops an access key from its cache of secrets (IAM's DeleteAccessKey),
   // so a deleted key stops signing at once.
   std::function<void(std::string_view access_key_id)> forget_access_key{};
@@ -44,8 +49,12 @@ void add_rule_routes(Router& router);
 void add_lambda_routes(Router& router);
 void add_provisioning_routes(Router& router);  // provisioning templates (handlers_provisioning*.cpp)
 void add_provisioning_claim_routes(Router& router);
+void add_role_alias_routes(Router& router);
+void add_domain_configuration_routes(Router& router);
 
 // IAM (handlers_iam*.cpp): the query protocol's POST / with its Action, XML answers.
 Router make_iam_router();
+// The IAM actions make_iam_router's one route serves (its Action parameter), sorted.
+std::vector<std::string> iam_action_names();
 
 }  // namespace zt::cloud::api

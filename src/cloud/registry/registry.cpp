@@ -234,6 +234,20 @@ CREATE TRIGGER thing_group_left AFTER DELETE ON thing_group_members BEGIN
   INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
     zt_now_us(), OLD.thing_name, 'thing-group-left', 'thing group ' || OLD.group_name);
 END;
+    // Step (awsdiff, issue 17): policy version numbers never come back after a delete (AWS counts
+    // on from the highest ever made); role aliases; domain configurations (each an endpoint name
+    // the broker accepts by SNI, with the server certificate it presents for it).
+    R"sql(
+ALTER TABLE policies ADD COLUMN last_version INTEGER NOT NULL DEFAULT 1;
+UPDATE policies SET last_version =
+  (SELECT MAX(version) FROM policy_versions v WHERE v.policy_name = policies.name);
+CREATE TABLE role_aliases (
+  name TEXT PRIMARY KEY, role_arn TEXT NOT NULL, credential_duration INTEGER NOT NULL,
+  creation_date REAL NOT NULL, last_modified REAL NOT NULL);
+CREATE TABLE domain_configurations (
+  name TEXT PRIMARY KEY, domain_name TEXT NOT NULL UNIQUE, domain_type TEXT NOT NULL,
+  status TEXT NOT NULL, details TEXT NOT NULL, certificate_pem TEXT NOT NULL,
+  key_pem TEXT NOT NULL, creation_date REAL NOT NULL, last_status_change REAL NOT NULL);
 )sql",
 };
 

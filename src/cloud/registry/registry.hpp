@@ -27,6 +27,7 @@
 #include "cloud/registry/iam_records.hpp"
 #include "cloud/registry/lambda_records.hpp"
 #include "cloud/registry/provisioning_records.hpp"
+#include "cloud/registry/security_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "cloud/registry/thing_group_records.hpp"
 #include "common/result.hpp"
@@ -216,7 +217,7 @@ class Registry {
   Status update_thing(const Thing& thing);  // caller bumps version
   Status delete_thing(std::string_view name);
 
-  // Policies (versions: version 1 is created and made default; later versions are not exposed yet).
+  // Policies (version 1 is created and made default; more in "Policy versions" below).
   Status insert_policy(std::string_view name, std::string_view document, double now,
                        std::string_view generation_id);
   Result<std::optional<Policy>> find_policy(std::string_view name);
@@ -431,6 +432,33 @@ class Registry {
   Result<Page<ThingPrincipal>> list_principal_things_v2(std::string_view principal,
                                                         const PageRequest& page,
                                                         std::string_view type = "");
+  // Policy versions (registry_policy_versions.cpp). Numbers count on from the highest ever made.
+  Result<std::vector<PolicyVersion>> list_policy_versions(std::string_view policy_name);
+  Result<std::optional<PolicyVersion>> find_policy_version(std::string_view policy_name,
+                                                           int64_t version);
+  // The new version's number; set_default makes it the default (new generation id).
+  Result<int64_t> insert_policy_version(std::string_view policy_name, std::string_view document,
+                                        double now, bool set_default,
+                                        std::string_view generation_id);
+  Status set_default_policy_version(std::string_view policy_name, int64_t version, double now,
+                                    std::string_view generation_id);
+  Status delete_policy_version(std::string_view policy_name, int64_t version);
+
+  // Role aliases (registry_role_aliases.cpp).
+  Status insert_role_alias(const RoleAlias& alias);
+  Result<std::optional<RoleAlias>> find_role_alias(std::string_view name);
+  Result<Page<RoleAlias>> list_role_aliases(const PageRequest& page);
+  Status update_role_alias(const RoleAlias& alias);
+  Result<bool> delete_role_alias(std::string_view name);
+
+  // Domain configurations (registry_role_aliases.cpp too: both are small keyed tables).
+  Status insert_domain_configuration(const DomainConfiguration& configuration);
+  Result<std::optional<DomainConfiguration>> find_domain_configuration(std::string_view name);
+  Result<std::optional<DomainConfiguration>> find_domain_configuration_by_domain(
+      std::string_view domain_name);
+  Result<Page<DomainConfiguration>> list_domain_configurations(const PageRequest& page);
+  Status update_domain_configuration(const DomainConfiguration& configuration);
+  Result<bool> delete_domain_configuration(std::string_view name);
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).

@@ -28,7 +28,9 @@ TopicRule read_rule(const Statement& st) {
 Status Registry::insert_policy(std::string_view name, std::string_view document, double now,
                                std::string_view generation_id) {
   return transaction([&]() -> Status {
-    ZT_TRY_ASSIGN(Statement policy, db_.prepare("INSERT INTO policies VALUES(?1, 1, ?2, ?2, ?3)"));
+    ZT_TRY_ASSIGN(Statement policy,
+                  db_.prepare("INSERT INTO policies(name, default_version, creation_date, "
+                              "last_modified, generation_id) VALUES(?1, 1, ?2, ?2, ?3)"));
     ZT_TRY(policy.bind(1, name).bind(2, now).bind(3, generation_id).run());
     ZT_TRY_ASSIGN(Statement version,
                   db_.prepare("INSERT INTO policy_versions VALUES(?1, 1, ?2, ?3)"));

@@ -295,6 +295,17 @@ bool RegistryAuthenticator::accept_server_name(std::string_view server_name,
                                                std::string_view local_address,
                                                std::string_view remote_address) {
   if (endpoint_.accepts(server_name, local_address)) return true;
+  // A domain configuration's name, accepted while it is ENABLED ("DISABLED: the domain
+  // configuration's endpoint does not accept connections", API reference, DomainConfiguration).
+  auto configured = registry_.find_domain_configuration_by_domain(server_name.substr(0, 253));
+  if (configured && *configured) {
+    if ((*configured)->status == "ENABLED") return true;
+    spdlog::info(
+        "broker: TLS from {} refused (alert unrecognized_name): domain configuration {} "
+        "is {}",
+        remote_address, (*configured)->name, (*configured)->status);
+    return false;
+  }
   // A device given a wrong endpoint name retries for ever: warn, but not once per attempt.
   uint64_t refused = ++refused_sni_;
   int64_t now = unix_now_ms();
@@ -307,6 +318,16 @@ bool RegistryAuthenticator::accept_server_name(std::string_view server_name,
         refused);
   }
   return false;
+}
+
+std::optional<broker::Authenticator::ServerIdentity> RegistryAuthenticator::server_identity(
+    std::string_view server_name) {
+  auto configured = registry_.find_domain_configuration_by_domain(server_name.substr(0, 253));
+  if (!configured || !*configured || (*configured)->status != "ENABLED" ||
+      (*configured)->certificate_pem.empty())
+    return std::nullopt;
+  return ServerIdentity{.chain_pem = (*configured)->certificate_pem,
+                        .key_pem = (*configured)->key_pem};
 }
 
 AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& peer) {

@@ -62,6 +62,9 @@ class RegistryAuthenticator final : public broker::Authenticator {
   broker::AuthDecision authenticate(const broker::PeerCertificate& peer) override;
   bool accept_server_name(std::string_view server_name, std::string_view local_address,
                           std::string_view remote_address) override;
+  // Domain configurations (handlers_domain_configurations.cpp): an ENABLED one's name is
+  // accepted and answered with its own certificate; a DISABLED one's is refused.
+  std::optional<ServerIdentity> server_identity(std::string_view server_name) override;
 
   // Registration events (and the device-timeline rows of refused connects) are throttled per
   // certificate: a PENDING_ACTIVATION device that repeats its TLS handshake gets one event per

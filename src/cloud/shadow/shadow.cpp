@@ -24,7 +24,8 @@ json metadata_of(const json& value, int64_t now) {
 }
 
 // Deep merge of `patch` into `target` (§4.3): null removes a field, objects merge, anything else
-// (arrays included) replaces. Objects left empty by removals disappear, as AWS does not keep them.
+// (arrays included) replaces. An object emptied by null removals disappears, as AWS does not keep
+// it; an object the update sets to {} itself is kept (and shows in the delta), as AWS keeps it.
 void merge(json& target, json& target_metadata, const json& patch, int64_t now) {
   for (const auto& [key, value] : patch.items()) {
     if (value.is_null()) {
@@ -38,7 +39,7 @@ void merge(json& target, json& target_metadata, const json& patch, int64_t now) 
       if (!target_metadata.contains(key) || !target_metadata[key].is_object())
         target_metadata[key] = json::object();
       merge(target[key], target_metadata[key], value, now);
-      if (target[key].empty()) {
+      if (target[key].empty() && !value.empty()) {
         target.erase(key);
         target_metadata.erase(key);
       }
@@ -189,8 +190,10 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
   json accepted_metadata = json::object();
   bool touched_desired = false;
   if (state.is_null()) {
-    // {"state": null} empties the document without deleting the shadow.
+    // {"state": null} empties the document without deleting the shadow; the reply's metadata
+    // carries the time of that change, as AWS's does.
     desired = reported = desired_metadata = reported_metadata = json::object();
+    accepted_metadata = json{{"timestamp", now}};
     touched_desired = true;
   } else {
     for (const auto& [key, value] : state.items()) {
