@@ -16,6 +16,7 @@
 // through thing_principals.
 #pragma once
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -42,6 +43,14 @@ inline constexpr const char* kFunctionFailed = "function-failed";
 inline constexpr const char* kConnected = "connected";
 inline constexpr const char* kDisconnected = "disconnected";
 inline constexpr const char* kSubscribed = "subscribed";
+// A job execution's new status (jobs): "job-execution-queued", "-in-progress", "-succeeded", ...;
+// "job-execution-deleted" when it is deleted.
+inline std::string job_execution_kind(std::string status) {
+  if (status.empty()) status = "deleted";
+  for (char& c : status)
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return "job-execution-" + status;
+}
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();

@@ -189,6 +189,24 @@ INSERT INTO lambda_permissions(function_name, sid, statement)
         SELECT 'ZTLambdaJITR' WHERE EXISTS (SELECT 1 FROM topic_rules
           WHERE payload LIKE '%:function:ZTLambdaJITR"%')) f;
 )sql",
+    // Step 6 (jobs, issue 17): AWS IoT Jobs: jobs, their executions and job templates. The
+    // records' less-queried fields are JSON text (job_records.hpp).
+    R"sql(
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY, status TEXT NOT NULL, target_selection TEXT NOT NULL,
+  document TEXT NOT NULL, spec TEXT NOT NULL, created_at REAL NOT NULL,
+  last_updated_at REAL NOT NULL, completed_at REAL NOT NULL);
+CREATE TABLE job_executions (
+  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE, thing_name TEXT NOT NULL,
+  execution_number INTEGER NOT NULL, status TEXT NOT NULL, status_details TEXT NOT NULL,
+  version INTEGER NOT NULL, queued_at REAL NOT NULL, started_at REAL NOT NULL,
+  last_updated_at REAL NOT NULL, timeout_at REAL NOT NULL, force_canceled INTEGER NOT NULL,
+  history TEXT NOT NULL, PRIMARY KEY (job_id, thing_name));
+CREATE INDEX job_executions_by_thing ON job_executions(thing_name, job_id);
+CREATE INDEX job_executions_by_timeout ON job_executions(timeout_at) WHERE timeout_at > 0;
+CREATE TABLE job_templates (
+  template_id TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at REAL NOT NULL);
+)sql",
 };
 
 }  // namespace

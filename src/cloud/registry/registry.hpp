@@ -25,6 +25,7 @@
 
 #include "cloud/registry/data_plane_records.hpp"
 #include "cloud/registry/iam_records.hpp"
+#include "cloud/registry/job_records.hpp"
 #include "cloud/registry/lambda_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "common/result.hpp"
@@ -123,10 +124,13 @@ struct ThingFilter {
 
 // A committed write the data plane reacts to.
 struct Change {
-  enum class Kind { certificate, ca };
+  // job_execution: id = the thing, status = the execution's new status ("" when deleted),
+  // detail = the job id.
+  enum class Kind { certificate, ca, job_execution };
   Kind kind = Kind::certificate;
   std::string id{};
   std::string status{};  // the new status; "" when the record was deleted
+  std::string detail{};
 };
 // Called on the committing thread after COMMIT, without the registry lock held (a listener may use
 // the registry); must be quick (queue work elsewhere).
@@ -249,9 +253,10 @@ class Registry {
   Result<InvocationPage> list_function_invocations(const std::string& principal_prefix,
                                                    const InvocationQuery& query);
 
-  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert: already_exists
-  // when the name is taken; update/delete: not_found when it is not. update replaces every field
-  // of the record, and the code too when `code` is given. Deleting a function deletes its policy.
+  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert:
+  // already_exists when the name is taken; update/delete: not_found when it is not. update replaces
+  // every field of the record, and the code too when `code` is given. Deleting a function deletes
+  // its policy.
   Status insert_lambda_function(const LambdaFunction& function, std::span<const uint8_t> code);
   Result<std::optional<LambdaFunction>> find_lambda_function(std::string_view name);
   // The zip as uploaded; nullopt for a function without code (or none of that name).
@@ -326,6 +331,38 @@ class Registry {
   // The user an access key belongs to; nullopt for a key of no user (the account's own key).
   Result<std::optional<IamAccessKey>> find_user_access_key(std::string_view access_key_id);
   Result<bool> delete_user_access_key(std::string_view user_name, std::string_view access_key_id);
+
+  // Jobs (registry_jobs.cpp). Keys: job id; (job id, thing name) for executions; template id.
+  // insert: already_exists when taken; update/delete: not_found when missing. Every write of an
+  // execution notes a Change::Kind::job_execution (the data plane notifies the device).
+  Status insert_job(const Job& job);
+  Result<std::optional<Job>> find_job(std::string_view id);
+  Status update_job(const Job& job);
+  Status delete_job(std::string_view id);  // and its executions
+  Result<Page<Job>> list_jobs(const PageRequest& page, const JobFilter& filter);
+  Result<std::vector<Job>> list_jobs_with_status(std::string_view status);
+  Status put_job_execution(const JobExecution& execution);  // insert or replace
+  Result<std::optional<JobExecution>> find_job_execution(std::string_view job_id,
+                                                         std::string_view thing_name);
+  Status delete_job_execution(std::string_view job_id, std::string_view thing_name);
+  // Keyed by thing name (for a job) or job id (for a thing); status "" = any.
+  Result<Page<JobExecution>> list_job_executions_for_job(std::string_view job_id,
+                                                         std::string_view status,
+                                                         const PageRequest& page);
+  Result<Page<JobExecution>> list_job_executions_for_thing(std::string_view thing_name,
+                                                           std::string_view status,
+                                                           const PageRequest& page);
+  // A thing's QUEUED and IN_PROGRESS executions, oldest queued first (the device's queue).
+  Result<std::vector<JobExecution>> pending_job_executions(std::string_view thing_name);
+  // Executions of a job by status (jobProcessDetails).
+  Result<std::vector<std::pair<std::string, int64_t>>> count_job_executions(
+      std::string_view job_id);
+  // IN_PROGRESS executions whose timer ran out at `now`.
+  Result<std::vector<JobExecution>> expired_job_executions(double now);
+  Status insert_job_template(const JobTemplate& job_template);
+  Result<std::optional<JobTemplate>> find_job_template(std::string_view id);
+  Result<Page<JobTemplate>> list_job_templates(const PageRequest& page);
+  Status delete_job_template(std::string_view id);
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).
