@@ -81,10 +81,9 @@ TEST_F(JobsEngineTest, UpdateChecksStatusVersionAndTerminalState) {
   auto missing = update_execution(*registry_, "j1", "fan", {.status = kSucceeded}, 1100);
   EXPECT_EQ(std::get<JobsError>(missing).code, "ResourceNotFound");
   // QUEUED → SUCCEEDED directly is allowed (a device may skip IN_PROGRESS).
-  auto done = update_execution(*registry_, "j1", "lamp",
-                               {.status = kSucceeded, .status_details = json{{"r", "ok"}},
-                                .expected_version = 1},
-                               1200);
+  auto done = update_execution(
+      *registry_, "j1", "lamp",
+      {.status = kSucceeded, .status_details = json{{"r", "ok"}}, .expected_version = 1}, 1200);
   ASSERT_TRUE(std::holds_alternative<JobExecution>(done));
   EXPECT_EQ(std::get<JobExecution>(done).version, 2);
   auto after = update_execution(*registry_, "j1", "lamp", {.status = kInProgress}, 1300);
