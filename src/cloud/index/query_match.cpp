@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include "cloud/index/document.hpp"
 #include "cloud/index/query.hpp"
 #include "common/glob.hpp"
 
@@ -214,6 +215,22 @@ bool matches(const Query& query, const nlohmann::json& thing) {
   if (query.nodes.empty() || query.root >= query.nodes.size()) return false;
   Document document(thing);
   return node_matches(query, query.root, document);
+}
+
+std::vector<nlohmann::json> field_values(const nlohmann::json& thing, std::string_view field) {
+  std::vector<json> values;
+  Document document(thing);
+  const json* value = document.resolve(field);
+  if (value == nullptr || value->is_null() || value->is_object()) return values;
+  if (!value->is_array()) {
+    values.push_back(*value);
+    return values;
+  }
+  for (const json& element : *value) {
+    if (!element.is_null() && !element.is_object() && !element.is_array())
+      values.push_back(element);
+  }
+  return values;
 }
 
 }  // namespace zt::cloud::index

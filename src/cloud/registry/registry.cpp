@@ -189,6 +189,11 @@ INSERT INTO lambda_permissions(function_name, sid, statement)
         SELECT 'ZTLambdaJITR' WHERE EXISTS (SELECT 1 FROM topic_rules
           WHERE payload LIKE '%:function:ZTLambdaJITR"%')) f;
 )sql",
+    // Step (search, issue 17): fleet indexing's connectivity is the presence of the client whose
+    // id is the thing's name (AWS's connectivity indexing); SearchIndex looks it up per thing.
+    R"sql(
+CREATE INDEX device_presence_by_client ON device_presence(client_id);
+)sql",
 };
 
 }  // namespace
