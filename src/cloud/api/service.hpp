@@ -42,6 +42,8 @@ void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);
 // AWS Lambda (handlers_lambda.cpp): signing name "lambda"; needs ServiceContext::lambda.
 void add_lambda_routes(Router& router);
+// Fleet indexing (handlers_indexing*.cpp): indexing configuration, SearchIndex, aggregations.
+void add_indexing_routes(Router& router);
 
 // IAM (handlers_iam*.cpp): the query protocol's POST / with its Action, XML answers.
 Router make_iam_router();

@@ -223,6 +223,11 @@ CREATE TRIGGER thing_group_left AFTER DELETE ON thing_group_members BEGIN
     zt_now_us(), OLD.thing_name, 'thing-group-left', 'thing group ' || OLD.group_name);
 END;
 )sql",
+    // Step (search, issue 17): fleet indexing's connectivity is the presence of the client whose
+    // id is the thing's name (AWS's connectivity indexing); SearchIndex looks it up per thing.
+    R"sql(
+CREATE INDEX device_presence_by_client ON device_presence(client_id);
+)sql",
 };
 
 }  // namespace

@@ -25,6 +25,7 @@
 
 #include "cloud/registry/data_plane_records.hpp"
 #include "cloud/registry/iam_records.hpp"
+#include "cloud/registry/index_records.hpp"
 #include "cloud/registry/lambda_records.hpp"
 #include "cloud/registry/sqlite.hpp"
 #include "cloud/registry/thing_group_records.hpp"
@@ -412,6 +413,22 @@ class Registry {
   Result<Page<ThingPrincipal>> list_principal_things_v2(std::string_view principal,
                                                         const PageRequest& page,
                                                         std::string_view type = "");
+
+  // Fleet indexing (registry_index.cpp). The configuration is a setting (all OFF until set).
+  // A thing's indexed document is the one SearchIndex returns (cloud/index/query.hpp's shape):
+  // registry fields always, the shadow (classic, and the named ones of the filter) and
+  // connectivity when the configuration indexes them, plus "registryVersion" for
+  // registry.version (the API drops it from answers). Connectivity is the presence of the
+  // client whose id is the thing's name, as AWS's connectivity indexing.
+  Result<index::IndexingConfiguration> indexing_configuration();
+  Status set_indexing_configuration(const index::IndexingConfiguration& configuration);
+  // not_found when there is no such thing.
+  Result<nlohmann::json> indexed_thing(std::string_view thing_name);
+  // The things matching `query` after `page.after` in name order, at most page.limit, with
+  // next_key when more match. What SQL can decide runs in SQL; the query decides the rest.
+  Result<Page<nlohmann::json>> search_things(const index::Query& query, const PageRequest& page);
+  // Every matching document in name order (aggregations), until `visit` returns false.
+  Status visit_indexed_things(const index::Query& query, const IndexedThingVisitor& visit);
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).
