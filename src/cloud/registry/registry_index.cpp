@@ -311,10 +311,18 @@ Result<json> document_of(Database& db, const Statement& st,
   return document;
 }
 
+// The thing groups (static and dynamic) the thing is a direct member of (groups' table,
+// registry_thing_groups.cpp).
 Result<std::vector<std::string>> group_names(Database& db, const std::string& thing_name) {
-  (void)db;
-  (void)thing_name;
-  return std::vector<std::string>();
+  ZT_TRY_ASSIGN(Statement st, db.prepare("SELECT group_name FROM thing_group_members "
+                                         "WHERE thing_name = ?1 ORDER BY group_name"));
+  st.bind(1, thing_name);
+  std::vector<std::string> out;
+  for (;;) {
+    ZT_TRY_ASSIGN(bool row, st.step());
+    if (!row) return out;
+    out.push_back(st.text(0));
+  }
 }
 
 // Walks the matching things after `after` in name order, in chunks, until `visit` says stop.
