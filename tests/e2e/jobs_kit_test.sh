@@ -32,21 +32,28 @@ wait_for "$console" "SUCCESS: Subscribed" 30 || fail "the kit did not connect"
 check "the kit asks for pending jobs on connect" wait_for "$console" "Jobs: no pending job" 10
 
 # The target: a dynamic thing group of the things whose attribute fleet is "lab".
-target_group() { target_arn="arn:aws:iot:$region:$account:thing/$thing"; selection=SNAPSHOT; }
-join_group() { :; }
-target_group
-iot create-job --job-id leds-on --targets "$target_arn" --target-selection "$selection" \
+# The job is created first (CONTINUOUS): the kit's thing joins the group afterwards, when its
+# attribute is set, and the job follows it there.
+iot update-indexing-configuration --thing-indexing-configuration thingIndexingMode=REGISTRY >/dev/null
+iot create-dynamic-thing-group --thing-group-name lab-kits --query-string "attributes.fleet:lab" >/dev/null
+group_arn="arn:aws:iot:$region:$account:thinggroup/lab-kits"
+iot create-job --job-id leds-on --targets "$group_arn" --target-selection CONTINUOUS \
   --document '{"operation":"setLeds","leds":{"led1":"on","led3":"on"}}' >/dev/null
-join_group
+out=$(iot list-job-executions-for-job --job-id leds-on)
+check "no execution while the group is empty" jq -e '.executionSummaries == []' <<<"$out" >/dev/null
+out=$(iot list-jobs --thing-group-name lab-kits)
+check "list-jobs --thing-group-name" jq -e '[.jobs[].jobId] == ["leds-on"]' <<<"$out" >/dev/null
+iot update-thing --thing-name "$thing" --attribute-payload '{"attributes":{"fleet":"lab"},"merge":true}'
+check "the thing is in the dynamic group" test "$(iot list-things-in-thing-group --thing-group-name lab-kits --query 'things[0]' --output text)" = "$thing"
 check "the kit runs the job" wait_for "$console" "Jobs: job leds-on SUCCEEDED" 20
 check "the kit's LEDs are set (its reported shadow)" bash -c \
   "'$AWS' iot-data --endpoint-url '$endpoint_url' get-thing-shadow --thing-name '$thing' '$work/shadow.json' >/dev/null &&
    jq -e '.state.reported.led1 == \"on\" and .state.reported.led3 == \"on\" and .state.reported.led2 == \"off\"' '$work/shadow.json' >/dev/null"
 
 out=$(iot describe-job-execution --job-id leds-on --thing-name "$thing")
-check "describe-job-execution: SUCCEEDED with the kit's statusDetails" jq -e >/dev/null \
+check "describe-job-execution: SUCCEEDED with the kit's statusDetails" jq -e \
   '.execution.status == "SUCCEEDED" and .execution.statusDetails.detailsMap.result == "led1=on led3=on"
-   and .execution.statusDetails.detailsMap.operation == "setLeds" and .execution.versionNumber == 3' <<<"$out"
+   and .execution.statusDetails.detailsMap.operation == "setLeds" and .execution.versionNumber == 3' <<<"$out" >/dev/null
 "$AWS" iot --endpoint-url "$endpoint_url" describe-job-execution --job-id leds-on --thing-name "$thing" --debug \
   2>&1 | grep -A1 "Response body:$" | tail -1 >"$work/raw.txt" || true
 history=$(/usr/bin/python3 - "$work/raw.txt" <<'PY'
@@ -55,6 +62,8 @@ body = json.loads(ast.literal_eval(open(sys.argv[1]).read().strip()))
 print(" ".join(step["status"] for step in body["execution"]["statusHistory"]))
 PY
 )
+out=$(iot describe-job --job-id leds-on)
+check "the continuous job stays IN_PROGRESS" jq -e '.job.status == "IN_PROGRESS" and .job.jobProcessDetails.numberOfSucceededThings == 1' <<<"$out" >/dev/null
 check "the status history: QUEUED IN_PROGRESS SUCCEEDED (got: $history)" test "$history" = "QUEUED IN_PROGRESS SUCCEEDED"
 
 # A job the kit cannot run fails with its reason.
@@ -62,10 +71,10 @@ iot create-job --job-id bad-op --targets "arn:aws:iot:$region:$account:thing/$th
   --document '{"operation":"selfDestruct"}' >/dev/null
 check "an unknown operation fails" wait_for "$console" "Jobs: job bad-op FAILED" 20
 out=$(iot describe-job-execution --job-id bad-op --thing-name "$thing")
-check "FAILED with the reason" jq -e >/dev/null '.execution.status == "FAILED"
-  and (.execution.statusDetails.detailsMap.reason | test("unknown operation"))' <<<"$out"
+check "FAILED with the reason" jq -e '.execution.status == "FAILED"
+  and (.execution.statusDetails.detailsMap.reason | test("unknown operation"))' <<<"$out" >/dev/null
 out=$(iot describe-job --job-id bad-op)
-check "the snapshot job is COMPLETED" jq -e >/dev/null '.job.status == "COMPLETED" and .job.jobProcessDetails.numberOfFailedThings == 1' <<<"$out"
+check "the snapshot job is COMPLETED" jq -e '.job.status == "COMPLETED" and .job.jobProcessDetails.numberOfFailedThings == 1' <<<"$out" >/dev/null
 
 stop_process "$KIT_PID"
 finish_tests

@@ -141,7 +141,12 @@ ApiResult<std::vector<std::string>> things_of_target(ServiceContext& ctx, const 
     return std::vector<std::string>{name};
   }
   if (arn.starts_with(group_prefix)) {
-    return invalid_request("thing group targets are not supported yet");
+    // A thing group's things, those of its child groups too; static and dynamic groups alike.
+    std::string name = arn.substr(group_prefix.size());
+    ZT_API_TRY_ASSIGN(auto group, ctx.registry.find_thing_group(name));
+    if (!group) return not_found("Thing group " + name + " does not exist");
+    ZT_API_TRY_ASSIGN(auto things, ctx.registry.list_things_in_thing_group(name, true));
+    return things;
   }
   return invalid_request("Target " + arn.substr(0, 200) +
                          " is not the ARN of a thing or a thing group of this account and region");

@@ -235,6 +235,8 @@ Router make_control_plane_router() {
   add_policy_routes(router);
   add_rule_routes(router);
   add_jobs_routes(router);
+  add_indexing_routes(router);
+  add_thing_group_routes(router);
   return router;
 }
 

@@ -295,6 +295,28 @@ JobsResult<std::optional<JobExecution>> describe_for_device(
   return std::optional<JobExecution>(std::move(**found));
 }
 
+Status on_group_membership(registry::Registry& registry, const std::string& group_arn_prefix,
+                           const std::string& group, const std::string& thing, bool added,
+                           double now) {
+  ZT_TRY_ASSIGN(auto path, registry.thing_group_path(group));
+  for (const auto& each : path) {
+    registry::JobFilter filter{.status = std::string(registry::kJobInProgress),
+                               .target_selection = std::string("CONTINUOUS"),
+                               .target = group_arn_prefix + each.name};
+    ZT_TRY_ASSIGN(auto jobs, registry.list_jobs({.after = "", .limit = 1 << 20}, filter));
+    for (const auto& job : jobs.items) {
+      if (added) {
+        ZT_TRY(queue_execution(registry, job, thing, now));
+        continue;
+      }
+      ZT_TRY_ASSIGN(auto execution, registry.find_job_execution(job.id, thing));
+      if (execution && execution->status == kQueued)
+        ZT_TRY(transition(registry, *execution, kRemoved, nullptr, now));
+    }
+  }
+  return ok();
+}
+
 Result<int> expire_executions(registry::Registry& registry, double now) {
   ZT_TRY_ASSIGN(auto expired, registry.expired_job_executions(now));
   int count = 0;

@@ -80,6 +80,14 @@ JobsResult<std::optional<registry::JobExecution>> describe_for_device(
     registry::Registry& registry, const std::string& thing, const std::string& job_id,
     std::optional<int64_t> execution_number);
 
+// A CONTINUOUS job follows its target groups (and their descendants): a thing joining one gets
+// an execution of every IN_PROGRESS continuous job that targets the group or an ancestor; one
+// leaving has its QUEUED executions of those jobs REMOVED. `group_arn_prefix`:
+// "arn:aws:iot:<region>:<account>:thinggroup/".
+Status on_group_membership(registry::Registry& registry, const std::string& group_arn_prefix,
+                           const std::string& group, const std::string& thing, bool added,
+                           double now);
+
 // IN_PROGRESS executions whose step or in-progress timer ran out become TIMED_OUT. Returns how
 // many did.
 Result<int> expire_executions(registry::Registry& registry, double now);

@@ -282,6 +282,22 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     });
   }
 
+  // Things joined or left thing groups: continuous jobs that target the groups follow them.
+  void post_group_changes(std::vector<registry::Change> changes) {
+    post([self = shared_from_this(), changes = std::move(changes)] {
+      std::string prefix =
+          "arn:aws:iot:" + self->account.region + ":" + self->account.account_id + ":thinggroup/";
+      for (const auto& change : changes) {
+        bool added = change.kind == registry::Change::Kind::thing_group_member_added;
+        auto done = self->state.registry->transaction([&]() -> Status {
+          return cloud::jobs::on_group_membership(*self->state.registry, prefix, change.id,
+                                                  change.status, added, unix_now_seconds());
+        });
+        if (!done) spdlog::warn("jobs: group {} change: {}", change.id, done.error().message);
+      }
+    });
+  }
+
   // Once a second on the worker: IN_PROGRESS job executions whose timer ran out become TIMED_OUT
   // (their change notes notify the devices).
   std::unique_ptr<boost::asio::steady_timer> sweep_timer;
@@ -299,19 +315,29 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   // now, so the next CONNECT re-reads the certificate, and close live sessions on the worker.
   void on_registry_changes(const std::vector<registry::Change>& changes) {
     bool any_ca = false;
+    bool any_group = false;  // a thing group's members or policies: decisions of its things
     std::vector<std::pair<std::string, std::string>> revoked_certificates;  // (id, why)
     std::vector<registry::Change> job_changes;
+    std::vector<registry::Change> group_changes;  // continuous jobs follow their groups
     for (const auto& change : changes) {
       if (change.kind == registry::Change::Kind::job_execution) {
         job_changes.push_back(change);
+      } else if (change.kind == registry::Change::Kind::thing_group_member_added ||
+                 change.kind == registry::Change::Kind::thing_group_member_removed ||
+                 change.kind == registry::Change::Kind::policy_target) {
+        any_group = true;
+        if (change.kind != registry::Change::Kind::policy_target) group_changes.push_back(change);
       } else if (change.kind == registry::Change::Kind::ca) {
         if (change.status != registry::kActive) any_ca = true;
-      } else if (change.status != registry::kActive) {
+      } else if (change.kind == registry::Change::Kind::certificate &&
+                 change.status != registry::kActive) {
         revoked_certificates.emplace_back(
             change.id, change.status.empty() ? "was deleted" : "is " + change.status);
       }
     }
     if (!job_changes.empty()) post_job_changes(std::move(job_changes));
+    if (!group_changes.empty()) post_group_changes(std::move(group_changes));
+    if (any_group) authorizer->invalidate();
     if (revoked_certificates.empty() && !any_ca) return;
     if (any_ca) {
       authorizer->invalidate();
