@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# THE jobs flow: a job targeted at a DYNAMIC thing group reaches the emulated kit over MQTT, the
-# kit runs it (setLeds), and `aws iot describe-job-execution` shows the outcome and, in the raw
-# answer (--debug), the execution's status history. The kit is provisioned and registered just in
-# time as the seed's flow does; the thing joins the group when its attribute changes.
+# The jobs flow with the emulated kit: a job reaches the kit over MQTT (notify-next, start-next),
+# the kit runs it (setLeds), its reported shadow shows the LEDs, and `aws iot describe-job-execution`
+# shows the outcome and, in the raw answer (--debug), the status history; an unknown operation
+# FAILS with its reason. The kit is provisioned and registered just in time as the seed's flow does.
+# Here the target is the kit's thing; on the branch jobs-groups (jobs merged with groups) the same
+# test targets a DYNAMIC thing group the thing joins after the CONTINUOUS job exists.
 : "${ZTP:?path of the ztp binary}"
 source "$(dirname "$0")/lib.sh"
 e2e_init jobs-kit
@@ -31,7 +33,7 @@ thing=$(ski_hex "$work/ca/device.crt")
 wait_for "$console" "SUCCESS: Subscribed" 30 || fail "the kit did not connect"
 check "the kit asks for pending jobs on connect" wait_for "$console" "Jobs: no pending job" 10
 
-# The target: a dynamic thing group of the things whose attribute fleet is "lab".
+# The target (target_group / join_group: see the header).
 target_group() { target_arn="arn:aws:iot:$region:$account:thing/$thing"; selection=SNAPSHOT; }
 join_group() { :; }
 target_group
