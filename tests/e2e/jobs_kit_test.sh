@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# THE jobs flow: a job targeted at a DYNAMIC thing group reaches the emulated kit over MQTT, the
-# kit runs it (setLeds), and `aws iot describe-job-execution` shows the outcome and, in the raw
-# answer (--debug), the execution's status history. The kit is provisioned and registered just in
-# time as the seed's flow does; the thing joins the group when its attribute changes.
+# THE jobs flow: a CONTINUOUS job targeted at a DYNAMIC thing group (attributes.fleet:lab) exists
+# before the kit's thing is in it; the thing gets fleet=lab, joins the group, the job follows it
+# there and reaches the emulated kit over MQTT (notify-next, start-next); the kit runs it
+# (setLeds), its reported shadow shows the LEDs, and `aws iot describe-job-execution` shows the
+# outcome and, in the raw answer (--debug), the status history; an unknown operation FAILS with
+# its reason. The kit is provisioned and registered just in time as the seed's flow does.
 : "${ZTP:?path of the ztp binary}"
 source "$(dirname "$0")/lib.sh"
 e2e_init jobs-kit
