@@ -35,8 +35,16 @@ bool client_may_publish(std::string_view topic, ReservedTopics rules) {
   // Basic Ingest: $aws/rules/<rule>/<topic…> goes to that rule only.
   if (levels[1] == "rules") return levels.size() >= 4 && !levels[2].empty();
   if (is_fleet_provisioning_request(levels)) return true;
-  if (levels[1] != "things" || levels[2].empty() || levels.size() < 5 || levels[3] != "shadow")
-    return false;
+  if (levels[1] != "things" || levels[2].empty() || levels.size() < 5) return false;
+  // Jobs (AWS IoT Developer Guide, "Jobs device MQTT API operations"): a device publishes
+  // $aws/things/<thing>/jobs/get|start-next and …/jobs/<jobId>/get|update; notify, notify-next
+  // and the accepted/rejected replies are the service's.
+  if (levels[3] == "jobs") {
+    if (levels.size() == 5) return levels[4] == "get" || levels[4] == "start-next";
+    return levels.size() == 6 && !levels[4].empty() &&
+           (levels[5] == "get" || levels[5] == "update");
+  }
+  if (levels[3] != "shadow") return false;
   // $aws/things/<thing>/shadow/<op> and $aws/things/<thing>/shadow/name/<shadow>/<op>.
   if (levels.size() == 5) return is_shadow_request(levels[4]);
   return levels.size() == 7 && levels[4] == "name" && !levels[5].empty() &&

@@ -54,6 +54,7 @@ LocalCloud::LocalCloud(LocalCloudOptions options, CloudState state)
   if (options_.mqtt) {
     service_ = std::make_unique<service::CloudService>(state_, *options_.mqtt);
     service_->add_routes(routers.iot);
+    service_->add_jobs_data_routes(routers.jobs_data);
     http.services.push_back("iotdata");
     http.services.push_back("iotdevicegateway");
   }

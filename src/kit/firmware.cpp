@@ -13,6 +13,7 @@
 #include "common/host_names.hpp"
 #include "common/time.hpp"
 #include "crypto/x509.hpp"
+#include "kit/jobs_agent.hpp"
 #include "kit/metadata.hpp"
 #include "kit/se_key_provider.hpp"
 #include "kit/se_slot_store.hpp"
@@ -425,6 +426,9 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
 
   const std::string delta = delta_topic(session.thing_name);
   mqtt::Subscribe subscribe{.packet_id = 1, .subscriptions = {{delta, 0}}};
+  // AWS IoT Jobs (kit/jobs_agent.hpp): its topics in the same SUBSCRIBE, after the delta.
+  JobsAgent jobs(session.thing_name, *board_, [this](const std::string& line) { print(line); });
+  for (auto& filter : jobs.subscriptions()) subscribe.subscriptions.push_back({filter, 0});
   ZT_TRY(with_context(send(*connection, subscribe), "MQTT SUBSCRIBE"));
   ZT_TRY_ASSIGN(auto suback, with_context(reader.next(5s), "MQTT subscribe"));
   if (!suback || !std::holds_alternative<mqtt::Suback>(*suback)) {
@@ -447,6 +451,16 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
     return send(*connection, publish);
   };
   ZT_TRY(publish_reported());
+  auto send_jobs = [&](const std::vector<JobsMessage>& messages) -> Status {
+    for (const auto& m : messages) {
+      ZT_TRY(send(
+          *connection,
+          mqtt::Publish{.topic = m.topic, .payload = Bytes(m.payload.begin(), m.payload.end())}));
+      if (m.topic.ends_with("/update")) ZT_TRY(publish_reported());  // a job ran: LEDs may differ
+    }
+    return ok();
+  };
+  if (codes.size() > 1 && codes[1] != mqtt::kSubackFailure) ZT_TRY(send_jobs(jobs.on_connected()));
 
   auto last_sent = std::chrono::steady_clock::now();
   const auto ping_interval = std::chrono::seconds(config_.keep_alive_seconds) / 2;
@@ -465,7 +479,10 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
     if (packet && std::holds_alternative<mqtt::Publish>(*packet)) {
       const auto& message = std::get<mqtt::Publish>(*packet);
       std::string text(message.payload.begin(), message.payload.end());
-      if (message.topic != delta) continue;
+      if (message.topic != delta) {
+        if (auto answer = jobs.on_message(message.topic, text)) ZT_TRY(send_jobs(*answer));
+        continue;
+      }
       print("Received MQTT Shadow Update Delta Message: " + text);
       auto body = nlohmann::json::parse(text, nullptr, false);
       if (body.is_discarded() || !body.is_object() || !body.contains("state") ||

@@ -119,6 +119,14 @@ ApiResult<void> check_principal(ServiceContext& ctx, std::string_view principal)
   if (principal.empty() || principal.size() > 2048) {
     return invalid_request("the principal is missing or too long");
   }
+  // A thing group's ARN (AttachPolicy to a group): the group must exist, as AWS answers
+  // ResourceNotFoundException for a missing one.
+  if (auto at = principal.find(":thinggroup/"); at != std::string_view::npos) {
+    std::string name(principal.substr(at + 12));
+    ZT_API_TRY_ASSIGN(auto group, ctx.registry.find_thing_group(name));
+    if (!group) return not_found("Thing group " + name + " does not exist");
+    return {};
+  }
   if (principal.find(":cert/") == std::string_view::npos) return {};  // Cognito etc.
   auto id = certificate_id_of_arn(principal);
   if (!id)

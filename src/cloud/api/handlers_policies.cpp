@@ -374,6 +374,9 @@ Router make_control_plane_router() {
   add_provisioning_claim_routes(router);
   add_role_alias_routes(router);
   add_domain_configuration_routes(router);
+  add_jobs_routes(router);
+  add_indexing_routes(router);
+  add_thing_group_routes(router);
   return router;
 }
 

@@ -1,5 +1,7 @@
 // Thing types, things and thing ↔ principal attachments (reference/aws-iot.md §1.6).
+#include "cloud/api/attribute_payload.hpp"
 #include "cloud/api/handler_util.hpp"
+#include "cloud/api/thing_group_util.hpp"
 
 namespace zt::cloud::api {
 namespace {
@@ -11,33 +13,6 @@ ApiResult<std::string> thing_name_param(const ApiRequest& request) {
   const std::string& name = request.path.at("thingName");
   if (!valid_thing_name(name)) return constraint_violation(name, "thingName", "[a-zA-Z0-9:_-]+");
   return name;
-}
-
-// attributePayload: its attributes (an object of string values; AWS: 800-character values) and
-// whether they merge into the thing's.
-struct AttributePayload {
-  json attributes = json::object();
-  bool merge = false;
-};
-
-ApiResult<AttributePayload> attributes_of(const json& body) {
-  ZT_API_TRY_ASSIGN(const json* payload, object_member(body, "attributePayload"));
-  if (!payload) return AttributePayload{};
-  auto merge = bool_member(*payload, "merge", "attributePayload.merge");
-  auto attributes = object_member(*payload, "attributes", "attributePayload.attributes");
-  ZT_API_TRY(merge);
-  ZT_API_TRY(attributes);
-  AttributePayload out{.attributes = json::object(), .merge = merge->value_or(false)};
-  if (!*attributes) return out;
-  for (auto it = (*attributes)->begin(); it != (*attributes)->end(); ++it) {
-    if (!it.value().is_string() || it.key().empty() || it.key().size() > 128 ||
-        it.value().get_ref<const std::string&>().size() > 800) {
-      return invalid_request("attribute '" + it.key().substr(0, 64) +
-                             "' must be a string of at most 800 characters");
-    }
-  }
-  out.attributes = **attributes;
-  return out;
 }
 
 ApiResult<void> check_thing_type(ServiceContext& ctx, const std::optional<std::string>& type) {
@@ -65,7 +40,7 @@ ApiResult<Reply> create_thing(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(std::string name, thing_name_param(request));
   ZT_API_TRY_ASSIGN(json body, json_body(request, false));
   ZT_API_TRY_ASSIGN(std::optional<std::string> type, string_member(body, "thingTypeName"));
-  ZT_API_TRY_ASSIGN(AttributePayload payload, attributes_of(body));
+  ZT_API_TRY_ASSIGN(AttributePayload payload, attribute_payload_of(body));
   const json& attributes = payload.attributes;
   // Without a thing type at most 3 attributes, 50 with one (reference §1.6 notes).
   if (attributes.size() > (type ? 50u : 3u)) {
@@ -105,7 +80,10 @@ ApiResult<Thing> require_thing(ServiceContext& ctx, const ApiRequest& request) {
 
 ApiResult<Reply> describe_thing(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(Thing thing, require_thing(ctx, request));
-  return json_reply(thing_json(ctx, thing, true));
+  json out = thing_json(ctx, thing, true);
+  ZT_API_TRY_ASSIGN(auto billing_group, ctx.registry.find_billing_group_for_thing(thing.name));
+  if (billing_group) out["billingGroupName"] = *billing_group;
+  return json_reply(out);
 }
 
 ApiResult<Reply> list_things(ServiceContext& ctx, const ApiRequest& request) {
@@ -147,7 +125,7 @@ ApiResult<Reply> update_thing(ServiceContext& ctx, const ApiRequest& request) {
     thing.type_name = type;
   }
   if (body.contains("attributePayload")) {
-    ZT_API_TRY_ASSIGN(AttributePayload payload, attributes_of(body));
+    ZT_API_TRY_ASSIGN(AttributePayload payload, attribute_payload_of(body));
     bool merge = payload.merge;
     json current = merge ? json::parse(thing.attributes, nullptr, false) : json::object();
     if (!current.is_object()) current = json::object();
@@ -229,13 +207,7 @@ ApiResult<Reply> describe_thing_type(ServiceContext& ctx, const ApiRequest& requ
     return constraint_violation(name, "thingTypeName", "[a-zA-Z0-9:_-]+");
   ZT_API_TRY_ASSIGN(auto type, ctx.registry.find_thing_type(name));
   if (!type) return not_found("Thing type " + name + " does not exist");
-  json metadata = {{"deprecated", type->deprecated}, {"creationDate", type->creation_date}};
-  if (type->deprecated) metadata["deprecationDate"] = type->deprecation_date;
-  return json_reply({{"thingTypeName", name},
-                     {"thingTypeId", type->id},
-                     {"thingTypeArn", ctx.arn("thingtype/" + name)},
-                     {"thingTypeProperties", json::parse(type->properties, nullptr, false)},
-                     {"thingTypeMetadata", metadata}});
+  return json_reply(thing_type_json(ctx, *type));
 }
 
 ApiResult<std::string> principal_header(const ApiRequest& request) {

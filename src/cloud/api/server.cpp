@@ -17,6 +17,8 @@ namespace {
 // us-east-1).
 constexpr std::string_view kIamService = "iam";
 constexpr std::string_view kIamSigningRegion = "us-east-1";
+// AWS IoT Jobs' device HTTP API signs as iot-jobs-data (API Reference, "AWS IoT Jobs data plane").
+constexpr std::string_view kJobsDataService = "iot-jobs-data";
 
 }  // namespace
 
@@ -53,6 +55,7 @@ const Router* ApiServer::router_for(std::string_view service) const {
     return &routers_.iot;
   if (service == "lambda" && !routers_.lambda.empty()) return &routers_.lambda;
   if (service == kIamService && !routers_.iam.empty()) return &routers_.iam;
+  if (service == kJobsDataService && !routers_.jobs_data.empty()) return &routers_.jobs_data;
   return nullptr;
 }
 
@@ -60,6 +63,7 @@ std::vector<std::string> ApiServer::served_services() const {
   std::vector<std::string> services = options_.services;
   if (!routers_.lambda.empty()) services.emplace_back("lambda");
   if (!routers_.iam.empty()) services.emplace_back(kIamService);
+  if (!routers_.jobs_data.empty()) services.emplace_back(kJobsDataService);
   return services;
 }
 

@@ -54,6 +54,7 @@ struct ServiceRouters {
   Router iot{};     // the signing names of ServerOptions::services (iot, execute-api, iotdata…)
   Router lambda{};  // lambda
   Router iam{};     // iam: a global service, signed for us-east-1 whatever the cloud's region
+  Router jobs_data{};  // iot-jobs-data: the Jobs device HTTP API (its paths overlap the iot ones)
 };
 
 // Who signed a request, as SigV4 verification found it.

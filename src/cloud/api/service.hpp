@@ -10,6 +10,7 @@
 #include "cloud/api/router.hpp"
 #include "cloud/lambda/invoker.hpp"
 #include "cloud/registry/registry.hpp"
+#include "common/time.hpp"
 #include "crypto/ossl.hpp"
 
 namespace zt::cloud::api {
@@ -30,6 +31,9 @@ struct ServiceContext {
   // so a deleted key stops signing at once.
   std::function<void(std::string_view access_key_id)> forget_access_key{};
   lambda::Invoker* lambda = nullptr;  // Lambda's Invoke; set with the Lambda routes
+  // The wall clock (seconds since the epoch) of rules that wait (DeleteThingType: five minutes
+  // after deprecation); tests set a fake one.
+  std::function<double()> now = [] { return unix_now_seconds(); };
 
   std::string arn(std::string_view resource) const {
     return "arn:aws:iot:" + region + ":" + account_id + ":" + std::string(resource);
@@ -51,6 +55,12 @@ void add_provisioning_routes(Router& router);  // provisioning templates (handle
 void add_provisioning_claim_routes(Router& router);
 void add_role_alias_routes(Router& router);
 void add_domain_configuration_routes(Router& router);
+// AWS IoT Jobs, control plane (handlers_jobs*.cpp).
+void add_jobs_routes(Router& router);
+// Fleet indexing (handlers_indexing*.cpp): indexing configuration, SearchIndex, aggregations.
+void add_indexing_routes(Router& router);
+// Thing groups, dynamic thing groups, billing groups, thing types (handlers_thing_groups*.cpp).
+void add_thing_group_routes(Router& router);
 
 // IAM (handlers_iam*.cpp): the query protocol's POST / with its Action, XML answers.
 Router make_iam_router();

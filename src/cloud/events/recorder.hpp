@@ -16,6 +16,7 @@
 // through thing_principals.
 #pragma once
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -54,6 +55,14 @@ inline constexpr const char* kRegisterThingRejected = "register-thing-rejected";
 inline constexpr const char* kProvisioningTemplateEvaluated = "provisioning-template-evaluated";
 inline constexpr const char* kProvisioningHookAnswered = "provisioning-hook-answered";
 inline constexpr const char* kProvisioningFailed = "provisioning-failed";
+// A job execution's new status (jobs): "job-execution-queued", "-in-progress", "-succeeded", ...;
+// "job-execution-deleted" when it is deleted.
+inline std::string job_execution_kind(std::string status) {
+  if (status.empty()) status = "deleted";
+  for (char& c : status)
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return "job-execution-" + status;
+}
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();

@@ -200,6 +200,23 @@ CREATE TABLE provisioning_templates (
 CREATE TABLE provisioning_template_versions (
   template_name TEXT NOT NULL, version_id INTEGER NOT NULL, body TEXT NOT NULL,
   creation_date REAL NOT NULL, PRIMARY KEY (template_name, version_id));
+    // Step 6 (jobs, issue 17): AWS IoT Jobs: jobs, their executions and job templates. The
+    // records' less-queried fields are JSON text (job_records.hpp).
+    R"sql(
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY, status TEXT NOT NULL, target_selection TEXT NOT NULL,
+  document TEXT NOT NULL, spec TEXT NOT NULL, created_at REAL NOT NULL,
+  last_updated_at REAL NOT NULL, completed_at REAL NOT NULL);
+CREATE TABLE job_executions (
+  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE, thing_name TEXT NOT NULL,
+  execution_number INTEGER NOT NULL, status TEXT NOT NULL, status_details TEXT NOT NULL,
+  version INTEGER NOT NULL, queued_at REAL NOT NULL, started_at REAL NOT NULL,
+  last_updated_at REAL NOT NULL, timeout_at REAL NOT NULL, force_canceled INTEGER NOT NULL,
+  history TEXT NOT NULL, PRIMARY KEY (job_id, thing_name));
+CREATE INDEX job_executions_by_thing ON job_executions(thing_name, job_id);
+CREATE INDEX job_executions_by_timeout ON job_executions(timeout_at) WHERE timeout_at > 0;
+CREATE TABLE job_templates (
+  template_id TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at REAL NOT NULL);
 )sql",
     // Step 6 (groups, issue 17): thing groups (static with a parent, or dynamic with a
     // fleet-indexing query), their members (both kinds in one table; a dynamic group's rows are
@@ -248,6 +265,11 @@ CREATE TABLE domain_configurations (
   name TEXT PRIMARY KEY, domain_name TEXT NOT NULL UNIQUE, domain_type TEXT NOT NULL,
   status TEXT NOT NULL, details TEXT NOT NULL, certificate_pem TEXT NOT NULL,
   key_pem TEXT NOT NULL, creation_date REAL NOT NULL, last_status_change REAL NOT NULL);
+)sql",
+    // Step (search, issue 17): fleet indexing's connectivity is the presence of the client whose
+    // id is the thing's name (AWS's connectivity indexing); SearchIndex looks it up per thing.
+    R"sql(
+CREATE INDEX device_presence_by_client ON device_presence(client_id);
 )sql",
 };
 

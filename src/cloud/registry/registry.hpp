@@ -25,6 +25,8 @@
 
 #include "cloud/registry/data_plane_records.hpp"
 #include "cloud/registry/iam_records.hpp"
+#include "cloud/registry/index_records.hpp"
+#include "cloud/registry/job_records.hpp"
 #include "cloud/registry/lambda_records.hpp"
 #include "cloud/registry/provisioning_records.hpp"
 #include "cloud/registry/security_records.hpp"
@@ -126,6 +128,8 @@ struct ThingFilter {
 
 // A committed write the data plane reacts to.
 struct Change {
+  // job_execution: id = the thing, status = the execution's new status ("" when deleted),
+  // detail = the job id.
   // thing_group_member_added / _removed: id = the group's name, status = the thing's name (static
   // and dynamic groups alike; a deleted group reports its memberships removed).
   // policy_target: a policy attached to or detached from a thing group (id = the policy's name,
@@ -135,11 +139,13 @@ struct Change {
     ca,
     thing_group_member_added,
     thing_group_member_removed,
-    policy_target
+    policy_target,
+    job_execution
   };
   Kind kind = Kind::certificate;
   std::string id{};
   std::string status{};  // the new status; "" when the record was deleted
+  std::string detail{};
 };
 // Called on the committing thread after COMMIT, without the registry lock held (a listener may use
 // the registry); must be quick (queue work elsewhere).
@@ -359,6 +365,37 @@ class Registry {
   Result<int64_t> count_provisioning_template_versions(std::string_view name);
   Status delete_provisioning_template_version(std::string_view name, int64_t version_id);
 
+  // Jobs (registry_jobs.cpp). Keys: job id; (job id, thing name) for executions; template id.
+  // insert: already_exists when taken; update/delete: not_found when missing. Every write of an
+  // execution notes a Change::Kind::job_execution (the data plane notifies the device).
+  Status insert_job(const Job& job);
+  Result<std::optional<Job>> find_job(std::string_view id);
+  Status update_job(const Job& job);
+  Status delete_job(std::string_view id);  // and its executions
+  Result<Page<Job>> list_jobs(const PageRequest& page, const JobFilter& filter);
+  Result<std::vector<Job>> list_jobs_with_status(std::string_view status);
+  Status put_job_execution(const JobExecution& execution);  // insert or replace
+  Result<std::optional<JobExecution>> find_job_execution(std::string_view job_id,
+                                                         std::string_view thing_name);
+  Status delete_job_execution(std::string_view job_id, std::string_view thing_name);
+  // Keyed by thing name (for a job) or job id (for a thing); status "" = any.
+  Result<Page<JobExecution>> list_job_executions_for_job(std::string_view job_id,
+                                                         std::string_view status,
+                                                         const PageRequest& page);
+  Result<Page<JobExecution>> list_job_executions_for_thing(std::string_view thing_name,
+                                                           std::string_view status,
+                                                           const PageRequest& page);
+  // A thing's QUEUED and IN_PROGRESS executions, oldest queued first (the device's queue).
+  Result<std::vector<JobExecution>> pending_job_executions(std::string_view thing_name);
+  // Executions of a job by status (jobProcessDetails).
+  Result<std::vector<std::pair<std::string, int64_t>>> count_job_executions(
+      std::string_view job_id);
+  // IN_PROGRESS executions whose timer ran out at `now`.
+  Result<std::vector<JobExecution>> expired_job_executions(double now);
+  Status insert_job_template(const JobTemplate& job_template);
+  Result<std::optional<JobTemplate>> find_job_template(std::string_view id);
+  Result<Page<JobTemplate>> list_job_templates(const PageRequest& page);
+  Status delete_job_template(std::string_view id);
   // Thing groups (registry_thing_groups.cpp). Write errors: already_exists for a taken name,
   // not_found for a missing group or thing, invalid_argument for a broken rule (with AWS's
   // reason: a dynamic group in a hierarchy, too deep, a thing in too many groups, children left).
@@ -459,6 +496,22 @@ class Registry {
   Result<Page<DomainConfiguration>> list_domain_configurations(const PageRequest& page);
   Status update_domain_configuration(const DomainConfiguration& configuration);
   Result<bool> delete_domain_configuration(std::string_view name);
+
+  // Fleet indexing (registry_index.cpp). The configuration is a setting (all OFF until set).
+  // A thing's indexed document is the one SearchIndex returns (cloud/index/query.hpp's shape):
+  // registry fields always, the shadow (classic, and the named ones of the filter) and
+  // connectivity when the configuration indexes them, plus "registryVersion" for
+  // registry.version (the API drops it from answers). Connectivity is the presence of the
+  // client whose id is the thing's name, as AWS's connectivity indexing.
+  Result<index::IndexingConfiguration> indexing_configuration();
+  Status set_indexing_configuration(const index::IndexingConfiguration& configuration);
+  // not_found when there is no such thing.
+  Result<nlohmann::json> indexed_thing(std::string_view thing_name);
+  // The things matching `query` after `page.after` in name order, at most page.limit, with
+  // next_key when more match. What SQL can decide runs in SQL; the query decides the rest.
+  Result<Page<nlohmann::json>> search_things(const index::Query& query, const PageRequest& page);
+  // Every matching document in name order (aggregations), until `visit` returns false.
+  Status visit_indexed_things(const index::Query& query, const IndexedThingVisitor& visit);
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).

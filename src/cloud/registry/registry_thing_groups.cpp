@@ -235,7 +235,8 @@ Status Registry::add_thing_to_thing_group(std::string_view group_name,
                                                       " of the same hierarchy as " + group->name);
       }
     }
-    return set_thing_group_member(group_name, thing_name, true);
+    ZT_TRY(set_thing_group_member(group_name, thing_name, true));
+    return refresh_dynamic_thing_groups_for_thing(thing_name);  // thingGroupNames queries
   });
 }
 
@@ -258,6 +259,7 @@ Result<bool> Registry::remove_thing_from_thing_group(std::string_view group_name
     note_change({.kind = Change::Kind::thing_group_member_removed,
                  .id = std::string(group_name),
                  .status = std::string(thing_name)});
+    ZT_TRY(refresh_dynamic_thing_groups_for_thing(thing_name));
     return true;
   });
 }

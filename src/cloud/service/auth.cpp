@@ -1,6 +1,7 @@
 #include "cloud/service/auth.hpp"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "broker/trust.hpp"
 #include "cloud/api/handler_util.hpp"
@@ -432,6 +433,32 @@ void PolicyAuthorizer::invalidate(const std::string& principal) {
     it = cache_.erase(it);
 }
 
+// The policies of the thing's groups and of their ancestors apply to its certificate (developer
+// guide, "Static thing groups": "You can attach a policy to a parent group and it is inherited by
+// its child groups, and by all of the things in the group and in its child groups"). The thing is
+// the one the connection is for: attached to the certificate and named by the client id, as for
+// the thing policy variables.
+Status PolicyAuthorizer::add_thing_group_policies(const std::string& thing_name, Entry& entry) {
+  ZT_TRY_ASSIGN(auto groups, registry_.list_thing_groups_for_thing_with_ancestors(thing_name));
+  std::set<std::string> seen;
+  for (const auto& policy : entry.policies) seen.insert(policy.name);
+  for (const auto& group : groups) {
+    ZT_TRY_ASSIGN(auto stored,
+                  registry_.get_policies_for_principal(account_.arn("thinggroup/" + group)));
+    for (const auto& document : stored) {
+      if (!seen.insert(document.name).second) continue;
+      auto parsed = policy::parse_policy(document.document, document.name);
+      if (!parsed) {
+        spdlog::warn("broker: policy {} of thing group {} does not parse: {}", document.name, group,
+                     parsed.error().message);
+        continue;
+      }
+      entry.policies.push_back(std::move(*parsed));
+    }
+  }
+  return ok();
+}
+
 Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientContext& client) {
   Entry entry;
   ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(client.principal));
@@ -460,6 +487,7 @@ Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientConte
     if (!thing) break;
     entry.context.thing_name = thing->name;
     entry.context.thing_type_name = thing->type_name;
+    ZT_TRY(add_thing_group_policies(thing->name, entry));
     auto attributes = nlohmann::json::parse(thing->attributes, nullptr, false);
     if (attributes.is_object()) {
       for (const auto& [key, value] : attributes.items()) {

@@ -155,6 +155,7 @@ class PolicyAuthorizer final : public broker::Authorizer {
     std::chrono::steady_clock::time_point expires;
   };
   Result<Entry> load(const broker::ClientContext& client);
+  Status add_thing_group_policies(const std::string& thing_name, Entry& entry);
 
   registry::Registry& registry_;
   AccountInfo account_;

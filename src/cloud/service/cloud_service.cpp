@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
 #include <map>
@@ -12,6 +13,7 @@
 #include "broker/mqtt5.hpp"
 #include "cloud/service/auth.hpp"
 #include "cloud/service/fleet_provisioning.hpp"
+#include "cloud/service/jobs.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 
@@ -85,6 +87,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
         account{state.account_id, state.region},
         recorder(*state.registry),
         shadows(*state.registry),
+        jobs(*state.registry),
         rules(
             *state.registry, account,
             {.endpoint_url = {},
@@ -117,6 +120,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   AccountInfo account;
   events::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
+  JobsService jobs;
   RulesRuntime rules;
   provisioning::Provisioner provisioner;
   FleetProvisioning fleet;
@@ -255,6 +259,13 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
           for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
         });
       }
+      // AWS IoT Jobs' device topics ($aws/things/<thing>/jobs/…; service/jobs.hpp).
+      if (auto request = cloud::jobs::parse_jobs_topic(topic)) {
+        guarded("a jobs request", topic, [&] {
+          for (auto& response : self->jobs.handle(*request, context.payload))
+            self->publish_now(std::move(response), "", "");
+        });
+      }
       guarded("the rules", topic, [&] {
         context.timestamp_ms = unix_now_ms();
         self->rules.on_message(context, MessageOrigin::client);
@@ -283,17 +294,72 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                  why, closed);
   }
 
+  // Job executions changed: each on the device's timeline, and notify / notify-next to each thing
+  // whose pending executions changed (worker thread, in commit order).
+  void post_job_changes(std::vector<registry::Change> changes) {
+    post([self = shared_from_this(), changes = std::move(changes)] {
+      std::set<std::string> things;
+      for (const auto& change : changes) {
+        self->recorder.record({.time_us = events::now_us(),
+                               .certificate_id = {},
+                               .thing_name = change.id,
+                               .kind = events::job_execution_kind(change.status),
+                               .detail = "job " + change.detail,
+                               .client_id = {}});
+        things.insert(change.id);
+      }
+      for (const auto& thing : things) {
+        for (auto& message : self->jobs.notifications(thing))
+          self->publish_now(std::move(message), "", "");
+      }
+    });
+  }
+
+  // Things joined or left thing groups: continuous jobs that target the groups follow them.
+  void post_group_changes(std::vector<registry::Change> changes) {
+    post([self = shared_from_this(), changes = std::move(changes)] {
+      std::string prefix =
+          "arn:aws:iot:" + self->account.region + ":" + self->account.account_id + ":thinggroup/";
+      for (const auto& change : changes) {
+        bool added = change.kind == registry::Change::Kind::thing_group_member_added;
+        auto done = self->state.registry->transaction([&]() -> Status {
+          return cloud::jobs::on_group_membership(*self->state.registry, prefix, change.id,
+                                                  change.status, added, unix_now_seconds());
+        });
+        if (!done) spdlog::warn("jobs: group {} change: {}", change.id, done.error().message);
+      }
+    });
+  }
+
+  // Once a second on the worker: IN_PROGRESS job executions whose timer ran out become TIMED_OUT
+  // (their change notes notify the devices).
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer;
+  void schedule_sweep() {
+    sweep_timer->expires_after(std::chrono::seconds(1));
+    sweep_timer->async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+      auto self = weak.lock();
+      if (error || !self || self->stopped) return;
+      guarded("the job timeout sweep", "", [&] { self->jobs.expire(); });
+      self->schedule_sweep();
+    });
+  }
+
   // Registry change listener (the committing thread, registry unlocked): forget cached decisions
   // now, so the next CONNECT re-reads the certificate, and close live sessions on the worker.
   void on_registry_changes(const std::vector<registry::Change>& changes) {
     bool any_ca = false;
     bool any_group = false;  // a thing group's members or policies: decisions of its things
     std::vector<std::pair<std::string, std::string>> revoked_certificates;  // (id, why)
+    std::vector<registry::Change> job_changes;
+    std::vector<registry::Change> group_changes;  // continuous jobs follow their groups
     for (const auto& change : changes) {
-      if (change.kind == registry::Change::Kind::thing_group_member_added ||
-          change.kind == registry::Change::Kind::thing_group_member_removed ||
-          change.kind == registry::Change::Kind::policy_target) {
+      if (change.kind == registry::Change::Kind::job_execution) {
+        job_changes.push_back(change);
+      } else if (change.kind == registry::Change::Kind::thing_group_member_added ||
+                 change.kind == registry::Change::Kind::thing_group_member_removed ||
+                 change.kind == registry::Change::Kind::policy_target) {
         any_group = true;
+        if (change.kind != registry::Change::Kind::policy_target) group_changes.push_back(change);
       } else if (change.kind == registry::Change::Kind::ca) {
         if (change.status != registry::kActive) any_ca = true;
       } else if (change.kind == registry::Change::Kind::certificate &&
@@ -302,6 +368,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
             change.id, change.status.empty() ? "was deleted" : "is " + change.status);
       }
     }
+    if (!job_changes.empty()) post_job_changes(std::move(job_changes));
+    if (!group_changes.empty()) post_group_changes(std::move(group_changes));
     if (any_group) authorizer->invalidate();
     if (revoked_certificates.empty() && !any_ca) return;
     if (any_ca) {
@@ -334,6 +402,10 @@ void CloudService::add_routes(api::Router& router) {
   add_data_plane_routes(router, impl_->shadows, [weak](std::vector<Outgoing> messages) {
     if (auto impl = weak.lock()) impl->send_later(std::move(messages), MessageOrigin::client);
   });
+}
+
+void CloudService::add_jobs_data_routes(api::Router& router) {
+  service::add_jobs_data_routes(router, impl_->jobs);
 }
 
 void CloudService::add_message_tap(MessageTap tap) { impl_->taps.push_back(std::move(tap)); }
@@ -381,6 +453,10 @@ Status CloudService::start() {
   impl.state.registry->add_change_listener([weak](const std::vector<registry::Change>& changes) {
     if (auto impl = weak.lock(); impl && !impl->stopped) impl->on_registry_changes(changes);
   });
+  impl.post([self = impl_] {
+    self->sweep_timer = std::make_unique<boost::asio::steady_timer>(self->worker.get_executor());
+    self->schedule_sweep();
+  });
   return ok();
 }
 
@@ -402,6 +478,9 @@ void CloudService::stop() {
   if (!impl_ || impl_->stopped) return;
   Impl& impl = *impl_;
   impl.stopped = true;
+  boost::asio::post(impl.worker, [self = impl_] {
+    if (self->sweep_timer) self->sweep_timer->cancel();
+  });
   // The worker first: it publishes into the broker, whose io_contexts die with Broker::stop().
   impl.worker.join();
   impl.rules.stop();

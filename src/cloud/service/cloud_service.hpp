@@ -47,6 +47,8 @@ class CloudService {
 
   // Adds the iot-data routes (shadows, Publish) to the API router; before the API server starts.
   void add_routes(api::Router& router);
+  // Adds the iot-jobs-data routes (AWS IoT Jobs' device HTTP API) to their own router.
+  void add_jobs_data_routes(api::Router& router);
   // Sees every MQTT message the cloud routes (clients' publishes, shadow responses, lifecycle
   // events), on the service worker thread in arrival order; must not block (the web console
   // queues them for its event streams). Before start().
