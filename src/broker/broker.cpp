@@ -212,6 +212,13 @@ void Broker::publish(Message message) {
   impl_->core.publish(std::make_shared<const Message>(std::move(message)));
 }
 
+void Broker::publish_to_connection(std::string_view session_identifier, Message message) {
+  if (message.timestamp_ms == 0) message.timestamp_ms = unix_now_ms();
+  message.retain = false;
+  impl_->core.publish_to_connection(session_identifier,
+                                    std::make_shared<const Message>(std::move(message)));
+}
+
 size_t Broker::connection_count() const { return impl_->core.connections.load(); }
 size_t Broker::disconnect_principal(std::string_view principal, DisconnectReason reason) {
   return impl_->core.disconnect_principal(principal, reason);

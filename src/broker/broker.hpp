@@ -27,6 +27,8 @@ class Broker {
   uint16_t port() const;
   // Publishes as the broker itself (lifecycle events, shadow responses): no authorization.
   void publish(Message message);
+  // The same, to the subscriptions of one connection (ClientContext::session_identifier) only.
+  void publish_to_connection(std::string_view session_identifier, Message message);
   size_t connection_count() const;
   // Closes the live connections of a certificate (UpdateCertificate to INACTIVE/REVOKED,
   // reference/aws-iot.md §2).

@@ -226,6 +226,19 @@ void Core::publish(const std::shared_ptr<const Message>& message) {
   enforce_queued_bytes_cap();
 }
 
+void Core::publish_to_connection(std::string_view session_identifier,
+                                 const std::shared_ptr<const Message>& message) {
+  std::vector<Subscriber> subscribers;
+  match(message->topic, subscribers);
+  for (const auto& subscriber : subscribers) {
+    if (skipped(subscriber, *message) || !subscriber.session->on_connection(session_identifier))
+      continue;
+    auto delivery = delivery_for(subscriber, message);
+    subscriber.session->deliver(message, delivery.qos, /*retain=*/false, *authorizer_);
+  }
+  enforce_queued_bytes_cap();
+}
+
 void Core::begin_batch() { t_batch.active = true; }
 
 void Core::end_batch() {

@@ -132,6 +132,11 @@ class Core {
   // session once per batch (one lock instead of one per message when many publishers feed one
   // subscriber from other threads); otherwise they happen at once.
   void publish(const std::shared_ptr<const Message>& message);
+  // Routes a message to the subscriptions of one connection only (the one whose
+  // ClientContext::session_identifier is given): an answer meant for the client that asked, as AWS
+  // IoT's fleet provisioning API answers. Never retained.
+  void publish_to_connection(std::string_view session_identifier,
+                             const std::shared_ptr<const Message>& message);
   void begin_batch();
   void end_batch();
 

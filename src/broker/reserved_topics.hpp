@@ -7,10 +7,10 @@
 // allow; however, you can't create new topics that begin with a dollar sign. Unsupported publish or
 // subscribe operations to reserved topics can result in a terminated connection." Its tables list
 // Publish only for the shadow `get|update|delete` request topics (classic and named), Basic Ingest
-// `$aws/rules/<rule>/…`, and the jobs / fleet provisioning / Device Defender request topics, whose
-// services this cloud does not run yet (added here when they are). `…/accepted|rejected|delta|
-// documents` and `$aws/events/…` are Subscribe. Retained messages are not allowed on reserved
-// topics (reference/aws-iot.md §6.1).
+// `$aws/rules/<rule>/…`, the fleet provisioning request topics, and the jobs / Device Defender
+// request topics, whose services are added here when the cloud runs them.
+// `…/accepted|rejected|delta| documents` and `$aws/events/…` are Subscribe. Retained messages are
+// not allowed on reserved topics (reference/aws-iot.md §6.1).
 #pragma once
 
 #include <string_view>

@@ -95,6 +95,11 @@ bool Session::close_if_principal(std::string_view principal, DisconnectReason re
   return true;
 }
 
+bool Session::on_connection(std::string_view session_identifier) const {
+  std::lock_guard lock(mutex_);
+  return outlet_ && context_.session_identifier == session_identifier;
+}
+
 bool Session::say_goodbye() {
   std::shared_ptr<Outlet> outlet;
   {

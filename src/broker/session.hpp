@@ -75,6 +75,8 @@ class Session {
   bool attached() const;
   // Closes the attached connection when it authenticated as `principal` (a revoked certificate).
   bool close_if_principal(std::string_view principal, DisconnectReason reason);
+  // Whether the attached connection is the one with this ClientContext::session_identifier.
+  bool on_connection(std::string_view session_identifier) const;
   // Outlet::say_goodbye on the attached connection, if any.
   bool say_goodbye();
   std::chrono::steady_clock::time_point offline_since() const;

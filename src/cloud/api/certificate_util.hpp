@@ -26,6 +26,12 @@ ApiResult<ParsedCertificate> parse_certificate(std::string_view pem, std::string
 bool currently_valid(const ParsedCertificate& cert);
 
 nlohmann::json validity(int64_t not_before, int64_t not_after);
+// Certificates the cloud itself issues (CreateKeysAndCertificate / CreateCertificateFromCsr, over
+// REST and over fleet provisioning's MQTT API): subject "CN=AWS IoT Certificate", valid until
+// 2049-12-31T23:59:59Z like AWS's (reference §2), signed by the cloud's issuer. Its failures are
+// the cloud's, not the client's (500).
+Result<ParsedCertificate> issue_cloud_certificate(ServiceContext& ctx, const EVP_PKEY* public_key);
+
 // A fresh generationId (changes on every update).
 std::string generation_id();
 

@@ -216,9 +216,8 @@ ApiResult<Reply> list_certificates_by_ca(ServiceContext& ctx, const ApiRequest& 
   return list_certificates_page(ctx, request, ca.id);
 }
 
-// Certificates the cloud itself issues (CreateKeysAndCertificate / CreateCertificateFromCsr):
-// subject "CN=AWS IoT Certificate", valid until 2049-12-31T23:59:59Z like AWS's (reference §2).
-// Its failures are the cloud's, not the client's (500).
+}  // namespace
+
 Result<ParsedCertificate> issue_cloud_certificate(ServiceContext& ctx, const EVP_PKEY* public_key) {
   if (!ctx.issuer_cert || !ctx.issuer_key) {
     return make_error(Errc::unsupported, "this cloud has no certificate issuer configured");
@@ -233,6 +232,8 @@ Result<ParsedCertificate> issue_cloud_certificate(ServiceContext& ctx, const EVP
   if (!parsed) return make_error(Errc::internal, "could not re-read an issued certificate");
   return std::move(*parsed);
 }
+
+namespace {
 
 ApiResult<Reply> create_keys_and_certificate(ServiceContext& ctx, const ApiRequest& request) {
   ZT_API_TRY_ASSIGN(bool set_active, query_bool(request, "setAsActive"));

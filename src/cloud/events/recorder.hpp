@@ -42,6 +42,13 @@ inline constexpr const char* kFunctionFailed = "function-failed";
 inline constexpr const char* kConnected = "connected";
 inline constexpr const char* kDisconnected = "disconnected";
 inline constexpr const char* kSubscribed = "subscribed";
+// Fleet provisioning (cloud/service/fleet_provisioning.hpp): a certificateOwnershipToken handed
+// out with a new certificate and used by RegisterThing; RegisterThing's answer (a rejection's
+// detail is AWS's errorCode and errorMessage).
+inline constexpr const char* kOwnershipTokenIssued = "ownership-token-issued";
+inline constexpr const char* kOwnershipTokenConsumed = "ownership-token-consumed";
+inline constexpr const char* kRegisterThingAccepted = "register-thing-accepted";
+inline constexpr const char* kRegisterThingRejected = "register-thing-rejected";
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();

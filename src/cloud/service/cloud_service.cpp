@@ -11,6 +11,7 @@
 #include "broker/lifecycle.hpp"
 #include "broker/mqtt5.hpp"
 #include "cloud/service/auth.hpp"
+#include "cloud/service/fleet_provisioning.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 
@@ -97,7 +98,19 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
             [this](Outgoing message) {
               publish_now(std::move(message), "", "", MessageOrigin::client, /*run_rules=*/false);
             },
-            options.retry, &recorder) {}
+            options.retry, &recorder),
+        provisioner(*state.registry, state.account_id, state.region, &rules.invoker(), &recorder),
+        fleet(
+            *state.registry,
+            {.account_id = state.account_id,
+             .region = state.region,
+             .certificate = state.issuer_cert.get(),
+             .key = state.issuer_key.get()},
+            stored_template_finder(*state.registry),
+            [this](const provisioning::ProvisionRequest& request) {
+              return provisioner.provision(request);
+            },
+            &recorder) {}
 
   CloudState& state;
   CloudServiceOptions options;
@@ -105,6 +118,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   events::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
   RulesRuntime rules;
+  provisioning::Provisioner provisioner;
+  FleetProvisioning fleet;
   std::shared_ptr<PolicyAuthorizer> authorizer;
   std::unique_ptr<broker::Broker> broker;
   boost::asio::thread_pool worker{1};
@@ -210,10 +225,28 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());
-    post([self = shared_from_this(),
+    post([self = shared_from_this(), session = client.session_identifier,
           context = rules_context(message, client.client_id, client.principal,
                                   account.account_id)]() mutable {
       const std::string& topic = context.topic;
+      // Fleet provisioning: answered on the asking connection only; neither the request (it may
+      // hold an ownership token) nor the answer (a private key) goes to the taps or the rules.
+      if (fleet::parse_request_topic(topic)) {
+        guarded("a fleet provisioning request", topic, [&] {
+          auto answer =
+              self->fleet.handle(topic,
+                                 std::span(reinterpret_cast<const uint8_t*>(context.payload.data()),
+                                           context.payload.size()),
+                                 context.principal, context.client_id);
+          if (answer && self->broker) {
+            self->broker->publish_to_connection(
+                session,
+                broker::Message{.topic = std::move(answer->topic),
+                                .payload = Bytes(answer->payload.begin(), answer->payload.end())});
+          }
+        });
+        return;
+      }
       self->tap(topic, context.payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         guarded("a shadow request", topic, [&] {

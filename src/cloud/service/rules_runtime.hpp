@@ -91,6 +91,9 @@ class RulesRuntime {
                   MessageOrigin origin = MessageOrigin::client);
   void drain();
   void stop();
+  // Lambda's Invoke over the registry's functions (the provisioning templates' pre-provisioning
+  // hooks run through it too).
+  lambda::Invoker& invoker() { return invoker_; }
 
  private:
   std::vector<std::shared_ptr<const rules::Rule>> current_rules();
