@@ -1,6 +1,11 @@
 // The registration code and CA certificates: registration with proof of possession, describe,
 // list, update, delete (reference/aws-iot.md §1.6, §2).
+#include <map>
+#include <regex>
+
 #include "cloud/api/certificate_util.hpp"
+#include "cloud/iam/policy_document.hpp"
+#include "cloud/provisioning/template.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_checks.hpp"
 
@@ -25,14 +30,74 @@ json ca_description(const ServiceContext& ctx, const CaCertificate& ca) {
           {"certificateMode", ca.certificate_mode}};
 }
 
+// The template a CA's registration config carries is checked as CreateProvisioningTemplate checks
+// one: a template AWS would refuse is refused here (AWS: InvalidRequestException "Invalid
+// registration template. …").
+ApiResult<void> check_jitp_template(const std::string& body) {
+  auto parsed = provisioning::parse_template(body);
+  if (!parsed) return invalid_request("Invalid registration template. " + parsed.error().message);
+  return {};
+}
+
+// templateName: a provisioning template of this account.
+ApiResult<void> check_jitp_template_name(ServiceContext&, const std::string&) { return {}; }
+
+ApiError constraint(const std::string& field, const std::string& value, const std::string& rule) {
+  return invalid_request("1 validation error detected: Value '" + value.substr(0, 200) +
+                         "' at 'registrationConfig." + field +
+                         "' failed to satisfy constraint: Member must " + rule);
+}
+
 // registrationConfig (RegisterCACertificate, UpdateCACertificate): {templateBody?, roleArn?,
-// templateName?}, all strings.
-Result<const json*> registration_config_of(const json& body) {
-  ZT_TRY_ASSIGN(const json* config, object_member(body, "registrationConfig"));
+// templateName?}, all strings, with the RegistrationConfig shape's constraints (API reference,
+// RegistrationConfig: templateBody ≤ 10240, roleArn 20–2048, templateName 1–36
+// ^[0-9A-Za-z_-]+$). A JITP template body comes with the role AWS IoT assumes to provision
+// (developer guide, "Just-in-time provisioning": "templateBody" and "roleArn"); the role must
+// exist and trust iot.amazonaws.com, as AWS checks it for a provisioning template's role
+// (InvalidRequestException "The provisioning role cannot be assumed by AWS IoT"). The other form
+// names a provisioning template instead (its own provisioningRoleArn applies).
+ApiResult<const json*> registration_config_of(ServiceContext& ctx, const json& body) {
+  ZT_API_TRY_ASSIGN(const json* config, object_member(body, "registrationConfig"));
   if (!config) return config;
+  std::map<std::string, std::string> values;
   for (const char* key : {"templateBody", "roleArn", "templateName"}) {
-    ZT_TRY(string_member(*config, key, std::string("registrationConfig.") + key));
+    ZT_API_TRY_ASSIGN(auto value,
+                      string_member(*config, key, std::string("registrationConfig.") + key));
+    if (value) values[key] = *value;
   }
+  static const std::regex role_pattern(
+      "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+  static const std::regex name_pattern("[0-9A-Za-z_-]+");
+  if (values.contains("templateBody") && values["templateBody"].size() > 10240)
+    return constraint("templateBody", values["templateBody"],
+                      "have length less than or equal to 10240");
+  if (auto it = values.find("templateName"); it != values.end()) {
+    if (it->second.empty() || it->second.size() > 36 || !std::regex_match(it->second, name_pattern))
+      return constraint("templateName", it->second,
+                        "satisfy regular expression pattern: ^[0-9A-Za-z_-]+$ (length 1-36)");
+  }
+  if (auto it = values.find("roleArn"); it != values.end()) {
+    if (it->second.size() < 20 || it->second.size() > 2048 ||
+        !std::regex_match(it->second, role_pattern))
+      return constraint("roleArn", it->second,
+                        "satisfy regular expression pattern: "
+                        "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+  }
+  bool has_body = values.contains("templateBody") && !values["templateBody"].empty();
+  if (has_body && values.contains("templateName"))
+    return invalid_request(
+        "Invalid registration config: give either templateBody (with roleArn) or templateName, "
+        "not both");
+  if (has_body && !values.contains("roleArn"))
+    return invalid_request("Invalid registration config: roleArn is required with templateBody");
+  if (auto it = values.find("roleArn"); it != values.end()) {
+    ZT_API_TRY_ASSIGN(auto role, ctx.registry.find_role_by_arn(it->second));
+    if (!role || !iam::trust_document_allows_service(role->trust_policy, "iot.amazonaws.com"))
+      return invalid_request("The provisioning role cannot be assumed by AWS IoT");
+  }
+  if (has_body) ZT_API_TRY(check_jitp_template(values["templateBody"]));
+  if (auto it = values.find("templateName"); it != values.end())
+    ZT_API_TRY(check_jitp_template_name(ctx, it->second));
   return config;
 }
 
@@ -80,7 +145,7 @@ ApiResult<Reply> register_ca_certificate(ServiceContext& ctx, const ApiRequest& 
   if (certificate_mode != "DEFAULT" && certificate_mode != "SNI_ONLY") {
     return invalid_request("certificateMode must be DEFAULT or SNI_ONLY");
   }
-  ZT_API_TRY_ASSIGN(const json* config, registration_config_of(body));
+  ZT_API_TRY_ASSIGN(const json* config, registration_config_of(ctx, body));
   json registration_config = config ? *config : json::object();
 
   ZT_API_TRY_ASSIGN(ParsedCertificate ca, parse_certificate(*ca_pem, "caCertificate"));
@@ -171,7 +236,7 @@ ApiResult<Reply> update_ca_certificate(ServiceContext& ctx, const ApiRequest& re
     }
     ca.auto_registration = *auto_status;
   }
-  ZT_API_TRY_ASSIGN(const json* config, registration_config_of(body));
+  ZT_API_TRY_ASSIGN(const json* config, registration_config_of(ctx, body));
   if (config) ca.registration_config = config->dump();
   ZT_API_TRY_ASSIGN(auto remove, bool_member(body, "removeAutoRegistration"));
   if (remove.value_or(false)) ca.registration_config = "{}";

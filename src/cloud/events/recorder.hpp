@@ -49,6 +49,10 @@ inline constexpr const char* kOwnershipTokenIssued = "ownership-token-issued";
 inline constexpr const char* kOwnershipTokenConsumed = "ownership-token-consumed";
 inline constexpr const char* kRegisterThingAccepted = "register-thing-accepted";
 inline constexpr const char* kRegisterThingRejected = "register-thing-rejected";
+// JITP (cloud/service/auth.cpp): the CA's template provisioned the device at its first connect, or
+// failed (the certificate stays PENDING_ACTIVATION).
+inline constexpr const char* kJitpProvisioned = "jitp-provisioned";
+inline constexpr const char* kJitpFailed = "jitp-failed";
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();

@@ -249,9 +249,10 @@ class Registry {
   Result<InvocationPage> list_function_invocations(const std::string& principal_prefix,
                                                    const InvocationQuery& query);
 
-  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert: already_exists
-  // when the name is taken; update/delete: not_found when it is not. update replaces every field
-  // of the record, and the code too when `code` is given. Deleting a function deletes its policy.
+  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert:
+  // already_exists when the name is taken; update/delete: not_found when it is not. update replaces
+  // every field of the record, and the code too when `code` is given. Deleting a function deletes
+  // its policy.
   Status insert_lambda_function(const LambdaFunction& function, std::span<const uint8_t> code);
   Result<std::optional<LambdaFunction>> find_lambda_function(std::string_view name);
   // The zip as uploaded; nullopt for a function without code (or none of that name).
@@ -326,6 +327,11 @@ class Registry {
   // The user an access key belongs to; nullopt for a key of no user (the account's own key).
   Result<std::optional<IamAccessKey>> find_user_access_key(std::string_view access_key_id);
   Result<bool> delete_user_access_key(std::string_view user_name, std::string_view access_key_id);
+
+  // Multi-account registration (registry_certificates.cpp).
+  // ACTIVE certificates registered without a CA (RegisterCertificateWithoutCA, SNI_ONLY): the
+  // broker trusts each one as its own anchor, since no registered CA vouches for it.
+  Result<std::vector<Certificate>> list_active_certificates_without_ca();
 
  private:
   // Tests only (tests/cloud/registry_*): reads this connection's settings (PRAGMA synchronous).

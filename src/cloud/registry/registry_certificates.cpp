@@ -148,18 +148,23 @@ Status Registry::insert_certificate(const Certificate& c) {
         Statement st,
         db_.prepare(
             "INSERT INTO certificates VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
-    return st.bind(1, c.id)
-        .bind(2, c.pem)
-        .bind(3, c.ca_id)
-        .bind(4, c.status)
-        .bind(5, c.certificate_mode)
-        .bind(6, c.creation_date)
-        .bind(7, c.last_modified)
-        .bind(8, c.customer_version)
-        .bind(9, c.generation_id)
-        .bind(10, c.not_before)
-        .bind(11, c.not_after)
-        .run();
+    ZT_TRY(st.bind(1, c.id)
+               .bind(2, c.pem)
+               .bind(3, c.ca_id)
+               .bind(4, c.status)
+               .bind(5, c.certificate_mode)
+               .bind(6, c.creation_date)
+               .bind(7, c.last_modified)
+               .bind(8, c.customer_version)
+               .bind(9, c.generation_id)
+               .bind(10, c.not_before)
+               .bind(11, c.not_after)
+               .run());
+    // An ACTIVE certificate is news to the broker's trust store (one registered without a CA is
+    // its own anchor); a new certificate of another status has no session to close.
+    if (c.status == kActive)
+      note_change({.kind = Change::Kind::certificate, .id = c.id, .status = c.status});
+    return ok();
   });
 }
 
@@ -182,6 +187,20 @@ Result<Page<Certificate>> Registry::list_certificates(const PageRequest& page,
           if (ca_id) st.bind(3, *ca_id);
         },
         read_certificate, [](const Certificate& c) { return c.id; });
+  });
+}
+
+Result<std::vector<Certificate>> Registry::list_active_certificates_without_ca() {
+  return transaction([&]() -> Result<std::vector<Certificate>> {
+    ZT_TRY_ASSIGN(Statement st, db_.prepare(std::string(kCertificateColumns) +
+                                            " WHERE ca_id IS NULL AND status = 'ACTIVE' AND "
+                                            "certificate_mode = 'SNI_ONLY' ORDER BY id"));
+    std::vector<Certificate> out;
+    while (true) {
+      ZT_TRY_ASSIGN(bool row, st.step());
+      if (!row) return out;
+      out.push_back(read_certificate(st));
+    }
   });
 }
 

@@ -53,6 +53,11 @@ std::map<std::string, std::string> certificate_variables(const X509* certificate
 
 }  // namespace
 
+bool is_own_anchor(const registry::Certificate& certificate) {
+  return !certificate.ca_id && certificate.certificate_mode == "SNI_ONLY" &&
+         certificate.status == registry::kActive;
+}
+
 std::string registration_event(const registry::Certificate& certificate,
                                const std::string& account_id, const std::string& source_ip,
                                int64_t now) {
@@ -79,23 +84,37 @@ RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, Accou
       account_(std::move(account)),
       endpoint_(std::move(endpoint)),
       publish_(std::move(publish)),
-      recorder_(recorder) {
+      recorder_(recorder),
+      provisioner_(registry, account_.account_id, account_.region, nullptr, recorder) {
   if (cloud_issuer) {
     X509_up_ref(const_cast<X509*>(cloud_issuer));
     cloud_issuer_.reset(const_cast<X509*>(cloud_issuer));
   }
-  registry_.add_change_listener(
-      [weak = std::weak_ptr<TrustCache>(trust_)](const std::vector<registry::Change>& changes) {
-        auto cache = weak.lock();
-        if (!cache) return;
-        for (const auto& change : changes) {
-          if (change.kind != registry::Change::Kind::ca) continue;
-          std::lock_guard lock(cache->mutex);
-          cache->store.reset();
-          ++cache->generation;
-          return;
-        }
-      });
+  registry_.add_change_listener([weak = std::weak_ptr<TrustCache>(trust_), registry = &registry_](
+                                    const std::vector<registry::Change>& changes) {
+    auto cache = weak.lock();
+    if (!cache) return;
+    for (const auto& change : changes) {
+      if (change.kind == registry::Change::Kind::certificate &&
+          !affects_anchors(*cache, *registry, change))
+        continue;
+      std::lock_guard lock(cache->mutex);
+      cache->store.reset();
+      ++cache->generation;
+      return;
+    }
+  });
+}
+
+bool RegistryAuthenticator::affects_anchors(TrustCache& cache, registry::Registry& registry,
+                                            const registry::Change& change) {
+  {
+    std::lock_guard lock(cache.mutex);
+    if (cache.leaf_anchors.contains(change.id)) return true;  // deactivated, revoked or deleted
+  }
+  if (change.status != registry::kActive) return false;
+  auto certificate = registry.find_certificate(change.id);
+  return certificate && *certificate && is_own_anchor(**certificate);
 }
 
 crypto::UniquePtr<X509_STORE> RegistryAuthenticator::trust_store() {
@@ -134,6 +153,25 @@ crypto::UniquePtr<X509_STORE> RegistryAuthenticator::build_trust_store() {
   } else {
     spdlog::error("broker: listing active CAs: {}", cas.error().message);
   }
+  // Multi-account registration: no registered CA vouches for a certificate registered without
+  // one, so the certificate itself is the anchor (X509_V_FLAG_PARTIAL_CHAIN accepts a trusted
+  // leaf). authenticate() still checks its status and that the client sent SNI.
+  std::set<std::string> leaves;
+  if (auto certificates = registry_.list_active_certificates_without_ca(); certificates) {
+    for (const auto& certificate : *certificates) {
+      if (auto cert = crypto::certificate_from_pem(certificate.pem, "certificate"); cert) {
+        anchors.push_back(std::move(*cert));
+        leaves.insert(certificate.id);
+      }
+    }
+  } else {
+    spdlog::error("broker: listing certificates registered without a CA: {}",
+                  certificates.error().message);
+  }
+  {
+    std::lock_guard lock(trust_->mutex);
+    trust_->leaf_anchors.insert(leaves.begin(), leaves.end());
+  }
   broker::TrustAnchorSet set;
   if (auto replaced = set.replace(anchors); !replaced)
     spdlog::error("broker: trust store: {}", replaced.error().message);
@@ -149,29 +187,86 @@ AuthDecision RegistryAuthenticator::refused(const std::string& certificate_id, s
   return refuse(std::move(reason));
 }
 
-AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certificate,
-                                            const std::string& source_ip) {
-  if (!registration_events_.admit(certificate.id, clock_())) {
-    return AuthDecision{.outcome = AuthOutcome::close_without_connack,
-                        .principal = certificate.id,
-                        .reason = "certificate " + certificate.id +
-                                  " is PENDING_ACTIVATION (registration event throttled: one per "
-                                  "second per certificate)",
-                        .context = {}};
-  }
+bool RegistryAuthenticator::announce(const registry::Certificate& certificate,
+                                     const std::string& source_ip, const std::string& closed) {
+  if (!registration_events_.admit(certificate.id, clock_())) return false;
   std::string topic = "$aws/events/certificates/registered/" + certificate.ca_id.value_or("");
   int64_t now = unix_now_ms();
   if (recorder_) {
     recorder_->record(certificate.id, events::kConnectRefused,
-                      "PENDING_ACTIVATION: closed without CONNACK (from " + source_ip + ")");
+                      closed + " (from " + source_ip + ")");
     recorder_->record(certificate.id, events::kRegistrationEvent, "published " + topic);
   }
   publish_(std::move(topic), registration_event(certificate, account_.account_id, source_ip, now));
-  return AuthDecision{
-      .outcome = AuthOutcome::close_without_connack,
-      .principal = certificate.id,
-      .reason = "certificate " + certificate.id + " is PENDING_ACTIVATION (JITR event published)",
-      .context = {}};
+  return true;
+}
+
+AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certificate,
+                                            const std::string& source_ip) {
+  bool announced = announce(certificate, source_ip, "PENDING_ACTIVATION: closed without CONNACK");
+  return AuthDecision{.outcome = AuthOutcome::close_without_connack,
+                      .principal = certificate.id,
+                      .reason = "certificate " + certificate.id +
+                                (announced ? " is PENDING_ACTIVATION (JITR event published)"
+                                           : " is PENDING_ACTIVATION (registration event "
+                                             "throttled: one per second per certificate)"),
+                      .context = {}};
+}
+
+std::string RegistryAuthenticator::jitp_template(const std::string& ca_id) {
+  auto ca = registry_.find_ca(ca_id);
+  if (!ca || !*ca) return {};
+  auto config = nlohmann::json::parse((*ca)->registration_config, nullptr, false);
+  if (!config.is_object()) return {};
+  if (auto body = config.find("templateBody"); body != config.end() && body->is_string())
+    return body->get<std::string>();
+  return {};
+}
+
+AuthDecision RegistryAuthenticator::provision_just_in_time(const registry::Certificate& certificate,
+                                                           const std::string& template_body,
+                                                           const std::string& source_ip) {
+  // The registration event and its throttle as for JITR: a device retrying in a tight loop gets
+  // one provisioning attempt per second.
+  AuthDecision decision{.outcome = AuthOutcome::close_without_connack,
+                        .principal = certificate.id,
+                        .reason = "certificate " + certificate.id +
+                                  " is PENDING_ACTIVATION (JITP attempt throttled: one per "
+                                  "second per certificate)",
+                        .context = {}};
+  if (!announce(certificate, source_ip,
+                "JITP: the first connect is closed without CONNACK while the CA's template "
+                "provisions the device"))
+    return decision;
+  auto outcome = provisioner_.provision({.template_body = template_body,
+                                         .template_name = {},
+                                         .pre_provisioning_hook = {},
+                                         .parameters = nlohmann::json::object(),
+                                         .certificate_id = certificate.id,
+                                         .client_id = {}});
+  if (auto* error = std::get_if<provisioning::ProvisioningError>(&outcome)) {
+    spdlog::warn("jitp: provisioning certificate {} failed: {} {}", certificate.id, error->code,
+                 error->message);
+    if (recorder_) {
+      recorder_->record(certificate.id, events::kJitpFailed,
+                        error->code + ": " + error->message + " (still PENDING_ACTIVATION)");
+    }
+    decision.reason = "certificate " + certificate.id +
+                      " is PENDING_ACTIVATION (JITP failed: " + error->code + ")";
+    return decision;
+  }
+  const auto& provisioned = std::get<provisioning::ProvisionOutcome>(outcome);
+  spdlog::info("jitp: certificate {} ACTIVE, thing {}", certificate.id,
+               provisioned.thing_name.empty() ? "(none)" : provisioned.thing_name);
+  if (recorder_) {
+    recorder_->record(certificate.id, events::kJitpProvisioned,
+                      (provisioned.thing_name.empty() ? std::string("no thing")
+                                                      : "thing " + provisioned.thing_name) +
+                          "; first connect closed without CONNACK, as AWS does");
+  }
+  decision.reason = "certificate " + certificate.id +
+                    " provisioned by JITP (the first connect is closed; the next one is accepted)";
+  return decision;
 }
 
 bool RegistryAuthenticator::accept_server_name(std::string_view server_name,
@@ -218,8 +313,12 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
       return AuthDecision{
           .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity};
     }
-    if (certificate.status == registry::kPendingActivation)
+    if (certificate.status == registry::kPendingActivation) {
+      if (std::string body = certificate.ca_id ? jitp_template(*certificate.ca_id) : "";
+          !body.empty())
+        return provision_just_in_time(certificate, body, peer.remote_address);
       return pending(certificate, peer.remote_address);
+    }
     return refused(*id, "certificate " + *id + " is " + certificate.status);
   }
 
@@ -269,6 +368,8 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   }
   if (registered->status != registry::kPendingActivation)
     return refused(*id, "certificate " + *id + " is " + registered->status);
+  if (std::string body = jitp_template(ca->id); !body.empty())
+    return provision_just_in_time(*registered, body, peer.remote_address);
   return pending(*registered, peer.remote_address);
 }
 

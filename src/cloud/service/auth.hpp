@@ -1,7 +1,8 @@
 // The local cloud's broker plug-ins backed by the registry (reference/aws-iot.md §3, §5):
 //  - RegistryAuthenticator: client chains must reach a registered ACTIVE CA (partial chain, so an
 //    intermediate can be the registered CA) or the cloud's own issuer (certificates made by
-//    CreateKeysAndCertificate / CreateCertificateFromCsr). An ACTIVE certificate is accepted with
+//    CreateKeysAndCertificate / CreateCertificateFromCsr), or be itself an ACTIVE certificate
+//    registered without a CA (multi-account registration). An ACTIVE certificate is accepted with
 //    principal = certificateId. An unknown certificate of an ACTIVE CA with auto-registration
 //    ENABLE is registered PENDING_ACTIVATION (JITR) and the registration event is published; the
 //    connection is then closed without CONNACK, and again on every attempt while still pending.
@@ -27,6 +28,7 @@
 #include "cloud/endpoint_names.hpp"
 #include "cloud/events/recorder.hpp"
 #include "cloud/policy/policy.hpp"
+#include "cloud/provisioning/provisioner.hpp"
 #include "cloud/registry/registry.hpp"
 
 namespace zt::cloud::service {
@@ -70,16 +72,39 @@ class RegistryAuthenticator final : public broker::Authenticator {
   void set_clock(Clock clock) { clock_ = std::move(clock); }
 
  private:
+  // Publishes the registration event and records the closed connect on the timeline (`closed`
+  // says why), unless one went out for this certificate less than kEventInterval ago (false).
+  bool announce(const registry::Certificate& certificate, const std::string& source_ip,
+                const std::string& closed);
   broker::AuthDecision pending(const registry::Certificate& certificate,
                                const std::string& source_ip);
+  // JITP (developer guide, "Just-in-time provisioning"): a PENDING_ACTIVATION certificate of a CA
+  // whose registration config carries a template. The registration event goes out as for JITR,
+  // the template provisions thing, policy and certificate (ACTIVE) before this returns, and the
+  // connection is closed without CONNACK as AWS closes a device's first connect; the device's
+  // next connect is accepted. A failed provisioning leaves the certificate PENDING_ACTIVATION
+  // (the Provisioner writes nothing) and the next connect tries again.
+  broker::AuthDecision provision_just_in_time(const registry::Certificate& certificate,
+                                              const std::string& template_body,
+                                              const std::string& source_ip);
+  // The template a CA's registration config names (templateBody, or templateName's stored
+  // template); "" when the CA has none (JITR).
+  std::string jitp_template(const std::string& ca_id);
   crypto::UniquePtr<X509_STORE> build_trust_store();
 
   // Shared with the registry's change listener, which may outlive this authenticator.
   struct TrustCache {
     std::mutex mutex;
     crypto::UniquePtr<X509_STORE> store;
-    uint64_t generation = 0;  // bumped by every CA change
+    uint64_t generation = 0;  // bumped by every change of the anchors
+    // Certificates registered without a CA that were anchors of a store built so far (a change
+    // of one drops the store; kept small: only ever-anchored ids).
+    std::set<std::string> leaf_anchors;
   };
+  // Whether a certificate change changes the anchors (a certificate registered without a CA
+  // became ACTIVE, or one that was an anchor changed).
+  static bool affects_anchors(TrustCache& cache, registry::Registry& registry,
+                              const registry::Change& change);
   // A refused connect of a known certificate id, for the device's timeline (queued, never blocks).
   broker::AuthDecision refused(const std::string& certificate_id, std::string reason);
 
@@ -92,10 +117,15 @@ class RegistryAuthenticator final : public broker::Authenticator {
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
   events::EventRecorder* recorder_;
+  provisioning::Provisioner provisioner_;  // JITP: no pre-provisioning hook
   Clock clock_ = [] { return std::chrono::steady_clock::now(); };
   broker::IntervalLimit registration_events_{kEventInterval};  // per certificate id
   broker::IntervalLimit refusal_records_{kEventInterval};      // per certificate id
 };
+
+// A certificate registered without a CA (RegisterCertificateWithoutCA: SNI_ONLY, no CA id) that
+// is ACTIVE: the broker trusts it as its own anchor.
+bool is_own_anchor(const registry::Certificate& certificate);
 
 // The §3 registration event payload.
 std::string registration_event(const registry::Certificate& certificate,
