@@ -17,6 +17,12 @@ TEST(ReservedTopics, ClientsMayPublishShadowRequestsAndBasicIngest) {
            "$aws/things/dev-1/shadow/name/cfg/delete",
            "$aws/rules/MyRule/sensors/1",
            "$aws/rules/MyRule/x",
+           "$aws/certificates/create/json",  // fleet provisioning's requests
+           "$aws/certificates/create/cbor",
+           "$aws/certificates/create-from-csr/json",
+           "$aws/certificates/create-from-csr/cbor",
+           "$aws/provisioning-templates/FleetTemplate/provision/json",
+           "$aws/provisioning-templates/FleetTemplate/provision/cbor",
            "sensors/1",  // not reserved at all
            "a$b",
        }) {
@@ -47,7 +53,13 @@ TEST(ReservedTopics, ResponsesEventsAndUnknownReservedTopicsAreRefused) {
            "$aws/events/subscriptions/subscribed/dev-1",
            "$aws/rules/MyRule",  // Basic Ingest needs a topic after the rule name
            "$aws/rules//x",
-           "$aws/certificates/create/json",  // no fleet provisioning yet
+           "$aws/certificates/create/json/accepted",  // fleet provisioning's answers
+           "$aws/certificates/create-from-csr/cbor/rejected",
+           "$aws/provisioning-templates/T/provision/json/accepted",
+           "$aws/certificates/create/xml",
+           "$aws/certificates/create",
+           "$aws/provisioning-templates//provision/json",
+           "$aws/provisioning-templates/T/provision",
            "$aws",
            "$SYS/broker/load",
            "$other/topic",

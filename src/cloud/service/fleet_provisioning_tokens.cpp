@@ -29,14 +29,21 @@ const char* OwnershipTokens::message(Refusal refusal) {
   return "Certificate ownership token is invalid.";
 }
 
-void OwnershipTokens::sweep_locked(SteadyTime now) {
+void OwnershipTokens::sweep_locked(SteadyTime now, bool drop_spent) {
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.expires > now) {
-      ++it;
-      continue;
+    Entry& entry = it->second;
+    bool expired = entry.expires <= now;
+    if (expired && !entry.used && !entry.reported) {
+      expired_unused_.push_back(entry.grant);
+      entry.reported = true;
     }
-    if (!it->second.used) expired_unused_.push_back(it->second.grant);
-    it = entries_.erase(it);
+    // Used and expired tokens are kept one more lifetime, so a late retry hears why it fails.
+    bool spent = entry.used || expired;
+    if ((spent && drop_spent) || entry.expires + kLifetime <= now) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -47,7 +54,7 @@ std::optional<std::string> OwnershipTokens::issue(const std::string& certificate
   secure_zero(random.data(), random.size());
   std::lock_guard lock(mutex_);
   SteadyTime now = clock_();
-  if (entries_.size() >= kMaxOutstanding) sweep_locked(now);
+  if (entries_.size() >= kMaxOutstanding) sweep_locked(now, /*drop_spent=*/true);
   if (entries_.size() >= kMaxOutstanding) return std::nullopt;
   std::string digest = digest_of(token);
   entries_[digest] = Entry{.grant = {.certificate_id = certificate_id, .owner = owner},
@@ -66,7 +73,7 @@ std::variant<OwnershipTokens::Grant, OwnershipTokens::Refusal> OwnershipTokens::
     return Refusal::unknown;
   Entry& entry = it->second;
   if (entry.used) return Refusal::used;
-  if (entry.expires <= clock_()) return Refusal::expired;  // swept (and reported) later
+  if (entry.expires <= clock_()) return Refusal::expired;
   if (entry.grant.owner != owner) return Refusal::other_owner;
   entry.used = true;
   return entry.grant;
@@ -74,13 +81,16 @@ std::variant<OwnershipTokens::Grant, OwnershipTokens::Refusal> OwnershipTokens::
 
 std::vector<OwnershipTokens::Grant> OwnershipTokens::take_expired() {
   std::lock_guard lock(mutex_);
-  sweep_locked(clock_());
+  sweep_locked(clock_(), /*drop_spent=*/false);
   return std::exchange(expired_unused_, {});
 }
 
 size_t OwnershipTokens::outstanding() const {
   std::lock_guard lock(mutex_);
-  return entries_.size();
+  SteadyTime now = clock_();
+  size_t count = 0;
+  for (const auto& [digest, entry] : entries_) count += !entry.used && entry.expires > now;
+  return count;
 }
 
 }  // namespace zt::cloud::service::fleet

@@ -50,6 +50,7 @@ class OwnershipTokens {
   // The grants whose tokens expired unused since the last call (AWS deletes such certificates when
   // they are still not activated and not attached).
   std::vector<Grant> take_expired();
+  // Tokens issued, not used and not expired.
   size_t outstanding() const;
 
   static const char* message(Refusal refusal);
@@ -60,12 +61,15 @@ class OwnershipTokens {
     std::string digest;  // SHA-256 of the token (raw bytes)
     SteadyTime expires;
     bool used = false;
+    bool reported = false;  // expired unused and handed to take_expired()
   };
-  void sweep_locked(SteadyTime now);
+  // Reports newly expired unused tokens; forgets tokens a lifetime past their expiry, and every
+  // used or expired one when `drop_spent` (issue() at the bound).
+  void sweep_locked(SteadyTime now, bool drop_spent);
 
   SteadyClock clock_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry> entries_;  // digest → entry (used ones kept until their expiry)
+  std::map<std::string, Entry> entries_;  // digest → entry
   std::vector<Grant> expired_unused_;
 };
 
