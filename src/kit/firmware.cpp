@@ -12,6 +12,7 @@
 #include "common/hex.hpp"
 #include "common/host_names.hpp"
 #include "common/time.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/x509.hpp"
 #include "kit/metadata.hpp"
 #include "kit/mqtt_link.hpp"
@@ -161,6 +162,9 @@ Result<Firmware::Session> Firmware::load_credentials() {
                 crypto::certificate_from_der(chain.signer, "signer certificate"));
   ZT_TRY_ASSIGN(Bytes ski, crypto::subject_key_identifier(session.device_cert.get()));
   session.thing_name = to_hex(ski);
+  // JITP: the CA's template names the thing; the one value of the certificate both sides know
+  // is its id (SHA-256 of the DER, AWS::IoT::Certificate::Id), so the template names it so.
+  if (config_.flow == Flow::jitp) session.thing_name = to_hex(crypto::sha256(chain.device));
   ZT_TRY_ASSIGN(session.key, se_private_key(device_, kDeviceKeySlot));
   if (X509_check_private_key(session.device_cert.get(), session.key.get()) != 1) {
     return make_error(Errc::crypto,
