@@ -146,3 +146,18 @@ make_ca() {
   "$ZTP" ca create-signer-csr --dir "$1" >/dev/null
   "$ZTP" ca create-signer --dir "$1" >/dev/null
 }
+
+# AWS CLI checks (scripts that define their own copies keep them): expect_error <ErrorType>
+# <command...> — the CLI fails naming the error type, its output in $out; jqe FILTER JSON — jq -e
+# holds; iam … — the IAM CLI at the local cloud; trust SERVICE — a role trust policy for SERVICE.
+expect_error() {
+  local type=$1; shift
+  local rc=0
+  out=$("$@" 2>&1) || rc=$?
+  [[ $rc -ne 0 ]] || fail "expected $type, command succeeded: $*"
+  grep -q "($type)" <<<"$out" || fail "expected $type, got: $out"
+  pass
+}
+jqe() { jq -e "$1" <<<"$2" >/dev/null || fail "jq '$1' on: $2"; pass; }
+iam() { "$AWS" iam --endpoint-url "$endpoint_url" --region us-east-1 --output json "$@"; }
+trust() { printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"%s"},"Action":"sts:AssumeRole"}]}' "$1"; }

@@ -234,6 +234,7 @@ Router make_control_plane_router() {
   add_thing_routes(router);
   add_policy_routes(router);
   add_rule_routes(router);
+  add_provisioning_routes(router);
   return router;
 }
 

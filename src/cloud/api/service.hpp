@@ -42,6 +42,7 @@ void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);
 // AWS Lambda (handlers_lambda.cpp): signing name "lambda"; needs ServiceContext::lambda.
 void add_lambda_routes(Router& router);
+void add_provisioning_routes(Router& router);  // provisioning templates (handlers_provisioning*.cpp)
 
 // IAM (handlers_iam*.cpp): the query protocol's POST / with its Action, XML answers.
 Router make_iam_router();

@@ -53,6 +53,11 @@ inline constexpr const char* kRegisterThingRejected = "register-thing-rejected";
 // failed (the certificate stays PENDING_ACTIVATION).
 inline constexpr const char* kJitpProvisioned = "jitp-provisioned";
 inline constexpr const char* kJitpFailed = "jitp-failed";
+// Provisioning templates (cloud/provisioning/provisioner.hpp): the template evaluated for a device,
+// the pre-provisioning hook's answer, a refused provisioning (detail = AWS's error code + message).
+inline constexpr const char* kProvisioningTemplateEvaluated = "provisioning-template-evaluated";
+inline constexpr const char* kProvisioningHookAnswered = "provisioning-hook-answered";
+inline constexpr const char* kProvisioningFailed = "provisioning-failed";
 
 // Wall-clock microseconds, the unit of device_events.time_us (the triggers' zt_now_us()).
 int64_t now_us();

@@ -1,5 +1,6 @@
 #include "cloud/provisioning/plan.hpp"
 
+#include "cloud/policy/policy.hpp"
 #include "cloud/provisioning/intrinsics.hpp"
 #include "common/hex.hpp"
 #include "crypto/digest.hpp"
@@ -115,6 +116,9 @@ Result<PolicyPlan> policy_plan(const std::string& logical, const json& propertie
   } else {
     return invalid("PolicyDocument of " + logical + " must be a JSON object");
   }
+  // The document as CreatePolicy would take it (cloud/policy's parser).
+  if (auto policy = policy::parse_policy(text); !policy)
+    return invalid("PolicyDocument of " + logical + ": " + policy.error().message);
   out.name = policy_name_for_document(text);
   out.document = std::move(text);
   return out;

@@ -39,6 +39,9 @@ struct ProvisionRequest {
   nlohmann::json parameters = nlohmann::json::object();  // the device's parameters
   std::string certificate_id;  // the device certificate, already in the registry
   std::string client_id;       // for the timeline
+  // Fleet provisioning: the claim certificate the device connected with (the hook's
+  // claimCertificateId); "" otherwise. Added after the agreed fields, with a default.
+  std::string claim_certificate_id{};
 };
 
 struct ProvisionOutcome {
@@ -56,6 +59,12 @@ class Provisioner {
   std::variant<ProvisionOutcome, ProvisioningError> provision(const ProvisionRequest& request);
 
  private:
+  Result<nlohmann::json, ProvisioningError> run_hook(const ProvisionRequest& request,
+                                                     const std::string& certificate_pem,
+                                                     const nlohmann::json& parameters);
+  void record(const ProvisionRequest& request, const char* kind, const std::string& detail);
+  ProvisioningError fail(const ProvisionRequest& request, ProvisioningError error);
+
   registry::Registry& registry_;
   std::string account_id_;
   std::string region_;
