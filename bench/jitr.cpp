@@ -21,13 +21,12 @@
 #include <fstream>
 #include <numeric>
 
-#include "bench_process.hpp"
 #include "common/hex.hpp"
 #include "common/time.hpp"
+#include "connect_samples.hpp"
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
-#include "mqtt_load.hpp"
 #include "pki/ca_directory.hpp"
 #include "pki/device_issuer.hpp"
 
@@ -36,28 +35,6 @@ using namespace zt;
 using namespace zt::bench;
 
 namespace {
-
-constexpr size_t kLoadThreads = 2;
-constexpr size_t kConcurrentDevices = 8;
-const auto kRetryInterval = std::chrono::milliseconds(10);
-const auto kPerDeviceLimit = std::chrono::seconds(10);
-
-[[noreturn]] void die(const std::string& what) {
-  fmt::print(stderr, "bench_jitr: {}\n", what);
-  std::exit(1);
-}
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// One device: its client id (thing name = hex SKI, as the JITR function names it) and TLS context
-// with its certificate + the signer's (the chain a kit sends) and key.
-struct Device {
-  std::string client_id;
-  std::unique_ptr<asio::ssl::context> tls;
-};
 
 std::vector<Device> issue_devices(const pki::DeviceCertificateIssuer& issuer,
                                   const std::string& signer_pem, const fs::path& server_ca,
@@ -83,123 +60,9 @@ std::vector<Device> issue_devices(const pki::DeviceCertificateIssuer& issuer,
     tls->use_certificate_chain(asio::buffer(chain));
     tls->use_private_key(asio::buffer(*key_pem), asio::ssl::context::pem);
     tls->set_verify_mode(asio::ssl::verify_peer);
-    devices.push_back({to_hex(*ski), std::move(tls)});
+    devices.push_back({to_hex(*ski), std::move(tls), ""});
   }
   return devices;
-}
-
-// One connect attempt: true when a CONNACK accepted it (then DISCONNECT).
-asio::awaitable<bool> attempt(asio::io_context& context, Device& device, uint16_t port) {
-  LoadClient client(context, *device.tls);
-  bool accepted = false;
-  try {
-    co_await client.connect(port, device.client_id);
-    co_await client.send(zt::mqtt::Disconnect{});
-    accepted = true;
-  } catch (const std::exception&) {
-  }
-  client.close();
-  co_return accepted;
-}
-
-struct Sample {
-  double ms = 0;
-  size_t attempts = 0;
-  bool done = false;
-};
-
-// Connects until accepted (or kPerDeviceLimit): the JITR path for an unknown device, one connect
-// for a known one. `retry_after` = 0: reconnect at once.
-asio::awaitable<Sample> until_connected(asio::io_context& context, Device& device, uint16_t port,
-                                        std::chrono::milliseconds retry_after) {
-  Sample sample;
-  auto start = Clock::now();
-  asio::steady_timer timer(context);
-  while (Clock::now() - start < kPerDeviceLimit) {
-    ++sample.attempts;
-    if (co_await attempt(context, device, port)) {
-      sample.done = true;
-      break;
-    }
-    if (retry_after.count() > 0) {
-      timer.expires_after(retry_after);
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-  }
-  sample.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  co_return sample;
-}
-
-// Runs coroutines made by `make(context, index)` for indices [0, count) on `workers` concurrent
-// lanes over kLoadThreads threads. Returns the samples and the wall time in seconds.
-template <class Make>
-std::pair<std::vector<Sample>, double> run_devices(size_t count, size_t workers, Make make) {
-  asio::io_context context;
-  std::vector<Sample> samples(count);
-  std::atomic<size_t> next{0};
-  auto start = Clock::now();
-  for (size_t w = 0; w < workers; ++w) {
-    asio::co_spawn(
-        context,
-        [&]() -> asio::awaitable<void> {
-          for (size_t i = next++; i < count; i = next++) samples[i] = co_await make(context, i);
-        },
-        asio::detached);
-  }
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < (workers > 1 ? kLoadThreads : 1); ++t)
-    threads.emplace_back([&] { context.run(); });
-  for (auto& thread : threads) thread.join();
-  return {std::move(samples), std::chrono::duration<double>(Clock::now() - start).count()};
-}
-
-struct Summary {
-  double p50 = 0, p99 = 0, mean_attempts = 0, per_second = 0;
-  size_t failed = 0;
-};
-
-Summary summarize(const std::vector<Sample>& samples, double seconds) {
-  Summary s;
-  std::vector<double> ms;
-  size_t attempts = 0;
-  for (const auto& sample : samples) {
-    if (!sample.done) {
-      ++s.failed;
-      continue;
-    }
-    ms.push_back(sample.ms);
-    attempts += sample.attempts;
-  }
-  if (ms.empty()) return s;
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
-  };
-  s.p50 = at(0.50);
-  s.p99 = at(0.99);
-  s.mean_attempts = static_cast<double>(attempts) / static_cast<double>(ms.size());
-  s.per_second = static_cast<double>(ms.size()) / seconds;
-  return s;
-}
-
-// Sequential latency (one device at a time) and concurrent rate over `devices`.
-Summary latency(std::vector<Device>& devices, uint16_t port, std::chrono::milliseconds retry) {
-  auto [samples, seconds] =
-      run_devices(devices.size(), 1, [&](asio::io_context& context, size_t i) {
-        return until_connected(context, devices[i], port, retry);
-      });
-  return summarize(samples, seconds);
-}
-Summary rate(std::vector<Device>& devices, uint16_t port) {
-  auto [samples, seconds] =
-      run_devices(devices.size(), kConcurrentDevices, [&](asio::io_context& context, size_t i) {
-        return until_connected(context, devices[i], port, std::chrono::milliseconds(0));
-      });
-  return summarize(samples, seconds);
-}
-
-void run_or_die(const std::string& command) {
-  if (std::system(command.c_str()) != 0) die("failed: " + command);
 }
 
 ChildProcess start_cloud(const fs::path& ztp, const fs::path& dir) {
@@ -235,34 +98,11 @@ ChildProcess start_cloud(const fs::path& ztp, const fs::path& dir) {
   return cloud;
 }
 
-ChildProcess start_mosquitto(const fs::path& dir) {
-  ChildProcess server{.name = "mosquitto", .port = free_port()};
-  // Same server certificate and key as the cloud's endpoint; clients verified to the root through
-  // the signer they send (Mosquitto has no partial-chain anchors, so the root is the anchor).
-  // TCP_NODELAY as our broker sets it: without it Mosquitto's CONNACK waits on delayed ACKs
-  // (~40 ms per connect), which would flatter our ratio.
-  std::ofstream(dir / "anchors.crt")
-      << read_all(dir / "pki/root-ca.crt") << read_all(dir / "pki/signer-ca.crt");
-  std::ofstream(dir / "mosquitto.conf") << fmt::format(
-      "per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest none\n"
-      "set_tcp_nodelay true\n{}"
-      "listener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
-      geteuid() == 0 ? "user root\n" : "", server.port, (dir / "anchors.crt").string(),
-      (dir / "state/server.crt").string(), (dir / "state/server.key").string());
-  server.pid = spawn({"mosquitto", "-c", (dir / "mosquitto.conf").string()});
-  for (int i = 0; i < 200 && !port_open(server.port); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return server;
-}
-
-void note_failures(const char* what, const Summary& s) {
-  if (s.failed) fmt::print("  ({}: {} devices never got a CONNACK)\n", what, s.failed);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::stoul(argv[1]) : 200;  // devices per latency figure
+  bench_name = "bench_jitr";
   signal(SIGPIPE, SIG_IGN);
   fs::path self = fs::canonical("/proc/self/exe");
   fs::path ztp = getenv("ZTP") ? fs::path(getenv("ZTP")) : self.parent_path() / "ztp";
@@ -291,7 +131,8 @@ int main(int argc, char** argv) {
   Summary known_rate = rate(rate_devices, cloud.port);
   stop(cloud);
 
-  ChildProcess mosquitto = start_mosquitto(dir);
+  ChildProcess mosquitto =
+      start_mosquitto(dir, read_all(dir / "pki/root-ca.crt") + read_all(dir / "pki/signer-ca.crt"));
   Summary anchor = latency(immediate_devices, mosquitto.port, std::chrono::milliseconds(0));
   Summary anchor_rate = rate(rate_devices, mosquitto.port);
   stop(mosquitto);

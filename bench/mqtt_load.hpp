@@ -33,6 +33,8 @@ class LoadClient {
 
   auto executor() { return stream_.get_executor(); }
   uint8_t level() const { return level_; }
+  // The SNI the next connect sends ("" for none: OpenSSL sends none by default).
+  void set_server_name(std::string name) { server_name_ = std::move(name); }
 
   // TCP connect, TLS handshake with the client certificate, CONNECT, CONNACK.
   asio::awaitable<void> connect(uint16_t port, const std::string& client_id,
@@ -41,6 +43,8 @@ class LoadClient {
     stream_.next_layer().set_option(tcp::no_delay(true));
     co_await stream_.next_layer().async_connect(
         tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+    if (!server_name_.empty())
+      SSL_set_tlsext_host_name(stream_.native_handle(), server_name_.c_str());
     co_await stream_.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     mqtt::Connect connect;
     connect.protocol_level = level_;
@@ -94,6 +98,7 @@ class LoadClient {
  private:
   asio::ssl::stream<tcp::socket> stream_;
   uint8_t level_;
+  std::string server_name_;
   mqtt::StreamDecoder decoder_;
   std::array<uint8_t, 16384> buffer_{};
 };

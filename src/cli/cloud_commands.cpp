@@ -219,6 +219,7 @@ void register_cloud_commands(CLI::App& app) {
   run->callback(run_command([options] { return cloud_run(*options); }));
   register_cloud_service_commands(*cloud);
   register_cloud_fleet_commands(*cloud);
+  register_import_certificates_command(*cloud);
 }
 
 }  // namespace zt::cli

@@ -1,8 +1,9 @@
 // #/fleet : the fleet view. CAs (status, auto-registration, device count); every device (thing,
 // certificate, status, connected, last seen) in a virtualised list paged by the server: only the
 // rows in view (plus a margin) exist in the DOM, and only the pages they fall in are fetched, so
-// 10,000 devices cost what 50 do; a device's zero-touch timeline (first connect refused →
-// registration event → rule → function → thing, policy, ACTIVE → connected) with a link to its
+// 10,000 devices cost what 50 do; a device's provisioning timeline (JITR: first connect refused →
+// registration event → rule → function → thing, policy, ACTIVE → connected; JITP, fleet
+// provisioning and template steps likewise, each badged with its path) with a link to its
 // device page; the rule/function invocation log with a failed-only filter. The fleet-wide SSE
 // stream (lifecycle, shadow) refreshes the rows in view and the open timeline.
 import { api, el, stream } from './common.js';
@@ -12,23 +13,50 @@ const PAGE = 100; // devices per server page
 const OVERSCAN = 10; // rows rendered above and below the viewport
 const INVOCATIONS_PAGE = 20;
 
-// Timeline kinds → a short label and a tone for the badge.
+// Timeline kinds → a short label, a tone for the badge and the provisioning path it belongs to
+// (shown as a second badge, so a device's story reads by path: JITR, JITP, fleet provisioning).
+// Recorded by the registry's triggers, the data plane (cloud/events/recorder.hpp), the
+// provisioning templates' engine, fleet provisioning and JITP.
 const KINDS = {
   'connect-refused': ['connect refused', 'bad'],
   'certificate-registered': ['certificate registered', ''],
   'registration-event': ['registration event', ''],
-  'rule-matched': ['rule matched', ''],
-  'function-invoked': ['function invoked', ''],
-  'function-succeeded': ['function succeeded', 'ok'],
-  'function-failed': ['function failed', 'bad'],
+  'rule-matched': ['rule matched', '', 'JITR'],
+  'function-invoked': ['function invoked', '', 'JITR'],
+  'function-succeeded': ['function succeeded', 'ok', 'JITR'],
+  'function-failed': ['function failed', 'bad', 'JITR'],
+  'jitp-provisioned': ['provisioned by the CA\'s template', 'ok', 'JITP'],
+  'jitp-failed': ['template failed', 'bad', 'JITP'],
+  'ownership-token-issued': ['ownership token issued', '', 'fleet'],
+  'ownership-token-consumed': ['ownership token consumed', '', 'fleet'],
+  'register-thing-accepted': ['RegisterThing accepted', 'ok', 'fleet'],
+  'register-thing-rejected': ['RegisterThing rejected', 'bad', 'fleet'],
+  'provisioning-template-evaluated': ['template evaluated', '', 'template'],
+  'provisioning-hook-answered': ['pre-provisioning hook answered', '', 'template'],
+  'provisioning-failed': ['provisioning failed', 'bad', 'template'],
   'thing-created': ['thing created', ''],
+  'thing-deleted': ['thing deleted', 'bad'],
   'policy-attached': ['policy attached', ''],
+  'policy-detached': ['policy detached', ''],
   'principal-attached': ['certificate attached to thing', ''],
+  'principal-detached': ['certificate detached from thing', ''],
   'certificate-active': ['certificate ACTIVE', 'ok'],
+  'certificate-deleted': ['certificate deleted', 'bad'],
   connected: ['connected', 'ok'],
   disconnected: ['disconnected', ''],
   subscribed: ['subscribed', ''],
 };
+
+// A kind the table does not name still reads: certificate-<status> (the registry's trigger for
+// any status change) as the status, job-execution-<status> as the job's, others as words.
+function describeKind(kind) {
+  if (KINDS[kind]) return KINDS[kind];
+  let match = /^certificate-(.+)$/.exec(kind);
+  if (match) return ['certificate ' + match[1].replace(/-/g, '_').toUpperCase(), /revoked|inactive/.test(match[1]) ? 'bad' : ''];
+  match = /^job-execution-(.+)$/.exec(kind);
+  if (match) return ['job execution ' + match[1].replace(/-/g, '_').toUpperCase(), /failed|rejected|timed/.test(match[1]) ? 'bad' : '', 'jobs'];
+  return [kind.replace(/-/g, ' '), ''];
+}
 
 function when(iso) {
   if (!iso) return '—';
@@ -206,7 +234,7 @@ function buildView() {
   const spacer = el('div', { class: 'vspacer', id: 'fleet-spacer' });
   const rowsLayer = el('div', { class: 'vrows', id: 'fleet-rows' });
   const viewport = el('div', { class: 'vlist', id: 'fleet-list', tabindex: '0' }, spacer, rowsLayer);
-  const timeline = el('section', { class: 'card', id: 'timeline-card' }, el('h2', {}, 'JITR timeline'), el('p', { class: 'muted' }, 'Select a device.'));
+  const timeline = el('section', { class: 'card', id: 'timeline-card' }, el('h2', {}, 'Provisioning timeline'), el('p', { class: 'muted' }, 'Select a device.'));
   const invocationsBody = el('tbody', { id: 'invocations' });
   const failedBox = el('input', { type: 'checkbox', id: 'failed-only' });
   const invocationsInfo = el('span', { class: 'muted', id: 'invocations-total' }, '');
@@ -318,7 +346,7 @@ function buildView() {
       if (timeline) {
         if (timeline.truncated) list.append(el('li', { class: 'muted' }, '(older events not shown)'));
         for (const event of timeline.items) {
-          const [label, tone] = KINDS[event.kind] || [event.kind, ''];
+          const [label, tone, path] = describeKind(event.kind);
           list.append(
             el(
               'li',
@@ -327,6 +355,8 @@ function buildView() {
               ' ',
               el('span', { class: 'pill ' + tone }, label),
               ' ',
+              path ? el('span', { class: 'pill path', title: 'provisioning path' }, path) : null,
+              path ? ' ' : null,
               el('span', { class: 'detail' }, event.detail),
             ),
           );
@@ -334,7 +364,7 @@ function buildView() {
       }
       timeline = timeline || { certificateIds: [] };
       const certificates = (timeline.certificateIds || []).map((c) => el('div', { class: 'mono small' }, 'certificate ' + c));
-      const body = [el('h2', {}, 'JITR timeline'), el('div', { class: 'mono', id: 'timeline-device' }, key), ...certificates, link];
+      const body = [el('h2', {}, 'Provisioning timeline'), el('div', { class: 'mono', id: 'timeline-device' }, key), ...certificates, link];
       if (message) body.push(el('p', { class: 'error' }, message));
       body.push(list);
       timelineCard().replaceChildren(...body);

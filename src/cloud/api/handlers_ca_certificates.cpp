@@ -39,8 +39,16 @@ ApiResult<void> check_jitp_template(const std::string& body) {
   return {};
 }
 
-// templateName: a provisioning template of this account.
-ApiResult<void> check_jitp_template_name(ServiceContext&, const std::string&) { return {}; }
+// templateName: a provisioning template of this account made for JITP (developer guide, "Register
+// CA using provisioning template name": create-provisioning-template --type JITP).
+ApiResult<void> check_jitp_template_name(ServiceContext& ctx, const std::string& name) {
+  ZT_API_TRY_ASSIGN(auto found, ctx.registry.find_provisioning_template(name));
+  if (!found) return not_found("The provisioning template " + name + " does not exist");
+  if (found->type != "JITP")
+    return invalid_request("The provisioning template " + name +
+                           " is not of type JITP (its type is " + found->type + ")");
+  return {};
+}
 
 ApiError constraint(const std::string& field, const std::string& value, const std::string& rule) {
   return invalid_request("1 validation error detected: Value '" + value.substr(0, 200) +

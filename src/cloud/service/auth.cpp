@@ -220,7 +220,15 @@ std::string RegistryAuthenticator::jitp_template(const std::string& ca_id) {
   if (!config.is_object()) return {};
   if (auto body = config.find("templateBody"); body != config.end() && body->is_string())
     return body->get<std::string>();
-  return {};
+  // templateName: that provisioning template's default version, while the template is enabled.
+  auto name = config.find("templateName");
+  if (name == config.end() || !name->is_string()) return {};
+  auto stored = registry_.find_provisioning_template(name->get<std::string>());
+  if (!stored || !*stored || !(*stored)->enabled) return {};
+  auto version =
+      registry_.find_provisioning_template_version((*stored)->name, (*stored)->default_version_id);
+  if (!version || !*version) return {};
+  return (*version)->body;
 }
 
 AuthDecision RegistryAuthenticator::provision_just_in_time(const registry::Certificate& certificate,
