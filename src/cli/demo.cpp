@@ -106,10 +106,7 @@ Status Demo::start_cloud() {
   return ok();
 }
 
-Status Demo::register_ca() {
-  step(
-      "Register the signer CA with the cloud: verification certificate, active, "
-      "auto-registration (ztp ca register)");
+Status Demo::run_ca_register() {
   command(fmt::format("ztp ca register --dir {} --endpoint-url {}", dir_.string(), http_url_));
   ZT_TRY(with_context(ca_register({.dir = dir_.string(),
                                    .endpoint_url = http_url_,
@@ -117,6 +114,20 @@ Status Demo::register_ca() {
                                    .profile = std::nullopt,
                                    .key = {}}),
                       "ca register"));
+  return ok();
+}
+
+void Demo::mark_console() {
+  std::error_code ec;
+  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
+  console_offset_ = ec ? 0 : size;
+}
+
+Status Demo::register_ca() {
+  step(
+      "Register the signer CA with the cloud: verification certificate, active, "
+      "auto-registration (ztp ca register)");
+  ZT_TRY(run_ca_register());
   ZT_TRY(interrupted());
 
   step(
@@ -184,9 +195,7 @@ Status Demo::provision_kit() {
   // What the kit prints from here on is about these credentials: on a second run it was connected
   // with the previous certificate until now. The new one's first connection is refused (JITR) and
   // retried after at least 500 ms, so its subscription lands after this point.
-  std::error_code ec;
-  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
-  console_offset_ = ec ? 0 : size;
+  mark_console();
   thing_ = report.thing_name;
   ZT_TRY_ASSIGN(auto certificate, crypto::load_certificate(dir_ / pki::kDeviceCertFile));
   ZT_TRY_ASSIGN(Bytes der, crypto::certificate_to_der(certificate.get()));

@@ -157,9 +157,7 @@ Status Demo::provision_claim_kit() {
       fmt::format("ztp kit provision-claim --dir {} --kit-socket {} --template-name {} "
                   "--claim-policy {} --endpoint-url {}",
                   dir_.string(), usb.string(), kTemplateName, kClaimPolicy, http_url_));
-  std::error_code ec;
-  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
-  console_offset_ = ec ? 0 : size;
+  mark_console();
   ZT_TRY_ASSIGN(auto link, with_context(kit::connect_kit_socket(usb), "kit provision-claim"));
   kit::KitClient client(std::move(link));
   ZT_TRY_ASSIGN(
@@ -230,9 +228,7 @@ Status Demo::register_without_ca() {
   kit_.reset();
   factory_floor_ = false;
   ZT_TRY(start_kit());
-  std::error_code ec;
-  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
-  console_offset_ = ec ? 0 : size;
+  mark_console();
   return ok();
 }
 
@@ -240,13 +236,7 @@ Status Demo::setup_jitp() {
   step(
       "Register the signer CA with a JITP registration config (template + role KitJitpRole): no "
       "rule, no Lambda");
-  command(fmt::format("ztp ca register --dir {} --endpoint-url {}", dir_.string(), http_url_));
-  ZT_TRY(with_context(ca_register({.dir = dir_.string(),
-                                   .endpoint_url = http_url_,
-                                   .region = std::nullopt,
-                                   .profile = std::nullopt,
-                                   .key = {}}),
-                      "ca register"));
+  ZT_TRY(run_ca_register());
   ZT_TRY_ASSIGN(json info, kit::read_kit_info(dir_));
   const std::string ca_id =
       info.value("certificateDescription", json::object()).value("certificateId", "");

@@ -51,6 +51,8 @@ class Demo {
   Status register_without_ca();
   Status check_identity();
   Result<std::string> create_role(const std::string& name);
+  Status run_ca_register();  // `ztp ca register` on the demo's directory and cloud
+  void mark_console();       // what the kit prints from here on is about the current step
   void stop_children();
 
   void step(const std::string& title) {
