@@ -12,6 +12,7 @@
 
 #include "aws/iot_client.hpp"
 #include "cli/child_process.hpp"
+#include "cli/demo_steps.hpp"
 #include "cli/secret_input.hpp"
 #include "cli/steps.hpp"
 #include "common/file.hpp"
@@ -23,61 +24,9 @@
 #include "kit/pc_tools.hpp"
 #include "pki/ca_directory.hpp"
 
-namespace zt::cli {
-namespace {
+namespace zt::cli::demo_detail {
 
 using namespace std::chrono_literals;
-using nlohmann::json;
-namespace fs = std::filesystem;
-
-class Demo {
- public:
-  Demo(const DemoOptions& options, const std::atomic<bool>& stop) : options_(options), stop_(stop) {
-    bold_ = ::isatty(STDOUT_FILENO) ? "\033[1m" : "";
-    plain_ = ::isatty(STDOUT_FILENO) ? "\033[0m" : "";
-  }
-  ~Demo() { stop_children(); }
-
-  Status run();
-
- private:
-  Status factory_pki();
-  Status start_cloud();
-  Status register_ca();
-  Status start_kit();
-  Status provision_kit();
-  Status wait_for_subscription();
-  Status check_registry();
-  Status toggle_led();
-  Status press_button();
-  Status open_console();
-  Status keep_running();
-  void stop_children();
-
-  void step(const std::string& title) { print("\n{}== {}{}", bold_, title, plain_); }
-  template <typename... Args>
-  void print(fmt::format_string<Args...> format, Args&&... args) {
-    fmt::print("{}\n", fmt::format(format, std::forward<Args>(args)...));
-    std::fflush(stdout);
-  }
-  void command(const std::string& line) { print("$ {}", line); }
-  Status interrupted() const { return stop_ ? make_error(Errc::io, "interrupted") : ok(); }
-  // Polls `done` every 200 ms until it yields true, for at most `limit`; `what` names the wait.
-  Status poll(const std::function<Result<bool>()>& done, std::chrono::milliseconds limit,
-              const std::string& what);
-  Result<json> board();
-  std::string aws() const { return "aws --endpoint-url " + http_url_; }
-
-  const DemoOptions& options_;
-  const std::atomic<bool>& stop_;
-  std::string bold_, plain_;
-  fs::path dir_, cloud_dir_, kit_dir_, ztp_;
-  std::optional<ChildProcess> cloud_, kit_;
-  std::string http_url_, mqtt_address_;
-  std::unique_ptr<aws::IotClient> iot_;
-  size_t console_offset_ = 0;
-  std::string thing_, certificate_id_, console_url_;
-};
 
 Status Demo::poll(const std::function<Result<bool>()>& done, std::chrono::milliseconds limit,
                   const std::string& what) {
@@ -113,7 +62,7 @@ Result<json> Demo::board() {
 }
 
 Status Demo::factory_pki() {
-  step("1. Factory PKI: root CA, signer CA key + CSR, signer CA certificate (ztp ca)");
+  step("Factory PKI: root CA, signer CA key + CSR, signer CA certificate (ztp ca)");
   // Each file is made once: a second run keeps the CA, whose registration in the cloud stays
   // valid (delete the directory to start over).
   pki::CaOptions ca{.dir = dir_, .key = {}, .force = false, .now = 0};
@@ -135,7 +84,7 @@ Status Demo::factory_pki() {
 }
 
 Status Demo::start_cloud() {
-  step("2. The local AWS-IoT-compatible cloud: control plane (SigV4) + MQTT over mutual TLS");
+  step("The local AWS-IoT-compatible cloud: control plane (SigV4) + MQTT over mutual TLS");
   std::vector<std::string> argv{ztp_.string(),       "cloud",  "run",         "--state-dir",
                                 cloud_dir_.string(), "--http", "127.0.0.1:0", "--mqtt",
                                 "127.0.0.1:0"};
@@ -157,10 +106,7 @@ Status Demo::start_cloud() {
   return ok();
 }
 
-Status Demo::register_ca() {
-  step(
-      "3. Register the signer CA with the cloud: verification certificate, active, "
-      "auto-registration (ztp ca register)");
+Status Demo::run_ca_register() {
   command(fmt::format("ztp ca register --dir {} --endpoint-url {}", dir_.string(), http_url_));
   ZT_TRY(with_context(ca_register({.dir = dir_.string(),
                                    .endpoint_url = http_url_,
@@ -168,10 +114,24 @@ Status Demo::register_ca() {
                                    .profile = std::nullopt,
                                    .key = {}}),
                       "ca register"));
+  return ok();
+}
+
+void Demo::mark_console() {
+  std::error_code ec;
+  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
+  console_offset_ = ec ? 0 : size;
+}
+
+Status Demo::register_ca() {
+  step(
+      "Register the signer CA with the cloud: verification certificate, active, "
+      "auto-registration (ztp ca register)");
+  ZT_TRY(run_ca_register());
   ZT_TRY(interrupted());
 
   step(
-      "4. The seed's AWS side through the AWS APIs: role ZTLambdaJITRRole, function ZTLambdaJITR "
+      "The seed's AWS side through the AWS APIs: role ZTLambdaJITRRole, function ZTLambdaJITR "
       "(Python), its permission, rule ZeroTouchJustInTimeRegistration (ztp aws deploy-jitr)");
   command("ztp aws deploy-jitr --endpoint-url " + http_url_);
   AwsJitrOptions jitr;
@@ -182,7 +142,7 @@ Status Demo::register_ca() {
 
 Status Demo::start_kit() {
   step(
-      fmt::format("5. Start the emulated kit: ATECC508A (configured on first start), Wi-Fi AP "
+      fmt::format("Start the emulated kit: ATECC508A (configured on first start), Wi-Fi AP "
                   "'{}', debug console",
                   options_.ssid));
   std::string retry = std::to_string(options_.kit_retry_max.count());
@@ -193,17 +153,19 @@ Status Demo::start_kit() {
                                 "--dir",
                                 kit_dir_.string(),
                                 "--wifi-ap",
-                                options_.ssid,
+                                factory_floor_ ? "factory-floor" : options_.ssid,
                                 "--server-ca",
                                 server_ca,
                                 "--endpoint-override",
                                 mqtt_address_,
                                 "--retry-max-ms",
-                                retry};
-  command(
-      fmt::format("ZTP_WIFI_PASSWORD=… ztp kit run --dir {} --wifi-ap {} --server-ca {} "
-                  "--endpoint-override {} &",
-                  kit_dir_.string(), options_.ssid, server_ca, mqtt_address_));
+                                retry,
+                                "--flow",
+                                std::string(kit::flow_name(options_.flow))};
+  command(fmt::format(
+      "ZTP_WIFI_PASSWORD=… ztp kit run --dir {} --wifi-ap {} --server-ca {} "
+      "--endpoint-override {} --flow {} &",
+      kit_dir_.string(), options_.ssid, server_ca, mqtt_address_, kit::flow_name(options_.flow)));
   fs::path out = dir_ / "kit.out", err = dir_ / "kit.err";
   // The passphrase goes in the child's environment, never its argv (/proc/<pid>/cmdline).
   ZT_TRY_ASSIGN(auto child, ChildProcess::start(
@@ -217,7 +179,7 @@ Status Demo::start_kit() {
 
 Status Demo::provision_kit() {
   step(
-      "6. kit set-wifi and kit provision: CSR signed inside the secure element, device "
+      "kit set-wifi and kit provision: CSR signed inside the secure element, device "
       "certificate, compressed certs");
   command(fmt::format("ZTP_WIFI_PASSWORD=… ztp kit set-wifi --dir {} --ssid {}", dir_.string(),
                       options_.ssid));
@@ -233,9 +195,7 @@ Status Demo::provision_kit() {
   // What the kit prints from here on is about these credentials: on a second run it was connected
   // with the previous certificate until now. The new one's first connection is refused (JITR) and
   // retried after at least 500 ms, so its subscription lands after this point.
-  std::error_code ec;
-  auto size = fs::file_size(kit_dir_ / kit::kConsoleLog, ec);
-  console_offset_ = ec ? 0 : size;
+  mark_console();
   thing_ = report.thing_name;
   ZT_TRY_ASSIGN(auto certificate, crypto::load_certificate(dir_ / pki::kDeviceCertFile));
   ZT_TRY_ASSIGN(Bytes der, crypto::certificate_to_der(certificate.get()));
@@ -244,9 +204,29 @@ Status Demo::provision_kit() {
 }
 
 Status Demo::wait_for_subscription() {
-  step(
-      "7. The device connects: first attempt refused (JITR), registered by the function, then "
-      "subscribed");
+  switch (options_.flow) {
+    case kit::Flow::jitr:
+      step(
+          "The device connects: first attempt refused (JITR), registered by the function, then "
+          "subscribed");
+      break;
+    case kit::Flow::jitp:
+      step(
+          "The device connects: first attempt closed while the CA's template provisions it "
+          "(JITP), then subscribed");
+      break;
+    case kit::Flow::preprovisioned:
+      step(
+          "The device connects: its certificate is registered (without a CA), the first attempt "
+          "is accepted (SNI), subscribed");
+      break;
+    case kit::Flow::fleet_csr:
+    case kit::Flow::fleet_claim:
+      step(
+          "The device connects with its claim, gets its own certificate, RegisterThing, then "
+          "reconnects with the new identity and subscribes");
+      break;
+  }
   fs::path console = kit_dir_ / kit::kConsoleLog;
   std::string since;
   auto subscribed = [&]() -> Result<bool> {
@@ -315,7 +295,7 @@ Status Demo::check_registry() {
 }
 
 Status Demo::toggle_led() {
-  step("8. Toggle LED1 through the shadow (desired.led1 = on) and see it lit on the board");
+  step("Toggle LED1 through the shadow (desired.led1 = on) and see it lit on the board");
   auto set_led1 = [&](const char* value) -> Status {
     json update{{"state", {{"desired", {{"led1", value}}}}}};
     command(
@@ -348,7 +328,7 @@ Status Demo::toggle_led() {
 }
 
 Status Demo::press_button() {
-  step("9. Press button 1 on the board and see it reported in the shadow");
+  step("Press button 1 on the board and see it reported in the shadow");
   auto shadow = [&]() -> Result<json> {
     return with_context(iot_->call("GET", "/things/" + thing_ + "/shadow"), "GetThingShadow");
   };
@@ -378,7 +358,7 @@ Status Demo::press_button() {
 }
 
 Status Demo::open_console() {
-  step("10. The web console: the device page (LEDs, buttons, message log, virtual board)");
+  step("The web console: the device page (LEDs, buttons, message log, virtual board)");
   command(fmt::format("ztp interact --dir {} --kit-dir {} --endpoint-url {}", dir_.string(),
                       kit_dir_.string(), http_url_));
   ZT_TRY_ASSIGN(console_url_,
@@ -425,29 +405,62 @@ Status Demo::run() {
   dir_ = fs::absolute(options_.dir).lexically_normal();
   ZT_TRY(ensure_directory(dir_, 0700));
   cloud_dir_ = dir_ / "cloud";
-  kit_dir_ = dir_ / "kit";
+  // One chip per flow: fleet-claim configures its blank chip differently (kit/flow.hpp).
+  kit_dir_ = options_.flow == kit::Flow::jitr
+                 ? dir_ / "kit"
+                 : dir_ / ("kit-" + std::string(kit::flow_name(options_.flow)));
   print("zerotouch demo in {} (keys, cloud state and chip are reused between runs)", dir_.string());
 
-  ZT_TRY(factory_pki());
-  for (auto stage : {&Demo::start_cloud, &Demo::register_ca, &Demo::start_kit, &Demo::provision_kit,
-                     &Demo::wait_for_subscription, &Demo::check_registry, &Demo::toggle_led,
-                     &Demo::press_button, &Demo::open_console}) {
+  using Stage = Status (Demo::*)();
+  std::vector<Stage> stages;
+  const std::vector<Stage> shadow = {&Demo::toggle_led, &Demo::press_button, &Demo::open_console};
+  switch (options_.flow) {
+    case kit::Flow::jitr:
+      stages = {&Demo::factory_pki,   &Demo::start_cloud,   &Demo::register_ca,
+                &Demo::start_kit,     &Demo::provision_kit, &Demo::wait_for_subscription,
+                &Demo::check_registry};
+      break;
+    case kit::Flow::jitp:
+      stages = {&Demo::factory_pki,   &Demo::start_cloud,   &Demo::setup_jitp,
+                &Demo::start_kit,     &Demo::provision_kit, &Demo::wait_for_subscription,
+                &Demo::check_identity};
+      break;
+    case kit::Flow::preprovisioned:
+      stages = {&Demo::factory_pki,           &Demo::start_cloud,
+                &Demo::setup_preprovisioned,  &Demo::start_kit,
+                &Demo::provision_kit,         &Demo::register_without_ca,
+                &Demo::wait_for_subscription, &Demo::check_identity};
+      break;
+    case kit::Flow::fleet_csr:
+    case kit::Flow::fleet_claim:
+      stages = {&Demo::start_cloud,         &Demo::setup_fleet,           &Demo::start_kit,
+                &Demo::provision_claim_kit, &Demo::wait_for_subscription, &Demo::check_identity};
+      break;
+  }
+  stages.insert(stages.end(), shadow.begin(), shadow.end());
+  for (Stage stage : stages) {
     ZT_TRY(interrupted());
     ZT_TRY((this->*stage)());
   }
-  print("\n{}Done: the kit was provisioned, registered just in time, and talks to its shadow.{}",
-        bold_, plain_);
+  print("\n{}Done: the kit was provisioned, {}, and talks to its shadow.{}", bold_,
+        options_.flow == kit::Flow::jitr   ? "registered just in time"
+        : options_.flow == kit::Flow::jitp ? "provisioned just in time by its CA's template"
+        : options_.flow == kit::Flow::preprovisioned ? "registered without a CA"
+                                                     : "provisioned by claim (RegisterThing)",
+        plain_);
   if (!options_.once) ZT_TRY(keep_running());
   stop_children();
   return ok();
 }
 
-}  // namespace
+}  // namespace zt::cli::demo_detail
+
+namespace zt::cli {
 
 Status run_demo(const DemoOptions& options, const std::atomic<bool>& stop) {
   // The aws CLI's files of the demo's cloud, for ca_register and our own calls, and for any aws
   // command the user copies from the output (the children do not need them).
-  fs::path cloud = fs::absolute(options.dir) / "cloud";
+  std::filesystem::path cloud = std::filesystem::absolute(options.dir) / "cloud";
   ::setenv("AWS_SHARED_CREDENTIALS_FILE", (cloud / "credentials").c_str(), 1);
   ::setenv("AWS_CONFIG_FILE", (cloud / "config").c_str(), 1);
   for (const char* name :
@@ -455,7 +468,7 @@ Status run_demo(const DemoOptions& options, const std::atomic<bool>& stop) {
         "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"}) {
     ::unsetenv(name);
   }
-  Demo demo(options, stop);
+  demo_detail::Demo demo(options, stop);
   return demo.run();
 }
 

@@ -17,12 +17,16 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "kit/flow.hpp"
 
 namespace zt::cli {
 
 struct DemoOptions {
   std::filesystem::path dir = "demo";
-  bool once = false;  // exit after the round trips instead of running until SIGINT/SIGTERM
+  bool once = false;
+  kit::Flow flow =
+      kit::Flow::jitr;  // the provisioning path (`--flow`, kit/flow.hpp)  // exit after the round
+                        // trips instead of running until SIGINT/SIGTERM
   std::string ssid = "zerotouch-lab";
   std::string wifi_password = "correct-horse-battery-staple";
   std::chrono::milliseconds subscribe_limit = std::chrono::seconds(60);

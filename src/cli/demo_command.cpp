@@ -28,7 +28,14 @@ void register_demo_command(CLI::App& app) {
   demo->add_flag("--once", options->once,
                  "Headless: exit 0 after the LED and button round trips instead of running until "
                  "Ctrl-C");
-  demo->callback(run_command([options]() -> Status {
+  auto flow = std::make_shared<std::string>("jitr");
+  demo->add_option("--flow", *flow,
+                   "The provisioning path: jitr (the seed's), jitp, preprovisioned, fleet-csr, "
+                   "fleet-claim (docs/kit.md)")
+      ->check(CLI::IsMember({"jitr", "jitp", "preprovisioned", "fleet-csr", "fleet-claim"}))
+      ->capture_default_str();
+  demo->callback(run_command([options, flow]() -> Status {
+    ZT_TRY_ASSIGN(options->flow, kit::parse_flow(*flow));
     struct sigaction action {};
     action.sa_handler = on_demo_signal;
     sigemptyset(&action.sa_mask);

@@ -11,7 +11,9 @@
 #include <sstream>
 #include <thread>
 
+#include "aws/iot_client.hpp"
 #include "cli/commands.hpp"
+#include "cli/kit_claim.hpp"
 #include "cli/secret_input.hpp"
 #include "common/file.hpp"
 #include "common/host_port.hpp"
@@ -29,6 +31,7 @@ struct KitRunOptions {
   std::string endpoint_override;
   std::string server_ca;
   int retry_max_ms = 8000;
+  std::string flow = "jitr";
 };
 
 struct KitTarget {
@@ -100,6 +103,7 @@ Status run_kit(const KitRunOptions& options) {
   }
   kit_options.firmware.server_ca = options.server_ca;
   kit_options.firmware.retry_max = std::chrono::milliseconds(options.retry_max_ms);
+  ZT_TRY_ASSIGN(kit_options.firmware.flow, kit::parse_flow(options.flow));
   ZT_TRY_ASSIGN(auto emulated, kit::EmulatedKit::start(kit_options));
   fmt::print("kit dir={} usb={} control={} console={}\n", options.dir,
              (std::filesystem::path(options.dir) / kit::kUsbSocket).string(),
@@ -174,7 +178,52 @@ void register_kit_commands(CLI::App& app) {
   run->add_option("--retry-max-ms", run_options->retry_max_ms,
                   "upper bound of the MQTT reconnect backoff")
       ->capture_default_str();
+  run->add_option("--flow", run_options->flow,
+                  "how the kit gets its identity: jitr (the seed's), jitp, preprovisioned, "
+                  "fleet-csr, fleet-claim (docs/kit.md)")
+      ->check(CLI::IsMember({"jitr", "jitp", "preprovisioned", "fleet-csr", "fleet-claim"}))
+      ->capture_default_str();
   run->callback(run_command([run_options] { return run_kit(*run_options); }));
+
+  struct ClaimArgs {
+    KitTarget target;
+    std::string template_name, claim_policy, endpoint_url, region, profile;
+  };
+  auto claim_args = std::make_shared<ClaimArgs>();
+  auto* provision_claim_command = kit_app->add_subcommand(
+      "provision-claim",
+      "Fleet flows: a claim certificate for the kit's slot 0 key (CreateCertificateFromCsr + "
+      "AttachPolicy), stored in the kit with the template name and the endpoint, then Wi-Fi");
+  add_target_options(provision_claim_command, claim_args->target, true);
+  provision_claim_command
+      ->add_option("--template-name", claim_args->template_name,
+                   "the provisioning template RegisterThing names")
+      ->required();
+  provision_claim_command
+      ->add_option("--claim-policy", claim_args->claim_policy,
+                   "the IoT policy attached to the claim certificate")
+      ->required();
+  provision_claim_command->add_option("--endpoint-url", claim_args->endpoint_url,
+                                      "the control plane (e.g. the local cloud's)");
+  provision_claim_command->add_option("--region", claim_args->region, "AWS region");
+  provision_claim_command->add_option("--profile", claim_args->profile, "AWS profile");
+  provision_claim_command->callback(run_command([claim_args]() -> Status {
+    auto optional = [](const std::string& value) {
+      return value.empty() ? std::nullopt : std::optional<std::string>(value);
+    };
+    ZT_TRY_ASSIGN(aws::ClientConfig config,
+                  aws::load_client_config({.profile = optional(claim_args->profile),
+                                           .region = optional(claim_args->region),
+                                           .endpoint_url = optional(claim_args->endpoint_url)}));
+    aws::IotClient iot(std::move(config));
+    ZT_TRY_ASSIGN(auto client, open_kit(claim_args->target));
+    ZT_TRY_ASSIGN(auto report, provision_claim(*client, iot,
+                                               {.dir = claim_args->target.dir,
+                                                .template_name = claim_args->template_name,
+                                                .claim_policy = claim_args->claim_policy}));
+    for (const auto& line : report.lines) fmt::print("{}\n", line);
+    return ok();
+  }));
 
   // ssid, password file
   auto wifi_args = std::make_shared<std::pair<std::string, std::string>>();

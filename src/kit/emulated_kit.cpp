@@ -206,9 +206,11 @@ Result<std::unique_ptr<EmulatedKit>> EmulatedKit::start(EmulatedKitOptions optio
 
   ZT_TRY_ASSIGN(bool configured, state->device->config_locked());
   if (!configured) {
-    ZT_TRY(with_context(se::provision(*state->device), "configuring the ATECC508A"));
+    ZT_TRY(with_context(se::provision(*state->device, chip_config_for(options.firmware.flow)),
+                        "configuring the ATECC508A"));
     state->console("ATECC508A: configuration written and locked, device key generated in slot 0");
   }
+  if (options.firmware.flash_dir.empty()) options.firmware.flash_dir = options.dir / "flash";
 
   State* raw = state.get();
   state->firmware =
@@ -217,7 +219,8 @@ Result<std::unique_ptr<EmulatedKit>> EmulatedKit::start(EmulatedKitOptions optio
   state->handler = std::make_unique<ProvisioningHandler>(
       state->device,
       HandlerHooks{.credentials_changed = [raw] { raw->firmware->credentials_changed(); },
-                   .status = [raw] { return raw->firmware->status(); }});
+                   .status = [raw] { return raw->firmware->status(); }},
+      options.firmware.flash_dir);
   ZT_TRY_ASSIGN(state->usb_fd, listen_unix(options.dir / kUsbSocket, SOCK_SEQPACKET));
   ZT_TRY_ASSIGN(state->control_fd, listen_unix(options.dir / kControlSocket, SOCK_STREAM));
   return std::unique_ptr<EmulatedKit>(new EmulatedKit(std::move(state)));

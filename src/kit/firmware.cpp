@@ -12,26 +12,18 @@
 #include "common/hex.hpp"
 #include "common/host_names.hpp"
 #include "common/time.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/x509.hpp"
 #include "kit/jobs_agent.hpp"
 #include "kit/metadata.hpp"
+#include "kit/mqtt_link.hpp"
 #include "kit/se_key_provider.hpp"
 #include "kit/se_slot_store.hpp"
 #include "kit/tls_client.hpp"
-#include "mqtt/decoder.hpp"
-#include "mqtt/packet.hpp"
 
 namespace zt::kit {
 
 using namespace std::chrono_literals;
-
-struct Firmware::Session {
-  KitMetadata metadata;
-  crypto::X509Ptr device_cert;
-  crypto::X509Ptr signer_cert;
-  crypto::PkeyPtr key;
-  std::string thing_name;
-};
 
 namespace {
 
@@ -40,34 +32,6 @@ std::string delta_topic(const std::string& thing) {
 }
 std::string update_topic(const std::string& thing) {
   return "$aws/things/" + thing + "/shadow/update";
-}
-
-// Reads whole MQTT packets from the connection, up to `wait` for the first one.
-class PacketReader {
- public:
-  explicit PacketReader(TlsConnection& connection) : connection_(connection) {}
-  Result<std::optional<mqtt::Packet>> next(std::chrono::milliseconds wait) {
-    auto deadline = std::chrono::steady_clock::now() + wait;
-    for (;;) {
-      ZT_TRY_ASSIGN(auto packet, decoder_.next());
-      if (packet) return packet;
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return std::optional<mqtt::Packet>{};
-      ZT_TRY_ASSIGN(Bytes bytes,
-                    connection_.read(std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::min<std::chrono::steady_clock::duration>(deadline - now, 100ms))));
-      decoder_.feed(bytes);
-    }
-  }
-
- private:
-  TlsConnection& connection_;
-  mqtt::StreamDecoder decoder_{64 * 1024};
-};
-
-Status send(TlsConnection& connection, const mqtt::Packet& packet) {
-  ZT_TRY_ASSIGN(Bytes bytes, mqtt::encode_packet(packet));
-  return connection.write_all(bytes);
 }
 
 }  // namespace
@@ -180,6 +144,10 @@ Result<Firmware::Session> Firmware::load_credentials() {
                                   session.metadata.has_hostname() ? "" : ", no host name",
                                   session.metadata.has_wifi() ? "" : ", no Wi-Fi credentials"));
   }
+  if (uses_fleet_provisioning(config_.flow)) {
+    ZT_TRY(load_fleet_credentials(session));
+    return session;
+  }
   SeSlotStore store(device_);
   const auto& signer_def = atcacert::kit_signer_definition();
   const auto& device_def = atcacert::kit_device_definition();
@@ -195,6 +163,9 @@ Result<Firmware::Session> Firmware::load_credentials() {
                 crypto::certificate_from_der(chain.signer, "signer certificate"));
   ZT_TRY_ASSIGN(Bytes ski, crypto::subject_key_identifier(session.device_cert.get()));
   session.thing_name = to_hex(ski);
+  // JITP: the CA's template names the thing; the one value of the certificate both sides know
+  // is its id (SHA-256 of the DER, AWS::IoT::Certificate::Id), so the template names it so.
+  if (config_.flow == Flow::jitp) session.thing_name = to_hex(crypto::sha256(chain.device));
   ZT_TRY_ASSIGN(session.key, se_private_key(device_, kDeviceKeySlot));
   if (X509_check_private_key(session.device_cert.get(), session.key.get()) != 1) {
     return make_error(Errc::crypto,
@@ -394,35 +365,13 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
     return std::move(connected).error();
   }
   auto connection = std::move(*connected);
-  print(
-      fmt::format("TLS: connected ({}), client key in the ATECC508A slot 0", connection->cipher()));
+  print(fmt::format("TLS: connected ({}), client key in the ATECC508A slot {}",
+                    connection->cipher(), session.key_slot));
   PacketReader reader(*connection);
 
-  mqtt::Connect connect;
-  connect.client_id = session.thing_name;
-  connect.keep_alive = config_.keep_alive_seconds;
-  connect.clean_session = true;
-  ZT_TRY(with_context(send(*connection, connect), "MQTT CONNECT"));
-  auto connack = reader.next(5s);
-  if (!connack) {
-    // AWS IoT gives a refused certificate no CONNACK: it ends the connection (reference/aws-iot.md,
-    // JITR). The device cannot tell why, so the message names what the seed's guide lists.
-    return make_error(
-        Errc::permission,
-        fmt::format("MQTT connect refused: the endpoint closed the connection without a CONNACK "
-                    "({}): the device certificate is not accepted — being registered just in "
-                    "time (first connection), or inactive/revoked",
-                    connack.error().message));
-  }
-  if (!*connack || !std::holds_alternative<mqtt::Connack>(**connack)) {
-    return make_error(Errc::io, "MQTT connect: no CONNACK within 5 s");
-  }
-  auto code = std::get<mqtt::Connack>(**connack).return_code;
-  if (code != mqtt::ConnectReturnCode::accepted) {
-    return make_error(Errc::permission, fmt::format("MQTT connect refused: CONNACK return code {}",
-                                                    static_cast<int>(code)));
-  }
+  ZT_TRY(mqtt_connect(*connection, reader, session.thing_name, config_.keep_alive_seconds));
   print("MQTT: connected");
+  if (session.claim) return provision_with_claim(session, *connection, reader);
 
   const std::string delta = delta_topic(session.thing_name);
   mqtt::Subscribe subscribe{.packet_id = 1, .subscriptions = {{delta, 0}}};

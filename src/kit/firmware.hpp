@@ -18,11 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "crypto/ossl.hpp"
 #include "kit/board.hpp"
+#include "kit/flash.hpp"
+#include "kit/flow.hpp"
+#include "kit/metadata.hpp"
 #include "kit/provisioning_handler.hpp"
 #include "secure_element/device.hpp"
 
 namespace zt::kit {
+
+class TlsConnection;
+class PacketReader;
 
 // An emulated Wi-Fi access point: `ssid:psk[:wpa2|open|enterprise]` on the command line.
 struct AccessPoint {
@@ -43,6 +50,9 @@ struct FirmwareConfig {
   std::chrono::milliseconds retry_base{500};
   std::chrono::milliseconds retry_max{8000};
   uint16_t keep_alive_seconds = 900;
+  // How the kit gets its identity (kit/flow.hpp); the fleet flows keep certificates in flash_dir.
+  Flow flow = Flow::jitr;
+  std::filesystem::path flash_dir;
 };
 
 class Firmware {
@@ -58,8 +68,21 @@ class Firmware {
   void run(const std::atomic<bool>& stop);
 
  private:
-  struct Session;
+  struct Session {
+    KitMetadata metadata;
+    crypto::X509Ptr device_cert;
+    crypto::X509Ptr signer_cert;  // null for a certificate the cloud issued (fleet flows)
+    crypto::PkeyPtr key;
+    unsigned key_slot = 0;
+    std::string thing_name;  // the MQTT client id (the SE serial number for a claim connection)
+    std::optional<ClaimRecord> claim;  // set: connect with the claim and run fleet provisioning
+  };
   Result<Session> load_credentials();
+  // Fleet flows (firmware_fleet.cpp): the identity in flash, else the claim.
+  Status load_fleet_credentials(Session& session);
+  // Over the claim connection: a new certificate and key, RegisterThing, the identity saved.
+  Status provision_with_claim(const Session& session, TlsConnection& connection,
+                              PacketReader& reader);
   Status join_wifi(const Session& session);
   Result<std::string> resolve(const std::string& host_name, uint16_t& port);
   // One connection: TLS, CONNECT, SUBSCRIBE, then serve until stop/credentials change/error.

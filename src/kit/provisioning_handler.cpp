@@ -82,8 +82,9 @@ Status write_metadata(se::Device& device, KitMetadata metadata) {
 
 }  // namespace
 
-ProvisioningHandler::ProvisioningHandler(std::shared_ptr<se::Device> device, HandlerHooks hooks)
-    : device_(std::move(device)), hooks_(std::move(hooks)) {}
+ProvisioningHandler::ProvisioningHandler(std::shared_ptr<se::Device> device, HandlerHooks hooks,
+                                         std::filesystem::path flash_dir)
+    : device_(std::move(device)), hooks_(std::move(hooks)), flash_dir_(std::move(flash_dir)) {}
 
 void ProvisioningHandler::changed() {
   if (hooks_.credentials_changed) hooks_.credentials_changed();
@@ -107,6 +108,8 @@ Reply ProvisioningHandler::handle(const Request& request) {
     result = reset_kit();
   } else if (method == "genKey") {
     result = gen_key();
+  } else if (method == "saveClaim" && !flash_dir_.empty()) {
+    result = save_claim(request.params);
   } else {
     return Reply{.status = 0,
                  .id = request.id,
@@ -266,6 +269,7 @@ Result<json> ProvisioningHandler::get_status() {
 Result<json> ProvisioningHandler::reset_kit() {
   // Clears what provisioning wrote; the device key in slot 0 stays (it is the kit's identity).
   ZT_TRY(write_metadata(*device_, KitMetadata{}));
+  if (!flash_dir_.empty()) ZT_TRY(KitFlash(flash_dir_).clear());
   Bytes zeros(atcacert::kCompressedCertSize, 0);
   for (unsigned slot : {kDeviceCertSlot, kSignerCertSlot}) {
     ZT_TRY(chip(device_->write_slot(slot, zeros), fmt::format("clear slot {}", slot)));
@@ -281,6 +285,38 @@ Result<json> ProvisioningHandler::gen_key() {
   ZT_TRY(chip(device_->write_slot(kDeviceCertSlot, zeros), "clear slot 10"));
   changed();
   return identity();
+}
+
+Result<json> ProvisioningHandler::save_claim(const json& params) {
+  ZT_TRY_ASSIGN(std::string host_name, string_param(params, "hostName", kMaxHostnameSize));
+  ZT_TRY_ASSIGN(Bytes claim_der, hex_param(params, "claimCert"));
+  // AWS's provisioning template name: 1-36 characters of [0-9A-Za-z_-] (CreateProvisioningTemplate
+  // templateName); it becomes a topic level, so nothing else may pass.
+  ZT_TRY_ASSIGN(std::string template_name, string_param(params, "templateName", 36));
+  if (template_name.empty() ||
+      template_name.find_first_not_of(
+          "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") !=
+          std::string::npos) {
+    return make_error(Errc::invalid_argument,
+                      "templateName must be 1-36 characters of [0-9A-Za-z_-]");
+  }
+  ZT_TRY_ASSIGN(auto claim_cert, crypto::certificate_from_der(claim_der, "claimCert"));
+  ZT_TRY_ASSIGN(auto cert_key, crypto::certificate_public_key(claim_cert.get()));
+  ZT_TRY_ASSIGN(auto cert_key_raw, crypto::public_key_raw(cert_key.get()));
+  ZT_TRY_ASSIGN(auto slot_key, chip(device_->public_key(kDeviceKeySlot), "public key of slot 0"));
+  if (cert_key_raw != slot_key) {
+    return make_error(Errc::crypto, "claimCert is not for this kit's key (slot 0)");
+  }
+  ZT_TRY_ASSIGN(std::string pem, crypto::certificate_to_pem(claim_cert.get()));
+  KitFlash flash(flash_dir_);
+  // A new claim starts fleet provisioning afresh: the identity from an earlier claim goes.
+  ZT_TRY(flash.clear());
+  ZT_TRY(flash.save_claim(ClaimRecord{.certificate_pem = pem, .template_name = template_name}));
+  ZT_TRY_ASSIGN(KitMetadata metadata, read_metadata(*device_));
+  metadata.hostname = host_name;
+  ZT_TRY(write_metadata(*device_, metadata));
+  changed();
+  return json::object();
 }
 
 }  // namespace zt::kit

@@ -9,15 +9,20 @@
 //   getStatus               → {state_id, status_code, status_msg}
 //   resetKit                → {}     slot 8 and the compressed certificates cleared; keys kept
 //   genKey                  → {deviceSn, devicePublicKey}  a new slot 0 key (certificates cleared)
+//   saveClaim {hostName, claimCert, templateName}
+//                           → {}     fleet flows: the claim certificate (hex DER, for slot 0's key)
+//                                    and the provisioning template into flash, host → slot 8
 // Every failure answers {"error_code", "error_msg"} (KitErrorCode) and changes nothing it did not
 // already finish: saveCredentials checks everything before its first write.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "kit/flash.hpp"
 #include "kit/protocol.hpp"
 #include "secure_element/device.hpp"
 
@@ -56,7 +61,9 @@ struct HandlerHooks {
 
 class ProvisioningHandler {
  public:
-  explicit ProvisioningHandler(std::shared_ptr<se::Device> device, HandlerHooks hooks = {});
+  // `flash_dir`: the MCU flash of the fleet flows (kit/flash.hpp); empty = no saveClaim.
+  explicit ProvisioningHandler(std::shared_ptr<se::Device> device, HandlerHooks hooks = {},
+                               std::filesystem::path flash_dir = {});
 
   Reply handle(const Request& request);
   // One host line (`board:app(...)\n`) to one reply line; unparseable input gets an error reply.
@@ -70,11 +77,13 @@ class ProvisioningHandler {
   Result<json> get_status();
   Result<json> reset_kit();
   Result<json> gen_key();
+  Result<json> save_claim(const json& params);
   Result<json> identity();
   void changed();
 
   std::shared_ptr<se::Device> device_;
   HandlerHooks hooks_;
+  std::filesystem::path flash_dir_;
   std::mutex mutex_;  // one request at a time, as the firmware's USB task
 };
 

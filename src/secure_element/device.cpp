@@ -1,6 +1,8 @@
 #include "secure_element/device.hpp"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <charconv>
@@ -262,6 +264,78 @@ Result<crypto::RawSignature> Device::sign_digest(unsigned slot, ByteView digest)
   crypto::RawSignature signature{};
   std::copy(data.begin(), data.end(), signature.begin());
   return signature;
+}
+
+Status Device::priv_write_encrypted(unsigned slot, ByteView scalar, unsigned write_key_slot,
+                                    ByteView write_key) {
+  if (scalar.size() != 32 || write_key.size() != 32 || slot >= slot_count ||
+      write_key_slot >= slot_count) {
+    return make_error(Errc::invalid_argument,
+                      "priv_write_encrypted needs a 32-byte scalar, a 32-byte write key and slots "
+                      "0-15");
+  }
+  ZT_SE_SESSION();
+  // SN[0:1] are config bytes 0-1 (word 0), SN[8] is config byte 12 (word 3): 4-byte reads in
+  // this session, so the mutex stays held from Nonce to PrivWrite.
+  ZT_TRY_ASSIGN(Bytes word0, run(Command{static_cast<uint8_t>(Opcode::read), 0x00, 0x0000, {}}));
+  ZT_TRY_ASSIGN(Bytes word3, run(Command{static_cast<uint8_t>(Opcode::read), 0x00, 0x0003, {}}));
+  if (word0.size() != 4 || word3.size() != 4)
+    return make_error(Errc::parse, "secure element Read: expected 4 bytes of the serial number");
+  const uint8_t sn0 = word0[0], sn1 = word0[1], sn8 = word3[0];
+  // Nonce random (mode 0, 20-byte NumIn): TempKey = SHA-256(RandOut, NumIn, 16 00 00)
+  // (atcah_nonce).
+  Bytes num_in(20);
+  if (RAND_bytes(num_in.data(), static_cast<int>(num_in.size())) != 1)
+    return make_error(Errc::crypto, "RAND_bytes failed");
+  ZT_TRY_ASSIGN(Bytes rand_out,
+                run(Command{static_cast<uint8_t>(Opcode::nonce), 0x00, 0x0000, num_in}));
+  if (rand_out.size() != 32)
+    return make_error(Errc::parse, "secure element Nonce: expected 32 bytes");
+  crypto::Sha256 nonce;
+  nonce.update(rand_out);
+  nonce.update(num_in);
+  const uint8_t nonce_tail[3] = {static_cast<uint8_t>(Opcode::nonce), 0x00, 0x00};
+  nonce.update(nonce_tail);
+  auto temp_key = nonce.finish();
+  // GenDig data zone over the WriteKey: TempKey = SHA-256(key, 15 02 id(LE), SN8 SN0 SN1,
+  // 25 zeros, TempKey) (atcah_gen_dig); cryptoauthlib sends the 4 bytes "15 02 id" as OtherData
+  // so a NoMac WriteKey behaves the same.
+  const Bytes other_data{static_cast<uint8_t>(Opcode::gen_dig), 0x02,
+                         static_cast<uint8_t>(write_key_slot), 0x00};
+  ZT_TRY(run(Command{static_cast<uint8_t>(Opcode::gen_dig), 0x02,
+                     static_cast<uint16_t>(write_key_slot), other_data}));
+  crypto::Sha256 dig;
+  dig.update(write_key);
+  dig.update(other_data);
+  const uint8_t serial_bytes[3] = {sn8, sn0, sn1};
+  dig.update(serial_bytes);
+  dig.update(Bytes(25, 0));
+  dig.update(temp_key);
+  temp_key = dig.finish();
+  // The value: 4 zero pad bytes, then the scalar; encrypted with TempKey and SHA-256(TempKey);
+  // MAC = SHA-256(TempKey, 46 40 slot(LE) SN8 SN0 SN1, 21 zeros, plain value)
+  // (atcah_privwrite_auth_mac).
+  Bytes value(4, 0);
+  value.insert(value.end(), scalar.begin(), scalar.end());
+  const auto second_key = crypto::sha256(temp_key);
+  Bytes data(36);
+  for (size_t i = 0; i < 32; ++i) data[i] = value[i] ^ temp_key[i];
+  for (size_t i = 32; i < 36; ++i) data[i] = value[i] ^ second_key[i - 32];
+  crypto::Sha256 mac;
+  mac.update(temp_key);
+  const uint8_t header[4] = {static_cast<uint8_t>(Opcode::priv_write), 0x40,
+                             static_cast<uint8_t>(slot), 0x00};
+  mac.update(header);
+  mac.update(serial_bytes);
+  mac.update(Bytes(21, 0));
+  mac.update(value);
+  const auto digest = mac.finish();
+  data.insert(data.end(), digest.begin(), digest.end());
+  OPENSSL_cleanse(value.data(), value.size());
+  OPENSSL_cleanse(temp_key.data(), temp_key.size());
+  ZT_TRY(run(Command{static_cast<uint8_t>(Opcode::priv_write), 0x40, static_cast<uint16_t>(slot),
+                     std::move(data)}));
+  return ok();
 }
 
 namespace {

@@ -55,6 +55,13 @@ class Device {
   Result<crypto::PublicKeyRaw> public_key(unsigned slot);
   // Nonce pass-through of the 32-byte digest, then Sign external: R || S.
   Result<crypto::RawSignature> sign_digest(unsigned slot, ByteView digest);
+  // Encrypted PrivWrite (cryptoauthlib calib_priv_write): Nonce random → GenDig over the slot's
+  // WriteKey (`write_key_slot`, whose 32-byte value the host holds as `write_key`) → the 36-byte
+  // value (4 zero bytes + the P-256 scalar) XOR TempKey / SHA-256(TempKey)[0:4], with the input
+  // MAC. The slot must be a private P-256 key slot whose SlotConfig.WriteConfig allows PrivWrite
+  // (datasheet: after the data lock only the encrypted form is accepted).
+  Status priv_write_encrypted(unsigned slot, ByteView scalar, unsigned write_key_slot,
+                              ByteView write_key);
   // Verify external: true for a valid signature, false for a miscompare.
   Result<bool> verify_extern(ByteView digest, ByteView signature, ByteView public_key);
   Result<bool> verify_stored(unsigned slot, ByteView digest, ByteView signature);

@@ -49,14 +49,14 @@ const std::array<uint8_t, config_size>& kit_config() {
   return config;
 }
 
-Result<ProvisionResult> provision(Device& device) {
+Result<ProvisionResult> provision(Device& device, const std::array<uint8_t, config_size>& config) {
   ZT_TRY_ASSIGN(bool config_is_locked, device.config_locked());
   if (config_is_locked) {
     return make_error(
         Errc::conflict,
         "secure element: configuration zone is already locked (chip already provisioned)");
   }
-  ZT_TRY(with_context(device.write_config(kit_config()), "writing the kit configuration"));
+  ZT_TRY(with_context(device.write_config(config), "writing the kit configuration"));
   ZT_TRY(with_context(device.lock_config(), "locking the configuration zone"));
   ZT_TRY(with_context(device.lock_data(), "locking the data zone"));
   ProvisionResult result;

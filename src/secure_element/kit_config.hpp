@@ -26,7 +26,9 @@ struct ProvisionResult {
 // On a blank chip: write kit_config(), lock config (CRC checked), lock data, then GenKey the
 // private-key slots 0, 2, 3 and 7 (the order of the seed firmware's ecc_configure.c: data is locked
 // before the keys are generated, which SlotConfig.WriteConfig = GenKey allows). Fails, changing
-// nothing, when the configuration zone is already locked.
-Result<ProvisionResult> provision(Device& device);
+// nothing, when the configuration zone is already locked. `config` is another image for a product
+// that configures some slots differently (the kit's fleet-claim flow: kit/flow.hpp).
+Result<ProvisionResult> provision(Device& device,
+                                  const std::array<uint8_t, config_size>& config = kit_config());
 
 }  // namespace zt::se

@@ -347,6 +347,10 @@ class Registry {
   Result<std::optional<IamAccessKey>> find_user_access_key(std::string_view access_key_id);
   Result<bool> delete_user_access_key(std::string_view user_name, std::string_view access_key_id);
 
+  // Multi-account registration (registry_certificates.cpp).
+  // ACTIVE certificates registered without a CA (RegisterCertificateWithoutCA, SNI_ONLY): the
+  // broker trusts each one as its own anchor, since no registered CA vouches for it.
+  Result<std::vector<Certificate>> list_active_certificates_without_ca();
   // Provisioning templates (registry_provisioning.cpp). insert: the template with `body` as its
   // version 1 (already_exists when the name is taken). update replaces the mutable fields.
   // delete: the template and all its versions. not_found when the template is missing.
