@@ -13,6 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init thing-group-policy
 
+on_failure() { tail -20 "$work/cloud.err"; }
 start_cloud "$work/state"
 cd "$work"
 
