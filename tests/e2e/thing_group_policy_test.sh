@@ -13,6 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init thing-group-policy
 
+on_failure() { tail -20 "$work/cloud.err"; }
 start_cloud "$work/state"
 cd "$work"
 
@@ -31,7 +32,11 @@ iot create-policy --policy-name FleetAccess --policy-document '{"Version":"2012-
 iot attach-policy --policy-name FleetAccess --target "${group_arn_prefix}fleet"
 
 tls=(-h 127.0.0.1 -p "$MQTT_PORT" --cafile "$work/state/server-ca.crt" --cert dev.crt --key dev.key)
+# The broker allows one CONNECT per second per client id (AWS IoT's quota): each connection of
+# sensor-7 waits that long, so a refusal below is the policy's, never the throttle's.
+pace() { sleep 1.1; }
 publish() {  # publish <client id> <topic>: succeeds only when the broker acknowledges (QoS 1)
+  pace
   timeout 10 mosquitto_pub -V 311 -d "${tls[@]}" -i "$1" -q 1 -t "$2" -m hello >pub.out 2>&1 &&
     grep -q "received PUBACK" pub.out
 }
@@ -50,9 +55,9 @@ if publish other-client fleet/sensor-7/temp; then fail "a client id that is not 
 pass
 
 # SUBSCRIBE and delivery under the group policy.
+pace
 stdbuf -oL mosquitto_sub -V 311 "${tls[@]}" -i sensor-7 -q 1 -t 'fleet/sensor-7/#' -C 1 -W 20 >sub.out 2>sub.err &
 sub=$!
-sleep 1
 send_cmd() { iotdata publish --topic fleet/sensor-7/cmd --cli-binary-format raw-in-base64-out --payload '{"go":1}'; }
 for _ in 1 2 3 4 5; do send_cmd; grep -q go sub.out && break; sleep 1; done
 wait "$sub" || true

@@ -228,7 +228,7 @@ def principals_v2(iot, account):
     status, page = signed(iot, "GET", "/things/shared/principals-v2?maxResults=1")
     assert status == 200 and len(page["thingPrincipalObjects"]) == 1 and page["nextToken"], page
     status, rest = signed(iot, "GET", "/things/shared/principals-v2?maxResults=1&nextToken=" +
-                          urllib.parse.quote(page["nextToken"]))
+                          urllib.parse.quote(page["nextToken"], safe=""))
     got = sorted(o["principal"] for o in page["thingPrincipalObjects"] + rest["thingPrincipalObjects"])
     assert got == sorted(k["certificateArn"] for k in keys[:2]) and "nextToken" not in rest, rest
     assert all(o["thingPrincipalType"] == "NON_EXCLUSIVE_THING" for o in rest["thingPrincipalObjects"])
