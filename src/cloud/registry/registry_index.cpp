@@ -85,8 +85,13 @@ class Translator {
   Filter node(const index::Query& query, std::size_t at) {
     const Node& n = query.nodes[at];
     switch (n.kind) {
-      case Node::Kind::term:
-        return term(n.term);
+      case Node::Kind::term: {
+        // A term SQL cannot use leaves no parameter behind (they are numbered in order).
+        std::size_t mark = binds_.size();
+        Filter out = term(n.term);
+        if (out.sql == "1") binds_.resize(mark);
+        return out;
+      }
       case Node::Kind::all_of:
       case Node::Kind::any_of: {
         Filter out{.sql = "", .exact = true};
@@ -100,8 +105,12 @@ class Translator {
         return out;
       }
       case Node::Kind::negation: {
+        std::size_t mark = binds_.size();
         Filter inner = node(query, n.children.front());
-        if (!inner.exact) return {};
+        if (!inner.exact) {
+          binds_.resize(mark);
+          return {};
+        }
         return {.sql = "NOT " + inner.sql, .exact = true};
       }
     }
