@@ -189,6 +189,40 @@ INSERT INTO lambda_permissions(function_name, sid, statement)
         SELECT 'ZTLambdaJITR' WHERE EXISTS (SELECT 1 FROM topic_rules
           WHERE payload LIKE '%:function:ZTLambdaJITR"%')) f;
 )sql",
+    // Step 6 (groups, issue 17): thing groups (static with a parent, or dynamic with a
+    // fleet-indexing query), their members (both kinds in one table; a dynamic group's rows are
+    // kept current by the registry from its query), billing groups and their members (a thing in at
+    // most one: thing_name is the key). Deleting a thing or a group deletes its memberships.
+    // Joining or leaving a group is on the device's timeline. Thing types already have their
+    // deprecation columns (step 1).
+    R"sql(
+CREATE TABLE thing_groups (
+  name TEXT PRIMARY KEY, id TEXT NOT NULL, parent_name TEXT REFERENCES thing_groups(name),
+  description TEXT NOT NULL, attributes TEXT NOT NULL, version INTEGER NOT NULL,
+  creation_date REAL NOT NULL, dynamic INTEGER NOT NULL, query_string TEXT NOT NULL,
+  query_version TEXT NOT NULL, index_name TEXT NOT NULL, status TEXT NOT NULL);
+CREATE INDEX thing_groups_by_parent ON thing_groups(parent_name, name);
+CREATE TABLE thing_group_members (
+  group_name TEXT NOT NULL REFERENCES thing_groups(name) ON DELETE CASCADE,
+  thing_name TEXT NOT NULL REFERENCES things(name) ON DELETE CASCADE,
+  PRIMARY KEY (group_name, thing_name));
+CREATE INDEX thing_group_members_by_thing ON thing_group_members(thing_name, group_name);
+CREATE TABLE billing_groups (
+  name TEXT PRIMARY KEY, id TEXT NOT NULL, description TEXT NOT NULL, version INTEGER NOT NULL,
+  creation_date REAL NOT NULL);
+CREATE TABLE billing_group_members (
+  thing_name TEXT PRIMARY KEY REFERENCES things(name) ON DELETE CASCADE,
+  group_name TEXT NOT NULL REFERENCES billing_groups(name) ON DELETE CASCADE);
+CREATE INDEX billing_group_members_by_group ON billing_group_members(group_name, thing_name);
+CREATE TRIGGER thing_group_joined AFTER INSERT ON thing_group_members BEGIN
+  INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
+    zt_now_us(), NEW.thing_name, 'thing-group-joined', 'thing group ' || NEW.group_name);
+END;
+CREATE TRIGGER thing_group_left AFTER DELETE ON thing_group_members BEGIN
+  INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
+    zt_now_us(), OLD.thing_name, 'thing-group-left', 'thing group ' || OLD.group_name);
+END;
+)sql",
     // Step (search, issue 17): fleet indexing's connectivity is the presence of the client whose
     // id is the thing's name (AWS's connectivity indexing); SearchIndex looks it up per thing.
     R"sql(

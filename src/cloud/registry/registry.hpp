@@ -28,6 +28,7 @@
 #include "cloud/registry/index_records.hpp"
 #include "cloud/registry/lambda_records.hpp"
 #include "cloud/registry/sqlite.hpp"
+#include "cloud/registry/thing_group_records.hpp"
 #include "common/result.hpp"
 
 namespace zt::cloud::registry {
@@ -124,7 +125,17 @@ struct ThingFilter {
 
 // A committed write the data plane reacts to.
 struct Change {
-  enum class Kind { certificate, ca };
+  // thing_group_member_added / _removed: id = the group's name, status = the thing's name (static
+  // and dynamic groups alike; a deleted group reports its memberships removed).
+  // policy_target: a policy attached to or detached from a thing group (id = the policy's name,
+  // status = the group's ARN), which changes what the group's member things may do.
+  enum class Kind {
+    certificate,
+    ca,
+    thing_group_member_added,
+    thing_group_member_removed,
+    policy_target
+  };
   Kind kind = Kind::certificate;
   std::string id{};
   std::string status{};  // the new status; "" when the record was deleted
@@ -250,9 +261,10 @@ class Registry {
   Result<InvocationPage> list_function_invocations(const std::string& principal_prefix,
                                                    const InvocationQuery& query);
 
-  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert: already_exists
-  // when the name is taken; update/delete: not_found when it is not. update replaces every field
-  // of the record, and the code too when `code` is given. Deleting a function deletes its policy.
+  // Lambda functions and their resource-based policies (registry_lambda.cpp). insert:
+  // already_exists when the name is taken; update/delete: not_found when it is not. update replaces
+  // every field of the record, and the code too when `code` is given. Deleting a function deletes
+  // its policy.
   Status insert_lambda_function(const LambdaFunction& function, std::span<const uint8_t> code);
   Result<std::optional<LambdaFunction>> find_lambda_function(std::string_view name);
   // The zip as uploaded; nullopt for a function without code (or none of that name).
@@ -328,6 +340,80 @@ class Registry {
   Result<std::optional<IamAccessKey>> find_user_access_key(std::string_view access_key_id);
   Result<bool> delete_user_access_key(std::string_view user_name, std::string_view access_key_id);
 
+  // Thing groups (registry_thing_groups.cpp). Write errors: already_exists for a taken name,
+  // not_found for a missing group or thing, invalid_argument for a broken rule (with AWS's
+  // reason: a dynamic group in a hierarchy, too deep, a thing in too many groups, children left).
+  Result<std::optional<ThingGroup>> find_thing_group(std::string_view name);
+  Status insert_thing_group(const ThingGroup& group);
+  // Replaces description, attributes, version and (dynamic) query fields and status.
+  Status update_thing_group(const ThingGroup& group);
+  // Refused (invalid_argument) while the group has child groups; its memberships go with it.
+  Status delete_thing_group(std::string_view name);
+  Result<Page<ThingGroup>> list_thing_groups(const PageRequest& page,
+                                             const ThingGroupFilter& filter = {});
+  // The group and its ancestors, root first (the group itself last).
+  Result<std::vector<ThingGroup>> thing_group_path(std::string_view name);
+  // Every dynamic group (for re-evaluating membership when things change).
+  Result<std::vector<ThingGroup>> list_dynamic_thing_groups();
+  // Static groups; not_found when the group or the thing is missing; idempotent.
+  Status add_thing_to_thing_group(std::string_view group_name, std::string_view thing_name);
+  Result<bool> remove_thing_from_thing_group(std::string_view group_name,
+                                             std::string_view thing_name);
+  // The groups the thing is a direct member of, static and dynamic, in name order.
+  Result<std::vector<std::string>> list_thing_groups_for_thing(std::string_view thing_name);
+  // Those groups and all their ancestors (the groups whose policies apply to the thing).
+  Result<std::vector<std::string>> list_thing_groups_for_thing_with_ancestors(
+      std::string_view thing_name);
+  // Members of the group (and of its descendants when `recursive`), in name order.
+  Result<std::vector<std::string>> list_things_in_thing_group(std::string_view group_name,
+                                                              bool recursive);
+  Result<Page<std::string>> page_things_in_thing_group(std::string_view group_name, bool recursive,
+                                                       const PageRequest& page);
+  Result<Page<std::string>> page_thing_groups_for_thing(std::string_view thing_name,
+                                                        const PageRequest& page);
+  // A dynamic group's members become exactly `things` (the names that exist); changes noted.
+  Status set_dynamic_thing_group_members(std::string_view group_name,
+                                         const std::vector<std::string>& things);
+  // Dynamic groups' members from their queries (cloud/index's matches over indexed_thing): one
+  // group against every thing (created, query changed), or every dynamic group against one thing
+  // (it, its shadow, connectivity or groups changed). A thing already in kMaxThingGroupsPerThing
+  // groups is left out, as AWS leaves it.
+  Status refresh_dynamic_thing_group(std::string_view group_name);
+  Status refresh_dynamic_thing_groups_for_thing(std::string_view thing_name);
+  // Adds or removes the thing in a group, static or dynamic (a dynamic group's query matched or
+  // stopped matching); idempotent; adding checks kMaxThingGroupsPerThing.
+  Status set_thing_group_member(std::string_view group_name, std::string_view thing_name,
+                                bool member);
+
+  // Billing groups (registry_billing_groups.cpp). A thing is in at most one billing group:
+  // adding it to another moves it (AWS's AddThingToBillingGroup does the same).
+  Result<std::optional<BillingGroup>> find_billing_group(std::string_view name);
+  Status insert_billing_group(const BillingGroup& group);
+  Status update_billing_group(const BillingGroup& group);  // description and version
+  Status delete_billing_group(std::string_view name);      // its memberships go with it
+  Result<Page<BillingGroup>> list_billing_groups(const PageRequest& page,
+                                                 std::string_view name_prefix = "");
+  Status add_thing_to_billing_group(std::string_view group_name, std::string_view thing_name);
+  Result<bool> remove_thing_from_billing_group(std::string_view group_name,
+                                               std::string_view thing_name);
+  Result<std::optional<std::string>> find_billing_group_for_thing(std::string_view thing_name);
+  Result<Page<std::string>> list_things_in_billing_group(std::string_view group_name,
+                                                         const PageRequest& page);
+
+  // Thing types beyond create/find (registry_thing_types.cpp), and the typed principal lists.
+  Result<Page<ThingType>> list_thing_types(const PageRequest& page,
+                                           std::optional<std::string> name = std::nullopt);
+  Status set_thing_type_deprecation(std::string_view name, bool deprecated, double date);
+  Status delete_thing_type(std::string_view name);  // things of the type must be gone
+  Result<int64_t> count_things_of_type(std::string_view name);
+  // `type`: only EXCLUSIVE_THING or NON_EXCLUSIVE_THING attachments ("" = both).
+  Result<Page<ThingPrincipal>> list_thing_principals_v2(std::string_view thing_name,
+                                                        const PageRequest& page,
+                                                        std::string_view type = "");
+  Result<Page<ThingPrincipal>> list_principal_things_v2(std::string_view principal,
+                                                        const PageRequest& page,
+                                                        std::string_view type = "");
+
   // Fleet indexing (registry_index.cpp). The configuration is a setting (all OFF until set).
   // A thing's indexed document is the one SearchIndex returns (cloud/index/query.hpp's shape):
   // registry fields always, the shadow (classic, and the named ones of the filter) and
@@ -355,6 +441,7 @@ class Registry {
   // Ends one level; when the outermost commits, moves the changes it made into `committed`.
   Status end(bool commit, std::vector<Change>& committed);
   void note_change(Change change);  // inside a transaction
+  void note_policy_target_change(std::string_view policy_name, std::string_view target);
   void notify(const std::vector<Change>& changes);
 
   // An exception thrown by `body` must not leave the transaction open: depth_ would stay raised

@@ -40,6 +40,9 @@ Status Registry::append_device_events(const std::vector<DeviceEventRecord>& even
                  .bind(3, delta)
                  .bind(4, event.time_us)
                  .run());
+      // connectivity.connected changed: dynamic groups querying it (the thing is the client id).
+      if (delta != 0 && !event.client_id.empty())
+        ZT_TRY(refresh_dynamic_thing_groups_for_thing(event.client_id));
     }
     return ok();
   });

@@ -68,7 +68,9 @@ Status Registry::delete_policy(std::string_view name) {
 Status Registry::attach_policy(std::string_view policy_name, std::string_view target) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT OR IGNORE INTO policy_targets VALUES(?1, ?2)"));
-    return st.bind(1, policy_name).bind(2, target).run();
+    ZT_TRY(st.bind(1, policy_name).bind(2, target).run());
+    if (db_.changes() > 0) note_policy_target_change(policy_name, target);
+    return ok();
   });
 }
 
@@ -77,7 +79,9 @@ Result<bool> Registry::detach_policy(std::string_view policy_name, std::string_v
     ZT_TRY_ASSIGN(Statement st,
                   db_.prepare("DELETE FROM policy_targets WHERE policy_name = ?1 AND target = ?2"));
     ZT_TRY(st.bind(1, policy_name).bind(2, target).run());
-    return db_.changes() > 0;
+    if (db_.changes() == 0) return false;
+    note_policy_target_change(policy_name, target);
+    return true;
   });
 }
 

@@ -25,7 +25,8 @@ Status Registry::put_shadow(std::string_view thing_name, std::string_view shadow
         Statement st,
         db_.prepare("INSERT INTO shadows VALUES(?1, ?2, ?3) ON CONFLICT(thing_name, shadow_name) "
                     "DO UPDATE SET document = excluded.document"));
-    return st.bind(1, thing_name).bind(2, shadow_name).bind(3, document).run();
+    ZT_TRY(st.bind(1, thing_name).bind(2, shadow_name).bind(3, document).run());
+    return refresh_dynamic_thing_groups_for_thing(thing_name);  // shadow.* queries
   });
 }
 

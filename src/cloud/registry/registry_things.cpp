@@ -64,12 +64,13 @@ Result<std::optional<ThingType>> Registry::find_thing_type(std::string_view name
 Status Registry::insert_thing(const Thing& thing) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT INTO things VALUES(?1, ?2, ?3, ?4, ?5)"));
-    return st.bind(1, thing.name)
-        .bind(2, thing.id)
-        .bind(3, thing.type_name)
-        .bind(4, thing.attributes)
-        .bind(5, thing.version)
-        .run();
+    ZT_TRY(st.bind(1, thing.name)
+               .bind(2, thing.id)
+               .bind(3, thing.type_name)
+               .bind(4, thing.attributes)
+               .bind(5, thing.version)
+               .run());
+    return refresh_dynamic_thing_groups_for_thing(thing.name);
   });
 }
 
@@ -118,7 +119,7 @@ Status Registry::update_thing(const Thing& thing) {
                .run());
     if (db_.changes() == 0)
       return make_error(Errc::not_found, "thing " + thing.name + " not found");
-    return ok();
+    return refresh_dynamic_thing_groups_for_thing(thing.name);
   });
 }
 

@@ -254,15 +254,22 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   // now, so the next CONNECT re-reads the certificate, and close live sessions on the worker.
   void on_registry_changes(const std::vector<registry::Change>& changes) {
     bool any_ca = false;
+    bool any_group = false;  // a thing group's members or policies: decisions of its things
     std::vector<std::pair<std::string, std::string>> revoked_certificates;  // (id, why)
     for (const auto& change : changes) {
-      if (change.kind == registry::Change::Kind::ca) {
+      if (change.kind == registry::Change::Kind::thing_group_member_added ||
+          change.kind == registry::Change::Kind::thing_group_member_removed ||
+          change.kind == registry::Change::Kind::policy_target) {
+        any_group = true;
+      } else if (change.kind == registry::Change::Kind::ca) {
         if (change.status != registry::kActive) any_ca = true;
-      } else if (change.status != registry::kActive) {
+      } else if (change.kind == registry::Change::Kind::certificate &&
+                 change.status != registry::kActive) {
         revoked_certificates.emplace_back(
             change.id, change.status.empty() ? "was deleted" : "is " + change.status);
       }
     }
+    if (any_group) authorizer->invalidate();
     if (revoked_certificates.empty() && !any_ca) return;
     if (any_ca) {
       authorizer->invalidate();
