@@ -168,6 +168,26 @@ TEST_F(RegistryIndexTest, SearchesAgreeWithTheQueryWhateverSqlDecides) {
             (std::vector<std::string>{"kit-103", "kit-104"}));
 }
 
+TEST_F(RegistryIndexTest, ThingGroupNamesAreTheDirectGroupsInNameOrder) {
+  configure("REGISTRY", false);
+  add_thing("lamp", json::object());
+  add_thing("fan", json::object());
+  for (const char* group : {"kitchen", "floor-1"}) {
+    ASSERT_TRUE(registry_->insert_thing_group({.name = group, .id = std::string("id-") + group}));
+    ASSERT_TRUE(registry_->add_thing_to_thing_group(group, "lamp"));
+  }
+  auto lamp = registry_->indexed_thing("lamp");
+  ASSERT_TRUE(lamp);
+  EXPECT_EQ((*lamp)["thingGroupNames"], json({"floor-1", "kitchen"}));
+  auto fan = registry_->indexed_thing("fan");
+  ASSERT_TRUE(fan);
+  EXPECT_FALSE(fan->contains("thingGroupNames"));
+  EXPECT_EQ(search("thingGroupNames:KITCHEN"), std::vector<std::string>{"lamp"});
+  EXPECT_EQ(search("thingGroupNames:floor*"), std::vector<std::string>{"lamp"});
+  EXPECT_EQ(search("NOT thingGroupNames:kitchen"), std::vector<std::string>{"fan"});
+  EXPECT_EQ(search("thingGroupNames:*"), std::vector<std::string>{"lamp"});
+}
+
 TEST_F(RegistryIndexTest, PagesFollowNamesAcrossScanChunks) {
   configure("REGISTRY", false);
   auto inserted = registry_->transaction([&]() -> Status {
