@@ -28,6 +28,12 @@ constexpr const char* kDisconnectDetail =
     "p.certificate_id WHERE p.client_id = t.name AND e.kind = 'disconnected' ORDER BY e.time_us "
     "DESC LIMIT 1)";
 
+// The thing's direct groups, static and dynamic (registry_thing_groups.cpp's members), as a JSON
+// array in name order.
+constexpr const char* kGroupNames =
+    "(SELECT json_group_array(group_name) FROM (SELECT group_name FROM thing_group_members WHERE "
+    "thing_name = t.name ORDER BY group_name))";
+
 using Bind = std::variant<std::string, double>;
 
 // A translated (sub)query: `sql` holds every thing the query matches; `exact` when it holds no
@@ -85,8 +91,13 @@ class Translator {
   Filter node(const index::Query& query, std::size_t at) {
     const Node& n = query.nodes[at];
     switch (n.kind) {
-      case Node::Kind::term:
-        return term(n.term);
+      case Node::Kind::term: {
+        // A term SQL cannot use leaves no parameter behind (they are numbered in order).
+        std::size_t mark = binds_.size();
+        Filter out = term(n.term);
+        if (out.sql == "1") binds_.resize(mark);
+        return out;
+      }
       case Node::Kind::all_of:
       case Node::Kind::any_of: {
         Filter out{.sql = "", .exact = true};
@@ -100,8 +111,12 @@ class Translator {
         return out;
       }
       case Node::Kind::negation: {
+        std::size_t mark = binds_.size();
         Filter inner = node(query, n.children.front());
-        if (!inner.exact) return {};
+        if (!inner.exact) {
+          binds_.resize(mark);
+          return {};
+        }
         return {.sql = "NOT " + inner.sql, .exact = true};
       }
     }
@@ -175,6 +190,16 @@ class Translator {
     if (field == "thingName") return text_term(t, "t.name", true);
     if (field == "thingId") return text_term(t, "t.id", true);
     if (field == "thingTypeName") return text_term(t, "t.type_name", true);
+    if (field == "thingGroupNames" && t.kind != Term::Kind::range &&
+        t.kind != Term::Kind::compare) {
+      // Any member group matching: group names are ASCII ([a-zA-Z0-9:_-]).
+      Filter inner = text_term(t, "m.group_name", true);
+      if (inner.sql == "1") return {};
+      return {
+          .sql = "EXISTS (SELECT 1 FROM thing_group_members m WHERE m.thing_name = t.name AND " +
+                 inner.sql + ")",
+          .exact = true};
+    }
     if (field.starts_with("attributes.") && field.size() > 11) {
       std::string name = field.substr(11);
       if (name.find_first_of("\"\\") != std::string::npos) return {};
@@ -253,16 +278,13 @@ ScanPlan plan_scan(const index::IndexingConfiguration& configuration, const inde
   plan.sql = std::string("SELECT t.name, t.id, t.type_name, t.attributes, t.version, ") +
              (configuration.shadow_indexed() ? "s.document" : "NULL") + ", " +
              (connectivity ? kConnections : "NULL") + ", " + (connectivity ? kLastSeen : "NULL") +
-             ", " + (connectivity ? kDisconnectDetail : "NULL") +
+             ", " + (connectivity ? kDisconnectDetail : "NULL") + ", " + kGroupNames +
              " FROM things t LEFT JOIN shadows s ON s.thing_name = t.name AND s.shadow_name = ''"
              " WHERE " +
              (single ? std::string("t.name = ?1") : "t.name > ?1 AND " + filter.sql) +
              " ORDER BY t.name LIMIT ?2";
   return plan;
 }
-
-// The thing's direct groups, static and dynamic (the thing-group tables, when there are any).
-Result<std::vector<std::string>> group_names(Database& db, const std::string& thing_name);
 
 // The indexed named shadows of the thing (namedShadowIndexingMode ON, names of the filter).
 Result<std::vector<std::pair<std::string, json>>> named_shadows(
@@ -287,8 +309,8 @@ Result<json> document_of(Database& db, const Statement& st,
                          const index::IndexingConfiguration& configuration) {
   json document = {{"thingName", st.text(0)}, {"thingId", st.text(1)}};
   if (auto type = st.optional_text(2)) document["thingTypeName"] = *type;
-  ZT_TRY_ASSIGN(auto groups, group_names(db, document["thingName"].get<std::string>()));
-  if (!groups.empty()) document["thingGroupNames"] = groups;
+  json groups = json::parse(st.text(9), nullptr, false);
+  if (groups.is_array() && !groups.empty()) document["thingGroupNames"] = std::move(groups);
   json attributes = json::parse(st.text(3), nullptr, false);
   document["attributes"] = attributes.is_object() ? attributes : json::object();
   if (configuration.shadow_indexed() || configuration.named_shadows_indexed()) {
@@ -309,20 +331,6 @@ Result<json> document_of(Database& db, const Statement& st,
   }
   document["registryVersion"] = st.integer(4);
   return document;
-}
-
-// The thing groups (static and dynamic) the thing is a direct member of (groups' table,
-// registry_thing_groups.cpp).
-Result<std::vector<std::string>> group_names(Database& db, const std::string& thing_name) {
-  ZT_TRY_ASSIGN(Statement st, db.prepare("SELECT group_name FROM thing_group_members "
-                                         "WHERE thing_name = ?1 ORDER BY group_name"));
-  st.bind(1, thing_name);
-  std::vector<std::string> out;
-  for (;;) {
-    ZT_TRY_ASSIGN(bool row, st.step());
-    if (!row) return out;
-    out.push_back(st.text(0));
-  }
 }
 
 // Walks the matching things after `after` in name order, in chunks, until `visit` says stop.
