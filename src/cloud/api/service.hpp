@@ -51,8 +51,11 @@ void add_policy_routes(Router& router);
 void add_rule_routes(Router& router);
 // AWS Lambda (handlers_lambda.cpp): signing name "lambda"; needs ServiceContext::lambda.
 void add_lambda_routes(Router& router);
-void add_provisioning_routes(Router& router);  // provisioning templates (handlers_provisioning*.cpp)
+// Provisioning templates (handlers_provisioning*.cpp) and CreateProvisioningClaim.
+void add_provisioning_routes(Router& router);
 void add_provisioning_claim_routes(Router& router);
+// Role aliases and domain configurations (handlers_role_aliases.cpp,
+// handlers_domain_configurations.cpp).
 void add_role_alias_routes(Router& router);
 void add_domain_configuration_routes(Router& router);
 // AWS IoT Jobs, control plane (handlers_jobs*.cpp).

@@ -189,8 +189,8 @@ INSERT INTO lambda_permissions(function_name, sid, statement)
         SELECT 'ZTLambdaJITR' WHERE EXISTS (SELECT 1 FROM topic_rules
           WHERE payload LIKE '%:function:ZTLambdaJITR"%')) f;
 )sql",
-    // Provisioning templates (templates, issue 15): a template and its versions; versions are
-    // numbered per template from 1 and never reused (last_version_id), as AWS numbers them.
+    // Step 6 (templates, issue 15): provisioning templates: a template and its versions; versions
+    // are numbered per template from 1 and never reused (last_version_id), as AWS numbers them.
     R"sql(
 CREATE TABLE provisioning_templates (
   name TEXT PRIMARY KEY, description TEXT NOT NULL, type TEXT NOT NULL, enabled INTEGER NOT NULL,
@@ -200,7 +200,7 @@ CREATE TABLE provisioning_templates (
 CREATE TABLE provisioning_template_versions (
   template_name TEXT NOT NULL, version_id INTEGER NOT NULL, body TEXT NOT NULL,
   creation_date REAL NOT NULL, PRIMARY KEY (template_name, version_id));
-    // Step 6 (jobs, issue 17): AWS IoT Jobs: jobs, their executions and job templates. The
+    // Step 7 (jobs, issue 17): AWS IoT Jobs: jobs, their executions and job templates. The
     // records' less-queried fields are JSON text (job_records.hpp).
     R"sql(
 CREATE TABLE jobs (
@@ -218,7 +218,7 @@ CREATE INDEX job_executions_by_timeout ON job_executions(timeout_at) WHERE timeo
 CREATE TABLE job_templates (
   template_id TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at REAL NOT NULL);
 )sql",
-    // Step 6 (groups, issue 17): thing groups (static with a parent, or dynamic with a
+    // Step 8 (groups, issue 17): thing groups (static with a parent, or dynamic with a
     // fleet-indexing query), their members (both kinds in one table; a dynamic group's rows are
     // kept current by the registry from its query), billing groups and their members (a thing in at
     // most one: thing_name is the key). Deleting a thing or a group deletes its memberships.
@@ -251,7 +251,7 @@ CREATE TRIGGER thing_group_left AFTER DELETE ON thing_group_members BEGIN
   INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
     zt_now_us(), OLD.thing_name, 'thing-group-left', 'thing group ' || OLD.group_name);
 END;
-    // Step (awsdiff, issue 17): policy version numbers never come back after a delete (AWS counts
+    // Step 9 (awsdiff, issue 17): policy version numbers never come back after a delete (AWS counts
     // on from the highest ever made); role aliases; domain configurations (each an endpoint name
     // the broker accepts by SNI, with the server certificate it presents for it).
     R"sql(
@@ -266,7 +266,7 @@ CREATE TABLE domain_configurations (
   status TEXT NOT NULL, details TEXT NOT NULL, certificate_pem TEXT NOT NULL,
   key_pem TEXT NOT NULL, creation_date REAL NOT NULL, last_status_change REAL NOT NULL);
 )sql",
-    // Step (search, issue 17): fleet indexing's connectivity is the presence of the client whose
+    // Step 10 (search, issue 17): fleet indexing's connectivity is the presence of the client whose
     // id is the thing's name (AWS's connectivity indexing); SearchIndex looks it up per thing.
     R"sql(
 CREATE INDEX device_presence_by_client ON device_presence(client_id);
