@@ -4,6 +4,8 @@
 // a dynamic group sees exactly what SearchIndex sees (the indexing configuration decides whether
 // shadows and connectivity are in them). Called in the transaction of the change, so the
 // membership is current when the change commits.
+#include <algorithm>
+
 #include "cloud/index/query.hpp"
 #include "cloud/registry/registry.hpp"
 
@@ -41,20 +43,22 @@ Status Registry::refresh_dynamic_thing_groups_for_thing(std::string_view thing_n
     }
     if (queries.empty()) return ok();
     for (int round = 0; round < kMaxRounds; ++round) {
-      auto document = indexed_thing(thing_name);
-      if (!document) {
-        if (document.error().code == Errc::not_found) return ok();  // deleted: cascade did it
-        return document.error();
-      }
+      // Checked first: a failing inner call would roll the caller's transaction back.
+      ZT_TRY_ASSIGN(auto thing, find_thing(thing_name));
+      if (!thing) return ok();  // not a thing (a client id of no thing), or deleted
+      ZT_TRY_ASSIGN(auto document, indexed_thing(thing_name));
       ZT_TRY_ASSIGN(auto before, list_thing_groups_for_thing(thing_name));
+      const auto start = before;
       for (const auto& [name, query] : queries) {
-        bool member = index::matches(query, *document);
-        Status set = set_thing_group_member(name, thing_name, member);
+        bool member = index::matches(query, document);
+        bool in = std::find(before.begin(), before.end(), name) != before.end();
         // Already in as many groups as a thing may join: left out, as AWS leaves it.
-        if (!set && set.error().code != Errc::invalid_argument) return set;
+        if (member && !in && before.size() >= static_cast<size_t>(kMaxThingGroupsPerThing))
+          continue;
+        if (member != in) ZT_TRY(set_thing_group_member(name, thing_name, member));
+        ZT_TRY_ASSIGN(before, list_thing_groups_for_thing(thing_name));
       }
-      ZT_TRY_ASSIGN(auto after, list_thing_groups_for_thing(thing_name));
-      if (before == after) break;
+      if (before == start) break;
     }
     return ok();
   });

@@ -313,12 +313,14 @@ Status Registry::set_dynamic_thing_group_members(std::string_view group_name,
     }
     for (const auto& thing : wanted) {
       if (std::binary_search(current.begin(), current.end(), thing)) continue;
-      Status added = set_thing_group_member(group_name, thing, true);
-      // A thing already in the most groups it may join stays out of this one (AWS leaves it
-      // out too); a thing deleted meanwhile is simply not a member.
-      if (!added && added.error().code != Errc::invalid_argument &&
-          added.error().code != Errc::not_found)
-        return added;
+      // A thing deleted meanwhile is simply not a member; one already in the most groups it may
+      // join stays out (AWS leaves it out too). Checked here: a failing inner call would roll the
+      // whole transaction back.
+      ZT_TRY_ASSIGN(auto found, find_thing(thing));
+      if (!found) continue;
+      ZT_TRY_ASSIGN(auto groups, list_thing_groups_for_thing(thing));
+      if (groups.size() >= static_cast<size_t>(kMaxThingGroupsPerThing)) continue;
+      ZT_TRY(set_thing_group_member(group_name, thing, true));
     }
     return ok();
   });
