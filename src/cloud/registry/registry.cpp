@@ -200,6 +200,7 @@ CREATE TABLE provisioning_templates (
 CREATE TABLE provisioning_template_versions (
   template_name TEXT NOT NULL, version_id INTEGER NOT NULL, body TEXT NOT NULL,
   creation_date REAL NOT NULL, PRIMARY KEY (template_name, version_id));
+)sql",
     // Step 7 (jobs, issue 17): AWS IoT Jobs: jobs, their executions and job templates. The
     // records' less-queried fields are JSON text (job_records.hpp).
     R"sql(
@@ -251,6 +252,7 @@ CREATE TRIGGER thing_group_left AFTER DELETE ON thing_group_members BEGIN
   INSERT INTO device_events(time_us, thing_name, kind, detail) VALUES(
     zt_now_us(), OLD.thing_name, 'thing-group-left', 'thing group ' || OLD.group_name);
 END;
+)sql",
     // Step 9 (awsdiff, issue 17): policy version numbers never come back after a delete (AWS counts
     // on from the highest ever made); role aliases; domain configurations (each an endpoint name
     // the broker accepts by SNI, with the server certificate it presents for it).
