@@ -128,7 +128,12 @@ struct Harness {
          "/cacertificate?setAsActive=true&allowAutoRegistration=true",
          {{"caCertificate", ca.pem},
           {"verificationCertificate", verification.pem},
-          {"certificateMode", "DEFAULT"},
+          {"certificateMode", "DEFAULT"}}},
+        // A JITP registration config naming no role: refused (the role must exist), the CA with it.
+        {"POST",
+         "/cacertificate?setAsActive=true&allowAutoRegistration=true",
+         {{"caCertificate", ca.pem},
+          {"verificationCertificate", verification.pem},
           {"registrationConfig", {{"templateBody", "{}"}, {"roleArn", "arn:r"}}}}},
         {"GET", "/cacertificate/" + ca.id, nullptr},
         {"PUT",

@@ -31,6 +31,7 @@ struct KitRunOptions {
   std::string endpoint_override;
   std::string server_ca;
   int retry_max_ms = 8000;
+  bool jobs = false;
   std::string flow = "jitr";
 };
 
@@ -103,6 +104,7 @@ Status run_kit(const KitRunOptions& options) {
   }
   kit_options.firmware.server_ca = options.server_ca;
   kit_options.firmware.retry_max = std::chrono::milliseconds(options.retry_max_ms);
+  kit_options.firmware.jobs = options.jobs;
   ZT_TRY_ASSIGN(kit_options.firmware.flow, kit::parse_flow(options.flow));
   ZT_TRY_ASSIGN(auto emulated, kit::EmulatedKit::start(kit_options));
   fmt::print("kit dir={} usb={} control={} console={}\n", options.dir,
@@ -178,6 +180,9 @@ void register_kit_commands(CLI::App& app) {
   run->add_option("--retry-max-ms", run_options->retry_max_ms,
                   "upper bound of the MQTT reconnect backoff")
       ->capture_default_str();
+  run->add_flag("--jobs", run_options->jobs,
+                "subscribe to the thing's AWS IoT Jobs topics and run its jobs (the thing's policy "
+                "must allow $aws/things/<thing>/jobs/*)");
   run->add_option("--flow", run_options->flow,
                   "how the kit gets its identity: jitr (the seed's), jitp, preprovisioned, "
                   "fleet-csr, fleet-claim (docs/kit.md)")

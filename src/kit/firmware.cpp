@@ -377,7 +377,8 @@ Status Firmware::connect_and_serve(const Session& session, const std::string& ad
   mqtt::Subscribe subscribe{.packet_id = 1, .subscriptions = {{delta, 0}}};
   // AWS IoT Jobs (kit/jobs_agent.hpp): its topics in the same SUBSCRIBE, after the delta.
   JobsAgent jobs(session.thing_name, *board_, [this](const std::string& line) { print(line); });
-  for (auto& filter : jobs.subscriptions()) subscribe.subscriptions.push_back({filter, 0});
+  if (config_.jobs)
+    for (auto& filter : jobs.subscriptions()) subscribe.subscriptions.push_back({filter, 0});
   ZT_TRY(with_context(send(*connection, subscribe), "MQTT SUBSCRIBE"));
   ZT_TRY_ASSIGN(auto suback, with_context(reader.next(5s), "MQTT subscribe"));
   if (!suback || !std::holds_alternative<mqtt::Suback>(*suback)) {

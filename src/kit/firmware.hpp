@@ -50,6 +50,10 @@ struct FirmwareConfig {
   std::chrono::milliseconds retry_base{500};
   std::chrono::milliseconds retry_max{8000};
   uint16_t keep_alive_seconds = 900;
+  // AWS IoT Jobs (kit/jobs_agent.hpp): subscribe to the thing's jobs topics and run its jobs. Off
+  // by default: the seed's policy does not allow those topics, and the broker closes a connection
+  // that subscribes where its policy does not allow (`ztp kit run --jobs`).
+  bool jobs = false;
   // How the kit gets its identity (kit/flow.hpp); the fleet flows keep certificates in flash_dir.
   Flow flow = Flow::jitr;
   std::filesystem::path flash_dir;

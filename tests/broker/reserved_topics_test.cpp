@@ -46,7 +46,6 @@ TEST(ReservedTopics, ResponsesEventsAndUnknownReservedTopicsAreRefused) {
            "$aws/things/dev-1/shadow",
            "$aws/things//shadow/update",
            "$aws/things/dev-1/shadow/list",
-           "$aws/things/dev-1/jobs/get",  // no jobs service yet
            "$aws/things/dev-1/other",
            "$aws/events/certificates/registered/abc",
            "$aws/events/presence/connected/dev-1",

@@ -25,7 +25,7 @@ make_ca "$work/ca"
 export ZTP_WIFI_PASSWORD=correct-horse-battery
 "$ZTP" kit set-wifi --dir "$work/ca" --ssid lab >/dev/null
 start_process kit "$ZTP" kit run --dir "$kit" --wifi-ap lab \
-  --server-ca "$work/state/server-ca.crt" --endpoint-override "127.0.0.1:$MQTT_PORT" --retry-max-ms 1000
+  --server-ca "$work/state/server-ca.crt" --endpoint-override "127.0.0.1:$MQTT_PORT" --retry-max-ms 1000 --jobs
 KIT_PID=$LAST_PID
 wait_for "$work/kit.out" "console=" 10 || fail "the kit did not start"
 "$ZTP" kit provision --dir "$work/ca" --kit-socket "$kit/usb.sock" >/dev/null
