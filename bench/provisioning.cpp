@@ -14,8 +14,14 @@
 //   - pre-provisioned: certificates of a CA nobody registered, registered beforehand with
 //     RegisterCertificateWithoutCA (as `ztp cloud import-certificates` does); the device sends SNI
 //     and is accepted at its first connect;
-//   - fleet provisioning by claim: printed as skipped until the fleet provisioning MQTT API is in
-//     this build.
+//   - fleet provisioning by claim: a FLEET_PROVISIONING template "Fleet" (aws iot
+//     create-provisioning-template: thing named from SerialNumber, certificate ACTIVE, inline
+//     policy) and one claim certificate (aws iot create-keys-and-certificate, policy allowing
+//     iot:Connect/Publish/Subscribe/Receive); per device: connect with the claim (client id
+//     claim-<i>), SUBSCRIBE to both answer topics, CreateCertificateFromCsr with a local P-256 key,
+//     RegisterThing with the ownership token, disconnect, connect with the new certificate (client
+//     id dev-<i>) until accepted — all of it inside the latency; devices/s 8 at a time as well.
+//     Its "attempts" are TCP/TLS connects: the claim's one plus the final identity's.
 // Anchor: Mosquitto 2.0 (Debian) with the same server certificate, the same client chains and the
 // same load generator, its configuration printed (set_tcp_nodelay true, as our broker).
 #include <fmt/format.h>
@@ -154,6 +160,160 @@ void register_without_ca(const Cloud& cloud, const fs::path& dir, const Issued& 
   }
 }
 
+// Fleet provisioning by claim: the role, the template "Fleet" and one claim certificate with its
+// policy, with the stock AWS CLI. Returns the claim's TLS context.
+std::unique_ptr<asio::ssl::context> configure_fleet(const Cloud& cloud, const fs::path& dir,
+                                                    const fs::path& server_ca) {
+  std::string url = fmt::format("http://127.0.0.1:{}", cloud.http);
+  std::string aws = fmt::format("{} aws --endpoint-url {} --region us-east-1", cloud.env, url);
+  std::string trust =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"iot.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+  run_or_die(fmt::format(
+      "{} iam create-role --role-name FleetRole --assume-role-policy-document {} --query Role.Arn "
+      "--output text >{}",
+      aws, shell_quote(trust), (dir / "fleet-role.arn").string()));
+  std::string role = read_all(dir / "fleet-role.arn");
+  role.erase(role.find_last_not_of(" \n") + 1);
+  nlohmann::json policy = {
+      {"Version", "2012-10-17"},
+      {"Statement", {{{"Effect", "Allow"}, {"Action", "iot:*"}, {"Resource", "*"}}}}};
+  nlohmann::json body = {
+      {"Parameters",
+       {{"SerialNumber", {{"Type", "String"}}},
+        {"AWS::IoT::Certificate::Id", {{"Type", "String"}}}}},
+      {"Resources",
+       {{"thing",
+         {{"Type", "AWS::IoT::Thing"}, {"Properties", {{"ThingName", {{"Ref", "SerialNumber"}}}}}}},
+        {"certificate",
+         {{"Type", "AWS::IoT::Certificate"},
+          {"Properties",
+           {{"CertificateId", {{"Ref", "AWS::IoT::Certificate::Id"}}}, {"Status", "ACTIVE"}}}}},
+        {"policy",
+         {{"Type", "AWS::IoT::Policy"}, {"Properties", {{"PolicyDocument", policy.dump()}}}}}}}};
+  run_or_die(fmt::format(
+      "{} iot create-provisioning-template --template-name Fleet --provisioning-role-arn {} "
+      "--enabled --template-body {} >/dev/null",
+      aws, shell_quote(role), shell_quote(body.dump())));
+  nlohmann::json claim_policy = {
+      {"Version", "2012-10-17"},
+      {"Statement",
+       {{{"Effect", "Allow"},
+         {"Action", {"iot:Connect", "iot:Publish", "iot:Subscribe", "iot:Receive"}},
+         {"Resource", "*"}}}}};
+  run_or_die(
+      fmt::format("{} iot create-policy --policy-name FleetClaim --policy-document {} "
+                  ">/dev/null",
+                  aws, shell_quote(claim_policy.dump())));
+  fs::path crt = dir / "claim.crt", key = dir / "claim.key";
+  run_or_die(
+      fmt::format("{} iot create-keys-and-certificate --set-as-active --certificate-pem-outfile {} "
+                  "--private-key-outfile {} --query certificateArn --output text >{}",
+                  aws, crt.string(), key.string(), (dir / "claim.arn").string()));
+  std::string arn = read_all(dir / "claim.arn");
+  arn.erase(arn.find_last_not_of(" \n") + 1);
+  run_or_die(fmt::format("{} iot attach-policy --policy-name FleetClaim --target {}", aws,
+                         shell_quote(arn)));
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  tls->load_verify_file(server_ca.string());
+  tls->use_certificate_chain_file(crt.string());
+  tls->use_private_key_file(key.string(), asio::ssl::context::pem);
+  tls->set_verify_mode(asio::ssl::verify_peer);
+  return tls;
+}
+
+// Publishes `payload` to `topic` (QoS 0) and returns the answer's JSON from `topic`/accepted;
+// throws on /rejected.
+asio::awaitable<nlohmann::json> fleet_request(LoadClient& client, const std::string& topic,
+                                              const std::string& payload) {
+  Bytes wire;
+  (void)mqtt::encode_publish(
+      topic, ByteView(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()), 0, false,
+      false, 0, wire);
+  co_await client.send_bytes(wire);
+  while (true) {
+    auto packet = co_await client.read_packet();
+    auto* publish = std::get_if<mqtt::Publish>(&packet);
+    if (!publish) continue;
+    std::string text(publish->payload.begin(), publish->payload.end());
+    if (publish->topic == topic + "/accepted") co_return nlohmann::json::parse(text);
+    if (publish->topic == topic + "/rejected") throw std::runtime_error(text);
+  }
+}
+
+// A device's P-256 key (PEM) and its CSR's request to CreateCertificateFromCsr (JSON); outside
+// the coroutine (GCC 12 miscompiles braced temporaries in coroutines).
+std::pair<std::string, std::string> fleet_key_and_request(const std::string& serial) {
+  auto key = crypto::generate_p256_key();
+  if (!key) throw std::runtime_error(key.error().message);
+  auto subject = crypto::make_name({{"CN", serial}});
+  if (!subject) throw std::runtime_error(subject.error().message);
+  auto csr = crypto::build_csr({.subject = subject->get(), .extensions = {}}, key->get());
+  if (!csr) throw std::runtime_error(csr.error().message);
+  auto csr_pem = crypto::csr_to_pem(csr->get());
+  auto key_pem = crypto::private_key_to_pem(key->get());
+  if (!csr_pem || !key_pem) throw std::runtime_error("CSR output");
+  nlohmann::json request = {{"certificateSigningRequest", *csr_pem}};
+  return {*key_pem, request.dump()};
+}
+
+std::string fleet_register_request(const nlohmann::json& created, const std::string& serial) {
+  nlohmann::json request = {{"certificateOwnershipToken", created.at("certificateOwnershipToken")},
+                            {"parameters", {{"SerialNumber", serial}}}};
+  return request.dump();
+}
+
+Device fleet_final_device(const nlohmann::json& created, const std::string& key_pem,
+                          const fs::path& server_ca, const std::string& client_id) {
+  std::string pem = created.at("certificatePem").get<std::string>();
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  tls->load_verify_file(server_ca.string());
+  tls->use_certificate_chain(asio::buffer(pem));
+  tls->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem);
+  tls->set_verify_mode(asio::ssl::verify_peer);
+  return Device{client_id, std::move(tls), ""};
+}
+
+// One device through fleet provisioning by claim: from the claim's first TCP connect to the
+// CONNACK accepting its own certificate.
+asio::awaitable<Sample> fleet_device(asio::io_context& context, asio::ssl::context& claim_tls,
+                                     const fs::path& server_ca, uint16_t port, std::string serial,
+                                     std::string claim_id) {
+  Sample sample;
+  auto start = Clock::now();
+  try {
+    auto [key_pem, csr_request] = fleet_key_and_request(serial);
+    nlohmann::json created;
+    LoadClient claim(context, claim_tls);
+    ++sample.attempts;
+    co_await claim.connect(port, claim_id);
+    co_await claim.subscribe("$aws/certificates/create-from-csr/json/+", 1);
+    co_await claim.subscribe("$aws/provisioning-templates/Fleet/provision/json/+", 1);
+    created = co_await fleet_request(claim, "$aws/certificates/create-from-csr/json", csr_request);
+    std::string register_request = fleet_register_request(created, serial);
+    co_await fleet_request(claim, "$aws/provisioning-templates/Fleet/provision/json",
+                           register_request);
+    co_await claim.send(mqtt::Disconnect{});
+    claim.close();
+    Device device = fleet_final_device(created, key_pem, server_ca, serial);
+    Sample final_sample = co_await until_connected(context, device, port, kRetryInterval);
+    sample.attempts += final_sample.attempts;
+    sample.done = final_sample.done;
+  } catch (const std::exception& e) {
+    if (getenv("BENCH_LOG")) fmt::print(stderr, "fleet {}: {}\n", serial, e.what());
+  }
+  sample.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  co_return sample;
+}
+
+Summary fleet(asio::ssl::context& claim_tls, const fs::path& server_ca, uint16_t port, size_t count,
+              size_t workers, const std::string& prefix) {
+  auto [samples, seconds] = run_devices(count, workers, [&](asio::io_context& context, size_t i) {
+    return fleet_device(context, claim_tls, server_ca, port, fmt::format("{}dev-{}", prefix, i),
+                        fmt::format("{}claim-{}", prefix, i));
+  });
+  return summarize(samples, seconds);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,6 +351,9 @@ int main(int argc, char** argv) {
   Summary jitp_devices = rate(jitp_rate.devices, port);
   Summary vendor_latency = latency(vendor.devices, port, kRetryInterval);
   Summary vendor_devices = rate(vendor_rate.devices, port);
+  auto claim_tls = configure_fleet(cloud, dir, server_ca);
+  Summary fleet_latency = fleet(*claim_tls, server_ca, port, n, 1, "");
+  Summary fleet_devices = fleet(*claim_tls, server_ca, port, 2 * n, kConcurrentDevices, "rate-");
   stop(cloud.process);
 
   std::string anchors;
@@ -208,6 +371,8 @@ int main(int argc, char** argv) {
   note_failures("JITR", jitr_latency);
   note_failures("JITP", jitp_latency);
   note_failures("pre-provisioned", vendor_latency);
+  note_failures("fleet provisioning", fleet_latency);
+  note_failures("fleet provisioning (8 at a time)", fleet_devices);
   note_failures("mosquitto", anchor);
   fmt::print(
       "bench_provisioning: ztp cloud run on 127.0.0.1, mutual TLS (device + signer chain), {} "
@@ -233,8 +398,7 @@ int main(int argc, char** argv) {
   row("JITR (rule + ZTLambdaJITR)", jitr_latency, jitr_devices);
   row("JITP (CA registration config template)", jitp_latency, jitp_devices);
   row("pre-provisioned (registered without CA, SNI)", vendor_latency, vendor_devices);
-  fmt::print("{:<44} {:>9}\n", "fleet provisioning by claim",
-             "skipped (its MQTT API is not in this build)");
+  row("fleet provisioning by claim (CSR + Register)", fleet_latency, fleet_devices);
   row("anchor: mosquitto mTLS connect+CONNACK", anchor, anchor_rate);
   if (log.find("error") != std::string::npos || log.find("failed") != std::string::npos)
     fmt::print("(cloud log has errors: BENCH_KEEP=1 keeps {})\n", dir.string());

@@ -3,62 +3,24 @@
 // still has the type.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "aws/sigv4.hpp"
-#include "cloud/api/server.hpp"
-#include "cloud/registry/registry.hpp"
+#include "api_fixture.hpp"
 
 namespace zt::cloud::api {
 namespace {
 
 using nlohmann::json;
 
-class ThingTypesApiTest : public ::testing::Test {
+// The API fixture with the ServiceContext's wall clock replaced by clock_.
+class ThingTypesApiTest : public testing::ApiTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("zt-thing-types-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    registry_ = std::move(*registry::Registry::open(dir_ / "registry.db"));
-    ASSERT_TRUE(registry_->add_access_key("AKIDTEST", "secret-key"));
-    context_ = std::make_unique<ServiceContext>(ServiceContext{.registry = *registry_,
-                                                               .account_id = "123456789012",
-                                                               .region = "us-east-1",
-                                                               .endpoint_prefix = "abc"});
+    ApiTest::SetUp();
     context_->now = [this] { return clock_; };
-    server_ =
-        std::make_unique<ApiServer>(io_, *context_, make_control_plane_router(), ServerOptions{});
-  }
-  void TearDown() override {
-    server_.reset();
-    registry_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  Reply call(std::string method, std::string target, std::string body = "") {
-    aws::HttpRequest r{
-        std::move(method), std::move(target), {{"Host", "127.0.0.1:4580"}}, std::move(body)};
-    if (!r.body.empty()) r.headers.emplace_back("Content-Type", "application/json");
-    EXPECT_TRUE(aws::sign_request(r, {"AKIDTEST", "secret-key", ""},
-                                  {.region = "us-east-1", .service = "iot"}));
-    return server_->handle(r);
-  }
-  static std::string error_type(const Reply& reply) {
-    for (const auto& [k, v] : reply.headers) {
-      if (k == "x-amzn-ErrorType") return v;
-    }
-    return "";
   }
 
   double clock_ = 1'800'000'000;
-  std::filesystem::path dir_;
-  std::unique_ptr<registry::Registry> registry_;
-  std::unique_ptr<ServiceContext> context_;
-  boost::asio::io_context io_;
-  std::unique_ptr<ApiServer> server_;
 };
 
 TEST_F(ThingTypesApiTest, DeleteWaitsFiveMinutesAfterDeprecation) {
