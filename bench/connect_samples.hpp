@@ -189,4 +189,36 @@ inline void note_failures(const char* what, const Summary& s) {
   if (s.failed) fmt::print("  ({}: {} devices never got a CONNACK)\n", what, s.failed);
 }
 
+// `ztp cloud run` on 127.0.0.1 with ephemeral ports and its state in <dir>/state, started and
+// waited for until it listens (BENCH_LOG=info|debug: its log level; its stderr is <dir>/cloud.err).
+// process.port is the MQTT port.
+struct LocalCloud {
+  ChildProcess process;
+  uint16_t http = 0;
+};
+
+inline LocalCloud start_local_cloud(const fs::path& ztp, const fs::path& dir) {
+  LocalCloud cloud{.process = {.name = "zerotouch"}};
+  std::string level = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn";
+  cloud.process.pid =
+      spawn({ztp.string(), "--log-level", level, "cloud", "run", "--state-dir",
+             (dir / "state").string(), "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"},
+            (dir / "cloud.out").string(), (dir / "cloud.err").string());
+  std::string out;
+  for (int i = 0; i < 500 && out.find("listening mqtts=") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    out = read_all(dir / "cloud.out");
+  }
+  auto port_after = [&](const std::string& key) -> uint16_t {
+    auto at = out.find(key);
+    if (at == std::string::npos)
+      die("ztp cloud run did not start: " + out + read_all(dir / "cloud.err"));
+    auto line = out.substr(at, out.find('\n', at) - at);
+    return static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+  };
+  cloud.http = port_after("listening http=");
+  cloud.process.port = port_after("listening mqtts=");
+  return cloud;
+}
+
 }  // namespace zt::bench

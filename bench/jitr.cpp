@@ -38,26 +38,9 @@ using namespace zt::bench;
 namespace {
 
 ChildProcess start_cloud(const fs::path& ztp, const fs::path& dir) {
-  ChildProcess cloud{.name = "zerotouch"};
-  // BENCH_LOG=info|debug: the cloud's log level (its stderr is kept with BENCH_KEEP=1).
-  std::string level = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn";
-  cloud.pid = spawn({ztp.string(), "--log-level", level, "cloud", "run", "--state-dir",
-                     (dir / "state").string(), "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"},
-                    (dir / "cloud.out").string(), (dir / "cloud.err").string());
-  std::string out;
-  for (int i = 0; i < 500 && out.find("listening mqtts=") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    out = read_all(dir / "cloud.out");
-  }
-  auto port_after = [&](const std::string& key) -> uint16_t {
-    auto at = out.find(key);
-    if (at == std::string::npos)
-      die("ztp cloud run did not start: " + out + read_all(dir / "cloud.err"));
-    auto line = out.substr(at, out.find('\n', at) - at);
-    return static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-  };
-  uint16_t http = port_after("listening http=");
-  cloud.port = port_after("listening mqtts=");
+  LocalCloud local = start_local_cloud(ztp, dir);
+  ChildProcess cloud = local.process;
+  uint16_t http = local.http;
   // The signer CA registered as the seed does (ACTIVE, auto-registration) and the JITR rule.
   std::string env =
       fmt::format("AWS_SHARED_CREDENTIALS_FILE={0}/credentials AWS_CONFIG_FILE={0}/config",

@@ -73,25 +73,8 @@ struct Cloud {
 };
 
 Cloud start_cloud(const fs::path& ztp, const fs::path& dir) {
-  Cloud cloud{.process = {.name = "zerotouch"}, .http = 0, .env = {}};
-  std::string level = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn";
-  cloud.process.pid =
-      spawn({ztp.string(), "--log-level", level, "cloud", "run", "--state-dir",
-             (dir / "state").string(), "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"},
-            (dir / "cloud.out").string(), (dir / "cloud.err").string());
-  std::string out;
-  for (int i = 0; i < 500 && out.find("listening mqtts=") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    out = read_all(dir / "cloud.out");
-  }
-  auto port_after = [&](const std::string& key) -> uint16_t {
-    auto at = out.find(key);
-    if (at == std::string::npos) die("ztp cloud run did not start: " + read_all(dir / "cloud.err"));
-    auto line = out.substr(at, out.find('\n', at) - at);
-    return static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-  };
-  cloud.http = port_after("listening http=");
-  cloud.process.port = port_after("listening mqtts=");
+  LocalCloud local = start_local_cloud(ztp, dir);
+  Cloud cloud{.process = local.process, .http = local.http, .env = {}};
   cloud.env = fmt::format(
       "AWS_SHARED_CREDENTIALS_FILE={0}/credentials AWS_CONFIG_FILE={0}/config AWS_PAGER=",
       (dir / "state").string());
