@@ -6,11 +6,16 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "mqtt_load.hpp"
@@ -159,12 +164,44 @@ void run_load(asio::io_context& context, std::chrono::seconds limit, Body&& body
 using zt::mqtt::kProtocolLevel311;
 using zt::mqtt::kProtocolLevel5;
 
-double connects_per_second(const Server& server, asio::ssl::context& tls,
-                           uint8_t level = kProtocolLevel311) {
-  constexpr size_t kWorkers = 8;
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat (proc(5): fields 14, 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i >= 14) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds this process (the load generator, all its threads) has used.
+double own_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct ConnectFigures {
+  double per_second = 0;
+  double server_us = 0;  // broker CPU per connect
+  double load_us = 0;    // load generator CPU per connect
+};
+
+ConnectFigures connects_per_second(const Server& server, asio::ssl::context& tls,
+                                   uint8_t level = kProtocolLevel311) {
+  // Clients connecting at once (each connects, says CONNECT/DISCONNECT, and starts again);
+  // BENCH_CONNECT_CLIENTS overrides the 8.
+  const size_t kWorkers =
+      getenv("BENCH_CONNECT_CLIENTS") ? std::stoul(getenv("BENCH_CONNECT_CLIENTS")) : 8;
   const auto duration = std::chrono::seconds(3);
   std::atomic<size_t> done{0};
   std::atomic<size_t> failed{0};
+  double server_cpu = cpu_seconds(server.pid), load_cpu = own_cpu_seconds();
   auto start = Clock::now();
   auto end = start + duration;
   asio::io_context load;
@@ -190,7 +227,35 @@ double connects_per_second(const Server& server, asio::ssl::context& tls,
   });
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (failed) fmt::print("  ({}: {} connects failed)\n", server.name, failed.load());
-  return static_cast<double>(done) / seconds;
+  ConnectFigures f;
+  if (done == 0) return f;
+  auto n = static_cast<double>(done);
+  f.per_second = n / seconds;
+  f.server_us = (cpu_seconds(server.pid) - server_cpu) * 1e6 / n;
+  f.load_us = (own_cpu_seconds() - load_cpu) * 1e6 / n;
+  return f;
+}
+
+// One connect, for the negotiated TLS parameters.
+std::string tls_parameters(const Server& server, asio::ssl::context& tls) {
+  asio::io_context context;
+  LoadClient client(context, tls);
+  std::string parameters = "(connect failed)";
+  asio::co_spawn(
+      context,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await client.connect(server.port, "tls-parameters");
+          parameters = client.tls_parameters();
+          co_await client.send(zt::mqtt::Disconnect{});
+        } catch (const std::exception& e) {
+          parameters = fmt::format("(connect failed: {})", e.what());
+        }
+      },
+      asio::detached);
+  context.run_for(std::chrono::seconds(10));
+  client.close();
+  return parameters;
 }
 
 // N publishers → M subscribers, `count` messages per publisher. Returns deliveries per second
@@ -290,30 +355,30 @@ double kib_per_idle_connection(const Server& server, asio::ssl::context& tls) {
   return connected ? static_cast<double>(after - before) / static_cast<double>(connected) : 0;
 }
 
-struct Figures {
-  double connects = 0, qos0_in = 0, qos1_in = 0, qos0_out = 0, qos1_out = 0, kib_idle = 0;
-  double connects5 = 0, qos1_in5 = 0;  // MQTT 5
-};
-
-// BENCH_ONLY=<substring> runs only the matching scenarios (connects, qos0-in, qos1-in, qos0-out,
-// qos1-out, memory, v5-connects, v5-qos1-in; "v5" both MQTT 5 ones), for investigating one figure.
+// BENCH_ONLY=<name> runs only that scenario (connects, qos0-in, qos1-in, qos0-out, qos1-out,
+// memory, v5-connects, v5-qos1-in); a value that names none runs those containing it ("v5" both
+// MQTT 5 ones, "qos" the publish ones), for investigating one figure.
 bool selected(const char* name) {
+  static constexpr std::string_view kNames[] = {"connects", "qos0-in", "qos1-in",     "qos0-out",
+                                                "qos1-out", "memory",  "v5-connects", "v5-qos1-in"};
   const char* only = getenv("BENCH_ONLY");
-  return !only || std::string_view(name).find(only) != std::string_view::npos;
+  if (!only) return true;
+  if (std::find(std::begin(kNames), std::end(kNames), std::string_view(only)) != std::end(kNames))
+    return name == std::string_view(only);
+  return std::string_view(name).find(only) != std::string_view::npos;
 }
 
-Figures measure(Server server, asio::ssl::context& tls) {
-  Figures f;
-  if (selected("connects")) f.connects = connects_per_second(server, tls);
-  if (selected("qos0-in")) f.qos0_in = throughput(server, tls, 8, 1, 10000, 0, "QoS 0 fan-in");
-  if (selected("qos1-in")) f.qos1_in = throughput(server, tls, 8, 1, 4000, 1, "QoS 1 fan-in");
-  if (selected("qos0-out")) f.qos0_out = throughput(server, tls, 1, 8, 10000, 0, "QoS 0 fan-out");
-  if (selected("qos1-out")) f.qos1_out = throughput(server, tls, 1, 8, 4000, 1, "QoS 1 fan-out");
-  if (selected("memory")) f.kib_idle = kib_per_idle_connection(server, tls);
-  if (selected("v5-connects")) f.connects5 = connects_per_second(server, tls, kProtocolLevel5);
-  if (selected("v5-qos1-in"))
-    f.qos1_in5 = throughput(server, tls, 8, 1, 4000, 1, "MQTT 5 QoS 1 fan-in", kProtocolLevel5);
-  return f;
+// One figure measured `repeat` times on each broker, the two alternating so both see the same
+// background load; printed as the median with the spread (min-max).
+struct Series {
+  std::vector<double> ours, theirs;
+};
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 }  // namespace
@@ -323,8 +388,19 @@ int main(int argc, char** argv) {
   fs::path ztp = getenv("ZTP") ? fs::path(getenv("ZTP")) : self.parent_path() / "ztp";
   fs::path source =
       getenv("ZT_SOURCE_DIR") ? fs::path(getenv("ZT_SOURCE_DIR")) : fs::path(ZT_SOURCE_DIR);
-  (void)argc;
-  (void)argv;
+  size_t repeat = getenv("BENCH_REPEAT") ? std::stoul(getenv("BENCH_REPEAT")) : 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::stoul(argv[++i]);
+    } else {
+      fmt::print(stderr,
+                 "usage: bench_broker [--repeat K]   (K runs of each figure per broker, "
+                 "alternating; prints the median and the spread)\n");
+      return 2;
+    }
+  }
+  repeat = std::clamp<size_t>(repeat, 1, 50);
   signal(SIGPIPE, SIG_IGN);
   fs::path dir = fs::temp_directory_path() / fmt::format("zt-bench-broker-{}", getpid());
   fs::create_directories(dir);
@@ -335,42 +411,117 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto tls = client_tls(dir / "pki");
-  Figures ours, theirs;
-  {
-    Server server = start_ours(ztp, dir / "pki");
-    ours = measure(server, tls);
-    stop(server);
+  Server ours = start_ours(ztp, dir / "pki");
+  Server theirs = start_mosquitto(dir, dir / "pki");
+  std::string ours_tls = tls_parameters(ours, tls), theirs_tls = tls_parameters(theirs, tls);
+
+  struct Row {
+    const char* key;
+    const char* label;
+    std::function<double(const Server&)> run;
+  };
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> cpu;  // per broker
+  auto connects = [&](const char* key, uint8_t level) {
+    return [&, key, level](const Server& server) {
+      auto f = connects_per_second(server, tls, level);
+      auto& [server_us, load_us] = cpu[fmt::format("{} {}", key, server.name)];
+      server_us.push_back(f.server_us);
+      load_us.push_back(f.load_us);
+      return f.per_second;
+    };
+  };
+  auto flow = [&](size_t publishers, size_t subscribers, size_t count, uint8_t qos,
+                  const char* label, uint8_t level = kProtocolLevel311) {
+    return [&, publishers, subscribers, count, qos, label, level](const Server& server) {
+      return throughput(server, tls, publishers, subscribers, count, qos, label, level);
+    };
+  };
+  std::vector<Row> rows = {
+      {"connects", "mTLS connects/s", connects("connects", kProtocolLevel311)},
+      {"qos0-in", "QoS0 fan-in 8->1 msg/s", flow(8, 1, 10000, 0, "QoS 0 fan-in")},
+      {"qos1-in", "QoS1 fan-in 8->1 msg/s", flow(8, 1, 4000, 1, "QoS 1 fan-in")},
+      {"qos0-out", "QoS0 fan-out 1->8 deliveries/s", flow(1, 8, 10000, 0, "QoS 0 fan-out")},
+      {"qos1-out", "QoS1 fan-out 1->8 deliveries/s", flow(1, 8, 4000, 1, "QoS 1 fan-out")},
+      {"v5-connects", "MQTT 5 mTLS connects/s", connects("v5-connects", kProtocolLevel5)},
+      {"v5-qos1-in", "MQTT 5 QoS1 fan-in 8->1, alias msg/s",
+       flow(8, 1, 4000, 1, "MQTT 5 QoS 1 fan-in", kProtocolLevel5)},
+  };
+  std::vector<Series> series(rows.size());
+  for (size_t r = 0; r < repeat; ++r) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!selected(rows[i].key)) continue;
+      series[i].ours.push_back(rows[i].run(ours));
+      series[i].theirs.push_back(rows[i].run(theirs));
+    }
   }
-  {
-    Server server = start_mosquitto(dir, dir / "pki");
-    theirs = measure(server, tls);
-    stop(server);
+  // Memory last and once: the growth of RSS over 500 idle connections.
+  double ours_kib = 0, theirs_kib = 0;
+  if (selected("memory")) {
+    ours_kib = kib_per_idle_connection(ours, tls);
+    theirs_kib = kib_per_idle_connection(theirs, tls);
   }
+  stop(ours);
+  stop(theirs);
   fs::remove_all(dir);
 
   fmt::print(
       "bench_broker: 127.0.0.1, TLS client certificates required, {} load threads, {} B payloads, "
-      "{} cores\n",
-      kLoadThreads, kPayloadBytes, std::thread::hardware_concurrency());
+      "{} cores, {} run(s) per figure{}\n",
+      kLoadThreads, kPayloadBytes, std::thread::hardware_concurrency(), repeat,
+      repeat > 1 ? " (median; spread = min-max)" : "");
   std::string settings = mosquitto_settings();
   for (size_t at = 0, end; (end = settings.find('\n', at)) != std::string::npos; at = end + 1)
     fmt::print("  mosquitto.conf: {}\n", settings.substr(at, end - at));
   fmt::print(
       "  mosquitto.conf: listener <port> 127.0.0.1, cafile/certfile/keyfile, "
       "require_certificate true\n");
-  fmt::print("{:<36} {:>12} {:>12} {:>8}\n", "metric", "zerotouch", "mosquitto", "ratio");
-  auto row = [](const char* name, double a, double b) {
-    fmt::print("{:<36} {:>12.0f} {:>12.0f} {:>8.2f}\n", name, a, b, b > 0 ? a / b : 0);
+  fmt::print("  negotiated with zerotouch: {}\n  negotiated with mosquitto: {}\n", ours_tls,
+             theirs_tls);
+  fmt::print("{:<38} {:>10} {:>10} {:>7}{}\n", "metric", "zerotouch", "mosquitto", "ratio",
+             repeat > 1 ? "   spread zerotouch | mosquitto | ratio" : "");
+  auto spread = [](const std::vector<double>& v) {
+    auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    return fmt::format("{:.0f}-{:.0f}", *lo, *hi);
   };
-  row("mTLS connects/s", ours.connects, theirs.connects);
-  row("QoS0 fan-in 8->1 msg/s", ours.qos0_in, theirs.qos0_in);
-  row("QoS1 fan-in 8->1 msg/s", ours.qos1_in, theirs.qos1_in);
-  row("QoS0 fan-out 1->8 deliveries/s", ours.qos0_out, theirs.qos0_out);
-  row("QoS1 fan-out 1->8 deliveries/s", ours.qos1_out, theirs.qos1_out);
-  row("MQTT 5 mTLS connects/s", ours.connects5, theirs.connects5);
-  row("MQTT 5 QoS1 fan-in 8->1, alias msg/s", ours.qos1_in5, theirs.qos1_in5);
-  fmt::print("{:<36} {:>12.1f} {:>12.1f} {:>8.2f}  (lower is better; ratio = mosquitto/ours)\n",
-             "KiB RSS per idle TLS connection", ours.kib_idle, theirs.kib_idle,
-             ours.kib_idle > 0 ? theirs.kib_idle / ours.kib_idle : 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Series& s = series[i];
+    double a = median(s.ours), b = median(s.theirs);
+    fmt::print("{:<38} {:>10.0f} {:>10.0f} {:>7.2f}", rows[i].label, a, b, b > 0 ? a / b : 0);
+    if (repeat > 1 && !s.ours.empty()) {
+      std::vector<double> ratios;
+      for (size_t r = 0; r < s.ours.size(); ++r)
+        ratios.push_back(s.theirs[r] > 0 ? s.ours[r] / s.theirs[r] : 0);
+      auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+      fmt::print("   {} | {} | {:.2f}-{:.2f}", spread(s.ours), spread(s.theirs), *lo, *hi);
+    }
+    fmt::print("\n");
+  }
+  fmt::print("{:<38} {:>10.1f} {:>10.1f} {:>7.2f}  (lower is better; ratio = mosquitto/ours)\n",
+             "KiB RSS per idle TLS connection", ours_kib, theirs_kib,
+             ours_kib > 0 ? theirs_kib / ours_kib : 0);
+  // Where a connect's CPU goes: the broker's share and the load generator's (same machine). They
+  // bound the figures: a broker on `cores` threads cannot pass cores / its CPU per connect, and
+  // with the load generator on the same cores not cores / (its + the load generator's); Mosquitto
+  // has one thread, so 1 / its CPU per connect bounds it as well.
+  const double cores = std::thread::hardware_concurrency();
+  for (const char* key : {"connects", "v5-connects"}) {
+    auto a = cpu.find(fmt::format("{} zerotouch", key));
+    auto b = cpu.find(fmt::format("{} mosquitto", key));
+    if (a == cpu.end() || b == cpu.end()) continue;
+    double ours_us = median(a->second.first), theirs_us = median(b->second.first);
+    double load_ours = median(a->second.second), load_theirs = median(b->second.second);
+    if (ours_us <= 0 || theirs_us <= 0) continue;
+    fmt::print(
+        "CPU us per connect ({}): zerotouch {:.0f}, mosquitto {:.0f}; load generator {:.0f} "
+        "(against zerotouch) / {:.0f} (against mosquitto)\n",
+        key, ours_us, theirs_us, load_ours, load_theirs);
+    double ours_bound = cores * 1e6 / (ours_us + load_ours);
+    double theirs_bound =
+        std::min(1e6 / theirs_us, cores * 1e6 / (theirs_us + load_theirs));  // one thread
+    fmt::print(
+        "  CPU bound ({}): zerotouch {:.0f}/s ({:.0f} cores / broker + load generator; {:.0f}/s "
+        "if the load ran elsewhere), mosquitto {:.0f}/s (one thread); ratio at the bound {:.2f}\n",
+        key, ours_bound, cores, cores * 1e6 / ours_us, theirs_bound, ours_bound / theirs_bound);
+  }
   return 0;
 }

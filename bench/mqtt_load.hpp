@@ -90,6 +90,21 @@ class LoadClient {
     if (!std::holds_alternative<mqtt::Suback>(packet)) throw std::runtime_error("no SUBACK");
   }
 
+  // The negotiated TLS parameters (after connect), for the benchmark to show that both brokers
+  // run the same handshake: version, suite, key-exchange group, the server's signature scheme.
+  std::string tls_parameters() {
+    SSL* ssl = stream_.native_handle();
+    const char* group = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl));
+    int sig_type = NID_undef, sig_digest = NID_undef;
+    SSL_get_peer_signature_type_nid(ssl, &sig_type);
+    SSL_get_peer_signature_nid(ssl, &sig_digest);
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // the server's, leaf included
+    return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl) + ", group " +
+           (group ? group : "?") + ", server signs " + OBJ_nid2sn(sig_type) + "+" +
+           OBJ_nid2sn(sig_digest) + ", server sends " +
+           std::to_string(chain ? sk_X509_num(chain) : 0) + " certificate(s)";
+  }
+
   void close() {
     boost::system::error_code ec;
     stream_.next_layer().close(ec);

@@ -49,7 +49,7 @@ fi
 packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl libboost-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libzip-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libtcmalloc-minimal4
   clang libfuzzer-14-dev libclang-rt-14-dev
   softhsm2 libp11-dev libengine-pkcs11-openssl opensc
   awscli python3 python3-boto3 python3-botocore python3-paho-mqtt python3-cbor2 mosquitto mosquitto-clients

@@ -326,6 +326,15 @@ void Connection::send_packet(const mqtt::Packet& packet) {
   schedule_flush_locked();
 }
 
+void Connection::send_puback(uint16_t packet_id) {
+  // 3.1.1 §3.4 and MQTT 5 §3.4.2.1 (Success without properties may omit the reason code and the
+  // property length): the same four bytes on both. Written without building an mqtt::Packet, whose
+  // MQTT 5 properties make the general encoder cost more than the rest of a PUBACK.
+  const uint8_t puback[4] = {0x40, 0x02, static_cast<uint8_t>(packet_id >> 8),
+                             static_cast<uint8_t>(packet_id & 0xff)};
+  send_bytes(ByteView(puback, sizeof puback));
+}
+
 void Connection::send_bytes(ByteView bytes) {
   std::lock_guard lock(out_mutex_);
   if (out_closed_) return;

@@ -85,6 +85,8 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
 
   void send_packet(const mqtt::Packet& packet);
   void send_bytes(ByteView bytes);
+  // PUBACK Success for a QoS 1 PUBLISH: the packet of every accepted message, written directly.
+  void send_puback(uint16_t packet_id);
   void schedule_flush_locked();
   void flush();
 

@@ -91,7 +91,7 @@ bool Connection::handle_publish(mqtt::Publish& publish) {
   core_.notify([&](Observer& observer) { observer.on_publish(*message, context_); });
   // Basic Ingest (`$aws/rules/<rule>/…`) goes to the rules engine only, never to subscribers.
   if (!message->topic.starts_with("$aws/rules/")) core_.publish(message);
-  if (publish.qos == 1) send_packet(mqtt::Puback{.packet_id = publish.packet_id});
+  if (publish.qos == 1) send_puback(publish.packet_id);
   return true;
 }
 

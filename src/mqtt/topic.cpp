@@ -57,6 +57,8 @@ void for_each_level(std::string_view text, Fn&& fn) {
 
 std::vector<std::string_view> split_topic_levels(std::string_view text) {
   std::vector<std::string_view> levels;
+  // One allocation per topic (routing splits every PUBLISH's topic), not one per growth step.
+  levels.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '/')) + 1);
   for_each_level(text, [&](std::string_view level, bool) { levels.push_back(level); });
   return levels;
 }
