@@ -171,14 +171,16 @@ inline std::string mosquitto_config(const fs::path& dir, uint16_t port) {
       geteuid() == 0 ? "user root\n" : "", port, (dir / "anchors.crt").string(),
       (dir / "state/server.crt").string(), (dir / "state/server.key").string());
 }
-inline ChildProcess start_mosquitto(const fs::path& dir, const std::string& anchors) {
+// `extra`: more mosquitto.conf lines (bench_scale: max_connections -1).
+inline ChildProcess start_mosquitto(const fs::path& dir, const std::string& anchors,
+                                    const std::string& extra = {}) {
   ChildProcess server{.name = "mosquitto", .port = free_port()};
   // Same server certificate and key as the cloud's endpoint; clients verified to the root through
   // the signer they send (Mosquitto has no partial-chain anchors, so the root is the anchor).
   // TCP_NODELAY as our broker sets it: without it Mosquitto's CONNACK waits on delayed ACKs
   // (~40 ms per connect), which would flatter our ratio.
   std::ofstream(dir / "anchors.crt") << anchors;
-  std::ofstream(dir / "mosquitto.conf") << mosquitto_config(dir, server.port);
+  std::ofstream(dir / "mosquitto.conf") << mosquitto_config(dir, server.port) << extra;
   server.pid = spawn({"mosquitto", "-c", (dir / "mosquitto.conf").string()});
   for (int i = 0; i < 200 && !port_open(server.port); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -191,19 +193,29 @@ inline void note_failures(const char* what, const Summary& s) {
 
 // `ztp cloud run` on 127.0.0.1 with ephemeral ports and its state in <dir>/state, started and
 // waited for until it listens (BENCH_LOG=info|debug: its log level; its stderr is <dir>/cloud.err).
-// process.port is the MQTT port.
+// process.port is the MQTT port. `extra`: more `cloud run` options (bench_scale: connection caps).
 struct LocalCloud {
   ChildProcess process;
   uint16_t http = 0;
 };
 
-inline LocalCloud start_local_cloud(const fs::path& ztp, const fs::path& dir) {
+inline LocalCloud start_local_cloud(const fs::path& ztp, const fs::path& dir,
+                                    const std::vector<std::string>& extra = {}) {
   LocalCloud cloud{.process = {.name = "zerotouch"}};
   std::string level = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn";
-  cloud.process.pid =
-      spawn({ztp.string(), "--log-level", level, "cloud", "run", "--state-dir",
-             (dir / "state").string(), "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"},
-            (dir / "cloud.out").string(), (dir / "cloud.err").string());
+  std::vector<std::string> argv{ztp.string(),
+                                "--log-level",
+                                level,
+                                "cloud",
+                                "run",
+                                "--state-dir",
+                                (dir / "state").string(),
+                                "--http",
+                                "127.0.0.1:0",
+                                "--mqtt",
+                                "127.0.0.1:0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  cloud.process.pid = spawn(argv, (dir / "cloud.out").string(), (dir / "cloud.err").string());
   std::string out;
   for (int i = 0; i < 500 && out.find("listening mqtts=") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -183,9 +183,12 @@ asio::awaitable<void> Connection::watchdog(std::shared_ptr<Connection> /*self*/)
 
 bool Connection::authenticate() {
   SSL* ssl = stream_.native_handle();
-  auto peer = std::make_shared<PeerCertificate>();
-  peer->certificate.reset(SSL_get1_peer_certificate(ssl));
-  if (!peer->certificate) {  // SSL_VERIFY_FAIL_IF_NO_PEER_CERT makes this unreachable; stay safe
+  // What the Authenticator needs, for this call only: the identity it returns (principal, policy
+  // variables in auth_context) is what the connection keeps, not the certificates, so an idle
+  // connection holds no copy of its chain beyond OpenSSL's own (docs/benchmarks.md, bench_scale).
+  PeerCertificate peer;
+  peer.certificate.reset(SSL_get1_peer_certificate(ssl));
+  if (!peer.certificate) {  // SSL_VERIFY_FAIL_IF_NO_PEER_CERT makes this unreachable; stay safe
     close_now(DisconnectReason::auth_error, false);
     return false;
   }
@@ -193,21 +196,20 @@ bool Connection::authenticate() {
     for (int i = 0; i < sk_X509_num(chain); ++i) {
       X509* cert = sk_X509_value(chain, i);
       X509_up_ref(cert);
-      peer->verified_chain.emplace_back(cert);
+      peer.verified_chain.emplace_back(cert);
     }
   }
   if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
-    peer->server_name = name;
+    peer.server_name = name;
   boost::system::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
-  if (!ec) peer->remote_address = endpoint.address().to_string();
+  if (!ec) peer.remote_address = endpoint.address().to_string();
 
-  AuthDecision decision = core_.authenticator().authenticate(*peer);
-  context_.principal = decision.principal;
-  context_.server_name = peer->server_name;
-  context_.remote_address = peer->remote_address;
-  context_.auth_context = decision.context;
-  context_.peer = std::move(peer);
+  AuthDecision decision = core_.authenticator().authenticate(peer);
+  context_.principal = std::move(decision.principal);
+  context_.server_name = std::move(peer.server_name);
+  context_.remote_address = std::move(peer.remote_address);
+  context_.auth_context = std::move(decision.context);
   context_.session_identifier = to_hex(crypto::random_bytes(16));
   switch (decision.outcome) {
     case AuthOutcome::accept:

@@ -77,7 +77,7 @@ Core::Attached Core::attach(const std::string& client_id, const SessionRequest& 
     slot->configure(request.expiry, request.receive_maximum);
     auto replaced = slot->attach(outlet, context, persistent);
     if (replaced) previous = std::move(replaced);
-    if (created && persistent && sessions_.size() > config_.limits.max_persistent_sessions)
+    if (created && persistent && ++persistent_bound_ > config_.limits.max_persistent_sessions)
       enforce_session_caps_locked();
   }
   // reference/aws-iot.md §6.2: the new connection wins, the old one is disconnected.
@@ -133,6 +133,7 @@ size_t Core::enforce_session_caps_locked() {
     --persistent;
     ++expired;
   }
+  persistent_bound_ = persistent;
   if (expired) {
     spdlog::warn(
         "broker: {} persistent session(s) expired early, longest offline first: the caps are {} "

@@ -184,6 +184,11 @@ class Core {
   RetainedStore retained_;
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+  // An upper bound on the persistent sessions in sessions_ (under sessions_mutex_): each session
+  // created persistent adds one, enforce_session_caps_locked sets the exact count. A new one scans
+  // the sessions only when the bound passes max_persistent_sessions — not whenever the map, which
+  // also holds every clean session, is larger than it (an O(N) scan per connect at scale).
+  size_t persistent_bound_ = 0;
   std::shared_ptr<std::atomic<size_t>> queued_bytes_total_ =
       std::make_shared<std::atomic<size_t>>(0);
   IntervalLimit connects_;

@@ -74,7 +74,6 @@ struct ClientContext {
   std::string server_name{};
   std::string remote_address{};
   std::string session_identifier{};  // random, 32 hex (lifecycle events' sessionIdentifier)
-  std::shared_ptr<const PeerCertificate> peer{};
   std::shared_ptr<const void> auth_context{};
 };
 

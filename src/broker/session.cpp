@@ -13,7 +13,7 @@ void Session::clear_queue() {
   std::lock_guard lock(mutex_);
   if (queued_bytes_total_) *queued_bytes_total_ -= queued_bytes_;
   queued_bytes_ = 0;
-  queue_.clear();
+  queue_.reset();
 }
 
 size_t Session::queued_bytes() const {
@@ -22,8 +22,8 @@ size_t Session::queued_bytes() const {
 }
 
 Session::Pending Session::pop_queue_locked() {
-  Pending pending = std::move(queue_.front());
-  queue_.pop_front();
+  Pending pending = std::move(queue_->front());
+  queue_->pop_front();
   size_t bytes = size_of(pending);
   queued_bytes_ -= bytes;
   if (queued_bytes_total_) *queued_bytes_total_ -= bytes;
@@ -155,7 +155,7 @@ void Session::deliver_locked(const std::shared_ptr<const Message>& message, uint
     if (persistent_) enqueue_locked(std::move(pending));
     return;
   }
-  if (inflight_.size() < window_locked() && queue_.empty()) {
+  if (inflight_.size() < window_locked() && queue_size_locked() == 0) {
     uint16_t packet_id = allocate_packet_id();
     auto [it, inserted] = inflight_.emplace(packet_id, std::move(pending));
     send_locked(packet_id, it->second, false);
@@ -194,7 +194,7 @@ size_t Session::inflight_count() const {
 
 size_t Session::queued_count() const {
   std::lock_guard lock(mutex_);
-  return queue_.size();
+  return queue_size_locked();
 }
 
 size_t Session::dropped_count() const {
@@ -217,7 +217,7 @@ void Session::send_locked(uint16_t packet_id, const Pending& pending, bool dup) 
 
 bool Session::pop_live_locked(Pending& out) {
   auto now = std::chrono::steady_clock::now();
-  while (!queue_.empty()) {
+  while (queue_size_locked() != 0) {
     Pending pending = pop_queue_locked();
     // MQTT 5 §3.3.2.3.3: a queued message whose expiry interval has passed is not delivered; one
     // the client cannot take (Maximum Packet Size) is discarded as if sent.
@@ -240,14 +240,15 @@ void Session::fill_window_locked() {
 void Session::enqueue_locked(Pending pending) {
   // A bounded queue: beyond it new messages are dropped (Mosquitto's max_queued_messages
   // behaviour).
-  if (queue_.size() >= limits_.max_queued) {
+  if (queue_size_locked() >= limits_.max_queued) {
     ++dropped_;
     return;
   }
   size_t bytes = size_of(pending);
   queued_bytes_ += bytes;
   if (queued_bytes_total_) *queued_bytes_total_ += bytes;
-  queue_.push_back(std::move(pending));
+  if (!queue_) queue_ = std::make_unique<std::deque<Pending>>();
+  queue_->push_back(std::move(pending));
 }
 
 }  // namespace zt::cloud::broker

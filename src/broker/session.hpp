@@ -123,6 +123,7 @@ class Session {
   void fill_window_locked();
   void enqueue_locked(Pending pending);
   Pending pop_queue_locked();
+  size_t queue_size_locked() const { return queue_ ? queue_->size() : 0; }
   static size_t size_of(const Pending& pending) {
     return pending.message->topic.size() + pending.message->payload.size();
   }
@@ -140,7 +141,9 @@ class Session {
   std::chrono::steady_clock::time_point offline_since_{};
   std::unordered_map<std::string, uint8_t> subscriptions_;
   std::map<uint16_t, Pending> inflight_;
-  std::deque<Pending> queue_;
+  // Allocated by the first message queued: an empty std::deque already holds a 512-byte block and
+  // its map, which every idle session would pay (docs/benchmarks.md, bench_scale).
+  std::unique_ptr<std::deque<Pending>> queue_;
   size_t queued_bytes_ = 0;
   std::shared_ptr<std::atomic<size_t>> queued_bytes_total_;
   uint16_t next_packet_id_ = 1;

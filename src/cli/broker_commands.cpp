@@ -64,6 +64,12 @@ Status run_broker(const BrokerRunOptions& options) {
   bool ipv6 = config.host.find(':') != std::string::npos;
   fmt::print("listening mqtts={}{}{}:{}\n", ipv6 ? "[" : "", config.host, ipv6 ? "]" : "",
              broker.port());
+  // After the listening line (which scripts read first), as `ztp cloud run` prints its own.
+  fmt::print("limits open-files={} mqtt-connections={} per-address={}\n", open_files,
+             config.connection_caps.max_total,
+             config.connection_caps.max_per_address
+                 ? std::to_string(config.connection_caps.max_per_address)
+                 : std::string("none"));
   std::fflush(stdout);
 
   boost::asio::io_context signals_context;

@@ -94,6 +94,40 @@ TEST(Core, PersistentSessionsAreCappedLongestOfflineFirst) {
   EXPECT_TRUE(core.attach("p3", false, std::make_shared<NullOutlet>(), {}).session_present);
 }
 
+// The cap counts persistent sessions only: thousands of connected clean-session devices neither
+// expire a persistent session nor make each persistent connect scan them all (bench_scale).
+TEST(Core, ThePersistentCapIgnoresCleanSessions) {
+  BrokerConfig config;
+  config.limits.max_persistent_sessions = 3;
+  Core core(config, nullptr, std::make_shared<AllowAllAuthorizer>());
+  std::vector<std::shared_ptr<NullOutlet>> online;
+  for (int i = 0; i < 10; ++i) {
+    online.push_back(std::make_shared<NullOutlet>());
+    core.attach("clean" + std::to_string(i), true, online.back(), {});
+  }
+  auto offline = [&](const std::string& id) {
+    auto outlet = std::make_shared<NullOutlet>();
+    auto attached = core.attach(id, false, outlet, {});
+    core.detach(attached.session, outlet.get());
+  };
+  for (const char* id : {"p0", "p1", "p2"}) offline(id);
+  EXPECT_EQ(core.session_count(), 13u);
+  // p1 comes back with a clean session: two persistent sessions are left (p0, p2).
+  online.push_back(std::make_shared<NullOutlet>());
+  EXPECT_FALSE(core.attach("p1", true, online.back(), {}).session_present);
+  offline("p3");  // the third: nothing expires
+  EXPECT_EQ(core.session_count(), 14u);
+  offline("p4");  // the fourth: p0, offline the longest, expires
+  EXPECT_EQ(core.session_count(), 14u);
+  EXPECT_FALSE(core.attach("p0", false, std::make_shared<NullOutlet>(), {}).session_present);
+  // …and p0's new session took p2 (then the longest offline), p2's new one takes p3; p4 stays, as
+  // do all the clean sessions.
+  EXPECT_FALSE(core.attach("p2", false, std::make_shared<NullOutlet>(), {}).session_present);
+  EXPECT_EQ(core.session_count(), 14u);
+  EXPECT_TRUE(core.attach("p4", false, std::make_shared<NullOutlet>(), {}).session_present);
+  EXPECT_EQ(core.session_count(), 14u);
+}
+
 TEST(Core, QueuedBytesAreCappedInTotalLongestOfflineFirst) {
   BrokerConfig config;
   config.limits.max_queued_bytes_total = 100 * 1024;
