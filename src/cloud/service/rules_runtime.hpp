@@ -102,7 +102,7 @@ class RulesRuntime {
                   MessageOrigin origin);
   struct Resolved {
     functions::Dispatcher::Handler handler;
-    bool in_process = false;  // the built-in function: quick, runs on the calling thread
+    bool in_process = false;  // the built-in function: runs on builtin_'s threads
   };
   Result<Resolved> resolve(const std::string& function_name, const std::string& rule_name);
   void record(const functions::AttemptRecord& attempt, bool log);
@@ -116,7 +116,7 @@ class RulesRuntime {
     std::string rule_name;
     std::string certificate_id;
   };
-  // Set while an in-process invocation's first attempt runs on this thread (invoke_now).
+  // Set while record_drop reports an invocation that never got an id.
   static thread_local const Origin* inline_origin_;
 
   registry::Registry& registry_;
@@ -133,6 +133,10 @@ class RulesRuntime {
   broker::RateWindow drop_log_;  // on_message's thread (the service worker)
   lambda::Invoker invoker_;
   functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
+  // The built-in JITR function's invocations, off the service worker: each waits for its commit's
+  // fsync, and registrations in flight at once share one commit (Registry::grouped_transaction)
+  // instead of queueing behind each other's fsync on the one worker.
+  functions::Dispatcher builtin_;
 };
 
 }  // namespace zt::cloud::service
