@@ -50,6 +50,28 @@ struct CertificateIdentity {
   std::map<std::string, std::string> variables;  // "Subject.CommonName" → value, … (policy §5)
 };
 
+// Registered CA records by id, as last committed: every connect reads its certificate's CA
+// (status, auto-registration, certificate mode) and CAs change rarely. Every CA write notes a
+// Change::Kind::ca (insert, update, delete), and the registry's change listener then drops the
+// whole cache, so the next connect reads the registry again; a read that began before the change
+// is not kept (generation). Ids not registered as CAs are cached too (the chains' other
+// certificates); at most kMaxEntries, then it starts over.
+class CaCache {
+ public:
+  explicit CaCache(registry::Registry& registry);
+  Result<std::optional<registry::CaCertificate>> find(const std::string& id);
+  static constexpr size_t kMaxEntries = 1024;
+
+ private:
+  struct Shared {  // shared with the change listener, which may outlive this cache
+    std::mutex mutex;
+    uint64_t generation = 0;
+    std::map<std::string, std::optional<registry::CaCertificate>> entries;
+  };
+  registry::Registry& registry_;
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+};
+
 class RegistryAuthenticator final : public broker::Authenticator {
  public:
   RegistryAuthenticator(registry::Registry& registry, AccountInfo account, EndpointNames endpoint,
@@ -120,6 +142,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
   events::EventRecorder* recorder_;
+  CaCache cas_;
   provisioning::Provisioner provisioner_;  // JITP: no pre-provisioning hook
   Clock clock_ = [] { return std::chrono::steady_clock::now(); };
   broker::IntervalLimit registration_events_{kEventInterval};  // per certificate id
@@ -159,6 +182,7 @@ class PolicyAuthorizer final : public broker::Authorizer {
 
   registry::Registry& registry_;
   AccountInfo account_;
+  CaCache cas_;
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, Entry> cache_;  // (principal, client id)
