@@ -116,12 +116,14 @@ std::string registration_event(const registry::Certificate& certificate,
 RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
                                              EndpointNames endpoint, const X509* cloud_issuer,
                                              EventPublisher publish,
-                                             events::EventRecorder* recorder)
+                                             events::EventRecorder* recorder,
+                                             jitr::RecentKeyIds* key_ids)
     : registry_(registry),
       account_(std::move(account)),
       endpoint_(std::move(endpoint)),
       publish_(std::move(publish)),
       recorder_(recorder),
+      key_ids_(key_ids),
       cas_(registry),
       provisioner_(registry, account_.account_id, account_.region, nullptr, recorder) {
   if (cloud_issuer) {
@@ -444,6 +446,10 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   }
   if (registered->status != registry::kPendingActivation)
     return refused(*id, "certificate " + *id + " is " + registered->status);
+  if (key_ids_) {
+    if (auto ski = crypto::subject_key_identifier(peer.certificate.get()); ski)
+      key_ids_->note(*id, to_hex(*ski));
+  }
   if (std::string body = jitp_template(ca->id); !body.empty())
     return provision_just_in_time(*registered, body, peer.remote_address);
   return pending(*registered, peer.remote_address);

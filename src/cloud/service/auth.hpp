@@ -27,6 +27,7 @@
 #include "broker/rate_limit.hpp"
 #include "cloud/endpoint_names.hpp"
 #include "cloud/events/recorder.hpp"
+#include "cloud/jitr/jitr_function.hpp"
 #include "cloud/policy/policy.hpp"
 #include "cloud/provisioning/provisioner.hpp"
 #include "cloud/registry/registry.hpp"
@@ -74,9 +75,12 @@ class CaCache {
 
 class RegistryAuthenticator final : public broker::Authenticator {
  public:
+  // `key_ids`: where to note the SubjectKeyIdentifier of each certificate registered
+  // PENDING_ACTIVATION, for the built-in JITR function (RulesRuntime::recent_key_ids).
   RegistryAuthenticator(registry::Registry& registry, AccountInfo account, EndpointNames endpoint,
                         const X509* cloud_issuer, EventPublisher publish,
-                        events::EventRecorder* recorder = nullptr);
+                        events::EventRecorder* recorder = nullptr,
+                        jitr::RecentKeyIds* key_ids = nullptr);
 
   // The anchors are built once and kept until a CA is registered, updated or deleted (the
   // registry's change listener drops them), so a handshake costs no registry read.
@@ -142,6 +146,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
   events::EventRecorder* recorder_;
+  jitr::RecentKeyIds* key_ids_;
   CaCache cas_;
   provisioning::Provisioner provisioner_;  // JITP: no pre-provisioning hook
   Clock clock_ = [] { return std::chrono::steady_clock::now(); };

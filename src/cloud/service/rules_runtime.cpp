@@ -448,8 +448,8 @@ Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function
                       RegistryControlPlane plane(registry_);
                       jitr::Registration registration;
                       ZT_TRY(registry_.grouped_transaction([&]() -> Status {
-                        ZT_TRY_ASSIGN(registration,
-                                      jitr::register_device(event, account_.region, plane));
+                        ZT_TRY_ASSIGN(registration, jitr::register_device(event, account_.region,
+                                                                          plane, &recent_key_ids_));
                         return ok();
                       }));
                       spdlog::info("jitr: certificate {} ACTIVE, thing {}, policy {}",

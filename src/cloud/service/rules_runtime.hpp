@@ -27,6 +27,7 @@
 #include "broker/rate_limit.hpp"
 #include "cloud/events/recorder.hpp"
 #include "cloud/functions/dispatcher.hpp"
+#include "cloud/jitr/jitr_function.hpp"
 #include "cloud/lambda/invoker.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
@@ -94,6 +95,9 @@ class RulesRuntime {
   // Lambda's Invoke over the registry's functions (the provisioning templates' pre-provisioning
   // hooks run through it too).
   lambda::Invoker& invoker() { return invoker_; }
+  // Where the authenticator notes the key ids of the certificates it registers, for the built-in
+  // function.
+  jitr::RecentKeyIds& recent_key_ids() { return recent_key_ids_; }
 
  private:
   std::vector<std::shared_ptr<const rules::Rule>> current_rules();
@@ -131,6 +135,7 @@ class RulesRuntime {
   std::mutex origins_mutex_;
   std::map<std::string, Origin> origins_;
   broker::RateWindow drop_log_;  // on_message's thread (the service worker)
+  jitr::RecentKeyIds recent_key_ids_;
   lambda::Invoker invoker_;
   functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
   // The built-in JITR function's invocations, off the service worker: each waits for its commit's
