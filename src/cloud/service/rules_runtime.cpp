@@ -171,7 +171,7 @@ void RulesRuntime::set_endpoint_url(std::string url) {
 }
 
 void RulesRuntime::drain() {
-  // A built-in function's attempt may not queue anything on dispatcher_, nor the reverse.
+  // Neither queues work on the other, so draining one after the other leaves both idle.
   builtin_.drain();
   dispatcher_.drain();
 }
