@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "bench_process.hpp"
@@ -113,7 +114,8 @@ std::pair<std::vector<Sample>, double> run_devices(size_t count, size_t workers,
 
 struct Summary {
   double p50 = 0, p99 = 0, mean_attempts = 0, per_second = 0;
-  size_t failed = 0;
+  size_t failed = 0, done = 0;
+  double server_cpu_ms = 0;  // the server's CPU per accepted device (with_cpu)
 };
 
 inline Summary summarize(const std::vector<Sample>& samples, double seconds) {
@@ -129,6 +131,7 @@ inline Summary summarize(const std::vector<Sample>& samples, double seconds) {
     attempts += sample.attempts;
   }
   if (ms.empty()) return s;
+  s.done = ms.size();
   std::sort(ms.begin(), ms.end());
   auto at = [&](double q) {
     return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
@@ -155,6 +158,33 @@ inline Summary rate(std::vector<Device>& devices, uint16_t port) {
         return until_connected(context, devices[i], port, std::chrono::milliseconds(0));
       });
   return summarize(samples, seconds);
+}
+
+// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks): a
+// server's CPU per operation is steadier than wall-clock rates on a shared machine.
+inline double cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat(std::istreambuf_iterator<char>(in), {});
+  auto end_of_name = stat.rfind(')');  // the command name may hold spaces
+  if (end_of_name == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(end_of_name + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // field 3 is the state; 14 utime, 15 stime
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// `measure()` and the CPU milliseconds `pid` spent per accepted device meanwhile.
+template <class Measure>
+Summary with_cpu(pid_t pid, Measure measure) {
+  double before = cpu_seconds(pid);
+  Summary summary = measure();
+  double used = cpu_seconds(pid) - before;
+  size_t done = summary.per_second > 0 ? summary.done : 0;
+  summary.server_cpu_ms = done ? 1000 * used / static_cast<double>(done) : 0;
+  return summary;
 }
 
 inline void run_or_die(const std::string& command) {

@@ -56,7 +56,14 @@ ChildProcess start_cloud(const fs::path& ztp, const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const size_t n = argc > 1 ? std::stoul(argv[1]) : 200;  // devices per latency figure
+  // `--rate-only`: only the JITR registration rate (for a profiler attached to the whole run).
+  bool rate_only = false;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (auto it = std::find(args.begin(), args.end(), "--rate-only"); it != args.end()) {
+    rate_only = true;
+    args.erase(it);
+  }
+  const size_t n = !args.empty() ? std::stoul(args[0]) : 200;  // devices per latency figure
   bench_name = "bench_jitr";
   signal(SIGPIPE, SIG_IGN);
   fs::path self = fs::canonical("/proc/self/exe");
@@ -74,22 +81,34 @@ int main(int argc, char** argv) {
 
   ChildProcess cloud = start_cloud(ztp, dir);
   fs::path server_ca = dir / "state/server-ca.crt";
+  if (rate_only) {
+    auto rate_devices = issue_devices(*issuer, signer_pem, server_ca, 2 * n).devices;
+    Summary registrations = with_cpu(cloud.pid, [&] { return rate(rate_devices, cloud.port); });
+    stop(cloud);
+    if (!getenv("BENCH_KEEP")) fs::remove_all(dir);
+    note_failures("JITR registrations", registrations);
+    fmt::print(
+        "JITR registrations/s (8 concurrent devices): {:.0f}, server CPU {:.2f} ms each, {:.2f} "
+        "connects each\n",
+        registrations.per_second, registrations.server_cpu_ms, registrations.mean_attempts);
+    return 0;
+  }
   auto immediate_devices = issue_devices(*issuer, signer_pem, server_ca, n).devices;
   auto interval_devices = issue_devices(*issuer, signer_pem, server_ca, n).devices;
   auto rate_devices = issue_devices(*issuer, signer_pem, server_ca, 2 * n).devices;
 
   Summary immediate = latency(immediate_devices, cloud.port, std::chrono::milliseconds(0));
   Summary interval = latency(interval_devices, cloud.port, kRetryInterval);
-  Summary registrations = rate(rate_devices, cloud.port);
+  Summary registrations = with_cpu(cloud.pid, [&] { return rate(rate_devices, cloud.port); });
   // The same devices again, now registered: our plain connect, for the breakdown.
   Summary known = latency(immediate_devices, cloud.port, std::chrono::milliseconds(0));
-  Summary known_rate = rate(rate_devices, cloud.port);
+  Summary known_rate = with_cpu(cloud.pid, [&] { return rate(rate_devices, cloud.port); });
   stop(cloud);
 
   ChildProcess mosquitto =
       start_mosquitto(dir, read_all(dir / "pki/root-ca.crt") + read_all(dir / "pki/signer-ca.crt"));
   Summary anchor = latency(immediate_devices, mosquitto.port, std::chrono::milliseconds(0));
-  Summary anchor_rate = rate(rate_devices, mosquitto.port);
+  Summary anchor_rate = with_cpu(mosquitto.pid, [&] { return rate(rate_devices, mosquitto.port); });
   stop(mosquitto);
 
   std::string log = read_all(dir / "cloud.err");
@@ -115,9 +134,9 @@ int main(int argc, char** argv) {
   row("anchor: mosquitto mTLS connect+CONNACK", anchor);
   fmt::print(
       "JITR p50 / mosquitto connect p50: immediate {:.2f}x, interval {:.2f}x (target: JITR "
-      "p50 < 20 ms: {})\n",
+      "p50 < 10 ms, immediate retry: {})\n",
       immediate.p50 / anchor.p50, interval.p50 / anchor.p50,
-      immediate.p50 < 20 ? "met" : "NOT met");
+      immediate.p50 < 10 ? "met" : "NOT met");
   fmt::print("{:<52} {:>9} {:>9} {:>9}\n", "rate (8 concurrent devices)", "ours /s", "anchor /s",
              "ratio");
   fmt::print("{:<52} {:>9.0f} {:>9.0f} {:>9.2f}\n",
@@ -126,6 +145,16 @@ int main(int argc, char** argv) {
   fmt::print("{:<52} {:>9.0f} {:>9.0f} {:>9.2f}\n", "registered-device connects/s vs mosquitto",
              known_rate.per_second, anchor_rate.per_second,
              known_rate.per_second / anchor_rate.per_second);
+  // The servers' CPU per accepted device during the rates (/proc/<pid>/stat): steadier than the
+  // rates when the machine is shared. A registration is two handshakes plus the registry's work.
+  fmt::print("{:<52} {:>9} {:>9} {:>9}\n", "server CPU per device (rates above)", "ours ms",
+             "anchor ms", "ratio");
+  fmt::print("{:<52} {:>9.2f} {:>9.2f} {:>9.2f}\n", "JITR registration vs mosquitto connect",
+             registrations.server_cpu_ms, anchor_rate.server_cpu_ms,
+             registrations.server_cpu_ms / anchor_rate.server_cpu_ms);
+  fmt::print("{:<52} {:>9.2f} {:>9.2f} {:>9.2f}\n", "registered-device connect vs mosquitto",
+             known_rate.server_cpu_ms, anchor_rate.server_cpu_ms,
+             known_rate.server_cpu_ms / anchor_rate.server_cpu_ms);
   if (log.find("error") != std::string::npos || log.find("failed") != std::string::npos)
     fmt::print("(cloud log has errors: BENCH_KEEP=1 keeps {})\n", dir.string());
   return 0;

@@ -37,6 +37,48 @@ TEST_F(RegistryTest, SchemaVersionIsRecordedAndReopenKeepsData) {
       std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+// Prepared statements are kept and reused by SQL text: a reused one starts reset with no bindings,
+// two live at once are distinct, one kept across a schema change still runs, and the connection
+// closes with statements kept.
+TEST(DatabaseTest, KeptStatementsAreResetUnboundAndFollowSchemaChanges) {
+  auto dir = std::filesystem::temp_directory_path() / ("zt-sqlite-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    auto db = Database::open(dir / "kept.db");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE TABLE t(a INTEGER, b TEXT)"));
+    const char* insert = "INSERT INTO t(a, b) VALUES(?1, ?2)";
+    ASSERT_TRUE(db->prepare(insert)->bind(1, 1).bind(2, "one").run());
+    {
+      auto again = db->prepare(insert);  // the kept one: its old values are gone
+      ASSERT_TRUE(again);
+      ASSERT_TRUE(again->bind(1, 2).run());
+    }
+    auto count = [&](const char* where) {
+      auto st = db->prepare(std::string("SELECT count(*) FROM t WHERE ") + where);
+      return st && *st->step() ? st->integer(0) : -1;
+    };
+    EXPECT_EQ(count("b IS NULL"), 1);
+    {
+      auto first = db->prepare("SELECT a FROM t ORDER BY a");
+      auto second = db->prepare("SELECT a FROM t ORDER BY a");
+      ASSERT_TRUE(first && second);
+      ASSERT_TRUE(*first->step());
+      ASSERT_TRUE(*second->step());
+      ASSERT_TRUE(*second->step());
+      EXPECT_EQ(first->integer(0), 1);
+      EXPECT_EQ(second->integer(0), 2);
+    }
+    ASSERT_TRUE(db->exec("ALTER TABLE t ADD COLUMN c TEXT DEFAULT 'x'"));
+    auto all = db->prepare("SELECT * FROM t ORDER BY a");
+    ASSERT_TRUE(all && *all->step());
+    EXPECT_EQ(all->text(2), "x");
+    // A failing single statement reports itself as before.
+    EXPECT_FALSE(db->exec("RELEASE nothing"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(RegistryTest, RegistrationCodeIsCreatedOnceAndStable) {
   auto first = registry_->registration_code();
   ASSERT_TRUE(first);

@@ -352,11 +352,14 @@ TEST_F(ServiceTest, RulesStoredByAnOlderBuildThatDoNotCompileAreSkipped) {
   EXPECT_EQ(republished[0].qos, 1);
 }
 
-TEST_F(ServiceTest, BuiltinJitrFunctionRunsInlineAndCompletesTheRegistration) {
+// The built-in function runs on its own threads (not the service worker, which goes on with the
+// next event while a registration waits for its commit).
+TEST_F(ServiceTest, BuiltinJitrFunctionCompletesTheRegistration) {
   auto [device, id, event] = pending_device_with_jitr_rule("n/a");
   ASSERT_FALSE(id.empty());
   RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
   runtime.on_message(event, MessageOrigin::broker);
+  runtime.drain();
 
   auto stored = *registry_->find_certificate(id);
   ASSERT_TRUE(stored);
@@ -409,6 +412,18 @@ TEST_F(ServiceTest, ForgedRegistrationEventsDoNotActivateCertificates) {
   attempts = *recent_invocations(*registry_, 10);
   ASSERT_EQ(attempts.size(), 3u);
   for (const auto& attempt : attempts) EXPECT_FALSE(attempt["succeeded"]);
+}
+
+// A forged event that is still waiting for the built-in function does not make the broker's event
+// for the same device a duplicate (the function's queue drops a device's second waiting event).
+TEST_F(ServiceTest, AForgedEventDoesNotCrowdOutTheGenuineOne) {
+  auto [device, id, event] = pending_device_with_jitr_rule("forger");
+  ASSERT_FALSE(id.empty());
+  RulesRuntime runtime(*registry_, account_, {}, [](Outgoing) {});
+  for (int i = 0; i < 3; ++i) runtime.on_message(event, MessageOrigin::client);
+  runtime.on_message(event, MessageOrigin::broker);
+  runtime.drain();
+  EXPECT_EQ((*registry_->find_certificate(id))->status, registry::kActive);
 }
 
 // AWS IoT invokes a function only when its resource-based policy allows lambda:InvokeFunction to

@@ -137,6 +137,30 @@ TEST(JitrFunction, RegistersThingPolicyAttachmentsAndActivates) {
             policy::Decision::implicit_deny);
 }
 
+// The key id the broker noted at the handshake names the thing (the stored PEM is not parsed);
+// without a note the PEM is; the notes are bounded, oldest dropped.
+TEST(JitrFunction, UsesTheKeyIdTheBrokerNoted) {
+  DeviceCert cert = issue_device_cert();
+  MemoryPlane plane;
+  plane.certificates[cert.id] = cert.pem;
+  RecentKeyIds recent;
+  recent.note(cert.id, cert.ski_hex);
+  auto registration = register_device(event_for(cert.id), "us-east-1", plane, &recent);
+  ASSERT_TRUE(registration) << registration.error().message;
+  EXPECT_EQ(registration->thing_name, cert.ski_hex);
+  EXPECT_TRUE(plane.thing_attachments.count(
+      {cert.ski_hex, "arn:aws:iot:us-east-1:123456789012:cert/" + cert.id}));
+
+  for (size_t i = 0; i < RecentKeyIds::kMaxEntries; ++i)
+    recent.note(std::to_string(i), "k" + std::to_string(i));
+  EXPECT_FALSE(recent.find(cert.id));
+  EXPECT_EQ(recent.find("0"), "k0");
+  recent.note("0", "again");  // a second note for a certificate replaces the first, adds nothing
+  recent.note("x", "kx");
+  EXPECT_FALSE(recent.find("0"));
+  EXPECT_EQ(recent.find("1"), "k1");
+}
+
 TEST(JitrFunction, RetryAfterAFailureCompletesTheRegistration) {
   DeviceCert cert = issue_device_cert();
   MemoryPlane plane;

@@ -47,8 +47,25 @@ std::string zero_touch_policy_document(const std::string& region, const std::str
   return policy.dump();
 }
 
+void RecentKeyIds::note(const std::string& certificate_id, std::string key_id_hex) {
+  std::lock_guard lock(mutex_);
+  if (!by_id_.insert_or_assign(certificate_id, std::move(key_id_hex)).second) return;
+  order_.push_back(certificate_id);
+  if (order_.size() > kMaxEntries) {
+    by_id_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::optional<std::string> RecentKeyIds::find(const std::string& certificate_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_id_.find(certificate_id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<Registration> register_device(const json& event, const std::string& region,
-                                     ControlPlane& plane) {
+                                     ControlPlane& plane, const RecentKeyIds* recent) {
   if (!event.is_object())
     return make_error(Errc::invalid_argument, "JITR event is not a JSON object");
   auto field = [&](const char* name) -> std::string {
@@ -71,15 +88,19 @@ Result<Registration> register_device(const json& event, const std::string& regio
                                           description.status +
                                           ", not PENDING_ACTIVATION: nothing to register");
   }
-  ZT_TRY_ASSIGN(crypto::X509Ptr certificate,
-                crypto::certificate_from_pem(description.pem, "certificate " + certificate_id));
-  auto ski = crypto::subject_key_identifier(certificate.get());
-  if (!ski) {
-    return make_error(Errc::invalid_argument,
-                      "certificate " + certificate_id +
-                          " has no SubjectKeyIdentifier; the thing name is derived from it");
+  std::optional<std::string> thing_name = recent ? recent->find(certificate_id) : std::nullopt;
+  if (!thing_name) {
+    ZT_TRY_ASSIGN(crypto::X509Ptr certificate,
+                  crypto::certificate_from_pem(description.pem, "certificate " + certificate_id));
+    auto ski = crypto::subject_key_identifier(certificate.get());
+    if (!ski) {
+      return make_error(Errc::invalid_argument,
+                        "certificate " + certificate_id +
+                            " has no SubjectKeyIdentifier; the thing name is derived from it");
+    }
+    thing_name = to_hex(*ski);
   }
-  Registration registration{certificate_id, to_hex(*ski), kPolicyPrefix + certificate_id};
+  Registration registration{certificate_id, *thing_name, kPolicyPrefix + certificate_id};
   std::string principal = "arn:aws:iot:" + region + ":" + account_id + ":cert/" + certificate_id;
 
   ZT_TRY(

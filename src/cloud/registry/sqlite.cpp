@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace zt::cloud::registry {
@@ -14,10 +17,81 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   Errc errc = (code & 0xff) == SQLITE_CONSTRAINT ? Errc::already_exists : Errc::io;
   return make_error(errc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
+// Prepared statements kept for reuse, per connection, by their SQL text: the registry runs the same
+// few hundred statements over and over, and compiling one (sqlite3_prepare_v2) cost more than
+// running it (15 % of `ztp cloud run`'s CPU during JITR registrations, perf, issue 19). A statement
+// is handed out to one Statement at a time and comes back reset, its bindings cleared, when that
+// Statement is destroyed; SQLite re-prepares a kept statement itself if the schema changed
+// (sqlite3_prepare_v2). At most kMaxKept per connection (SQL built at run time, such as a
+// user_version PRAGMA, is finalized beyond that). The connection finalizes its kept statements
+// before it closes.
+constexpr size_t kMaxKept = 256;
+struct KeptStatements {
+  std::mutex mutex;
+  std::unordered_map<sqlite3*, std::unordered_multimap<std::string, sqlite3_stmt*>> by_connection;
+};
+KeptStatements& kept_statements() {
+  static auto* kept = new KeptStatements;  // never destroyed: connections may close at exit
+  return *kept;
+}
+
+sqlite3_stmt* take_kept(sqlite3* db, std::string_view sql) {
+  auto& kept = kept_statements();
+  std::lock_guard lock(kept.mutex);
+  auto connection = kept.by_connection.find(db);
+  if (connection == kept.by_connection.end()) return nullptr;
+  auto it = connection->second.find(std::string(sql));
+  if (it == connection->second.end()) return nullptr;
+  sqlite3_stmt* stmt = it->second;
+  connection->second.erase(it);
+  return stmt;
+}
+
+void give_back(sqlite3* db, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  const char* sql = sqlite3_sql(stmt);
+  if (db && sql) {
+    auto& kept = kept_statements();
+    std::lock_guard lock(kept.mutex);
+    // Only for an open connection (registered by Database::open, dropped before it closes; a
+    // closing connection stays allocated while a statement of it lives, so its address is not
+    // reused meanwhile).
+    auto connection = kept.by_connection.find(db);
+    if (connection != kept.by_connection.end() && connection->second.size() < kMaxKept) {
+      connection->second.emplace(sql, stmt);
+      return;
+    }
+  }
+  sqlite3_finalize(stmt);
+}
+
+void keep_statements_of(sqlite3* db) {
+  auto& kept = kept_statements();
+  std::lock_guard lock(kept.mutex);
+  kept.by_connection[db];
+}
+
+// Finalizes the connection's kept statements and closes it.
+void close_connection(sqlite3* db) {
+  std::unordered_multimap<std::string, sqlite3_stmt*> statements;
+  {
+    auto& kept = kept_statements();
+    std::lock_guard lock(kept.mutex);
+    auto connection = kept.by_connection.find(db);
+    if (connection != kept.by_connection.end()) {
+      statements = std::move(connection->second);
+      kept.by_connection.erase(connection);
+    }
+  }
+  for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+}
+
 }  // namespace
 
 Statement::~Statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_) give_back(db_, stmt_);
 }
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
@@ -25,7 +99,7 @@ Statement::Statement(Statement&& other) noexcept
       bind_status_(other.bind_status_) {}
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_) sqlite3_finalize(stmt_);
+    if (stmt_) give_back(db_, stmt_);
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
     bind_status_ = other.bind_status_;
@@ -105,12 +179,12 @@ bool Statement::is_null(int column) const {
 }
 
 Database::~Database() {
-  if (db_) sqlite3_close_v2(db_);
+  if (db_) close_connection(db_);
 }
 Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
-    if (db_) sqlite3_close_v2(db_);
+    if (db_) close_connection(db_);
     db_ = std::exchange(other.db_, nullptr);
   }
   return *this;
@@ -126,6 +200,7 @@ Result<Database> Database::open(const std::filesystem::path& path) {
     return error;
   }
   Database database(db);
+  keep_statements_of(db);
   sqlite3_busy_timeout(db, 5000);
   // zt_now_us(): wall-clock microseconds, for the device_events triggers (schema 2). SQLite's own
   // 'now' has millisecond resolution, too coarse to order a trigger's row against events the data
@@ -140,6 +215,16 @@ Result<Database> Database::open(const std::filesystem::path& path) {
 }
 
 Status Database::exec(std::string_view sql) {
+  // One statement (BEGIN, COMMIT, SAVEPOINT, a PRAGMA): a kept prepared statement, as prepare().
+  if (sql.find(';') == std::string_view::npos) {
+    auto statement = prepare(sql);
+    Status ran = statement ? statement->run() : Status(statement.error());
+    if (!ran) {
+      return make_error(Errc::io,
+                        "SQL '" + std::string(sql.substr(0, 60)) + "': " + sqlite3_errmsg(db_));
+    }
+    return ok();
+  }
   char* message = nullptr;
   std::string text(sql);
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
@@ -151,6 +236,7 @@ Status Database::exec(std::string_view sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+  if (sqlite3_stmt* kept = take_kept(db_, sql)) return Statement(db_, kept);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
       SQLITE_OK) {

@@ -59,6 +59,37 @@ std::map<std::string, std::string> certificate_variables(const X509* certificate
 
 }  // namespace
 
+CaCache::CaCache(registry::Registry& registry) : registry_(registry) {
+  registry_.add_change_listener(
+      [weak = std::weak_ptr<Shared>(shared_)](const std::vector<registry::Change>& changes) {
+        auto shared = weak.lock();
+        if (!shared) return;
+        for (const auto& change : changes) {
+          if (change.kind != registry::Change::Kind::ca) continue;
+          std::lock_guard lock(shared->mutex);
+          shared->entries.clear();
+          ++shared->generation;
+          return;
+        }
+      });
+}
+
+Result<std::optional<registry::CaCertificate>> CaCache::find(const std::string& id) {
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(shared_->mutex);
+    if (auto it = shared_->entries.find(id); it != shared_->entries.end()) return it->second;
+    generation = shared_->generation;
+  }
+  ZT_TRY_ASSIGN(auto ca, registry_.find_ca(id));
+  std::lock_guard lock(shared_->mutex);
+  if (shared_->generation == generation) {
+    if (shared_->entries.size() >= kMaxEntries) shared_->entries.clear();
+    shared_->entries.emplace(id, ca);
+  }
+  return ca;
+}
+
 bool is_own_anchor(const registry::Certificate& certificate) {
   return !certificate.ca_id && certificate.certificate_mode == "SNI_ONLY" &&
          certificate.status == registry::kActive;
@@ -85,12 +116,15 @@ std::string registration_event(const registry::Certificate& certificate,
 RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, AccountInfo account,
                                              EndpointNames endpoint, const X509* cloud_issuer,
                                              EventPublisher publish,
-                                             events::EventRecorder* recorder)
+                                             events::EventRecorder* recorder,
+                                             jitr::RecentKeyIds* key_ids)
     : registry_(registry),
       account_(std::move(account)),
       endpoint_(std::move(endpoint)),
       publish_(std::move(publish)),
       recorder_(recorder),
+      key_ids_(key_ids),
+      cas_(registry),
       provisioner_(registry, account_.account_id, account_.region, nullptr, recorder) {
   if (cloud_issuer) {
     X509_up_ref(const_cast<X509*>(cloud_issuer));
@@ -229,7 +263,7 @@ AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certifi
 }
 
 std::string RegistryAuthenticator::jitp_template(const std::string& ca_id) {
-  auto ca = registry_.find_ca(ca_id);
+  auto ca = cas_.find(ca_id);
   if (!ca || !*ca) return {};
   auto config = nlohmann::json::parse((*ca)->registration_config, nullptr, false);
   if (!config.is_object()) return {};
@@ -349,7 +383,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
     if (certificate.certificate_mode == "SNI_ONLY" && peer.server_name.empty())
       return refused(*id, "certificate " + *id + " is SNI_ONLY: the client must send SNI");
     if (certificate.ca_id) {
-      auto ca = registry_.find_ca(*certificate.ca_id);
+      auto ca = cas_.find(*certificate.ca_id);
       if (!ca || !*ca || (*ca)->status != registry::kActive)
         return refused(*id, "the certificate's CA is not ACTIVE");
     }
@@ -372,7 +406,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   for (size_t i = 1; i < peer.verified_chain.size() && !ca; ++i) {
     auto ca_id = broker::certificate_id(peer.verified_chain[i].get());
     if (!ca_id) continue;
-    if (auto found = registry_.find_ca(*ca_id); found && *found) ca = **found;
+    if (auto found = cas_.find(*ca_id); found && *found) ca = **found;
   }
   // Unregistered certificates are not recorded: anyone can present one, and the fleet view lists
   // registered devices only.
@@ -412,6 +446,10 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   }
   if (registered->status != registry::kPendingActivation)
     return refused(*id, "certificate " + *id + " is " + registered->status);
+  if (key_ids_) {
+    if (auto ski = crypto::subject_key_identifier(peer.certificate.get()); ski)
+      key_ids_->note(*id, to_hex(*ski));
+  }
   if (std::string body = jitp_template(ca->id); !body.empty())
     return provision_just_in_time(*registered, body, peer.remote_address);
   return pending(*registered, peer.remote_address);
@@ -419,7 +457,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
 
 PolicyAuthorizer::PolicyAuthorizer(registry::Registry& registry, AccountInfo account,
                                    std::chrono::milliseconds cache_ttl)
-    : registry_(registry), account_(std::move(account)), ttl_(cache_ttl) {}
+    : registry_(registry), account_(std::move(account)), cas_(registry), ttl_(cache_ttl) {}
 
 void PolicyAuthorizer::invalidate() {
   std::lock_guard lock(mutex_);
@@ -464,7 +502,7 @@ Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientConte
   ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(client.principal));
   entry.active = certificate && certificate->status == registry::kActive;
   if (entry.active && certificate->ca_id) {
-    ZT_TRY_ASSIGN(auto ca, registry_.find_ca(*certificate->ca_id));
+    ZT_TRY_ASSIGN(auto ca, cas_.find(*certificate->ca_id));
     entry.active = ca && ca->status == registry::kActive;
   }
   std::string principal_arn = account_.arn("cert/" + client.principal);

@@ -27,6 +27,7 @@
 #include "broker/rate_limit.hpp"
 #include "cloud/endpoint_names.hpp"
 #include "cloud/events/recorder.hpp"
+#include "cloud/jitr/jitr_function.hpp"
 #include "cloud/policy/policy.hpp"
 #include "cloud/provisioning/provisioner.hpp"
 #include "cloud/registry/registry.hpp"
@@ -50,11 +51,36 @@ struct CertificateIdentity {
   std::map<std::string, std::string> variables;  // "Subject.CommonName" → value, … (policy §5)
 };
 
+// Registered CA records by id, as last committed: every connect reads its certificate's CA
+// (status, auto-registration, certificate mode) and CAs change rarely. Every CA write notes a
+// Change::Kind::ca (insert, update, delete), and the registry's change listener then drops the
+// whole cache, so the next connect reads the registry again; a read that began before the change
+// is not kept (generation). Ids not registered as CAs are cached too (the chains' other
+// certificates); at most kMaxEntries, then it starts over.
+class CaCache {
+ public:
+  explicit CaCache(registry::Registry& registry);
+  Result<std::optional<registry::CaCertificate>> find(const std::string& id);
+  static constexpr size_t kMaxEntries = 1024;
+
+ private:
+  struct Shared {  // shared with the change listener, which may outlive this cache
+    std::mutex mutex;
+    uint64_t generation = 0;
+    std::map<std::string, std::optional<registry::CaCertificate>> entries;
+  };
+  registry::Registry& registry_;
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+};
+
 class RegistryAuthenticator final : public broker::Authenticator {
  public:
+  // `key_ids`: where to note the SubjectKeyIdentifier of each certificate registered
+  // PENDING_ACTIVATION, for the built-in JITR function (RulesRuntime::recent_key_ids).
   RegistryAuthenticator(registry::Registry& registry, AccountInfo account, EndpointNames endpoint,
                         const X509* cloud_issuer, EventPublisher publish,
-                        events::EventRecorder* recorder = nullptr);
+                        events::EventRecorder* recorder = nullptr,
+                        jitr::RecentKeyIds* key_ids = nullptr);
 
   // The anchors are built once and kept until a CA is registered, updated or deleted (the
   // registry's change listener drops them), so a handshake costs no registry read.
@@ -120,6 +146,8 @@ class RegistryAuthenticator final : public broker::Authenticator {
   EventPublisher publish_;
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
   events::EventRecorder* recorder_;
+  jitr::RecentKeyIds* key_ids_;
+  CaCache cas_;
   provisioning::Provisioner provisioner_;  // JITP: no pre-provisioning hook
   Clock clock_ = [] { return std::chrono::steady_clock::now(); };
   broker::IntervalLimit registration_events_{kEventInterval};  // per certificate id
@@ -159,6 +187,7 @@ class PolicyAuthorizer final : public broker::Authorizer {
 
   registry::Registry& registry_;
   AccountInfo account_;
+  CaCache cas_;
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, Entry> cache_;  // (principal, client id)

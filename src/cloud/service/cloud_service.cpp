@@ -430,7 +430,7 @@ Status CloudService::start() {
         if (auto impl = weak.lock())
           impl->send_later({Outgoing{std::move(topic), std::move(payload)}});
       },
-      &impl.recorder);
+      &impl.recorder, &impl.rules.recent_key_ids());
   impl.authorizer = std::make_shared<PolicyAuthorizer>(*impl.state.registry, impl.account);
   broker::BrokerConfig config;
   config.host = impl.options.mqtt_host;

@@ -4,8 +4,9 @@
 // next to the REST API server.
 //
 // Threads: the broker's network threads call the observer, which only queues work; one service
-// worker thread runs shadows, rules, events and the built-in JITR function in arrival order;
-// external function invocations run on the dispatcher's threads. Nothing publishes to the broker
+// worker thread runs shadows, rules and events in arrival order; the built-in JITR function runs on
+// its own threads (registrations share a group commit there) and external function invocations on
+// the dispatcher's threads (RulesRuntime). Nothing publishes to the broker
 // while holding the registry lock (the broker's receive checks take the registry lock under a
 // session lock).
 //

@@ -14,6 +14,10 @@ namespace {
 
 using nlohmann::json;
 
+// Threads for the built-in function: as many registrations can be waiting for a group commit at
+// once (Registry::grouped_transaction); they spend that time blocked, not on a core.
+constexpr size_t kBuiltinFunctionThreads = 4;
+
 // A rule's output as text. SELECT * of a payload that is not JSON passes the raw bytes on as a JSON
 // string, which need not be UTF-8: dump() would throw type_error on it, so invalid bytes become
 // U+FFFD (found by fuzz/hostile_documents).
@@ -152,7 +156,9 @@ RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
                           .async_workers = 1,
                           .retry = retry}),
       dispatcher_(2, retry,
-                  [this](const functions::AttemptRecord& attempt) { record(attempt, true); }) {}
+                  [this](const functions::AttemptRecord& attempt) { record(attempt, true); }),
+      builtin_(kBuiltinFunctionThreads, retry,
+               [this](const functions::AttemptRecord& attempt) { record(attempt, true); }) {}
 
 RulesRuntime::~RulesRuntime() { stop(); }
 
@@ -164,8 +170,13 @@ void RulesRuntime::set_endpoint_url(std::string url) {
   invoker_.set_endpoint_url(std::move(url));
 }
 
-void RulesRuntime::drain() { dispatcher_.drain(); }
+void RulesRuntime::drain() {
+  // Neither queues work on the other, so draining one after the other leaves both idle.
+  builtin_.drain();
+  dispatcher_.drain();
+}
 void RulesRuntime::stop() {
+  builtin_.stop();
   dispatcher_.stop();
   invoker_.stop();
 }
@@ -189,8 +200,7 @@ void RulesRuntime::record(const functions::AttemptRecord& attempt, bool log) {
       origin = found->second;
       if (attempt.final) origins_.erase(found);
     } else if (inline_origin_ != nullptr) {
-      // The first attempt of an in-process invocation, running inside invoke_now on this thread;
-      // a retry goes to the dispatcher's threads and finds the origin by id.
+      // A dropped invocation (record_drop), reported on this thread.
       origin = *inline_origin_;
       if (!attempt.final) origins_[attempt.invocation_id] = origin;
     }
@@ -351,24 +361,23 @@ void RulesRuntime::run_action(const rules::Rule& rule, const rules::Action& acti
     return inner(event);
   };
   // Failures show up as attempt records, like an asynchronous Lambda invocation's. The built-in
-  // function's first attempt runs here, on the service worker, right after the event: a device
-  // retrying at once then finds its certificate ACTIVE instead of waiting for a thread hand-off.
-  if (in_process) {
-    Origin origin{rule.name, device};
-    inline_origin_ = &origin;
-    dispatcher_.invoke_now(function_name, output, std::move(handler));
-    inline_origin_ = nullptr;
-    return;
-  }
+  // function runs on its own threads (builtin_), never on this worker: the worker goes on with the
+  // next event while a registration waits for its fsync, and the registrations of devices
+  // connecting at the same moment share one commit. (Run here, every registration's fsync was
+  // serialised on the worker: ~1 / (its CPU + one fsync) registrations a second at most.)
+  functions::Dispatcher& dispatcher = in_process ? builtin_ : dispatcher_;
   // One waiting invocation per function and device (or identical event): a device that repeats its
   // registration event while the queue is busy adds nothing (functions::Dispatcher).
   std::string dedupe_key = device.empty() ? output.dump() : device;
+  // A forged event waiting for the built-in function (it fails at once) must not make the broker's
+  // genuine event for the same device a duplicate.
+  if (in_process && origin != MessageOrigin::broker) dedupe_key = "forged\n" + dedupe_key;
   Result<std::string> id = make_error(Errc::internal, "not submitted");
   {
     // The origin is stored under the lock record() takes, so even an instant first attempt finds
     // it.
     std::lock_guard lock(origins_mutex_);
-    id = dispatcher_.submit(function_name, output, std::move(handler), dedupe_key);
+    id = dispatcher.submit(function_name, output, std::move(handler), dedupe_key);
     if (id) origins_[*id] = {rule.name, device};
   }
   if (!id) record_drop(function_name, rule.name, device, id.error().message);
@@ -439,8 +448,8 @@ Result<RulesRuntime::Resolved> RulesRuntime::resolve(const std::string& function
                       RegistryControlPlane plane(registry_);
                       jitr::Registration registration;
                       ZT_TRY(registry_.grouped_transaction([&]() -> Status {
-                        ZT_TRY_ASSIGN(registration,
-                                      jitr::register_device(event, account_.region, plane));
+                        ZT_TRY_ASSIGN(registration, jitr::register_device(event, account_.region,
+                                                                          plane, &recent_key_ids_));
                         return ok();
                       }));
                       spdlog::info("jitr: certificate {} ACTIVE, thing {}, policy {}",

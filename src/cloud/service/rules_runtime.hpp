@@ -27,6 +27,7 @@
 #include "broker/rate_limit.hpp"
 #include "cloud/events/recorder.hpp"
 #include "cloud/functions/dispatcher.hpp"
+#include "cloud/jitr/jitr_function.hpp"
 #include "cloud/lambda/invoker.hpp"
 #include "cloud/registry/registry.hpp"
 #include "cloud/rules/rule.hpp"
@@ -94,6 +95,9 @@ class RulesRuntime {
   // Lambda's Invoke over the registry's functions (the provisioning templates' pre-provisioning
   // hooks run through it too).
   lambda::Invoker& invoker() { return invoker_; }
+  // Where the authenticator notes the key ids of the certificates it registers, for the built-in
+  // function.
+  jitr::RecentKeyIds& recent_key_ids() { return recent_key_ids_; }
 
  private:
   std::vector<std::shared_ptr<const rules::Rule>> current_rules();
@@ -102,7 +106,7 @@ class RulesRuntime {
                   MessageOrigin origin);
   struct Resolved {
     functions::Dispatcher::Handler handler;
-    bool in_process = false;  // the built-in function: quick, runs on the calling thread
+    bool in_process = false;  // the built-in function: runs on builtin_'s threads
   };
   Result<Resolved> resolve(const std::string& function_name, const std::string& rule_name);
   void record(const functions::AttemptRecord& attempt, bool log);
@@ -116,7 +120,7 @@ class RulesRuntime {
     std::string rule_name;
     std::string certificate_id;
   };
-  // Set while an in-process invocation's first attempt runs on this thread (invoke_now).
+  // Set while record_drop reports an invocation that never got an id.
   static thread_local const Origin* inline_origin_;
 
   registry::Registry& registry_;
@@ -131,8 +135,13 @@ class RulesRuntime {
   std::mutex origins_mutex_;
   std::map<std::string, Origin> origins_;
   broker::RateWindow drop_log_;  // on_message's thread (the service worker)
+  jitr::RecentKeyIds recent_key_ids_;
   lambda::Invoker invoker_;
   functions::Dispatcher dispatcher_;  // last: its threads stop before the members above go
+  // The built-in JITR function's invocations, off the service worker: each waits for its commit's
+  // fsync, and registrations in flight at once share one commit (Registry::grouped_transaction)
+  // instead of queueing behind each other's fsync on the one worker.
+  functions::Dispatcher builtin_;
 };
 
 }  // namespace zt::cloud::service
