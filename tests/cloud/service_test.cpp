@@ -265,6 +265,23 @@ TEST_F(ServiceTest, PolicyAuthorizerUsesThingAndCertificateVariables) {
   EXPECT_FALSE(authorizer.allow(broker::Action::connect, "dev-1", client));
 }
 
+// A client cycling client ids (each CONNECT a new cache key) must not grow the policy cache
+// without bound: expired entries are swept once it has doubled, so it holds the clients of one TTL.
+TEST_F(ServiceTest, PolicyAuthorizerCacheDropsExpiredEntries) {
+  PolicyAuthorizer expiring(*registry_, account_, std::chrono::milliseconds(0));
+  PolicyAuthorizer kept(*registry_, account_, std::chrono::seconds(60));
+  size_t largest = 0;
+  for (int i = 0; i < 3000; ++i) {
+    broker::ClientContext client{.client_id = "c-" + std::to_string(i),
+                                 .principal = std::string(64, 'b')};
+    EXPECT_FALSE(expiring.allow(broker::Action::connect, client.client_id, client));
+    EXPECT_FALSE(kept.allow(broker::Action::connect, client.client_id, client));
+    largest = std::max(largest, expiring.cached_entries());
+  }
+  EXPECT_LE(largest, 1024u);
+  EXPECT_EQ(kept.cached_entries(), 3000u);  // live entries (within the TTL) stay cached
+}
+
 TEST_F(ServiceTest, RulesRuntimeRepublishesAndInvokesFunctionsWithRetries) {
   std::vector<Outgoing> republished;
   RulesRuntime runtime(

@@ -1,5 +1,6 @@
 #include "cloud/service/auth.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -540,15 +541,26 @@ Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientConte
   return entry;
 }
 
+size_t PolicyAuthorizer::cached_entries() {
+  std::lock_guard lock(mutex_);
+  return cache_.size();
+}
+
+void PolicyAuthorizer::sweep_expired(std::chrono::steady_clock::time_point now) {
+  if (cache_.size() < sweep_at_) return;
+  std::erase_if(cache_, [now](const auto& item) { return item.second->expires <= now; });
+  sweep_at_ = std::max(kFirstSweep, 2 * cache_.size());
+}
+
 bool PolicyAuthorizer::allow(broker::Action action, std::string_view resource,
                              const broker::ClientContext& client) {
   if (client.principal.empty()) return false;
   auto key = std::pair{client.principal, client.client_id};
-  std::optional<Entry> entry;
+  std::shared_ptr<const Entry> entry;
   {
     std::lock_guard lock(mutex_);
     if (auto it = cache_.find(key);
-        it != cache_.end() && it->second.expires > std::chrono::steady_clock::now()) {
+        it != cache_.end() && it->second->expires > std::chrono::steady_clock::now()) {
       entry = it->second;
     }
   }
@@ -558,9 +570,10 @@ bool PolicyAuthorizer::allow(broker::Action action, std::string_view resource,
       spdlog::error("broker: loading policies of {}: {}", client.principal, loaded.error().message);
       return false;
     }
-    entry = std::move(*loaded);
+    entry = std::make_shared<const Entry>(std::move(*loaded));
     std::lock_guard lock(mutex_);
-    cache_[key] = *entry;
+    sweep_expired(std::chrono::steady_clock::now());
+    cache_[key] = entry;
   }
   if (action == broker::Action::connect && !entry->active) {
     spdlog::info("broker: iot:Connect denied for {}: certificate {} is no longer ACTIVE",

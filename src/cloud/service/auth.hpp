@@ -19,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -174,6 +175,7 @@ class PolicyAuthorizer final : public broker::Authorizer {
   // Forget cached policies (after a policy or certificate change).
   void invalidate();
   void invalidate(const std::string& principal);
+  size_t cached_entries();
 
  private:
   struct Entry {
@@ -184,13 +186,20 @@ class PolicyAuthorizer final : public broker::Authorizer {
   };
   Result<Entry> load(const broker::ClientContext& client);
   Status add_thing_group_policies(const std::string& thing_name, Entry& entry);
+  // Drops expired entries once the cache has doubled since the last sweep (under mutex_), so it
+  // holds about the clients seen within one TTL, not every (certificate, client id) ever seen: a
+  // client cycling client ids cannot grow it without bound.
+  void sweep_expired(std::chrono::steady_clock::time_point now);
 
   registry::Registry& registry_;
   AccountInfo account_;
   CaCache cas_;
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, Entry> cache_;  // (principal, client id)
+  // (principal, client id) -> entry; shared so a check copies a pointer, not the parsed policies.
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const Entry>> cache_;
+  size_t sweep_at_ = kFirstSweep;
+  static constexpr size_t kFirstSweep = 1024;
 };
 
 }  // namespace zt::cloud::service
