@@ -120,6 +120,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   AccountInfo account;
   events::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
+  uint64_t shadow_sequence = 0;  // worker: the last shadow commit whose answers wait for its sync
   JobsService jobs;
   RulesRuntime rules;
   provisioning::Provisioner provisioner;
@@ -162,6 +163,21 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     if (broker) broker->publish(std::move(out));
     if (!context) return;
     guarded("the rules", context->topic, [&] { rules.on_message(*context, origin); });
+  }
+  // Publishes `messages` from the worker once every registry commit up to `sequence` is durable
+  // (at once when it already is); nothing if the sync failed (the change was not acknowledged).
+  void publish_when_durable(uint64_t sequence, std::vector<Outgoing> messages) {
+    if (messages.empty()) return;
+    state.registry->when_durable(sequence, [weak = weak_from_this(),
+                                            messages = std::move(messages)](Status durable) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (!durable) {
+        spdlog::error("shadow: an update could not be made durable: {}", durable.error().message);
+        return;
+      }
+      self->send_later(messages);
+    });
   }
   void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
     post([self = shared_from_this(), messages = std::move(messages), origin]() mutable {
@@ -254,9 +270,21 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       self->tap(topic, context.payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         guarded("a shadow request", topic, [&] {
-          ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
-                                                   request->operation, context.payload, true);
-          for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
+          // Group commit (registry.hpp): the update commits here without waiting for its fsync,
+          // and its answers (/accepted, /delta, /documents) go out from the worker once the sync
+          // thread reports it durable, so the worker handles the next updates meanwhile and they
+          // share that fsync. Answers that wrote nothing (a get, a refused update) wait for the
+          // updates before them, so each device sees its answers in order.
+          ShadowReply reply;
+          uint64_t sequence = 0;
+          {
+            registry::Registry::DeferredDurability deferred(*self->state.registry);
+            reply = self->shadows.handle(request->thing, request->shadow_name, request->operation,
+                                         context.payload, true);
+            sequence = deferred.commit_sequence();
+          }
+          self->shadow_sequence = std::max(self->shadow_sequence, sequence);
+          self->publish_when_durable(self->shadow_sequence, std::move(reply.messages));
         });
       }
       // AWS IoT Jobs' device topics ($aws/things/<thing>/jobs/…; service/jobs.hpp).
