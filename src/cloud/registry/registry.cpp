@@ -363,6 +363,7 @@ void Registry::sync_loop() {
     }
     lock.lock();
     if (!synced) sync_failure_ = synced;
+    if (sync_failure_) synced_.store(std::max(synced_.load(), target), std::memory_order_release);
     durable_ = std::max({durable_, target, sync_failure_ ? 0 : requested_});
     std::vector<std::function<void(Status)>> ready;
     std::erase_if(sync_waiters_, [&](auto& waiter) {

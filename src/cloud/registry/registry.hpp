@@ -222,6 +222,8 @@ class Registry {
   void when_durable(uint64_t sequence, std::function<void(Status)> done);
   // Blocks until every commit up to `sequence` is on disk.
   Status wait_durable(uint64_t sequence);
+  // Every commit up to this sequence is on disk (a cheap check for a thread that holds answers).
+  uint64_t durable_sequence() const { return synced_.load(std::memory_order_acquire); }
   // fdatasync calls the sync thread made on the WAL (checkpoints' own syncs are not counted).
   uint64_t wal_syncs() const { return wal_syncs_.load(std::memory_order_relaxed); }
   ~Registry();
@@ -636,7 +638,8 @@ class Registry {
   static void count_commit(void* self);
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> wal_syncs_{0};
-  int wal_fd_ = -1;  // -1: no group commit, the connection is synchronous=FULL
+  std::atomic<uint64_t> synced_{0};  // durable_ as far as syncs succeeded
+  int wal_fd_ = -1;                  // -1: no group commit, the connection is synchronous=FULL
   std::mutex sync_mutex_;
   std::condition_variable sync_wanted_;
   std::condition_variable sync_done_;
