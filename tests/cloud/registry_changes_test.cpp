@@ -120,16 +120,25 @@ TEST_F(RegistryChangesTest, ListenersSeeCommittedCertificateAndCaChangesOnly) {
   EXPECT_EQ(seen.size(), 5u);
 }
 
-TEST_F(RegistryChangesTest, DiagnosticTransactionsCommitAndRestoreFullSync) {
+TEST_F(RegistryChangesTest, DiagnosticTransactionsCommitWithoutWaitingForTheSync) {
   auto registry = std::move(*Registry::open(dir_ / "registry.db"));
-  ASSERT_TRUE(
-      registry->diagnostic_transaction([&] { return registry->set_setting("diagnostic", "1"); }));
+  // Group commit: COMMIT does not fsync (synchronous=NORMAL), the sync thread fdatasyncs the WAL.
   auto synchronous = RegistryTestAccess::connection(*registry).prepare("PRAGMA synchronous");
   ASSERT_TRUE(synchronous && *synchronous->step());
-  EXPECT_EQ(synchronous->integer(0), 2);  // FULL again for everything else
+  EXPECT_EQ(synchronous->integer(0), 1);
+  uint64_t syncs = registry->wal_syncs();
+  ASSERT_TRUE(
+      registry->diagnostic_transaction([&] { return registry->set_setting("diagnostic", "1"); }));
+  EXPECT_EQ(registry->wal_syncs(), syncs);  // nobody waited for it
+  ASSERT_TRUE(registry->set_setting("ordinary", "1"));
+  EXPECT_GT(registry->wal_syncs(), syncs);  // returned after its fdatasync
+  syncs = registry->wal_syncs();
+  ASSERT_TRUE(registry->get_setting("ordinary"));  // a read writes nothing: no sync
+  EXPECT_EQ(registry->wal_syncs(), syncs);
   registry.reset();
   auto reopened = std::move(*Registry::open(dir_ / "registry.db"));
   EXPECT_EQ(*reopened->get_setting("diagnostic").value(), "1");
+  EXPECT_EQ(*reopened->get_setting("ordinary").value(), "1");
 }
 
 // Group commit: bodies from several threads share transactions; each body's failure undoes only

@@ -12,7 +12,7 @@ from cloud_common import Cloud  # noqa: E402
 
 CALLS = 1000
 KILL_AFTER = 300  # acknowledgements before the kill
-WORKERS = 16
+WORKERS = 32  # concurrent writers: their commits share fsyncs (group commit, issue 19)
 
 
 def main():

@@ -146,6 +146,24 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const std::strin
 }
 
 Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& caller) {
+  uint64_t sequence = 0;
+  Reply reply = dispatch(http_request, caller, sequence);
+  if (Status durable = context_.registry.wait_durable(sequence); !durable)
+    return durability_failed(caller, durable.error().message);
+  return reply;
+}
+
+Reply ApiServer::durability_failed(const Caller& caller, std::string_view why) const {
+  spdlog::error("a committed change could not be made durable: {}", why);
+  const Router* router = router_for(caller.service);
+  if (!router) router = &routers_.iot;
+  return router->refuse(
+      api_error(500, "InternalFailureException", "the change could not be committed"));
+}
+
+Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& caller,
+                          uint64_t& durable_sequence) {
+  durable_sequence = 0;
   const Router* router = router_for(caller.service);
   if (!router) router = &routers_.iot;
   std::string_view target = http_request.target;
@@ -169,9 +187,11 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& ca
       .query = parse_query(question == std::string_view::npos ? "" : target.substr(question + 1)),
       .caller_region = caller.region,
       .caller_access_key = caller.access_key_id};
-  // One API call = one transaction: a handler error rolls everything back.
+  // One API call = one transaction: a handler error rolls everything back. Its commit does not
+  // wait for the fsync here (group commit): the caller acknowledges after when_durable.
   Reply reply;
   bool refused = false;
+  registry::Registry::DeferredDurability deferred(context_.registry);
   Status committed = context_.registry.transaction([&]() -> Status {
     ApiResult<Reply> answer = (*match.handler)(context_, request);
     refused = !answer;
@@ -185,6 +205,7 @@ Reply ApiServer::dispatch(const aws::HttpRequest& http_request, const Caller& ca
     return router->refuse(
         api_error(500, "InternalFailureException", "the change could not be committed"));
   }
+  durable_sequence = deferred.commit_sequence();
   spdlog::debug("{} {} -> {}", request.operation, std::string(path), reply.status);
   return reply;
 }

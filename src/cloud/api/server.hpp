@@ -118,9 +118,17 @@ class ApiServer {
 
   // Authentication + routing + handler for one request, without the network (tests, fuzzing).
   Reply handle(const aws::HttpRequest& request);
-  // The two halves: authenticate on any thread; dispatch on the registry worker.
+  // The two halves: authenticate on any thread; dispatch on the registry worker. dispatch returns
+  // once the request's transaction is durable.
   std::optional<Reply> authenticate(const aws::HttpRequest& request, Caller& caller);
   Reply dispatch(const aws::HttpRequest& request, const Caller& caller);
+  // Group commit (registry.hpp): returns at COMMIT, with `durable_sequence` to hand to
+  // Registry::when_durable; the reply must not leave before that says durable (or, if the sync
+  // failed, durability_failed's reply leaves instead). The registry worker meanwhile runs the next
+  // requests, whose commits share the fsync.
+  Reply dispatch(const aws::HttpRequest& request, const Caller& caller, uint64_t& durable_sequence);
+  Reply durability_failed(const Caller& caller, std::string_view why) const;
+  registry::Registry& registry() { return context_.registry; }
   // The same for callers that need only the region (the console; fuzz targets: the IoT router).
   std::optional<Reply> authenticate(const aws::HttpRequest& request, std::string& region);
   Reply dispatch(const aws::HttpRequest& request, const std::string& region);

@@ -183,12 +183,33 @@ asio::awaitable<void> serve_connection(ApiServer& server, std::shared_ptr<beast:
     } else if (auto refused = server.authenticate(request, caller)) {
       reply = std::move(*refused);
     } else {
-      // Registry work on the single worker thread, then back to this connection's strand.
+      // Registry work on the single worker thread, then back to this connection's strand. The
+      // worker returns at COMMIT and goes on with the next request (of any connection) while this
+      // one waits for the fdatasync that makes its commit durable, shared with every commit before
+      // it (group commit, registry.hpp). The worker's queue holds at most one request per
+      // connection, and connections are capped (ConnectionLimiter): a flood of writes waits in the
+      // clients' sockets, not in our memory.
+      uint64_t sequence = 0;
       reply = co_await asio::co_spawn(
           server.registry_worker(),
-          [&]() -> asio::awaitable<Reply> { co_return server.dispatch(request, caller); },
+          [&]() -> asio::awaitable<Reply> { co_return server.dispatch(request, caller, sequence); },
           asio::use_awaitable);
       co_await asio::post(executor, asio::use_awaitable);
+      if (sequence != 0) {
+        std::string failure =
+            co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::string)>(
+                [&](auto handler) {
+                  auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+                  server.registry().when_durable(sequence, [shared, executor](Status durable) {
+                    std::string why = durable ? std::string() : durable.error().message;
+                    asio::post(executor, [shared, why = std::move(why)]() mutable {
+                      (*shared)(std::move(why));
+                    });
+                  });
+                },
+                asio::use_awaitable);
+        if (!failure.empty()) reply = server.durability_failed(caller, failure);
+      }
       if (reply.deferred) {
         // After the commit, on the deferred pool: the registry worker stays free meanwhile.
         auto work = std::move(reply.deferred);

@@ -1,8 +1,19 @@
 // The local cloud's registry: everything AWS IoT's control plane stores, in one SQLite file
-// (WAL, synchronous=FULL so an acknowledged change survives a crash; schema migrations are
-// versioned with PRAGMA user_version). Thread-safe: one connection behind a mutex; every public
-// call is one transaction, and `transaction()` groups several calls (nestable) so an API call
-// commits all or nothing.
+// (WAL; schema migrations are versioned with PRAGMA user_version). Thread-safe: one connection
+// behind a mutex; every public call is one transaction, and `transaction()` groups several calls
+// (nestable) so an API call commits all or nothing.
+//
+// Durability (group commit): a transaction returns (or, under DeferredDurability, its caller
+// acknowledges) only once its commit is on disk, as synchronous=FULL promises; but the fsync is
+// not part of COMMIT. The connection runs synchronous=NORMAL (COMMIT appends the transaction's
+// frames to the WAL, no fsync) and a sync thread fdatasyncs the WAL file outside the connection's
+// mutex: one fdatasync covers every commit before it (the WAL is a sequential log), so concurrent
+// writers share it, the next transactions run while it is in flight, and readers never wait
+// behind it. Checkpoints sync the WAL before copying it (synchronous=NORMAL's rule), so a frame is
+// durable before a WAL restart can overwrite it. What a reader sees may be committed but not yet
+// durable (a power cut in that window loses it, a kill -9 does not: the frames are in the page
+// cache); no write is acknowledged before everything it could have read is durable, since a later
+// commit's fdatasync covers the earlier ones.
 //
 // Change listeners: certificate and CA writes are reported after their transaction commits, so the
 // data plane reacts at once (UpdateCertificate to REVOKED closes live sessions; a new or
@@ -13,6 +24,7 @@
 // of the local cloud lives in this folder: everything above it calls the typed functions below.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <filesystem>
@@ -21,6 +33,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cloud/registry/data_plane_records.hpp"
@@ -182,6 +195,38 @@ class Registry {
   // registrations on the broker's threads, the JITR function on the service worker). Not from
   // inside another transaction.
   Status grouped_transaction(std::function<Status()> body);
+
+  // While one lives on a thread, that thread's outermost transactions of this registry return at
+  // COMMIT without waiting for the fdatasync; `commit_sequence()` is then what to hand to
+  // `when_durable` before acknowledging (0: nothing was written). For servers that answer many
+  // requests from few threads (the API server): the thread runs the next request while the
+  // previous one's fsync is in flight, and the reply leaves from `when_durable`'s callback.
+  class DeferredDurability {
+   public:
+    explicit DeferredDurability(Registry& registry);
+    ~DeferredDurability();
+    DeferredDurability(const DeferredDurability&) = delete;
+    DeferredDurability& operator=(const DeferredDurability&) = delete;
+    uint64_t commit_sequence() const { return sequence_; }
+
+   private:
+    friend class Registry;
+    Registry& registry_;
+    DeferredDurability* outer_;
+    uint64_t sequence_ = 0;
+  };
+  // Calls `done` (on the registry's sync thread: it must only hand the result on, e.g. post it
+  // to an executor) once every commit up to `sequence` is on disk, or with the error if the
+  // fdatasync failed (then nothing after it is acknowledged: a failed fsync may have dropped the
+  // dirty pages, so the registry reports every later sync failed too, as PostgreSQL does).
+  void when_durable(uint64_t sequence, std::function<void(Status)> done);
+  // Blocks until every commit up to `sequence` is on disk.
+  Status wait_durable(uint64_t sequence);
+  // Every commit up to this sequence is on disk (a cheap check for a thread that holds answers).
+  uint64_t durable_sequence() const { return synced_.load(std::memory_order_acquire); }
+  // fdatasync calls the sync thread made on the WAL (checkpoints' own syncs are not counted).
+  uint64_t wal_syncs() const { return wal_syncs_.load(std::memory_order_relaxed); }
+  ~Registry();
 
   void add_change_listener(ChangeListener listener);
 
@@ -524,9 +569,17 @@ class Registry {
   enum class Durability { full, relaxed };
   explicit Registry(Database db) : db_(std::move(db)) {}
   Status migrate(int64_t target);
+  // Opens the WAL file for the sync thread and switches to synchronous=NORMAL; without a WAL
+  // file (no journal_mode=WAL) the connection stays synchronous=FULL and commits sync themselves.
+  Status start_group_commit(const std::filesystem::path& path);
+  void sync_loop();
   Status begin(Durability durability);
-  // Ends one level; when the outermost commits, moves the changes it made into `committed`.
-  Status end(bool commit, std::vector<Change>& committed);
+  // Ends one level; when the outermost commits, moves the changes it made into `committed` and,
+  // when it wrote and must be durable, sets `sequence` to its commit's number.
+  Status end(bool commit, std::vector<Change>& committed, uint64_t& sequence);
+  // After the outermost transaction (mutex_ released): waits for `sequence` to be durable, or
+  // leaves it to this thread's DeferredDurability.
+  Status settle(uint64_t sequence);
   void note_change(Change change);  // inside a transaction
   void note_policy_target_change(std::string_view policy_name, std::string_view target);
   void notify(const std::vector<Change>& changes);
@@ -539,6 +592,7 @@ class Registry {
   auto run_transaction(F& body, Durability durability) -> decltype(body()) {
     using Outcome = decltype(body());
     std::vector<Change> committed;
+    uint64_t sequence = 0;
     auto result = [&]() -> Outcome {
       std::lock_guard lock(mutex_);
       if (auto begun = begin(durability); !begun) return begun.error();
@@ -551,16 +605,20 @@ class Registry {
           return make_error(Errc::internal, "transaction aborted by an unknown exception");
         }
       }();
-      if (auto ended = end(static_cast<bool>(result), committed); !ended && result)
+      if (auto ended = end(static_cast<bool>(result), committed, sequence); !ended && result)
         return ended.error();
       return result;
     }();
+    if (sequence != 0) {
+      if (auto settled = settle(sequence); !settled && result) result = settled.error();
+    }
     if (!committed.empty()) notify(committed);
     return result;
   }
 
   struct GroupEntry;
-  void run_group(const std::vector<GroupEntry*>& group);
+  // Runs the group's bodies and commits; returns the commit's sequence (0: nothing to sync).
+  uint64_t run_group(const std::vector<GroupEntry*>& group, std::vector<Change>& committed);
 
   std::recursive_mutex mutex_;
   Database db_;
@@ -574,6 +632,23 @@ class Registry {
   std::condition_variable group_done_;
   std::vector<GroupEntry*> group_queue_;
   bool group_leader_ = false;  // a thread is running a group
+
+  // Group commit (see the top of this file). commits_ counts WAL commits (the WAL hook, under
+  // mutex_); the sync thread makes durable_ catch up with requested_.
+  static void count_commit(void* self);
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> wal_syncs_{0};
+  std::atomic<uint64_t> synced_{0};  // durable_ as far as syncs succeeded
+  int wal_fd_ = -1;                  // -1: no group commit, the connection is synchronous=FULL
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wanted_;
+  std::condition_variable sync_done_;
+  uint64_t requested_ = 0;
+  uint64_t durable_ = 0;
+  Status sync_failure_ = ok();
+  bool stopping_ = false;
+  std::vector<std::pair<uint64_t, std::function<void(Status)>>> sync_waiters_;
+  std::thread sync_thread_;
 };
 
 }  // namespace zt::cloud::registry

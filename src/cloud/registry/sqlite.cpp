@@ -247,4 +247,20 @@ Result<Statement> Database::prepare(std::string_view sql) {
 
 int Database::changes() const { return sqlite3_changes(db_); }
 
+void Database::observe_wal_commits(void (*on_commit)(void*), void* context, int checkpoint_pages) {
+  on_commit_ = on_commit;
+  commit_context_ = context;
+  checkpoint_pages_ = checkpoint_pages;
+  sqlite3_wal_hook(db_, &Database::wal_hook, this);
+}
+
+int Database::wal_hook(void* self, sqlite3* db, const char* name, int pages) {
+  auto* database = static_cast<Database*>(self);
+  if (database->on_commit_) database->on_commit_(database->commit_context_);
+  // As sqlite3WalDefaultHook: a failed or partial PASSIVE checkpoint is retried at a later commit.
+  if (pages >= database->checkpoint_pages_)
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return SQLITE_OK;
+}
+
 }  // namespace zt::cloud::registry

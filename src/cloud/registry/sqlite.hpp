@@ -70,10 +70,19 @@ class Database {
   Status exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql);
   int changes() const;
+  // Calls `on_commit(context)` after every commit that wrote to the WAL (sqlite3_wal_hook), and
+  // checkpoints (PASSIVE) once the WAL holds `checkpoint_pages` pages, which is what SQLite's own
+  // wal_autocheckpoint does and which a WAL hook replaces (sqlite.org/c3ref/wal_hook.html). This
+  // Database must not move afterwards (the hook holds its address).
+  void observe_wal_commits(void (*on_commit)(void* context), void* context, int checkpoint_pages);
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  static int wal_hook(void* self, sqlite3* db, const char* name, int pages);
   sqlite3* db_ = nullptr;
+  void (*on_commit_)(void*) = nullptr;
+  void* commit_context_ = nullptr;
+  int checkpoint_pages_ = 1000;
 };
 
 }  // namespace zt::cloud::registry

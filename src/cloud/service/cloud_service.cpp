@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <deque>
 #include <future>
 #include <map>
 #include <set>
@@ -120,6 +121,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   AccountInfo account;
   events::EventRecorder recorder;  // before rules: its function threads record into it
   ShadowStore shadows;
+  uint64_t shadow_sequence = 0;  // worker: the last shadow commit whose answers wait for its sync
   JobsService jobs;
   RulesRuntime rules;
   provisioning::Provisioner provisioner;
@@ -162,6 +164,43 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     if (broker) broker->publish(std::move(out));
     if (!context) return;
     guarded("the rules", context->topic, [&] { rules.on_message(*context, origin); });
+  }
+  // Shadow answers held until their update is durable (worker only), in commit order. The worker
+  // publishes the durable ones before it handles anything else (flush_answers at the start of each
+  // device message), so answers do not wait behind the updates queued after them; a sync reported
+  // by the registry's sync thread posts a flush too, for when no message comes.
+  std::deque<std::pair<uint64_t, std::vector<Outgoing>>> held_answers;
+  void hold_answers(uint64_t sequence, std::vector<Outgoing> messages) {
+    if (messages.empty()) return;
+    held_answers.emplace_back(sequence, std::move(messages));
+    flush_answers();
+    if (held_answers.empty()) return;
+    state.registry->when_durable(sequence, [weak = weak_from_this(), sequence](Status durable) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->post([self, sequence, durable] {
+        if (!durable) {
+          // Never acknowledged: the update may be lost (the registry reports every later sync
+          // failed too).
+          spdlog::error("shadow: updates could not be made durable: {}", durable.error().message);
+          while (!self->held_answers.empty() && self->held_answers.front().first <= sequence)
+            self->held_answers.pop_front();
+          return;
+        }
+        self->flush_answers();
+      });
+    });
+  }
+  void flush_answers() {
+    uint64_t durable = state.registry->durable_sequence();
+    while (!held_answers.empty() && held_answers.front().first <= durable) {
+      auto messages = std::move(held_answers.front().second);
+      held_answers.pop_front();
+      for (auto& message : messages) {
+        std::string topic = message.topic;
+        guarded("a shadow answer", topic, [&] { publish_now(std::move(message), "", ""); });
+      }
+    }
   }
   void send_later(std::vector<Outgoing> messages, MessageOrigin origin = MessageOrigin::broker) {
     post([self = shared_from_this(), messages = std::move(messages), origin]() mutable {
@@ -232,6 +271,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     post([self = shared_from_this(), session = client.session_identifier,
           context = rules_context(message, client.client_id, client.principal,
                                   account.account_id)]() mutable {
+      self->flush_answers();
       const std::string& topic = context.topic;
       // Fleet provisioning: answered on the asking connection only; neither the request (it may
       // hold an ownership token) nor the answer (a private key) goes to the taps or the rules.
@@ -254,9 +294,21 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       self->tap(topic, context.payload);
       if (auto request = shadow::parse_request_topic(topic)) {
         guarded("a shadow request", topic, [&] {
-          ShadowReply reply = self->shadows.handle(request->thing, request->shadow_name,
-                                                   request->operation, context.payload, true);
-          for (auto& response : reply.messages) self->publish_now(std::move(response), "", "");
+          // Group commit (registry.hpp): the update commits here without waiting for its fsync,
+          // and its answers (/accepted, /delta, /documents) go out from the worker once the sync
+          // thread reports it durable, so the worker handles the next updates meanwhile and they
+          // share that fsync. Answers that wrote nothing (a get, a refused update) wait for the
+          // updates before them, so each device sees its answers in order.
+          ShadowReply reply;
+          uint64_t sequence = 0;
+          {
+            registry::Registry::DeferredDurability deferred(*self->state.registry);
+            reply = self->shadows.handle(request->thing, request->shadow_name, request->operation,
+                                         context.payload, true);
+            sequence = deferred.commit_sequence();
+          }
+          self->shadow_sequence = std::max(self->shadow_sequence, sequence);
+          self->hold_answers(self->shadow_sequence, std::move(reply.messages));
         });
       }
       // AWS IoT Jobs' device topics ($aws/things/<thing>/jobs/…; service/jobs.hpp).
