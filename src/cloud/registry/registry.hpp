@@ -226,6 +226,8 @@ class Registry {
   uint64_t durable_sequence() const { return synced_.load(std::memory_order_acquire); }
   // fdatasync calls the sync thread made on the WAL (checkpoints' own syncs are not counted).
   uint64_t wal_syncs() const { return wal_syncs_.load(std::memory_order_relaxed); }
+  // Commits appended to the WAL (each covered by one of those syncs).
+  uint64_t wal_commits() const { return commits_.load(std::memory_order_relaxed); }
   ~Registry();
 
   void add_change_listener(ChangeListener listener);
