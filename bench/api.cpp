@@ -27,6 +27,7 @@
 
 #include "aws/http_client.hpp"
 #include "aws/sigv4.hpp"
+#include "bench_process.hpp"
 #include "cloud/local_cloud.hpp"
 
 namespace asio = boost::asio;
@@ -112,29 +113,6 @@ Figures run_load(uint16_t port, int connections, int requests, MakeRequest make)
   return f;
 }
 
-// The disk's bound: how many 4 KiB write + fdatasync pairs one thread completes per second on a
-// file in `dir` (what one group commit costs at least).
-double disk_fsyncs_per_second(const std::filesystem::path& dir) {
-  auto file = dir / "fsync-probe";
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return 0;
-  std::string page(4096, 'x');
-  // Allocated first, as a WAL is reused: the loop measures overwrite + fdatasync.
-  for (int i = 0; i < 256; ++i) (void)!::pwrite(fd, page.data(), page.size(), 4096 * i);
-  (void)::fsync(fd);
-  int count = 0;
-  auto start = Clock::now();
-  while (Clock::now() - start < std::chrono::seconds(1)) {
-    if (::pwrite(fd, page.data(), page.size(), 4096 * (count % 256)) < 0) break;
-    if (::fdatasync(fd) != 0) break;
-    ++count;
-  }
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  ::close(fd);
-  std::filesystem::remove(file);
-  return count / seconds;
-}
-
 void report(const char* name, const Figures& ours, const Figures& anchor) {
   fmt::print("{:<20} ours   {:>9.0f} req/s  p50 {:>6.3f} ms  p99 {:>6.3f} ms  failures {}\n", name,
              ours.per_second, ours.p50_ms, ours.p99_ms, ours.failures);
@@ -213,7 +191,7 @@ int main(int argc, char** argv) {
     fmt::print("{:<20} WAL fdatasyncs {} for {} writes: {:.3f} per request\n", "", used, writes,
                static_cast<double>(used) / writes);
   }
-  double disk = disk_fsyncs_per_second(dir);
+  double disk = zt::bench::disk_fsyncs_per_second(dir);
   fmt::print("disk bound: {:.0f} write+fdatasync/s on this directory (one thread, 4 KiB)\n", disk);
 
   (*cloud)->stop();

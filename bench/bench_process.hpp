@@ -13,6 +13,8 @@
 #include <boost/asio.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +79,39 @@ inline void stop(ChildProcess& child) {
   kill(child.pid, SIGKILL);
   waitpid(child.pid, nullptr, 0);
   child.pid = -1;
+}
+
+// Resident set of a process in KiB (VmRSS of /proc/<pid>/status), -1 when unreadable.
+inline long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// The disk's bound: how many 4 KiB write + fdatasync pairs one thread completes per second on a
+// file in `dir` (what one group commit costs at least). The file is allocated first, as a WAL is
+// reused, so the loop measures overwrite + fdatasync.
+inline double disk_fsyncs_per_second(const std::filesystem::path& dir) {
+  auto file = dir / "fsync-probe";
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  std::string page(4096, 'x');
+  for (int i = 0; i < 256; ++i) (void)!::pwrite(fd, page.data(), page.size(), 4096 * i);
+  (void)::fsync(fd);
+  int count = 0;
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) {
+    if (::pwrite(fd, page.data(), page.size(), 4096 * (count % 256)) < 0) break;
+    if (::fdatasync(fd) != 0) break;
+    ++count;
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  std::filesystem::remove(file);
+  return count / seconds;
 }
 
 }  // namespace zt::bench

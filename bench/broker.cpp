@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_process.hpp"
 #include "mqtt_load.hpp"
 
 namespace fs = std::filesystem;
@@ -36,29 +37,6 @@ struct Server {
   pid_t pid = -1;
   uint16_t port = 0;
 };
-
-long rss_kib(pid_t pid) {
-  std::ifstream status(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-uint16_t free_port() {
-  asio::io_context context;
-  tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
-
-bool port_open(uint16_t port) {
-  asio::io_context context;
-  tcp::socket socket(context);
-  boost::system::error_code ec;
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  return !ec;
-}
 
 pid_t spawn(const std::vector<std::string>& argv, int stdout_fd) {
   pid_t pid = fork();

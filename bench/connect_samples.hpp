@@ -229,10 +229,13 @@ struct LocalCloud {
   uint16_t http = 0;
 };
 
+// `log_level` "" = BENCH_LOG or warn; `extra` = more `ztp cloud run` options.
 inline LocalCloud start_local_cloud(const fs::path& ztp, const fs::path& dir,
-                                    const std::vector<std::string>& extra = {}) {
+                                    const std::vector<std::string>& extra = {},
+                                    std::string log_level = {}) {
   LocalCloud cloud{.process = {.name = "zerotouch"}};
-  std::string level = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn";
+  std::string level =
+      !log_level.empty() ? log_level : (getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn");
   std::vector<std::string> argv{ztp.string(),
                                 "--log-level",
                                 level,
@@ -247,7 +250,7 @@ inline LocalCloud start_local_cloud(const fs::path& ztp, const fs::path& dir,
   argv.insert(argv.end(), extra.begin(), extra.end());
   cloud.process.pid = spawn(argv, (dir / "cloud.out").string(), (dir / "cloud.err").string());
   std::string out;
-  for (int i = 0; i < 500 && out.find("listening mqtts=") == std::string::npos; ++i) {
+  for (int i = 0; i < 1000 && out.find("listening mqtts=") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     out = read_all(dir / "cloud.out");
   }

@@ -81,15 +81,6 @@ int64_t now_ns() {
       .count();
 }
 
-long rss_kib(pid_t pid) {
-  std::ifstream status(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 // CPU seconds (user + system) the process has used: /proc/<pid>/stat fields 14 and 15.
 double cpu_seconds(pid_t pid) {
   std::string stat = read_all(fmt::format("/proc/{}/stat", pid));

@@ -50,31 +50,9 @@ constexpr int kThings = 1000;
 constexpr int kConnections = 250;
 constexpr int kUpdatesPerThingPerSecond = 20;  // AWS's limit per thing
 
+// Its registry's counters are read from its info-level log (registry_syncs) on the measuring run.
 zt::bench::LocalCloud start_cloud(const fs::path& ztp, const fs::path& dir, bool counted) {
-  zt::bench::LocalCloud cloud{.process = {.name = "zerotouch"}};
-  std::vector<std::string> argv;
-  for (std::string arg :
-       {ztp.string(), std::string("--log-level"), std::string(counted ? "info" : "warn"),
-        std::string("cloud"), std::string("run"), std::string("--state-dir"),
-        (dir / "state").string(), std::string("--http"), std::string("127.0.0.1:0"),
-        std::string("--mqtt"), std::string("127.0.0.1:0")})
-    argv.push_back(arg);
-  cloud.process.pid = spawn(argv, (dir / "cloud.out").string(), (dir / "cloud.err").string());
-  std::string out;
-  for (int i = 0; i < 1000 && out.find("listening mqtts=") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    out = read_all(dir / "cloud.out");
-  }
-  auto port_after = [&](const std::string& key) -> uint16_t {
-    auto at = out.find(key);
-    if (at == std::string::npos)
-      die("ztp cloud run did not start: " + out + read_all(dir / "cloud.err"));
-    auto line = out.substr(at, out.find('\n', at) - at);
-    return static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-  };
-  cloud.http = port_after("listening http=");
-  cloud.process.port = port_after("listening mqtts=");
-  return cloud;
+  return start_local_cloud(ztp, dir, {}, counted ? "info" : "warn");
 }
 
 // The WAL fdatasyncs and commits the server's registry reports at exit (its log, info level).
@@ -86,27 +64,6 @@ std::pair<long, long> registry_syncs(const fs::path& log) {
   std::sscanf(text.c_str() + at, "registry: closed after %ld WAL commits and %ld WAL fdatasyncs",
               &commits, &syncs);
   return {commits, syncs};
-}
-
-double disk_fsyncs_per_second(const fs::path& dir) {
-  auto file = dir / "fsync-probe";
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return 0;
-  std::string page(4096, 'x');
-  // Allocated first, as a WAL is reused: the loop measures overwrite + fdatasync.
-  for (int i = 0; i < 256; ++i) (void)!::pwrite(fd, page.data(), page.size(), 4096 * i);
-  (void)::fsync(fd);
-  int count = 0;
-  auto start = Clock::now();
-  while (Clock::now() - start < std::chrono::seconds(1)) {
-    if (::pwrite(fd, page.data(), page.size(), 4096 * (count % 256)) < 0) break;
-    if (::fdatasync(fd) != 0) break;
-    ++count;
-  }
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  ::close(fd);
-  fs::remove(file);
-  return count / seconds;
 }
 
 struct Counts {
