@@ -8,9 +8,27 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
+#include "pki/ca_directory.hpp"
 #include "pki/device_issuer.hpp"
 
 namespace zt::bench {
+
+// A root and a signer made by `ztp ca` in <dir>/pki, the signer loaded as an in-process issuer.
+struct BenchSigner {
+  pki::SignerCa ca;
+  pki::DeviceCertificateIssuer issuer;
+};
+inline BenchSigner make_signer(const fs::path& ztp, const fs::path& dir) {
+  fs::create_directories(dir / "pki");
+  for (const char* step : {"create-root", "create-signer-csr", "create-signer"})
+    run_or_die(
+        fmt::format("{} ca {} --dir {} >/dev/null", ztp.string(), step, (dir / "pki").string()));
+  auto signer = pki::load_signer_ca(dir / "pki");
+  if (!signer) die(signer.error().message);
+  auto issuer = pki::DeviceCertificateIssuer::create(signer->certificate.get(), signer->key.get());
+  if (!issuer) die(issuer.error().message);
+  return {std::move(*signer), std::move(*issuer)};
+}
 
 struct Issued {
   std::vector<Device> devices;

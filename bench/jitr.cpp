@@ -69,14 +69,8 @@ int main(int argc, char** argv) {
   fs::path self = fs::canonical("/proc/self/exe");
   fs::path ztp = getenv("ZTP") ? fs::path(getenv("ZTP")) : self.parent_path() / "ztp";
   fs::path dir = fs::temp_directory_path() / fmt::format("zt-bench-jitr-{}", getpid());
-  fs::create_directories(dir / "pki");
-  for (const char* step : {"create-root", "create-signer-csr", "create-signer"})
-    run_or_die(
-        fmt::format("{} ca {} --dir {} >/dev/null", ztp.string(), step, (dir / "pki").string()));
-  auto signer = pki::load_signer_ca(dir / "pki");
-  if (!signer) die(signer.error().message);
-  auto issuer = pki::DeviceCertificateIssuer::create(signer->certificate.get(), signer->key.get());
-  if (!issuer) die(issuer.error().message);
+  auto signer = make_signer(ztp, dir);
+  auto* issuer = &signer.issuer;
   std::string signer_pem = read_all(dir / "pki/signer-ca.crt");
 
   ChildProcess cloud = start_cloud(ztp, dir);

@@ -53,6 +53,7 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "crypto/x509_builder.hpp"
+#include "issue_devices.hpp"
 #include "mqtt/decoder.hpp"
 #include "mqtt/packet.hpp"
 #include "pki/ca_directory.hpp"
@@ -710,15 +711,9 @@ int main(int argc, char** argv) {
   fs::path self = fs::canonical("/proc/self/exe");
   fs::path ztp = getenv("ZTP") ? fs::path(getenv("ZTP")) : self.parent_path() / "ztp";
   fs::path dir = fs::temp_directory_path() / fmt::format("zt-bench-scale-{}", getpid());
-  fs::create_directories(dir / "pki");
-  for (const char* step : {"create-root", "create-signer-csr", "create-signer"})
-    run_or_die(
-        fmt::format("{} ca {} --dir {} >/dev/null", ztp.string(), step, (dir / "pki").string()));
-  auto signer = pki::load_signer_ca(dir / "pki");
-  if (!signer) die(signer.error().message);
-  auto issuer = pki::DeviceCertificateIssuer::create(signer->certificate.get(), signer->key.get());
-  if (!issuer) die(issuer.error().message);
-  auto ca_id = cloud::broker::certificate_id(signer->certificate.get());
+  auto signer = make_signer(ztp, dir);
+  auto* issuer = &signer.issuer;
+  auto ca_id = cloud::broker::certificate_id(signer.ca.certificate.get());
   if (!ca_id) die(ca_id.error().message);
 
   auto issued_at = Clock::now();
