@@ -37,7 +37,7 @@ import time
 import paho.mqtt.client as mqtt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cloud_common import MqttCloud  # noqa: E402
+from cloud_common import MqttCloud, wait_until  # noqa: E402
 
 ZTP = os.environ.get("ZTP", os.path.join(os.environ.get("ZT_BINARY_DIR", "build"), "bin", "ztp"))
 JITR_RULE = "ZeroTouchJustInTimeRegistration"
@@ -212,15 +212,6 @@ def device(work, name):
 
 def status_of(iot, cert_id):
     return iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["status"]
-
-
-def wait_until(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def function_log(state, limit=500):

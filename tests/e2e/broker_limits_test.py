@@ -14,6 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cloud_common import wait_until  # noqa: E402
 from broker_common import SOURCE, ZTP, check, failures  # noqa: E402
 
 import paho.mqtt.client as mqtt  # noqa: E402
@@ -35,15 +36,6 @@ def closed_at_once(port):
         return True  # reset
     finally:
         probe.close()
-
-
-def wait_until(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def mqtt_connects(pki, port):

@@ -7,6 +7,16 @@ import threading
 import time
 
 
+# Polls `predicate` every 0.1 s for up to `seconds`; its last answer.
+def wait_until(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
 class Cloud:
     def __init__(self, state_dir):
         self.state_dir = state_dir
