@@ -81,21 +81,35 @@ Cloud start_cloud(const fs::path& ztp, const fs::path& dir) {
   return cloud;
 }
 
+// A provisioning role trusting iot.amazonaws.com (as AWS requires of a template's role), made with
+// the stock AWS CLI; its ARN.
+std::string create_provisioning_role(const Cloud& cloud, const fs::path& dir,
+                                     const std::string& name) {
+  std::string trust =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"iot.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+  fs::path arn_file = dir / (name + ".arn");
+  run_or_die(fmt::format(
+      "{} aws iam create-role --endpoint-url http://127.0.0.1:{} --region us-east-1 --role-name {} "
+      "--assume-role-policy-document {} --query Role.Arn --output text >{}",
+      cloud.env, cloud.http, name, shell_quote(trust), arn_file.string()));
+  std::string role = read_all(arn_file);
+  role.erase(role.find_last_not_of(" \n") + 1);
+  return role;
+}
+
+// The templates' inline policy: every IoT action (the benchmark measures provisioning, not policy
+// evaluation).
+nlohmann::json allow_all_policy() {
+  return {{"Version", "2012-10-17"},
+          {"Statement", {{{"Effect", "Allow"}, {"Action", "iot:*"}, {"Resource", "*"}}}}};
+}
+
 // JITP's registration config on the second CA: the role (trusting iot.amazonaws.com) and the
 // template, with the stock AWS CLI.
 void configure_jitp(const Cloud& cloud, const fs::path& dir) {
   std::string url = fmt::format("http://127.0.0.1:{}", cloud.http);
-  std::string trust =
-      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"iot.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
-  run_or_die(fmt::format(
-      "{} aws iam create-role --endpoint-url {} --region us-east-1 --role-name JITPRole "
-      "--assume-role-policy-document {} --query Role.Arn --output text >{}",
-      cloud.env, url, shell_quote(trust), (dir / "role.arn").string()));
-  std::string role = read_all(dir / "role.arn");
-  role.erase(role.find_last_not_of(" \n") + 1);
-  nlohmann::json policy = {
-      {"Version", "2012-10-17"},
-      {"Statement", {{{"Effect", "Allow"}, {"Action", "iot:*"}, {"Resource", "*"}}}}};
+  std::string role = create_provisioning_role(cloud, dir, "JITPRole");
+  nlohmann::json policy = allow_all_policy();
   nlohmann::json body = {
       {"Parameters", {{"AWS::IoT::Certificate::Id", {{"Type", "String"}}}}},
       {"Resources",
@@ -149,17 +163,8 @@ std::unique_ptr<asio::ssl::context> configure_fleet(const Cloud& cloud, const fs
                                                     const fs::path& server_ca) {
   std::string url = fmt::format("http://127.0.0.1:{}", cloud.http);
   std::string aws = fmt::format("{} aws --endpoint-url {} --region us-east-1", cloud.env, url);
-  std::string trust =
-      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"iot.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
-  run_or_die(fmt::format(
-      "{} iam create-role --role-name FleetRole --assume-role-policy-document {} --query Role.Arn "
-      "--output text >{}",
-      aws, shell_quote(trust), (dir / "fleet-role.arn").string()));
-  std::string role = read_all(dir / "fleet-role.arn");
-  role.erase(role.find_last_not_of(" \n") + 1);
-  nlohmann::json policy = {
-      {"Version", "2012-10-17"},
-      {"Statement", {{{"Effect", "Allow"}, {"Action", "iot:*"}, {"Resource", "*"}}}}};
+  std::string role = create_provisioning_role(cloud, dir, "FleetRole");
+  nlohmann::json policy = allow_all_policy();
   nlohmann::json body = {
       {"Parameters",
        {{"SerialNumber", {{"Type", "String"}}},
