@@ -347,7 +347,7 @@ void Registry::sync_loop() {
     sync_wanted_.wait(lock, [&] { return stopping_ || requested_ > durable_; });
     if (requested_ <= durable_) break;  // stopping, nothing left to sync
     uint64_t target = commits_.load(std::memory_order_acquire);
-    bool failed_before = !sync_failure_;
+    bool failed_before = !sync_status_;
     lock.unlock();
     Status synced = ok();
     if (!failed_before) {
@@ -359,16 +359,17 @@ void Registry::sync_loop() {
       }
     }
     lock.lock();
-    if (!synced) sync_failure_ = synced;
-    if (sync_failure_) synced_.store(std::max(synced_.load(), target), std::memory_order_release);
-    durable_ = std::max({durable_, target, sync_failure_ ? 0 : requested_});
+    if (!synced) sync_status_ = synced;
+    if (sync_status_) synced_.store(std::max(synced_.load(), target), std::memory_order_release);
+    // After a failure every requested sequence is settled at once, each waiter getting the error.
+    durable_ = std::max({durable_, target, sync_status_ ? 0 : requested_});
     std::vector<std::function<void(Status)>> ready;
     std::erase_if(sync_waiters_, [&](auto& waiter) {
       if (waiter.first > durable_) return false;
       ready.push_back(std::move(waiter.second));
       return true;
     });
-    Status outcome = sync_failure_;
+    Status outcome = sync_status_;
     sync_done_.notify_all();
     lock.unlock();
     for (auto& done : ready) done(outcome);
@@ -384,13 +385,13 @@ Status Registry::wait_durable(uint64_t sequence) {
     sync_wanted_.notify_one();
   }
   sync_done_.wait(lock, [&] { return durable_ >= sequence; });
-  return sync_failure_;
+  return sync_status_;
 }
 
 void Registry::when_durable(uint64_t sequence, std::function<void(Status)> done) {
   std::unique_lock lock(sync_mutex_);
   if (sequence == 0 || wal_fd_ < 0 || durable_ >= sequence) {
-    Status outcome = sync_failure_;
+    Status outcome = sync_status_;
     lock.unlock();
     done(outcome);
     return;

@@ -647,7 +647,7 @@ class Registry {
   std::condition_variable sync_done_;
   uint64_t requested_ = 0;
   uint64_t durable_ = 0;
-  Status sync_failure_ = ok();
+  Status sync_status_ = ok();  // ok() until an fdatasync fails, then that failure for good
   bool stopping_ = false;
   std::vector<std::pair<uint64_t, std::function<void(Status)>>> sync_waiters_;
   std::thread sync_thread_;
