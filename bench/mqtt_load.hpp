@@ -1,9 +1,19 @@
 // A small MQTT-over-mutual-TLS load generator for bench/broker.cpp: clients are coroutines on a
 // strand each, speaking MQTT 3.1.1 or 5 through our codec. Used identically against our broker and
 // Mosquitto.
+//
+// TLS is OpenSSL on the socket itself (SSL_set_fd, non-blocking, waiting for readiness with
+// async_wait), not asio::ssl::stream: the handshake is the same (OpenSSL's SSL_connect with the
+// context's certificate, key, trust anchor and verify mode), but asio's engine gives every stream
+// two 17 KB buffers of its own, zero-filled, and copies each record through a BIO pair. The load
+// generator shares the two cores with the broker it measures, so what it spends per connect is
+// taken from that broker (docs/benchmarks.md, Broker).
 #pragma once
 
 #include <utility>  // before Boost 1.74 asio/awaitable.hpp
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -11,6 +21,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "mqtt/decoder.hpp"
@@ -27,11 +40,15 @@ class LoadClient {
   // level: mqtt::kProtocolLevel311 or mqtt::kProtocolLevel5.
   LoadClient(asio::io_context& context, asio::ssl::context& tls,
              uint8_t level = mqtt::kProtocolLevel311)
-      : stream_(asio::make_strand(context), tls), level_(level) {
+      : socket_(asio::make_strand(context)), tls_(tls.native_handle()), level_(level) {
     decoder_.set_protocol_level(level);
+    // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the broker has closed
+    // the connection (asio's own sends use MSG_NOSIGNAL): the failed write is the error instead.
+    static const bool sigpipe_ignored = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+    (void)sigpipe_ignored;
   }
 
-  auto executor() { return stream_.get_executor(); }
+  auto executor() { return socket_.get_executor(); }
   uint8_t level() const { return level_; }
   // The SNI the next connect sends ("" for none: OpenSSL sends none by default).
   void set_server_name(std::string name) { server_name_ = std::move(name); }
@@ -39,13 +56,24 @@ class LoadClient {
   // TCP connect, TLS handshake with the client certificate, CONNECT, CONNACK.
   asio::awaitable<void> connect(uint16_t port, const std::string& client_id,
                                 uint16_t keep_alive = 600) {
-    stream_.next_layer().open(tcp::v4());
-    stream_.next_layer().set_option(tcp::no_delay(true));
-    co_await stream_.next_layer().async_connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
-    if (!server_name_.empty())
-      SSL_set_tlsext_host_name(stream_.native_handle(), server_name_.c_str());
-    co_await stream_.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+    socket_.open(tcp::v4());
+    socket_.set_option(tcp::no_delay(true));
+    co_await socket_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                   asio::use_awaitable);
+    socket_.non_blocking(true);
+    ssl_.reset(SSL_new(tls_));
+    if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1)
+      throw std::runtime_error("SSL_new/SSL_set_fd failed");
+    // Read whole records (and what follows them) per read(2), as asio's engine did.
+    SSL_set_read_ahead(ssl_.get(), 1);
+    SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE);
+    if (!server_name_.empty()) SSL_set_tlsext_host_name(ssl_.get(), server_name_.c_str());
+    while (true) {
+      ERR_clear_error();
+      int result = SSL_connect(ssl_.get());
+      if (result == 1) break;
+      co_await wait_for(result, "TLS handshake");
+    }
     mqtt::Connect connect;
     connect.protocol_level = level_;
     connect.keep_alive = keep_alive;
@@ -61,10 +89,18 @@ class LoadClient {
 
   asio::awaitable<void> send(const mqtt::Packet& packet) {
     Bytes wire = *mqtt::encode_packet(packet, level_);
-    co_await asio::async_write(stream_, asio::buffer(wire), asio::use_awaitable);
+    co_await send_bytes(wire);
   }
   asio::awaitable<void> send_bytes(const Bytes& wire) {
-    co_await asio::async_write(stream_, asio::buffer(wire), asio::use_awaitable);
+    for (size_t sent = 0; sent < wire.size();) {
+      ERR_clear_error();
+      size_t count = 0;
+      int result = SSL_write_ex(ssl_.get(), wire.data() + sent, wire.size() - sent, &count);
+      if (result == 1)
+        sent += count;
+      else
+        co_await wait_for(result, "TLS write");
+    }
   }
 
   asio::awaitable<mqtt::Packet> read_packet() {
@@ -72,8 +108,13 @@ class LoadClient {
       auto next = decoder_.next();
       if (!next) throw std::runtime_error(next.error().message);
       if (*next) co_return std::move(**next);
-      size_t count = co_await stream_.async_read_some(asio::buffer(buffer_), asio::use_awaitable);
-      decoder_.feed(ByteView(buffer_.data(), count));
+      ERR_clear_error();
+      size_t count = 0;
+      int result = SSL_read_ex(ssl_.get(), buffer_.data(), buffer_.size(), &count);
+      if (result == 1)
+        decoder_.feed(ByteView(buffer_.data(), count));
+      else
+        co_await wait_for(result, "TLS read");
     }
   }
 
@@ -93,7 +134,7 @@ class LoadClient {
   // The negotiated TLS parameters (after connect), for the benchmark to show that both brokers
   // run the same handshake: version, suite, key-exchange group, the server's signature scheme.
   std::string tls_parameters() {
-    SSL* ssl = stream_.native_handle();
+    SSL* ssl = ssl_.get();
     const char* group = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl));
     int sig_type = NID_undef, sig_digest = NID_undef;
     SSL_get_peer_signature_type_nid(ssl, &sig_type);
@@ -107,15 +148,41 @@ class LoadClient {
 
   void close() {
     boost::system::error_code ec;
-    stream_.next_layer().close(ec);
+    socket_.close(ec);
   }
 
  private:
-  asio::ssl::stream<tcp::socket> stream_;
+  // After an SSL_* call returned `result` <= 0: waits until the socket is ready for what OpenSSL
+  // wants (SSL_get_error(3)), or throws.
+  asio::awaitable<void> wait_for(int result, const char* what) {
+    switch (SSL_get_error(ssl_.get(), result)) {
+      case SSL_ERROR_WANT_READ:
+        co_await socket_.async_wait(tcp::socket::wait_read, asio::use_awaitable);
+        co_return;
+      case SSL_ERROR_WANT_WRITE:
+        co_await socket_.async_wait(tcp::socket::wait_write, asio::use_awaitable);
+        co_return;
+      case SSL_ERROR_ZERO_RETURN:
+        throw std::runtime_error(std::string(what) + ": the peer closed the connection");
+      default: {
+        char reason[256] = "the connection was closed";
+        if (unsigned long error = ERR_get_error()) ERR_error_string_n(error, reason, sizeof reason);
+        throw std::runtime_error(std::string(what) + ": " + reason);
+      }
+    }
+  }
+
+  struct SslFree {
+    void operator()(SSL* ssl) const { SSL_free(ssl); }
+  };
+
+  tcp::socket socket_;
+  SSL_CTX* tls_;
+  std::unique_ptr<SSL, SslFree> ssl_;  // after socket_: freed first (its BIO does not own the fd)
   uint8_t level_;
   std::string server_name_;
   mqtt::StreamDecoder decoder_;
-  std::array<uint8_t, 16384> buffer_{};
+  std::array<uint8_t, 16384> buffer_;  // read into, never read before written: not zero-filled
 };
 
 // Counts PUBLISH packets until `expected` arrived or `deadline`, acknowledging QoS 1 ones.
