@@ -3,12 +3,105 @@
 #include <openssl/err.h>
 #include <boost/asio/redirect_error.hpp>
 
+#include <openssl/x509_vfy.h>
+
 #include <cerrno>
 #include <cstring>
-
-#include "crypto/ossl.hpp"
+#include <mutex>
+#include <utility>
 
 namespace zt::cloud::broker {
+
+namespace {
+
+// The SSL ex_data slot holding the chain verify_chain took (a STACK_OF(X509)), freed with the SSL
+// when nobody took it.
+void free_chain(void* /*parent*/, void* chain, CRYPTO_EX_DATA* /*data*/, int /*index*/,
+                long /*argl*/, void* /*argp*/) {
+  sk_X509_pop_free(static_cast<STACK_OF(X509)*>(chain), X509_free);
+}
+
+int chain_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_chain);
+  return index;
+}
+
+// An SSL_CTX whose method is `method`. OpenSSL 3.0's SSL_set_session first resets an SSL whose
+// method differs from its context's (SSL_set_ssl_method: ssl3_free, which clears the negotiated
+// cipher state); after the handshake a TLS_server_method SSL has the negotiated version's method,
+// so release_peer_certificates swaps the session while the SSL sits in a context of that method.
+// One per method (TLS 1.2, TLS 1.3) for the process.
+SSL_CTX* context_with_method(const SSL_METHOD* method) {
+  static std::mutex mutex;
+  static std::vector<std::pair<const SSL_METHOD*, SSL_CTX*>> contexts;
+  std::lock_guard lock(mutex);
+  for (auto& [m, context] : contexts)
+    if (m == method) return context;
+  SSL_CTX* context = SSL_CTX_new(method);
+  if (context) contexts.emplace_back(method, context);
+  return context;
+}
+
+}  // namespace
+
+int TlsStream::verify_chain(X509_STORE_CTX* store, void* /*arg*/) {
+  int verified = X509_verify_cert(store);
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (verified <= 0 || ssl == nullptr || X509_STORE_CTX_get0_chain(store) == nullptr)
+    return verified;
+  STACK_OF(X509)* chain = X509_STORE_CTX_get1_chain(store);
+  if (chain == nullptr || SSL_set_ex_data(ssl, chain_index(), chain) != 1) {
+    sk_X509_pop_free(chain, X509_free);
+    return 0;  // out of memory: the handshake fails
+  }
+  // ssl_verify_cert_chain copies the store's chain into SSL::verified_chain, kept until SSL_free:
+  // with none left there, the connection's copy is the one above, freed once authenticated.
+  X509_STORE_CTX_set0_verified_chain(store, nullptr);
+  return verified;
+}
+
+std::vector<crypto::X509Ptr> TlsStream::take_verified_chain() {
+  std::vector<crypto::X509Ptr> chain;
+  if (!ssl_) return chain;
+  auto* stack = static_cast<STACK_OF(X509)*>(SSL_get_ex_data(ssl_, chain_index()));
+  if (stack == nullptr) return chain;
+  SSL_set_ex_data(ssl_, chain_index(), nullptr);
+  chain.reserve(static_cast<size_t>(sk_X509_num(stack)));
+  while (sk_X509_num(stack) > 0) chain.emplace_back(sk_X509_shift(stack));
+  sk_X509_free(stack);
+  return chain;
+}
+
+void TlsStream::release_peer_certificates() {
+  if (!ssl_ || !SSL_is_init_finished(ssl_)) return;
+  SSL_SESSION* session = SSL_get_session(ssl_);
+  if (session == nullptr || SSL_SESSION_get0_peer(session) == nullptr) return;
+  if (SSL_SESSION_get_max_fragment_length(session) != TLSEXT_max_fragment_length_DISABLED) return;
+  SSL_CTX* context = SSL_get_SSL_CTX(ssl_);
+  SSL_CTX* same_method = context_with_method(SSL_get_ssl_method(ssl_));
+  if (same_method == nullptr) return;
+  // What the record layer and SSL_get_current_cipher read from the session after the handshake:
+  // the version and the cipher (the keys themselves live in the SSL).
+  SSL_SESSION* slim = SSL_SESSION_new();
+  if (slim == nullptr) return;
+  if (SSL_SESSION_set_protocol_version(slim, SSL_SESSION_get_protocol_version(session)) != 1 ||
+      SSL_SESSION_set_cipher(slim, SSL_SESSION_get0_cipher(session)) != 1) {
+    SSL_SESSION_free(slim);
+    return;
+  }
+  long verify_result = SSL_get_verify_result(ssl_);
+  SSL_CTX_up_ref(context);
+  bool swapped = SSL_set_SSL_CTX(ssl_, same_method) == same_method;
+  if (swapped) SSL_set_session(ssl_, slim);  // frees the old session and the certificates in it
+  // Back in its own context (SSL_set_SSL_CTX also gives the SSL a fresh copy of that context's
+  // certificate settings; the per-connection trust store was for the handshake only).
+  SSL_set_SSL_CTX(ssl_, context);
+  SSL_CTX_free(context);
+  SSL_set_verify_result(ssl_, verify_result);  // SSL_set_session took the new session's
+  SSL_SESSION_free(slim);                      // the SSL holds its own reference
+  ERR_clear_error();
+}
 
 TlsStream::TlsStream(tcp::socket socket, SSL_CTX* context)
     : socket_(std::move(socket)), ssl_(SSL_new(context)) {
