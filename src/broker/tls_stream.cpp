@@ -42,6 +42,30 @@ SSL_CTX* context_with_method(const SSL_METHOD* method) {
   return context;
 }
 
+// What the record layer and SSL_get_current_cipher read from the session once the handshake is
+// over: the version and the cipher (the traffic keys live in the SSL). One such session, without
+// peer, id or master key, is shared by every connection of that version and cipher: SSL_SESSIONs
+// are reference counted and shared between SSLs (as resumption does), and a server SSL writes its
+// session only during a handshake (renegotiation is off, no tickets are sent, the empty session id
+// keeps it out of the session cache).
+SSL_SESSION* slim_session(int version, const SSL_CIPHER* cipher) {
+  if (cipher == nullptr) return nullptr;
+  static std::mutex mutex;
+  static std::vector<std::pair<std::pair<int, const SSL_CIPHER*>, SSL_SESSION*>> sessions;
+  std::lock_guard lock(mutex);
+  for (auto& [key, session] : sessions)
+    if (key.first == version && key.second == cipher) return session;
+  SSL_SESSION* session = SSL_SESSION_new();
+  if (session == nullptr) return nullptr;
+  if (SSL_SESSION_set_protocol_version(session, version) != 1 ||
+      SSL_SESSION_set_cipher(session, cipher) != 1) {
+    SSL_SESSION_free(session);
+    return nullptr;
+  }
+  sessions.push_back({{version, cipher}, session});
+  return session;
+}
+
 }  // namespace
 
 int TlsStream::verify_chain(X509_STORE_CTX* store, void* /*arg*/) {
@@ -80,26 +104,18 @@ void TlsStream::release_peer_certificates() {
   if (SSL_SESSION_get_max_fragment_length(session) != TLSEXT_max_fragment_length_DISABLED) return;
   SSL_CTX* context = SSL_get_SSL_CTX(ssl_);
   SSL_CTX* same_method = context_with_method(SSL_get_ssl_method(ssl_));
-  if (same_method == nullptr) return;
-  // What the record layer and SSL_get_current_cipher read from the session after the handshake:
-  // the version and the cipher (the keys themselves live in the SSL).
-  SSL_SESSION* slim = SSL_SESSION_new();
-  if (slim == nullptr) return;
-  if (SSL_SESSION_set_protocol_version(slim, SSL_SESSION_get_protocol_version(session)) != 1 ||
-      SSL_SESSION_set_cipher(slim, SSL_SESSION_get0_cipher(session)) != 1) {
-    SSL_SESSION_free(slim);
-    return;
-  }
+  SSL_SESSION* slim =
+      slim_session(SSL_SESSION_get_protocol_version(session), SSL_SESSION_get0_cipher(session));
+  if (same_method == nullptr || slim == nullptr) return;
   long verify_result = SSL_get_verify_result(ssl_);
   SSL_CTX_up_ref(context);
-  bool swapped = SSL_set_SSL_CTX(ssl_, same_method) == same_method;
-  if (swapped) SSL_set_session(ssl_, slim);  // frees the old session and the certificates in it
+  // SSL_set_session frees the old session and the certificates in it.
+  if (SSL_set_SSL_CTX(ssl_, same_method) == same_method) SSL_set_session(ssl_, slim);
   // Back in its own context (SSL_set_SSL_CTX also gives the SSL a fresh copy of that context's
   // certificate settings; the per-connection trust store was for the handshake only).
   SSL_set_SSL_CTX(ssl_, context);
   SSL_CTX_free(context);
-  SSL_set_verify_result(ssl_, verify_result);  // SSL_set_session took the new session's
-  SSL_SESSION_free(slim);                      // the SSL holds its own reference
+  SSL_set_verify_result(ssl_, verify_result);  // SSL_set_session took the session's
   ERR_clear_error();
 }
 
