@@ -68,7 +68,7 @@ SSL_SESSION* slim_session(int version, const SSL_CIPHER* cipher) {
 
 }  // namespace
 
-int TlsStream::verify_chain(X509_STORE_CTX* store, void* /*arg*/) {
+int verify_chain(X509_STORE_CTX* store, void* /*arg*/) {
   int verified = X509_verify_cert(store);
   auto* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
@@ -85,37 +85,37 @@ int TlsStream::verify_chain(X509_STORE_CTX* store, void* /*arg*/) {
   return verified;
 }
 
-std::vector<crypto::X509Ptr> TlsStream::take_verified_chain() {
+std::vector<crypto::X509Ptr> take_verified_chain(SSL* ssl) {
   std::vector<crypto::X509Ptr> chain;
-  if (!ssl_) return chain;
-  auto* stack = static_cast<STACK_OF(X509)*>(SSL_get_ex_data(ssl_, chain_index()));
+  if (!ssl) return chain;
+  auto* stack = static_cast<STACK_OF(X509)*>(SSL_get_ex_data(ssl, chain_index()));
   if (stack == nullptr) return chain;
-  SSL_set_ex_data(ssl_, chain_index(), nullptr);
+  SSL_set_ex_data(ssl, chain_index(), nullptr);
   chain.reserve(static_cast<size_t>(sk_X509_num(stack)));
   while (sk_X509_num(stack) > 0) chain.emplace_back(sk_X509_shift(stack));
   sk_X509_free(stack);
   return chain;
 }
 
-void TlsStream::release_peer_certificates() {
-  if (!ssl_ || !SSL_is_init_finished(ssl_)) return;
-  SSL_SESSION* session = SSL_get_session(ssl_);
+void release_peer_certificates(SSL* ssl) {
+  if (!ssl || !SSL_is_init_finished(ssl)) return;
+  SSL_SESSION* session = SSL_get_session(ssl);
   if (session == nullptr || SSL_SESSION_get0_peer(session) == nullptr) return;
   if (SSL_SESSION_get_max_fragment_length(session) != TLSEXT_max_fragment_length_DISABLED) return;
-  SSL_CTX* context = SSL_get_SSL_CTX(ssl_);
-  SSL_CTX* same_method = context_with_method(SSL_get_ssl_method(ssl_));
+  SSL_CTX* context = SSL_get_SSL_CTX(ssl);
+  SSL_CTX* same_method = context_with_method(SSL_get_ssl_method(ssl));
   SSL_SESSION* slim =
       slim_session(SSL_SESSION_get_protocol_version(session), SSL_SESSION_get0_cipher(session));
   if (same_method == nullptr || slim == nullptr) return;
-  long verify_result = SSL_get_verify_result(ssl_);
+  long verify_result = SSL_get_verify_result(ssl);
   SSL_CTX_up_ref(context);
   // SSL_set_session frees the old session and the certificates in it.
-  if (SSL_set_SSL_CTX(ssl_, same_method) == same_method) SSL_set_session(ssl_, slim);
+  if (SSL_set_SSL_CTX(ssl, same_method) == same_method) SSL_set_session(ssl, slim);
   // Back in its own context (SSL_set_SSL_CTX also gives the SSL a fresh copy of that context's
   // certificate settings; the per-connection trust store was for the handshake only).
-  SSL_set_SSL_CTX(ssl_, context);
+  SSL_set_SSL_CTX(ssl, context);
   SSL_CTX_free(context);
-  SSL_set_verify_result(ssl_, verify_result);  // SSL_set_session took the session's
+  SSL_set_verify_result(ssl, verify_result);  // SSL_set_session took the session's
   ERR_clear_error();
 }
 
