@@ -1,9 +1,8 @@
 #include "broker/tls_stream.hpp"
 
 #include <openssl/err.h>
-#include <boost/asio/redirect_error.hpp>
-
 #include <openssl/x509_vfy.h>
+#include <boost/asio/redirect_error.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -116,6 +115,8 @@ void release_peer_certificates(SSL* ssl) {
   SSL_set_SSL_CTX(ssl, context);
   SSL_CTX_free(context);
   SSL_set_verify_result(ssl, verify_result);  // SSL_set_session took the session's
+  // A step that failed (out of memory) leaves the old session and its certificates in place: more
+  // memory, the same connection. Nothing to report; the next SSL call must not see its error.
   ERR_clear_error();
 }
 

@@ -58,8 +58,7 @@ class TlsStream {
   // Server side of the handshake; an empty string on success, else what went wrong.
   asio::awaitable<std::string> handshake();
 
-  // The client's chain as verified in the handshake, and release_peer_certificates: the functions
-  // below, on this connection.
+  // take_verified_chain and release_peer_certificates (above) on this connection.
   std::vector<crypto::X509Ptr> take_verified_chain() { return broker::take_verified_chain(ssl_); }
   void release_peer_certificates() { broker::release_peer_certificates(ssl_); }
 
