@@ -192,13 +192,7 @@ bool Connection::authenticate() {
     close_now(DisconnectReason::auth_error, false);
     return false;
   }
-  if (STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl)) {
-    for (int i = 0; i < sk_X509_num(chain); ++i) {
-      X509* cert = sk_X509_value(chain, i);
-      X509_up_ref(cert);
-      peer.verified_chain.emplace_back(cert);
-    }
-  }
+  peer.verified_chain = stream_.take_verified_chain();
   if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
     peer.server_name = name;
   boost::system::error_code ec;
@@ -211,6 +205,10 @@ bool Connection::authenticate() {
   context_.remote_address = std::move(peer.remote_address);
   context_.auth_context = std::move(decision.context);
   context_.session_identifier = to_hex(crypto::random_bytes(16));
+  // The identity is what stays; OpenSSL's copies of the client's certificates go (~5 KB per idle
+  // connection, docs/benchmarks.md, bench_scale).
+  peer = {};
+  stream_.release_peer_certificates();
   switch (decision.outcome) {
     case AuthOutcome::accept:
       return true;

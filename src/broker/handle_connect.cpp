@@ -147,7 +147,7 @@ bool Connection::handle_connect(mqtt::Connect& connect) {
       return hang_up_on_connect(DisconnectReason::forbidden_access, mqtt::reason::not_authorized,
                                 fmt::format("will to '{}': {}", connect.will->topic, refusal));
     }
-    will_ = std::move(connect.will);
+    will_ = std::make_unique<mqtt::Will>(std::move(*connect.will));
   }
   // aws-iot.md §6.3: keep-alive 0 or above 1200 → 1200, 1–29 → 30; timeout 1.5 × keep-alive.
   uint16_t keep_alive = connect.keep_alive;

@@ -14,12 +14,32 @@
 #include <openssl/ssl.h>
 #include <boost/asio.hpp>
 
+#include <vector>
+
 #include "common/bytes.hpp"
+#include "crypto/ossl.hpp"
 
 namespace zt::cloud::broker {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+// The SSL_CTX certificate-verify callback (SSL_CTX_set_cert_verify_callback) of the broker's
+// contexts: X509_verify_cert, then the verified chain moves to the SSL's ex_data for
+// take_verified_chain, instead of OpenSSL's SSL::verified_chain, which only SSL_free releases.
+int verify_chain(X509_STORE_CTX* store, void* arg);
+
+// The client's chain as verify_chain kept it (leaf … trust anchor), handed over once; empty when
+// none was verified.
+std::vector<crypto::X509Ptr> take_verified_chain(SSL* ssl);
+
+// After the handshake, once the peer's identity has been read: gives the client's certificates
+// back. OpenSSL 3.0's SSL_SESSION holds the leaf and the chain the client sent, each parsed with
+// its public key (~5 KB), until SSL_free, and has no call to drop them; the session is swapped for
+// a shared one without them (version and cipher only). The connection keeps its keys and negotiated
+// parameters; SSL_get_peer_certificate returns nothing afterwards. A session with a negotiated
+// max_fragment_length, which the record layer reads from it, is kept as it is.
+void release_peer_certificates(SSL* ssl);
 
 class TlsStream {
  public:
@@ -37,6 +57,10 @@ class TlsStream {
 
   // Server side of the handshake; an empty string on success, else what went wrong.
   asio::awaitable<std::string> handshake();
+
+  // take_verified_chain and release_peer_certificates (above) on this connection.
+  std::vector<crypto::X509Ptr> take_verified_chain() { return broker::take_verified_chain(ssl_); }
+  void release_peer_certificates() { broker::release_peer_certificates(ssl_); }
 
   // One non-blocking step. read() stores the byte count in `count` (> 0 when done); write() sends
   // at least one record of `bytes` when done (partial writes are enabled) and reports how much.

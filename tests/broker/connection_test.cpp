@@ -57,6 +57,45 @@ TEST_F(BrokerOverTls, ARefusedSubscribeAppliesNoneOfItsFilters) {
   EXPECT_EQ(std::get<mqtt::Publish>(*delivered).topic, "t/c");
 }
 
+// Once authenticated, a connection gives OpenSSL's copies of the client's certificates back
+// (TlsStream::release_peer_certificates swaps in a session without them): it must go on reading
+// and writing on TLS 1.2 and 1.3, through TLS 1.3 key updates in both directions.
+TEST_F(BrokerOverTls, AConnectionWithoutItsPeerCertificatesStillTalksBothWays) {
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version);
+    auto subscriber = client(version);
+    ASSERT_EQ(subscriber->version(), version);
+    ASSERT_TRUE(subscriber->connect(connect_packet("idle-subscriber")));
+    ASSERT_TRUE(subscriber->send(
+        mqtt::Subscribe{.packet_id = 1, .subscriptions = {{.filter = "idle/t", .qos = 1}}}));
+    auto suback = subscriber->next();
+    ASSERT_TRUE(suback && std::holds_alternative<mqtt::Suback>(*suback));
+    auto publisher = client(version);
+    ASSERT_TRUE(publisher->connect(connect_packet("idle-publisher")));
+    for (uint16_t round = 1; round <= 2; ++round) {
+      if (version == TLS1_3_VERSION) {
+        ASSERT_TRUE(subscriber->key_update());
+        ASSERT_TRUE(publisher->key_update());
+      }
+      ASSERT_TRUE(subscriber->send(mqtt::Pingreq{}));
+      auto pong = subscriber->next();
+      ASSERT_TRUE(pong && std::holds_alternative<mqtt::Pingresp>(*pong));
+      Bytes payload(3000, static_cast<uint8_t>('a' + round));
+      ASSERT_TRUE(publisher->send(
+          mqtt::Publish{.topic = "idle/t", .payload = payload, .qos = 1, .packet_id = round}));
+      auto puback = publisher->next();
+      ASSERT_TRUE(puback && std::holds_alternative<mqtt::Puback>(*puback));
+      auto delivered = subscriber->next();
+      ASSERT_TRUE(delivered && std::holds_alternative<mqtt::Publish>(*delivered));
+      EXPECT_EQ(std::get<mqtt::Publish>(*delivered).payload, payload);
+      auto& publish = std::get<mqtt::Publish>(*delivered);
+      if (publish.qos == 1) {
+        ASSERT_TRUE(subscriber->send(mqtt::Puback{.packet_id = publish.packet_id}));
+      }
+    }
+  }
+}
+
 TEST_F(BrokerOverTls, AClientThatDoesNotReadIsNotReadEither) {
   auto c = client();
   ASSERT_TRUE(c->connect(connect_packet("pinger")));

@@ -25,8 +25,10 @@ namespace fs = std::filesystem;
 // One client connection; every call blocks (5 s receive timeout, `send_timeout` for writes).
 class TlsClient {
  public:
-  TlsClient(uint16_t port, const fs::path& pki) {
+  // `max_version`: e.g. TLS1_2_VERSION to speak TLS 1.2 (0: the highest both support).
+  TlsClient(uint16_t port, const fs::path& pki, int max_version = 0) {
     ctx_ = SSL_CTX_new(TLS_client_method());
+    if (max_version != 0) SSL_CTX_set_max_proto_version(ctx_, max_version);
     SSL_CTX_load_verify_locations(ctx_, (pki / "root.crt").c_str(), nullptr);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     SSL_CTX_use_certificate_chain_file(ctx_, (pki / "device-chain.crt").c_str());
@@ -52,6 +54,10 @@ class TlsClient {
   TlsClient& operator=(const TlsClient&) = delete;
 
   bool ok() const { return ok_; }
+  int version() const { return SSL_version(ssl_); }
+  // TLS 1.3: new traffic keys, the server asked to update its own too (RFC 8446 §4.6.3); the
+  // KeyUpdate goes out with the next write.
+  bool key_update() { return SSL_key_update(ssl_, SSL_KEY_UPDATE_REQUESTED) == 1; }
   void set_send_timeout(int seconds) {
     timeval timeout{seconds, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
@@ -127,8 +133,8 @@ class BrokerOverTls : public ::testing::Test {
     return std::make_shared<AllowAllAuthorizer>();
   }
 
-  std::unique_ptr<TlsClient> client() {
-    auto c = std::make_unique<TlsClient>(broker_->port(), pki_);
+  std::unique_ptr<TlsClient> client(int max_version = 0) {
+    auto c = std::make_unique<TlsClient>(broker_->port(), pki_, max_version);
     EXPECT_TRUE(c->ok());
     return c;
   }
