@@ -187,6 +187,23 @@ TEST(ConsoleStream, HubRoutesTopicsToThingAndFleetStreams) {
   EXPECT_EQ(hub.watched_things(), (std::set<std::string>{"def"}));
 }
 
+// Nobody watches: presence is still tracked (the fleet page reads it when opened), and a stream
+// opened afterwards gets what comes after it.
+TEST(ConsoleStream, HubWithoutStreamsTracksPresence) {
+  StreamHub hub(64);
+  hub.on_message("$aws/events/presence/connected/abc", R"({"clientId":"abc"})");
+  hub.on_message("$aws/things/abc/shadow/update/delta", "not json");
+  ASSERT_TRUE(hub.presence("abc"));
+  EXPECT_TRUE(hub.presence("abc")->connected);
+  auto thing = hub.subscribe("abc");
+  EXPECT_TRUE(thing->take().events.empty());
+  hub.on_message("$aws/events/presence/disconnected/abc", "{}");
+  EXPECT_FALSE(hub.presence("abc")->connected);
+  auto got = thing->take().events;
+  ASSERT_EQ(got.size(), 2u);  // message + lifecycle
+  EXPECT_TRUE(got[1].starts_with("event: lifecycle\n"));
+}
+
 TEST(ConsoleStream, ThingOfTopic) {
   EXPECT_EQ(thing_of_topic("$aws/things/t1/shadow/update"), "t1");
   EXPECT_EQ(thing_of_topic("$aws/events/presence/connected/t2"), "t2");

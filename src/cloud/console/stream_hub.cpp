@@ -1,6 +1,8 @@
 #include "cloud/console/stream_hub.hpp"
 
+#include <algorithm>
 #include <chrono>
+
 #include "common/json.hpp"
 #include "common/time.hpp"
 
@@ -68,8 +70,14 @@ void StreamHub::on_message(const std::string& topic, const std::string& payload)
   if (!thing) return;
   int64_t now = unix_now_ms();
   bool presence_event = false;
+  bool watched = false;
   {
     std::lock_guard lock(mutex_);
+    // Without a stream for this thing or the fleet nothing below is read: the message is not
+    // formatted (parsing every payload as JSON cost each device connect and publish).
+    watched = std::any_of(subscribers_.begin(), subscribers_.end(), [&](const Subscriber& s) {
+      return s.thing.empty() || s.thing == *thing;
+    });
     auto& presence = presence_[*thing];
     presence.last_seen_ms = now;
     if (topic.starts_with("$aws/events/presence/connected/")) {
@@ -80,6 +88,7 @@ void StreamHub::on_message(const std::string& topic, const std::string& payload)
       presence_event = true;
     }
   }
+  if (!watched) return;
   send(*thing, "message", {{"topic", topic}, {"payload", payload_value(payload)}, {"time", now}},
        false);
   if (presence_event) {

@@ -520,7 +520,9 @@ Status Registry::grouped_transaction(std::function<Status()> body) {
   std::unique_lock lock(group_mutex_);
   group_queue_.push_back(&entry);
   while (!entry.done) {
-    if (group_leader_) {
+    // An empty queue with this entry not done: a group that took it is waiting for its fdatasync.
+    // Leading an empty group then would spin (BEGIN, ROLLBACK, again) until that sync ends.
+    if (group_leader_ || group_queue_.empty()) {
       group_done_.wait(lock);
       continue;
     }

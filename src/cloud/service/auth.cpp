@@ -125,7 +125,7 @@ RegistryAuthenticator::RegistryAuthenticator(registry::Registry& registry, Accou
       publish_(std::move(publish)),
       recorder_(recorder),
       key_ids_(key_ids),
-      cas_(registry),
+      cas_(std::make_shared<CaCache>(registry)),
       provisioner_(registry, account_.account_id, account_.region, nullptr, recorder) {
   if (cloud_issuer) {
     X509_up_ref(const_cast<X509*>(cloud_issuer));
@@ -264,7 +264,7 @@ AuthDecision RegistryAuthenticator::pending(const registry::Certificate& certifi
 }
 
 std::string RegistryAuthenticator::jitp_template(const std::string& ca_id) {
-  auto ca = cas_.find(ca_id);
+  auto ca = cas_->find(ca_id);
   if (!ca || !*ca) return {};
   auto config = nlohmann::json::parse((*ca)->registration_config, nullptr, false);
   if (!config.is_object()) return {};
@@ -373,9 +373,13 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   auto known = registry_.find_certificate(*id);
   if (!known) return refuse(known.error().message);
 
-  auto identity = std::make_shared<CertificateIdentity>();
-  identity->certificate_id = *id;
-  identity->variables = certificate_variables(peer.certificate.get());
+  // What the authorizer needs of an accepted certificate (a refused connect does not build it).
+  auto identity = [&] {
+    auto made = std::make_shared<CertificateIdentity>();
+    made->certificate_id = *id;
+    made->variables = certificate_variables(peer.certificate.get());
+    return made;
+  };
 
   if (*known) {
     const registry::Certificate& certificate = **known;
@@ -384,13 +388,13 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
     if (certificate.certificate_mode == "SNI_ONLY" && peer.server_name.empty())
       return refused(*id, "certificate " + *id + " is SNI_ONLY: the client must send SNI");
     if (certificate.ca_id) {
-      auto ca = cas_.find(*certificate.ca_id);
+      auto ca = cas_->find(*certificate.ca_id);
       if (!ca || !*ca || (*ca)->status != registry::kActive)
         return refused(*id, "the certificate's CA is not ACTIVE");
     }
     if (certificate.status == registry::kActive) {
       return AuthDecision{
-          .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity};
+          .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity()};
     }
     if (certificate.status == registry::kPendingActivation) {
       if (std::string body = certificate.ca_id ? jitp_template(*certificate.ca_id) : "";
@@ -407,7 +411,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   for (size_t i = 1; i < peer.verified_chain.size() && !ca; ++i) {
     auto ca_id = broker::certificate_id(peer.verified_chain[i].get());
     if (!ca_id) continue;
-    if (auto found = cas_.find(*ca_id); found && *found) ca = **found;
+    if (auto found = cas_->find(*ca_id); found && *found) ca = **found;
   }
   // Unregistered certificates are not recorded: anyone can present one, and the fleet view lists
   // registered devices only.
@@ -443,7 +447,7 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   spdlog::info("jitr: registered certificate {} of CA {} as {}", *id, ca->id, registered->status);
   if (registered->status == registry::kActive) {  // a concurrent activation won the race
     return AuthDecision{
-        .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity};
+        .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity()};
   }
   if (registered->status != registry::kPendingActivation)
     return refused(*id, "certificate " + *id + " is " + registered->status);
@@ -457,8 +461,12 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
 }
 
 PolicyAuthorizer::PolicyAuthorizer(registry::Registry& registry, AccountInfo account,
-                                   std::chrono::milliseconds cache_ttl)
-    : registry_(registry), account_(std::move(account)), cas_(registry), ttl_(cache_ttl) {}
+                                   std::chrono::milliseconds cache_ttl,
+                                   std::shared_ptr<CaCache> cas)
+    : registry_(registry),
+      account_(std::move(account)),
+      cas_(cas ? std::move(cas) : std::make_shared<CaCache>(registry)),
+      ttl_(cache_ttl) {}
 
 void PolicyAuthorizer::invalidate() {
   std::lock_guard lock(mutex_);
@@ -477,22 +485,16 @@ void PolicyAuthorizer::invalidate(const std::string& principal) {
 // its child groups, and by all of the things in the group and in its child groups"). The thing is
 // the one the connection is for: attached to the certificate and named by the client id, as for
 // the thing policy variables.
-Status PolicyAuthorizer::add_thing_group_policies(const std::string& thing_name, Entry& entry) {
+Status PolicyAuthorizer::add_thing_group_policies(const std::string& thing_name,
+                                                  std::vector<registry::Policy>& documents) {
   ZT_TRY_ASSIGN(auto groups, registry_.list_thing_groups_for_thing_with_ancestors(thing_name));
   std::set<std::string> seen;
-  for (const auto& policy : entry.policies) seen.insert(policy.name);
+  for (const auto& document : documents) seen.insert(document.name);
   for (const auto& group : groups) {
     ZT_TRY_ASSIGN(auto stored,
                   registry_.get_policies_for_principal(account_.arn("thinggroup/" + group)));
-    for (const auto& document : stored) {
-      if (!seen.insert(document.name).second) continue;
-      auto parsed = policy::parse_policy(document.document, document.name);
-      if (!parsed) {
-        spdlog::warn("broker: policy {} of thing group {} does not parse: {}", document.name, group,
-                     parsed.error().message);
-        continue;
-      }
-      entry.policies.push_back(std::move(*parsed));
+    for (auto& document : stored) {
+      if (seen.insert(document.name).second) documents.push_back(std::move(document));
     }
   }
   return ok();
@@ -500,15 +502,31 @@ Status PolicyAuthorizer::add_thing_group_policies(const std::string& thing_name,
 
 Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientContext& client) {
   Entry entry;
-  ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(client.principal));
-  entry.active = certificate && certificate->status == registry::kActive;
-  if (entry.active && certificate->ca_id) {
-    ZT_TRY_ASSIGN(auto ca, cas_.find(*certificate->ca_id));
-    entry.active = ca && ca->status == registry::kActive;
-  }
   std::string principal_arn = account_.arn("cert/" + client.principal);
-  ZT_TRY_ASSIGN(auto stored, registry_.get_policies_for_principal(principal_arn));
-  for (const auto& document : stored) {
+  std::vector<registry::Policy> documents;
+  std::optional<registry::Thing> thing;
+  // The reads in one transaction (one BEGIN/COMMIT instead of one per read, and one consistent
+  // view); the policies are parsed after it, without the registry's lock.
+  ZT_TRY(registry_.transaction([&]() -> Status {
+    ZT_TRY_ASSIGN(auto certificate, registry_.find_certificate(client.principal));
+    entry.active = certificate && certificate->status == registry::kActive;
+    if (entry.active && certificate->ca_id) {
+      ZT_TRY_ASSIGN(auto ca, cas_->find(*certificate->ca_id));
+      entry.active = ca && ca->status == registry::kActive;
+    }
+    ZT_TRY_ASSIGN(documents, registry_.get_policies_for_principal(principal_arn));
+    // Thing variables only when the client id names a thing attached to this certificate (§5).
+    ZT_TRY_ASSIGN(auto things, registry_.list_principal_things(
+                                   principal_arn, {.after = {}, .limit = 250, .ascending = true}));
+    for (const auto& name : things.items) {
+      if (name != client.client_id) continue;
+      ZT_TRY_ASSIGN(thing, registry_.find_thing(name));
+      if (thing) ZT_TRY(add_thing_group_policies(thing->name, documents));
+      break;
+    }
+    return ok();
+  }));
+  for (const auto& document : documents) {
     auto parsed = policy::parse_policy(document.document, document.name);
     if (!parsed) {
       spdlog::warn("broker: policy {} does not parse: {}", document.name, parsed.error().message);
@@ -517,16 +535,9 @@ Result<PolicyAuthorizer::Entry> PolicyAuthorizer::load(const broker::ClientConte
     entry.policies.push_back(std::move(*parsed));
   }
   entry.context.client_id = client.client_id;
-  // Thing variables only when the client id names a thing attached to this certificate (§5).
-  ZT_TRY_ASSIGN(auto things, registry_.list_principal_things(
-                                 principal_arn, {.after = {}, .limit = 250, .ascending = true}));
-  for (const auto& name : things.items) {
-    if (name != client.client_id) continue;
-    ZT_TRY_ASSIGN(auto thing, registry_.find_thing(name));
-    if (!thing) break;
+  if (thing) {
     entry.context.thing_name = thing->name;
     entry.context.thing_type_name = thing->type_name;
-    ZT_TRY(add_thing_group_policies(thing->name, entry));
     auto attributes = nlohmann::json::parse(thing->attributes, nullptr, false);
     if (attributes.is_object()) {
       for (const auto& [key, value] : attributes.items()) {

@@ -83,6 +83,9 @@ class RegistryAuthenticator final : public broker::Authenticator {
                         events::EventRecorder* recorder = nullptr,
                         jitr::RecentKeyIds* key_ids = nullptr);
 
+  // The registered CAs as last committed; shared with the PolicyAuthorizer.
+  std::shared_ptr<CaCache> ca_cache() const { return cas_; }
+
   // The anchors are built once and kept until a CA is registered, updated or deleted (the
   // registry's change listener drops them), so a handshake costs no registry read.
   crypto::UniquePtr<X509_STORE> trust_store() override;
@@ -148,7 +151,7 @@ class RegistryAuthenticator final : public broker::Authenticator {
   std::shared_ptr<TrustCache> trust_ = std::make_shared<TrustCache>();
   events::EventRecorder* recorder_;
   jitr::RecentKeyIds* key_ids_;
-  CaCache cas_;
+  std::shared_ptr<CaCache> cas_;
   provisioning::Provisioner provisioner_;  // JITP: no pre-provisioning hook
   Clock clock_ = [] { return std::chrono::steady_clock::now(); };
   broker::IntervalLimit registration_events_{kEventInterval};  // per certificate id
@@ -166,8 +169,11 @@ std::string registration_event(const registry::Certificate& certificate,
 
 class PolicyAuthorizer final : public broker::Authorizer {
  public:
+  // `cas`: the authenticator's CA cache (RegistryAuthenticator::ca_cache), so a connect reads its
+  // CA once for both; null: a cache of its own.
   PolicyAuthorizer(registry::Registry& registry, AccountInfo account,
-                   std::chrono::milliseconds cache_ttl = std::chrono::milliseconds(1000));
+                   std::chrono::milliseconds cache_ttl = std::chrono::milliseconds(1000),
+                   std::shared_ptr<CaCache> cas = nullptr);
   // iot:Connect is also refused when the certificate is no longer ACTIVE (or its CA is not): a
   // revocation committed between the TLS handshake and the CONNECT must not let the client in.
   bool allow(broker::Action action, std::string_view resource,
@@ -185,7 +191,9 @@ class PolicyAuthorizer final : public broker::Authorizer {
     std::chrono::steady_clock::time_point expires;
   };
   Result<Entry> load(const broker::ClientContext& client);
-  Status add_thing_group_policies(const std::string& thing_name, Entry& entry);
+  // Adds the policies of the thing's groups (and their ancestors) not in `documents` yet.
+  Status add_thing_group_policies(const std::string& thing_name,
+                                  std::vector<registry::Policy>& documents);
   // Drops expired entries once the cache has doubled since the last sweep (under mutex_), so it
   // holds about the clients seen within one TTL, not every (certificate, client id) ever seen: a
   // client cycling client ids cannot grow it without bound.
@@ -193,7 +201,7 @@ class PolicyAuthorizer final : public broker::Authorizer {
 
   registry::Registry& registry_;
   AccountInfo account_;
-  CaCache cas_;
+  std::shared_ptr<CaCache> cas_;
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
   // (principal, client id) -> entry; shared so a check copies a pointer, not the parsed policies.

@@ -483,7 +483,9 @@ Status CloudService::start() {
           impl->send_later({Outgoing{std::move(topic), std::move(payload)}});
       },
       &impl.recorder, &impl.rules.recent_key_ids());
-  impl.authorizer = std::make_shared<PolicyAuthorizer>(*impl.state.registry, impl.account);
+  impl.authorizer = std::make_shared<PolicyAuthorizer>(*impl.state.registry, impl.account,
+                                                       std::chrono::milliseconds(1000),
+                                                       authenticator->ca_cache());
   broker::BrokerConfig config;
   config.host = impl.options.mqtt_host;
   config.port = impl.options.mqtt_port;
