@@ -279,6 +279,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   struct Inbound {
     std::string session;
     rules::MessageContext context;
+    std::optional<shadow::ShadowTopic> shadow;  // a shadow request within its thing's quota
     size_t bytes() const { return context.topic.size() + context.payload.size(); }
   };
   static constexpr size_t kBatch = 256;  // messages the worker takes at once
@@ -292,7 +293,19 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());
     Inbound item{client.session_identifier,
-                 rules_context(message, client.client_id, client.principal, account.account_id)};
+                 rules_context(message, client.client_id, client.principal, account.account_id),
+                 std::nullopt};
+    // A shadow request counts against its thing's quota as it arrives (AWS counts what the device
+    // sends; the time it waits in the queue is the cloud's): over it, 429 at once.
+    bool over_quota = false;
+    if (auto request = shadow::parse_request_topic(message.topic)) {
+      if (shadows.admit_request(request->thing)) {
+        item.shadow = std::move(request);
+      } else {
+        over_quota = true;
+        answer_429(message, *request);
+      }
+    }
     bool post_drain = false;
     bool full = false;
     bool log = false;
@@ -312,28 +325,33 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
       }
     }
     if (post_drain) post([self = shared_from_this()] { self->drain_inbox(); });
-    if (full) overflow(message, dropped, log);
+    if (full) overflow(message, dropped, log, over_quota);
   }
 
   // The queue is full: a shadow request gets 429 on its /rejected topic from here (the network
   // thread, as the broker's own publish of the message does), anything else is dropped.
-  void overflow(const broker::Message& message, uint64_t dropped, bool log) {
+  void overflow(const broker::Message& message, uint64_t dropped, bool log, bool answered) {
     if (log) {
       spdlog::warn(
           "service worker: {} messages queued (or {} bytes): {} is not handled ({} so far); "
           "shadow requests are answered 429",
           options.max_queued_messages, options.max_queued_bytes, message.topic, dropped);
     }
-    auto request = shadow::parse_request_topic(message.topic);
-    if (!request || !broker) return;
+    if (answered) return;
+    if (auto request = shadow::parse_request_topic(message.topic)) answer_429(message, *request);
+  }
+
+  // 429 "Too Many Requests" on the request's /rejected topic, from the network thread.
+  void answer_429(const broker::Message& message, const shadow::ShadowTopic& request) {
+    if (!broker) return;
     std::string_view payload(reinterpret_cast<const char*>(message.payload.data()),
                              message.payload.size());
     // Device Shadow error messages: 429 "Too Many Requests" (reference/aws-iot.md §4.5).
     std::string body = shadow::Rejection{429, "Too Many Requests"}
                            .to_json(unix_now(), shadow::client_token_of(payload))
                            .dump();
-    std::string topic = shadow::shadow_topic_prefix(request->thing, request->shadow_name) + "/" +
-                        request->operation + "/rejected";
+    std::string topic = shadow::shadow_topic_prefix(request.thing, request.shadow_name) + "/" +
+                        request.operation + "/rejected";
     broker->publish(
         broker::Message{.topic = std::move(topic), .payload = Bytes(body.begin(), body.end())});
   }
@@ -364,13 +382,12 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
     std::vector<ShadowRequest> requests;
     std::vector<bool> is_shadow(batch.size(), false);
     for (size_t i = 0; i < batch.size(); ++i) {
-      const std::string& topic = batch[i].context.topic;
-      if (fleet::parse_request_topic(topic)) continue;
-      if (auto request = shadow::parse_request_topic(topic)) {
-        is_shadow[i] = true;
-        requests.push_back({std::move(request->thing), std::move(request->shadow_name),
-                            std::move(request->operation), batch[i].context.payload});
-      }
+      auto& request = batch[i].shadow;
+      if (!request) continue;
+      is_shadow[i] = true;
+      requests.push_back({std::move(request->thing), std::move(request->shadow_name),
+                          std::move(request->operation), batch[i].context.payload,
+                          /*counted=*/true});
     }
     std::vector<Outgoing> answers;
     if (!requests.empty()) {

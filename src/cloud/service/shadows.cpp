@@ -52,6 +52,7 @@ struct ShadowStore::Pending {
   const std::string& operation;
   std::string_view payload;
   bool via_mqtt;
+  bool counted = false;  // against the per-thing quota, already
   int64_t now;
   std::string prefix;  // $aws/things/<thing>/shadow[/name/<n>]/<operation>
   ShadowReply reply{};
@@ -95,13 +96,18 @@ bool ShadowStore::admit(Pending& pending) {
     pending.reject(400, "Invalid shadow name");
     return false;
   }
-  if (!rate_.admit(pending.thing, clock_())) {
-    spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", pending.thing,
-                 kRequestsPerThingPerSecond);
+  if (!pending.counted && !admit_request(pending.thing)) {
     pending.reject(429, "Too Many Requests");
     return false;
   }
   return true;
+}
+
+bool ShadowStore::admit_request(const std::string& thing) {
+  if (rate_.admit(thing, clock_())) return true;
+  spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", thing,
+               kRequestsPerThingPerSecond);
+  return false;
 }
 
 Status ShadowStore::apply(Pending& pending) {
@@ -173,6 +179,7 @@ std::vector<ShadowReply> ShadowStore::handle_batch(const std::vector<ShadowReque
   for (const auto& request : requests) {
     pending.emplace_back(request.thing, request.shadow_name, request.operation, request.payload,
                          via_mqtt, now);
+    pending.back().counted = request.counted;
     admitted.push_back(admit(pending.back()));
   }
   auto done = registry_.transaction([&]() -> Status {

@@ -41,6 +41,8 @@ struct ShadowRequest {
   std::string shadow_name;  // "" for the classic shadow
   std::string operation;    // get | update | delete
   std::string payload;
+  // The per-thing quota was applied already (admit_request, when the request arrived).
+  bool counted = false;
 };
 
 class ShadowStore {
@@ -57,6 +59,10 @@ class ShadowStore {
   // get HTTP errors only, §4.1). Does not publish: the caller sends `messages` outside any lock.
   ShadowReply handle(const std::string& thing, const std::string& shadow_name,
                      const std::string& operation, std::string_view payload, bool via_mqtt);
+  // Counts a request of `thing` against its quota (kRequestsPerThingPerSecond) when it arrives;
+  // false: over it, to be answered 429. A server that queues requests counts them here, so that
+  // time spent in its queue does not bunch a device's requests into one window.
+  bool admit_request(const std::string& thing);
   // `requests` as handle() does them one by one, in order, but in ONE registry transaction (the
   // caller may defer its durability: Registry::DeferredDurability), so a batch costs one commit
   // instead of one each. Each request runs in its own savepoint: one whose write fails is undone
