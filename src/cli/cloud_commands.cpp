@@ -33,6 +33,7 @@ struct CloudRunOptions {
   size_t http_max_connections_per_address = 256;
   size_t mqtt_max_connections = 0;
   size_t mqtt_max_connections_per_address = 0;
+  size_t mqtt_max_queued_messages = cloud::service::CloudServiceOptions{}.max_queued_messages;
   int http_header_timeout = 10;
   int http_body_timeout = 60;
   int http_idle_timeout = 120;
@@ -75,11 +76,13 @@ Status cloud_run(const CloudRunOptions& options) {
   }
   std::optional<cloud::service::CloudServiceOptions> data_plane;
   if (mqtt_listen) {
-    data_plane = cloud::service::CloudServiceOptions{.mqtt_host = mqtt_listen->first,
-                                                     .mqtt_port = mqtt_listen->second,
-                                                     .fall_back_to_ephemeral = mqtt_auto,
-                                                     .threads = options.threads,
-                                                     .mqtt_connection_caps = mqtt_caps};
+    data_plane = cloud::service::CloudServiceOptions{
+        .mqtt_host = mqtt_listen->first,
+        .mqtt_port = mqtt_listen->second,
+        .fall_back_to_ephemeral = mqtt_auto,
+        .threads = options.threads,
+        .mqtt_connection_caps = mqtt_caps,
+        .max_queued_messages = options.mqtt_max_queued_messages};
   }
   ZT_TRY_ASSIGN(
       auto local_cloud,
@@ -183,6 +186,12 @@ void add_limit_options(CLI::App& run, CloudRunOptions& options) {
                  "Open MQTT connections from one client address (0 = no cap: local devices all "
                  "come from 127.0.0.1)")
       ->capture_default_str()
+      ->group(group);
+  run.add_option("--mqtt-max-queued-messages", options.mqtt_max_queued_messages,
+                 "Devices' messages waiting for the cloud's worker (shadows, jobs, rules); beyond, "
+                 "a shadow request is answered 429 Too Many Requests and others are dropped")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
       ->group(group);
 }
 

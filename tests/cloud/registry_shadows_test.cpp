@@ -118,5 +118,37 @@ TEST_F(RegistryShadowsTest, AFailingTransactionKeepsTheDocumentBefore) {
   EXPECT_EQ((*reopened)->find_shadow("kit-1", "").value(), R"({"v":3})");
 }
 
+// Registry::savepoint (the shadow updates batched on the service worker): inside a transaction a
+// failing step is undone alone and the others commit; an inner step's failure (which would make an
+// ordinary nested transaction roll everything back) stays inside the savepoint too.
+TEST_F(RegistryShadowsTest, AFailingSavepointIsUndoneAloneAndTheOthersCommit) {
+  auto done = registry_->transaction([&]() -> Status {
+    EXPECT_TRUE(registry_->savepoint([&] { return registry_->put_shadow("a", "", R"({"v":1})"); }));
+    auto failed = registry_->savepoint([&]() -> Status {
+      ZT_TRY(registry_->put_shadow("b", "", R"({"v":1})"));
+      return make_error(Errc::parse, "a corrupt document");
+    });
+    EXPECT_FALSE(failed);
+    auto thrown = registry_->savepoint([&]() -> Status {
+      ZT_TRY(registry_->put_shadow("c", "", R"({"v":1})"));
+      // An inner transaction that fails marks the enclosing one for rollback…
+      (void)registry_->transaction(
+          [&]() -> Status { return make_error(Errc::conflict, "inner step failed"); });
+      return ok();
+    });
+    EXPECT_FALSE(thrown);  // …which the savepoint reports and undoes, alone
+    EXPECT_TRUE(registry_->savepoint([&] { return registry_->put_shadow("d", "", R"({"v":1})"); }));
+    return ok();
+  });
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_TRUE(registry_->find_shadow("a", "").value());
+  EXPECT_FALSE(registry_->find_shadow("b", "").value());
+  EXPECT_FALSE(registry_->find_shadow("c", "").value());
+  EXPECT_TRUE(registry_->find_shadow("d", "").value());
+  // Outside a transaction it is one.
+  EXPECT_TRUE(registry_->savepoint([&] { return registry_->put_shadow("e", "", R"({"v":1})"); }));
+  EXPECT_TRUE(registry_->find_shadow("e", "").value());
+}
+
 }  // namespace
 }  // namespace zt::cloud::registry

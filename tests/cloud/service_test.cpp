@@ -609,5 +609,74 @@ TEST_F(ServiceTest, ShadowRequestsBeyondThePerThingRateGet429) {
   EXPECT_EQ(get("busy").status, 429);
 }
 
+// The service worker's batches (issue 19): several requests in one transaction, in order, each
+// with its own answer; a refused one does not disturb the others, a get sees the updates before it.
+TEST_F(ServiceTest, ShadowBatchesAnswerEachRequestInOrder) {
+  ShadowStore store(*registry_);
+  std::vector<ShadowRequest> batch{
+      {"dev-1", "", "update", R"({"state":{"reported":{"n":1}},"clientToken":"a"})"},
+      {"dev-1", "", "update", R"({"state":{"reported":{"n":2}},"version":1})"},
+      {"dev-1", "", "update", R"({"state":{"reported":{"n":3}},"version":1})"},  // 2 by now: 409
+      {"dev-2", "", "update", "not json"},
+      {"dev-1", "", "get", R"({"clientToken":"g"})"},
+      {"bad/thing", "", "get", ""},
+      {"dev-2", "cfg", "update", R"({"state":{"desired":{"on":true}}})"}};
+  auto replies = store.handle_batch(batch, true);
+  ASSERT_EQ(replies.size(), batch.size());
+  EXPECT_EQ(replies[0].status, 200);
+  EXPECT_EQ(replies[0].body["version"], 1);
+  EXPECT_EQ(replies[0].body["clientToken"], "a");
+  EXPECT_EQ(replies[0].messages.front().topic, "$aws/things/dev-1/shadow/update/accepted");
+  EXPECT_EQ(replies[1].status, 200);
+  EXPECT_EQ(replies[1].body["version"], 2);
+  EXPECT_EQ(replies[2].status, 409);
+  ASSERT_EQ(replies[2].messages.size(), 1u);
+  EXPECT_EQ(replies[2].messages[0].topic, "$aws/things/dev-1/shadow/update/rejected");
+  EXPECT_EQ(replies[3].status, 400);
+  EXPECT_EQ(replies[4].status, 200);
+  EXPECT_EQ(replies[4].body["state"]["reported"]["n"], 2);
+  EXPECT_EQ(replies[4].body["clientToken"], "g");
+  EXPECT_EQ(replies[4].messages[0].topic, "$aws/things/dev-1/shadow/get/accepted");
+  EXPECT_EQ(replies[5].status, 400);
+  EXPECT_EQ(replies[6].status, 200);
+  EXPECT_EQ(replies[6].messages[0].topic, "$aws/things/dev-2/shadow/name/cfg/update/accepted");
+  // Committed: a new store reads them back.
+  ShadowStore reopened(*registry_);
+  EXPECT_EQ(reopened.handle("dev-1", "", "get", "", false).body["version"], 2);
+  EXPECT_EQ(reopened.handle("dev-2", "cfg", "get", "", false).status, 200);
+  EXPECT_EQ(reopened.handle("dev-2", "", "get", "", false).status, 404);
+}
+
+// The rules engine keeps the listed rules until one changes: a rule this process writes is seen by
+// the next message (a change listener), and so is one another process writes (PRAGMA
+// data_version; here a second connection to the same file, as `ztp cloud setup-jitr` opens).
+TEST_F(ServiceTest, RulesRuntimeSeesRulesWrittenHereAndByAnotherProcess) {
+  std::vector<Outgoing> republished;
+  RulesRuntime runtime(*registry_, account_, {},
+                       [&](Outgoing message) { republished.push_back(std::move(message)); });
+  auto rule = [](const std::string& topic) {
+    return json{{"sql", "SELECT * FROM 'in/#'"}, {"actions", {{{"republish", {{"topic", topic}}}}}}}
+        .dump();
+  };
+  runtime.on_message(message("in/x", "{}", "d1"));
+  EXPECT_TRUE(republished.empty());
+  ASSERT_TRUE(registry_->insert_topic_rule({.name = "here", .payload = rule("out/here")}));
+  runtime.on_message(message("in/x", "{}", "d1"));
+  ASSERT_EQ(republished.size(), 1u);
+  EXPECT_EQ(republished[0].topic, "out/here");
+
+  auto other = registry::Registry::open(dir_ / "registry.db");
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_TRUE((*other)->replace_topic_rule("here", rule("out/there")));
+  republished.clear();
+  runtime.on_message(message("in/x", "{}", "d1"));
+  ASSERT_EQ(republished.size(), 1u);
+  EXPECT_EQ(republished[0].topic, "out/there");
+  ASSERT_TRUE((*other)->delete_topic_rule("here"));
+  republished.clear();
+  runtime.on_message(message("in/x", "{}", "d1"));
+  EXPECT_TRUE(republished.empty());
+}
+
 }  // namespace
 }  // namespace zt::cloud::service

@@ -80,13 +80,13 @@ class MqttCloud(Cloud):
         self.http_port = self.mqtt_port = None
         self.starts = 0
 
-    def start(self, http_port=0, mqtt_port=0):
+    def start(self, http_port=0, mqtt_port=0, extra_args=()):
         self.starts += 1
         self.log_path = os.path.join(self.work, "cloud-%d.log" % self.starts)
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [os.environ["ZTP"], "--log-level", "info", "cloud", "run", "--state-dir", self.state_dir,
-             "--http", "127.0.0.1:%d" % http_port, "--mqtt", "127.0.0.1:%d" % mqtt_port],
+             "--http", "127.0.0.1:%d" % http_port, "--mqtt", "127.0.0.1:%d" % mqtt_port, *extra_args],
             stdout=subprocess.PIPE, stderr=log, text=True)
         log.close()
         deadline = time.monotonic() + 30

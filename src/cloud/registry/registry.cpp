@@ -594,6 +594,48 @@ uint64_t Registry::run_group(const std::vector<GroupEntry*>& group,
   return sequence;
 }
 
+Status Registry::savepoint(const std::function<Status()>& body) {
+  std::unique_lock lock(mutex_);
+  if (depth_ == 0) {
+    lock.unlock();
+    return transaction(body);
+  }
+  // Nested: the savepoint's name may repeat (SQLite's savepoints stack); run_group's are undone the
+  // same way.
+  ZT_TRY(db_.exec("SAVEPOINT isolated"));
+  size_t mark = changes_.size();
+  bool outer_failed = rollback_only_;
+  rollback_only_ = false;
+  Status result = ok();
+  try {
+    result = body();
+  } catch (const std::exception& e) {
+    result = make_error(Errc::internal, std::string("savepoint: ") + e.what());
+  } catch (...) {
+    result = make_error(Errc::internal, "savepoint aborted by an unknown exception");
+  }
+  if (result && rollback_only_)
+    result = make_error(Errc::conflict, "an inner step of this transaction failed");
+  if (!result) {
+    (void)db_.exec("ROLLBACK TO isolated");
+    changes_.resize(mark);
+  }
+  rollback_only_ = outer_failed;
+  if (Status released = db_.exec("RELEASE isolated"); !released) {
+    rollback_only_ = true;  // the enclosing transaction cannot know what stands: it rolls back
+    return result ? released : result;
+  }
+  return result;
+}
+
+Result<int64_t> Registry::data_version() {
+  std::lock_guard lock(mutex_);
+  ZT_TRY_ASSIGN(Statement st, db_.prepare("PRAGMA data_version"));
+  ZT_TRY_ASSIGN(bool row, st.step());
+  if (!row) return make_error(Errc::internal, "PRAGMA data_version returned no row");
+  return st.integer(0);
+}
+
 void Registry::add_change_listener(ChangeListener listener) {
   std::lock_guard lock(listeners_mutex_);
   listeners_.push_back(std::move(listener));

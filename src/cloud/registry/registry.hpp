@@ -147,13 +147,15 @@ struct Change {
   // and dynamic groups alike; a deleted group reports its memberships removed).
   // policy_target: a policy attached to or detached from a thing group (id = the policy's name,
   // status = the group's ARN), which changes what the group's member things may do.
+  // topic_rule: a topic rule created, replaced or deleted (id = its name; status "" when deleted).
   enum class Kind {
     certificate,
     ca,
     thing_group_member_added,
     thing_group_member_removed,
     policy_target,
-    job_execution
+    job_execution,
+    topic_rule
   };
   Kind kind = Kind::certificate;
   std::string id{};
@@ -195,6 +197,16 @@ class Registry {
   // registrations on the broker's threads, the JITR function on the service worker). Not from
   // inside another transaction.
   Status grouped_transaction(std::function<Status()> body);
+
+  // A step that fails alone. Inside a transaction: `body` runs in a SAVEPOINT, and when it fails
+  // (or an inner step of it did) only its writes are undone and the enclosing transaction may
+  // still commit; its error is returned. Outside one: an ordinary transaction. For batching
+  // independent requests into one commit (the shadow updates queued on the service worker).
+  Status savepoint(const std::function<Status()>& body);
+  // PRAGMA data_version: changes when another connection (another process: `ztp cloud setup-jitr`
+  // next to `ztp cloud run`) committed to the database since the last call; this connection's own
+  // commits do not change it (they are reported to the change listeners). For caches.
+  Result<int64_t> data_version();
 
   // While one lives on a thread, that thread's outermost transactions of this registry return at
   // COMMIT without waiting for the fdatasync; `commit_sequence()` is then what to hand to

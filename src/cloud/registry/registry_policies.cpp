@@ -125,7 +125,9 @@ Result<std::vector<Policy>> Registry::get_policies_for_principal(std::string_vie
 Status Registry::insert_topic_rule(const TopicRule& rule) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("INSERT INTO topic_rules VALUES(?1, ?2, ?3)"));
-    return st.bind(1, rule.name).bind(2, rule.payload).bind(3, rule.created_at).run();
+    ZT_TRY(st.bind(1, rule.name).bind(2, rule.payload).bind(3, rule.created_at).run());
+    note_change({.kind = Change::Kind::topic_rule, .id = rule.name, .status = "stored"});
+    return ok();
   });
 }
 
@@ -158,6 +160,7 @@ Status Registry::replace_topic_rule(std::string_view name, std::string_view payl
     ZT_TRY_ASSIGN(Statement st, db_.prepare("UPDATE topic_rules SET payload = ?2 WHERE name = ?1"));
     ZT_TRY(st.bind(1, name).bind(2, payload).run());
     if (db_.changes() == 0) return make_error(Errc::not_found, "topic rule not found");
+    note_change({.kind = Change::Kind::topic_rule, .id = std::string(name), .status = "stored"});
     return ok();
   });
 }
@@ -165,7 +168,9 @@ Status Registry::replace_topic_rule(std::string_view name, std::string_view payl
 Status Registry::delete_topic_rule(std::string_view name) {
   return transaction([&]() -> Status {
     ZT_TRY_ASSIGN(Statement st, db_.prepare("DELETE FROM topic_rules WHERE name = ?1"));
-    return st.bind(1, name).run();
+    ZT_TRY(st.bind(1, name).run());
+    note_change({.kind = Change::Kind::topic_rule, .id = std::string(name), .status = ""});
+    return ok();
   });
 }
 

@@ -142,10 +142,16 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
 
   // Every task is guarded as a whole; the steps of one message are guarded each on their own
   // below, so a failing tap or rule does not keep the message from the others.
+  // Each task first looks whether another process wrote to the registry (a topic rule from `ztp
+  // cloud setup-jitr`): one PRAGMA data_version per task, not per message (RulesRuntime).
   template <class Fn>
   void post(Fn&& fn) {
-    boost::asio::post(worker,
-                      [fn = std::forward<Fn>(fn)]() mutable { guarded("a queued task", "", fn); });
+    boost::asio::post(worker, [this, fn = std::forward<Fn>(fn)]() mutable {
+      guarded("a queued task", "", [&] {
+        rules.check_other_writers();
+        fn();
+      });
+    });
   }
 
   void tap(const std::string& topic, const std::string& payload) {
@@ -266,62 +272,183 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                        const std::vector<std::string>& filters) override {
     subscriptions(client, filters, /*subscribed=*/false);
   }
+  // Devices' messages, on their way to the worker (network threads push, the worker takes them in
+  // batches): bounded (CloudServiceOptions::max_queued_messages/bytes). The worker takes a batch
+  // at a time so the shadow requests queued together share one registry transaction, and one
+  // commit, one fsync and one durability callback (issue 19).
+  struct Inbound {
+    std::string session;
+    rules::MessageContext context;
+    std::optional<shadow::ShadowTopic> shadow;  // a shadow request within its thing's quota
+    size_t bytes() const { return context.topic.size() + context.payload.size(); }
+  };
+  static constexpr size_t kBatch = 256;  // messages the worker takes at once
+  std::mutex inbox_mutex;
+  std::deque<Inbound> inbox;
+  size_t inbox_bytes = 0;
+  bool inbox_posted = false;  // a drain_inbox task is queued or running
+  broker::RateWindow overflow_log;
+  uint64_t overflowed = 0;  // under inbox_mutex
+
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());
-    post([self = shared_from_this(), session = client.session_identifier,
-          context = rules_context(message, client.client_id, client.principal,
-                                  account.account_id)]() mutable {
-      self->flush_answers();
-      const std::string& topic = context.topic;
-      // Fleet provisioning: answered on the asking connection only; neither the request (it may
-      // hold an ownership token) nor the answer (a private key) goes to the taps or the rules.
-      if (fleet::parse_request_topic(topic)) {
-        guarded("a fleet provisioning request", topic, [&] {
-          auto answer =
-              self->fleet.handle(topic,
-                                 std::span(reinterpret_cast<const uint8_t*>(context.payload.data()),
-                                           context.payload.size()),
-                                 context.principal, context.client_id);
-          if (answer && self->broker) {
-            self->broker->publish_to_connection(
-                session,
-                broker::Message{.topic = std::move(answer->topic),
-                                .payload = Bytes(answer->payload.begin(), answer->payload.end())});
-          }
-        });
-        return;
+    Inbound item{client.session_identifier,
+                 rules_context(message, client.client_id, client.principal, account.account_id),
+                 std::nullopt};
+    // A shadow request counts against its thing's quota as it arrives (AWS counts what the device
+    // sends; the time it waits in the queue is the cloud's): over it, 429 at once.
+    bool over_quota = false;
+    if (auto request = shadow::parse_request_topic(message.topic)) {
+      if (shadows.admit_request(request->thing)) {
+        item.shadow = std::move(request);
+      } else {
+        over_quota = true;
+        answer_429(message, *request);
       }
-      self->tap(topic, context.payload);
-      if (auto request = shadow::parse_request_topic(topic)) {
-        guarded("a shadow request", topic, [&] {
-          // Group commit (registry.hpp): the update commits here without waiting for its fsync,
-          // and its answers (/accepted, /delta, /documents) go out from the worker once the sync
-          // thread reports it durable, so the worker handles the next updates meanwhile and they
-          // share that fsync. Answers that wrote nothing (a get, a refused update) wait for the
-          // updates before them, so each device sees its answers in order.
-          ShadowReply reply;
-          uint64_t sequence = 0;
-          {
-            registry::Registry::DeferredDurability deferred(*self->state.registry);
-            reply = self->shadows.handle(request->thing, request->shadow_name, request->operation,
-                                         context.payload, true);
-            sequence = deferred.commit_sequence();
-          }
-          self->shadow_sequence = std::max(self->shadow_sequence, sequence);
-          self->hold_answers(self->shadow_sequence, std::move(reply.messages));
-        });
+    }
+    bool post_drain = false;
+    bool full = false;
+    bool log = false;
+    uint64_t dropped = 0;
+    {
+      std::lock_guard lock(inbox_mutex);
+      full = inbox.size() >= options.max_queued_messages ||
+             inbox_bytes + item.bytes() > options.max_queued_bytes;
+      if (full) {
+        dropped = ++overflowed;
+        log = overflow_log.admit(std::chrono::steady_clock::now(), 1);  // a line a second
+      } else {
+        inbox_bytes += item.bytes();
+        inbox.push_back(std::move(item));
+        post_drain = !inbox_posted;
+        inbox_posted = true;
       }
-      // AWS IoT Jobs' device topics ($aws/things/<thing>/jobs/…; service/jobs.hpp).
+    }
+    if (post_drain) post([self = shared_from_this()] { self->drain_inbox(); });
+    if (full) overflow(message, dropped, log, over_quota);
+  }
+
+  // The queue is full: a shadow request gets 429 on its /rejected topic from here (the network
+  // thread, as the broker's own publish of the message does), anything else is dropped.
+  void overflow(const broker::Message& message, uint64_t dropped, bool log, bool answered) {
+    if (log) {
+      spdlog::warn(
+          "service worker: {} messages queued (or {} bytes): {} is not handled ({} so far); "
+          "shadow requests are answered 429",
+          options.max_queued_messages, options.max_queued_bytes, message.topic, dropped);
+    }
+    if (answered) return;
+    if (auto request = shadow::parse_request_topic(message.topic)) answer_429(message, *request);
+  }
+
+  // 429 "Too Many Requests" on the request's /rejected topic, from the network thread.
+  void answer_429(const broker::Message& message, const shadow::ShadowTopic& request) {
+    if (!broker) return;
+    std::string_view payload(reinterpret_cast<const char*>(message.payload.data()),
+                             message.payload.size());
+    // Device Shadow error messages: 429 "Too Many Requests" (reference/aws-iot.md §4.5).
+    std::string body = shadow::Rejection{429, "Too Many Requests"}
+                           .to_json(unix_now(), shadow::client_token_of(payload))
+                           .dump();
+    std::string topic = shadow::shadow_topic_prefix(request.thing, request.shadow_name) + "/" +
+                        request.operation + "/rejected";
+    broker->publish(
+        broker::Message{.topic = std::move(topic), .payload = Bytes(body.begin(), body.end())});
+  }
+
+  // Worker: up to kBatch queued messages. Their shadow requests first, in one transaction (in
+  // arrival order; answers held until the commit is durable), then each message in order: taps,
+  // jobs, rules (none of which may run inside the transaction: they publish). Shadow requests
+  // depend only on each other, so taking them before the batch's other messages reorders nothing
+  // a device can see.
+  void drain_inbox() {
+    std::vector<Inbound> batch;
+    bool more = false;
+    {
+      std::lock_guard lock(inbox_mutex);
+      size_t n = std::min(inbox.size(), kBatch);
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        inbox_bytes -= inbox.front().bytes();
+        batch.push_back(std::move(inbox.front()));
+        inbox.pop_front();
+      }
+      more = !inbox.empty();
+      inbox_posted = more;
+    }
+    // Behind whatever else was queued meanwhile (events, durability reports).
+    if (more) post([self = shared_from_this()] { self->drain_inbox(); });
+    flush_answers();
+    std::vector<ShadowRequest> requests;
+    std::vector<bool> is_shadow(batch.size(), false);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto& request = batch[i].shadow;
+      if (!request) continue;
+      is_shadow[i] = true;
+      requests.push_back({std::move(request->thing), std::move(request->shadow_name),
+                          std::move(request->operation), batch[i].context.payload,
+                          /*counted=*/true});
+    }
+    std::vector<Outgoing> answers;
+    if (!requests.empty()) {
+      guarded("shadow requests", requests.front().thing, [&] {
+        // Group commit (registry.hpp): the batch commits here without waiting for its fsync, and
+        // its answers (/accepted, /delta, /documents, /rejected) go out from the worker once the
+        // sync thread reports it durable, so the worker handles the next batch meanwhile. Answers
+        // that wrote nothing (a get, a refused update) wait for the updates before them too, so
+        // each device sees its answers in order.
+        std::vector<ShadowReply> replies;
+        uint64_t sequence = 0;
+        {
+          registry::Registry::DeferredDurability deferred(*state.registry);
+          replies = shadows.handle_batch(requests, true);
+          sequence = deferred.commit_sequence();
+        }
+        shadow_sequence = std::max(shadow_sequence, sequence);
+        for (auto& reply : replies) {
+          for (auto& message : reply.messages) answers.push_back(std::move(message));
+        }
+      });
+    }
+    for (size_t i = 0; i < batch.size(); ++i) handle_message(batch[i], is_shadow[i]);
+    hold_answers(shadow_sequence, std::move(answers));
+  }
+
+  // Worker: one device message's non-shadow work (its shadow request, if any, is done).
+  void handle_message(Inbound& item, bool shadow_request) {
+    rules::MessageContext& context = item.context;
+    const std::string& topic = context.topic;
+    // Fleet provisioning: answered on the asking connection only; neither the request (it may
+    // hold an ownership token) nor the answer (a private key) goes to the taps or the rules.
+    if (fleet::parse_request_topic(topic)) {
+      guarded("a fleet provisioning request", topic, [&] {
+        auto answer =
+            fleet.handle(topic,
+                         std::span(reinterpret_cast<const uint8_t*>(context.payload.data()),
+                                   context.payload.size()),
+                         context.principal, context.client_id);
+        if (answer && broker) {
+          broker->publish_to_connection(
+              item.session,
+              broker::Message{.topic = std::move(answer->topic),
+                              .payload = Bytes(answer->payload.begin(), answer->payload.end())});
+        }
+      });
+      return;
+    }
+    tap(topic, context.payload);
+    // AWS IoT Jobs' device topics ($aws/things/<thing>/jobs/…; service/jobs.hpp).
+    if (!shadow_request) {
       if (auto request = cloud::jobs::parse_jobs_topic(topic)) {
         guarded("a jobs request", topic, [&] {
-          for (auto& response : self->jobs.handle(*request, context.payload))
-            self->publish_now(std::move(response), "", "");
+          for (auto& response : jobs.handle(*request, context.payload))
+            publish_now(std::move(response), "", "");
         });
       }
-      guarded("the rules", topic, [&] {
-        context.timestamp_ms = unix_now_ms();
-        self->rules.on_message(context, MessageOrigin::client);
-      });
+    }
+    guarded("the rules", topic, [&] {
+      context.timestamp_ms = unix_now_ms();
+      rules.on_message(context, MessageOrigin::client);
     });
   }
 
@@ -475,6 +602,7 @@ void CloudService::set_api_url(std::string url) { impl_->rules.set_endpoint_url(
 Status CloudService::start() {
   Impl& impl = *impl_;
   ZT_TRY(impl.recorder.start());
+  impl.rules.check_other_writers_per_task();
   std::weak_ptr<Impl> weak = impl_;
   auto authenticator = std::make_shared<RegistryAuthenticator>(
       *impl.state.registry, impl.account, impl.state.endpoint_names(), impl.state.issuer_cert.get(),
@@ -522,6 +650,8 @@ void CloudService::drain() {
     impl_->post([&done] { done.set_value(); });
     done.get_future().wait();
     impl_->rules.drain();
+    std::lock_guard lock(impl_->inbox_mutex);
+    if (impl_->inbox_posted) --round;  // device messages still queued: one more round
   }
   (void)impl_->recorder.flush();
 }

@@ -3,8 +3,10 @@
 // engine, device shadows (MQTT and HTTP) and revocation of live sessions. `ztp cloud run` embeds it
 // next to the REST API server.
 //
-// Threads: the broker's network threads call the observer, which only queues work; one service
-// worker thread runs shadows, rules and events in arrival order; the built-in JITR function runs on
+// Threads: the broker's network threads call the observer, which only queues work (devices'
+// messages in a bounded queue: CloudServiceOptions::max_queued_messages); one service worker
+// thread runs shadows, rules and events in arrival order, the shadow requests queued together in
+// one registry transaction; the built-in JITR function runs on
 // its own threads (registrations share a group commit there) and external function invocations on
 // the dispatcher's threads (RulesRuntime). Nothing publishes to the broker
 // while holding the registry lock (the broker's receive checks take the registry lock under a
@@ -36,6 +38,12 @@ struct CloudServiceOptions {
   bool fall_back_to_ephemeral = false;
   size_t threads = 0;                     // broker io_contexts; 0 = one per core
   ConnectionCaps mqtt_connection_caps{};  // 0: no cap (`ztp cloud run` sets them)
+  // Devices' messages waiting for the service worker (shadows, jobs, rules): beyond either bound a
+  // message is not queued; a shadow request is answered 429 "Too Many Requests" on its /rejected
+  // topic at once, as AWS IoT throttles (Device Shadow error messages), anything else is dropped
+  // (logged). At 20,000 shadow updates/s, 16,384 is under a second of work.
+  size_t max_queued_messages = 16384;
+  size_t max_queued_bytes = 64u << 20;  // payloads and topics
   functions::RetryPolicy retry{};
 };
 

@@ -158,7 +158,17 @@ RulesRuntime::RulesRuntime(registry::Registry& registry, AccountInfo account,
       dispatcher_(2, retry,
                   [this](const functions::AttemptRecord& attempt) { record(attempt, true); }),
       builtin_(kBuiltinFunctionThreads, retry,
-               [this](const functions::AttemptRecord& attempt) { record(attempt, true); }) {}
+               [this](const functions::AttemptRecord& attempt) { record(attempt, true); }) {
+  registry_.add_change_listener(
+      [writes = rule_writes_](const std::vector<registry::Change>& changes) {
+        for (const auto& change : changes) {
+          if (change.kind == registry::Change::Kind::topic_rule) {
+            writes->fetch_add(1, std::memory_order_acq_rel);
+            return;
+          }
+        }
+      });
+}
 
 RulesRuntime::~RulesRuntime() { stop(); }
 
@@ -232,7 +242,25 @@ void RulesRuntime::note(std::string certificate_id, const char* kind, std::strin
   recorder_->record(std::move(certificate_id), kind, std::move(detail));
 }
 
+void RulesRuntime::check_other_writers() {
+  auto read = registry_.data_version();
+  task_data_version_.store(read ? *read : -1, std::memory_order_release);
+}
+
 std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
+  // Listed again only when a rule changed since (every message used to list them): read before
+  // listing, so a change committed meanwhile makes the next message list them again.
+  uint64_t writes = rule_writes_->load(std::memory_order_acquire);
+  std::optional<int64_t> version;
+  if (!per_task_) {
+    if (auto read = registry_.data_version()) version = *read;
+  } else if (int64_t read = task_data_version_.load(std::memory_order_acquire); read >= 0) {
+    version = read;
+  }
+  if (version) {
+    std::lock_guard lock(rules_mutex_);
+    if (listed_at_ && *listed_at_ == std::pair(writes, *version)) return listed_;
+  }
   std::vector<std::shared_ptr<const rules::Rule>> out;
   auto stored = registry_.get_topic_rules();
   if (!stored) {
@@ -261,6 +289,12 @@ std::vector<std::shared_ptr<const rules::Rule>> RulesRuntime::current_rules() {
     out.push_back(compiled[rule.name].second);
   }
   compiled_ = std::move(compiled);
+  listed_ = out;
+  if (version) {
+    listed_at_.emplace(writes, *version);
+  } else {
+    listed_at_.reset();
+  }
   return out;
 }
 

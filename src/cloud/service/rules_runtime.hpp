@@ -16,6 +16,7 @@
 // function-failed.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -90,6 +91,12 @@ class RulesRuntime {
   // capability); from anyone else its invocation is a logged failure.
   void on_message(const rules::MessageContext& message,
                   MessageOrigin origin = MessageOrigin::client);
+  // Rules another process writes (`ztp cloud setup-jitr` next to `ztp cloud run`) show in PRAGMA
+  // data_version, read before every message by default. A caller that handles messages in tasks
+  // (the service worker) calls check_other_writers_per_task() once, then check_other_writers() at
+  // the start of each task: one read per task instead of one per message.
+  void check_other_writers_per_task() { per_task_ = true; }
+  void check_other_writers();
   void drain();
   void stop();
   // Lambda's Invoke over the registry's functions (the provisioning templates' pre-provisioning
@@ -131,6 +138,14 @@ class RulesRuntime {
   std::mutex rules_mutex_;
   std::map<std::string, std::pair<std::string, std::shared_ptr<const rules::Rule>>>
       compiled_;  // name → (payload, rule)
+  // The rules as last listed, kept until a topic rule changes: this process's writes raise
+  // `rule_writes_` (a change listener; shared, as the registry keeps its listeners for good),
+  // another process's show in PRAGMA data_version. Under rules_mutex_.
+  std::shared_ptr<std::atomic<uint64_t>> rule_writes_ = std::make_shared<std::atomic<uint64_t>>(0);
+  std::vector<std::shared_ptr<const rules::Rule>> listed_;
+  std::optional<std::pair<uint64_t, int64_t>> listed_at_;  // (rule_writes_, data_version)
+  std::atomic<bool> per_task_{false};
+  std::atomic<int64_t> task_data_version_{-1};  // -1: unknown (the read failed): list again
   events::EventRecorder* recorder_;
   std::mutex origins_mutex_;
   std::map<std::string, Origin> origins_;

@@ -35,6 +35,16 @@ struct ShadowReply {
   std::vector<Outgoing> messages;  // what MQTT subscribers get (accepted/rejected/delta/documents)
 };
 
+// One shadow request (MQTT: the topic's parts and the payload).
+struct ShadowRequest {
+  std::string thing;
+  std::string shadow_name;  // "" for the classic shadow
+  std::string operation;    // get | update | delete
+  std::string payload;
+  // The per-thing quota was applied already (admit_request, when the request arrived).
+  bool counted = false;
+};
+
 class ShadowStore {
  public:
   // aws-iot.md §4.5: 20 shadow requests per second per thing; beyond, 429 (0: no limit).
@@ -49,6 +59,17 @@ class ShadowStore {
   // get HTTP errors only, §4.1). Does not publish: the caller sends `messages` outside any lock.
   ShadowReply handle(const std::string& thing, const std::string& shadow_name,
                      const std::string& operation, std::string_view payload, bool via_mqtt);
+  // Counts a request of `thing` against its quota (kRequestsPerThingPerSecond) when it arrives;
+  // false: over it, to be answered 429. A server that queues requests counts them here, so that
+  // time spent in its queue does not bunch a device's requests into one window.
+  bool admit_request(const std::string& thing);
+  // `requests` as handle() does them one by one, in order, but in ONE registry transaction (the
+  // caller may defer its durability: Registry::DeferredDurability), so a batch costs one commit
+  // instead of one each. Each request runs in its own savepoint: one whose write fails is undone
+  // alone and answered 500, the others stand. If the commit itself fails, every request of the
+  // batch is answered 500 (a get may have read an update that was rolled back). Replies in the
+  // order of `requests`.
+  std::vector<ShadowReply> handle_batch(const std::vector<ShadowRequest>& requests, bool via_mqtt);
 
   // ListNamedShadowsForThing: the names of the thing's named shadows that exist (not the classic
   // shadow, not deleted ones), in name order, up to `page.limit` after `page.after`.
@@ -56,6 +77,14 @@ class ShadowStore {
                                                  const registry::PageRequest& page);
 
  private:
+  struct Pending;
+  // The checks that need no storage (names, the per-thing quota); false when it was rejected.
+  bool admit(Pending& pending);
+  // Inside a transaction: reads, applies and stores one request; ok() for a refused request too
+  // (its rejection is in the reply); an error when the registry failed.
+  Status apply(Pending& pending);
+  void fail(Pending& pending);  // 500, after a registry failure
+
   registry::Registry& registry_;
   broker::KeyedRateLimit rate_;
   SteadyClock clock_;

@@ -210,13 +210,18 @@ Outcome<UpdateResult> Shadow::update(std::string_view payload, int64_t now, cons
       }
     }
   }
-  if (json{{"desired", desired}, {"reported", reported}}.dump().size() > limits.max_state_bytes) {
+  // The size of {"desired":…,"reported":…} as one dump would give it, without copying both into
+  // one document: 24 bytes of braces, keys and separators.
+  if (desired.dump().size() + reported.dump().size() + 24 > limits.max_state_bytes) {
     return Result::reject(413, "The payload exceeds the maximum size allowed");
   }
 
-  json previous{
-      {"state", state_document()}, {"metadata", metadata_document()}, {"version", version_}};
   json delta_before = delta();
+  // The document before, for /documents: the old sections move there (the new ones are copies).
+  json previous_metadata = metadata_document_moved();
+  json previous{{"state", state_document_moved()},
+                {"metadata", std::move(previous_metadata)},
+                {"version", version_}};
   desired_ = std::move(desired);
   reported_ = std::move(reported);
   desired_metadata_ = std::move(desired_metadata);
@@ -284,6 +289,20 @@ json Shadow::state_document() const {
   json out = json::object();
   if (!desired_.empty()) out["desired"] = desired_;
   if (!reported_.empty()) out["reported"] = reported_;
+  return out;
+}
+
+json Shadow::state_document_moved() {
+  json out = json::object();
+  if (!desired_.empty()) out["desired"] = std::move(desired_);
+  if (!reported_.empty()) out["reported"] = std::move(reported_);
+  return out;
+}
+
+json Shadow::metadata_document_moved() {
+  json out = json::object();
+  if (!desired_metadata_.empty()) out["desired"] = std::move(desired_metadata_);
+  if (!reported_metadata_.empty()) out["reported"] = std::move(reported_metadata_);
   return out;
 }
 

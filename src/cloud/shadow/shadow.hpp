@@ -78,6 +78,9 @@ class Shadow {
  private:
   json state_document() const;  // {"desired":…, "reported":…} with empty sections omitted
   json metadata_document() const;
+  // The same, moving the sections out (update() replaces them right after).
+  json state_document_moved();
+  json metadata_document_moved();
 
   bool exists_ = false;
   int64_t version_ = 0;  // last version used; survives deletion
