@@ -1,5 +1,6 @@
 // Rate quotas of reference/aws-iot.md §6.3 and §4.5 (publishes per connection, shadow requests per
-// thing, CONNECTs per client id): fixed one-second windows. Cheap (two integers and a time point),
+// thing, CONNECTs per client id): fixed one-second windows (per-thing shadow requests: a token
+// bucket of one second's quota, KeyedRateLimit). Cheap (two integers and a time point),
 // and never admits more than twice the quota in any sliding second, which is as precise as AWS's
 // own documentation of these limits.
 #pragma once
@@ -43,29 +44,60 @@ class RateWindow {
   bool refused_logged_ = false;
 };
 
-// Per-key windows shared between threads (shadow requests per thing). Idle keys are pruned as the
-// table grows, so it stays about as large as the set of keys active in the last second.
+// Per-key quotas shared between threads (shadow requests per thing): a token bucket per key, as
+// deep as one second's quota and refilled at the quota's rate. A device that keeps to the quota is
+// never refused however its requests are spaced within the second (a fixed window refused the
+// 21st of a steady 20/s stream whenever jitter put it a millisecond early); a burst gets one
+// second's quota, and no sliding second admits more than twice the quota, as with the windows
+// above. Idle keys (full buckets) are pruned as the table grows, so it stays about as large as the
+// set of keys active in the last second.
 class KeyedRateLimit {
  public:
   explicit KeyedRateLimit(size_t max_per_second) : max_per_second_(max_per_second) {}
 
-  bool admit(const std::string& key, SteadyTime now) {
+  // `log_refusal` (optional) is set true for the first refusal of a key in a second: callers log
+  // that one, not every refused request of a flood.
+  bool admit(const std::string& key, SteadyTime now, bool* log_refusal = nullptr) {
+    if (log_refusal) *log_refusal = false;
     if (max_per_second_ == 0) return true;
+    const double depth = static_cast<double>(max_per_second_);
     std::lock_guard lock(mutex_);
-    if (windows_.size() >= prune_at_) {
-      std::erase_if(windows_, [&](const auto& entry) {
-        return now - entry.second.start() >= std::chrono::seconds(1);
+    if (buckets_.size() >= prune_at_) {
+      std::erase_if(buckets_, [&](const auto& entry) {
+        return now - entry.second.last >= std::chrono::seconds(1);  // refilled: as a new key
       });
-      prune_at_ = std::max<size_t>(kMinPruneAt, 2 * windows_.size());
+      prune_at_ = std::max<size_t>(kMinPruneAt, 2 * buckets_.size());
     }
-    return windows_[key].admit(now, max_per_second_);
+    auto [it, fresh] = buckets_.try_emplace(key);
+    Bucket& bucket = it->second;
+    if (fresh) {
+      bucket.tokens = depth;
+    } else if (now > bucket.last) {
+      std::chrono::duration<double> elapsed = now - bucket.last;
+      bucket.tokens = std::min(depth, bucket.tokens + elapsed.count() * depth);
+    }
+    if (now > bucket.last) bucket.last = now;
+    if (bucket.tokens >= 1.0) {
+      bucket.tokens -= 1.0;
+      return true;
+    }
+    if (log_refusal && now - bucket.refusal_logged >= std::chrono::seconds(1)) {
+      bucket.refusal_logged = now;
+      *log_refusal = true;
+    }
+    return false;
   }
 
  private:
+  struct Bucket {
+    double tokens = 0;
+    SteadyTime last{};
+    SteadyTime refusal_logged{};
+  };
   static constexpr size_t kMinPruneAt = 1024;
   size_t max_per_second_;
   std::mutex mutex_;
-  std::unordered_map<std::string, RateWindow> windows_;
+  std::unordered_map<std::string, Bucket> buckets_;
   size_t prune_at_ = kMinPruneAt;
 };
 

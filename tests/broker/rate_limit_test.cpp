@@ -45,11 +45,47 @@ TEST(KeyedRateLimit, EachKeyHasItsOwnBudgetAndIdleKeysArePruned) {
   EXPECT_TRUE(limit.admit("a", t0));
   EXPECT_FALSE(limit.admit("a", t0));
   EXPECT_TRUE(limit.admit("b", t0));
-  // Thousands of keys later (pruning runs as the table grows), "a" still has no budget in its
-  // window and a fresh one in the next.
+  // Thousands of keys later (pruning runs as the table grows), "a" has refilled at 2 per second:
+  // nothing 400 ms on (0.8 of a request), one at 500 ms, then none again.
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(limit.admit("k" + std::to_string(i), t0));
-  EXPECT_FALSE(limit.admit("a", t0 + milliseconds(999)));
-  EXPECT_TRUE(limit.admit("a", t0 + milliseconds(1000)));
+  EXPECT_FALSE(limit.admit("a", t0 + milliseconds(400)));
+  EXPECT_TRUE(limit.admit("a", t0 + milliseconds(500)));
+  EXPECT_FALSE(limit.admit("a", t0 + milliseconds(501)));
+  // Idle for a second: a full second's quota again.
+  EXPECT_TRUE(limit.admit("a", t0 + milliseconds(1600)));
+  EXPECT_TRUE(limit.admit("a", t0 + milliseconds(1600)));
+  EXPECT_FALSE(limit.admit("a", t0 + milliseconds(1600)));
+}
+
+TEST(KeyedRateLimit, AStreamAtTheQuotaIsNeverRefusedWhateverItsJitter) {
+  // 20 per second, each request up to 20 ms early or late around its 50 ms slot (a fixed window
+  // refused the 21st whenever it came early).
+  KeyedRateLimit limit(20);
+  for (int i = 0; i < 2000; ++i) {
+    int jitter = (i * 7919) % 41 - 20;  // -20..20 ms, deterministic
+    ASSERT_TRUE(limit.admit("thing", t0 + milliseconds(1000 + 50 * i + jitter))) << i;
+  }
+}
+
+TEST(KeyedRateLimit, AFloodGetsOneSecondsQuotaAndLogsOncePerSecond) {
+  KeyedRateLimit limit(20);
+  size_t admitted_in_first_second = 0;
+  size_t logged = 0;
+  bool log = false;
+  for (int ms = 0; ms < 1000; ++ms) {
+    for (int k = 0; k < 10; ++k) {  // 10,000 requests in the second
+      if (limit.admit("thing", t0 + milliseconds(ms), &log)) ++admitted_in_first_second;
+      logged += log ? 1 : 0;
+    }
+  }
+  // The bucket's 20 plus ~20 refilled during the second: at most twice the quota.
+  EXPECT_GE(admitted_in_first_second, 20u);
+  EXPECT_LE(admitted_in_first_second, 40u);
+  EXPECT_EQ(logged, 1u);
+  // More than a second after the first refusal, the next refusal is logged again.
+  int admitted_now = 0;
+  while (limit.admit("thing", t0 + milliseconds(1500), &log)) ASSERT_LE(++admitted_now, 20);
+  EXPECT_TRUE(log);
 }
 
 TEST(Core, OneConnectPerSecondPerClientId) {

@@ -104,9 +104,11 @@ bool ShadowStore::admit(Pending& pending) {
 }
 
 bool ShadowStore::admit_request(const std::string& thing) {
-  if (rate_.admit(thing, clock_())) return true;
-  spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", thing,
-               kRequestsPerThingPerSecond);
+  bool log = false;
+  if (rate_.admit(thing, clock_(), &log)) return true;
+  if (log)  // the first refusal of a second per thing: a flood does not flood the log
+    spdlog::info("shadow {}: more than {} requests/s (aws-iot.md §4.5): 429", thing,
+                 kRequestsPerThingPerSecond);
   return false;
 }
 
