@@ -112,6 +112,21 @@ class MqttCloud(Cloud):
     def iot(self):
         return self.client()
 
+    def device_with_policy(self, directory, policy_document, policy_name="all"):
+        """CreateKeysAndCertificate (ACTIVE) with `policy_document` attached as `policy_name`; the
+        certificate and key (0600) written to `directory`. Returns (cert path, key path)."""
+        iot = self.iot()
+        created = iot.create_keys_and_certificate(setAsActive=True)
+        cert, key = os.path.join(directory, "device.crt"), os.path.join(directory, "device.key")
+        with open(cert, "w") as f:
+            f.write(created["certificatePem"])
+        with open(key, "w") as f:
+            f.write(created["keyPair"]["PrivateKey"])
+        os.chmod(key, 0o600)
+        iot.create_policy(policyName=policy_name, policyDocument=policy_document)
+        iot.attach_policy(policyName=policy_name, target=created["certificateArn"])
+        return cert, key
+
     def rss_kib(self):
         with open("/proc/%d/status" % self.proc.pid) as status:
             return int(re.search(r"VmRSS:\s+(\d+) kB", status.read()).group(1))

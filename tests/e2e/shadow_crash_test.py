@@ -38,15 +38,7 @@ def main():
 
 def run(cloud, tmp, state):
     iot = cloud.iot()
-    created = iot.create_keys_and_certificate(setAsActive=True)
-    cert, key = os.path.join(tmp, "device.crt"), os.path.join(tmp, "device.key")
-    with open(cert, "w") as f:
-        f.write(created["certificatePem"])
-    with open(key, "w") as f:
-        f.write(created["keyPair"]["PrivateKey"])
-    os.chmod(key, 0o600)
-    iot.create_policy(policyName="all", policyDocument=ALL)
-    iot.attach_policy(policyName="all", target=created["certificateArn"])
+    cert, key = cloud.device_with_policy(tmp, ALL)
     things = [["crash-%d-%d" % (d, t) for t in range(THINGS_PER_DEVICE)] for d in range(DEVICES)]
     for names in things:
         for name in names:
