@@ -204,6 +204,19 @@ TEST(ConsoleStream, HubWithoutStreamsTracksPresence) {
   EXPECT_TRUE(got[1].starts_with("event: lifecycle\n"));
 }
 
+TEST(ConsoleStream, PresenceOfThingsClientsMakeUpIsBounded) {
+  // A client publishing to $aws/things/<invented>/… names a new thing each time.
+  StreamHub hub(64, 100);
+  hub.on_message("$aws/events/presence/connected/kit", "{}");
+  for (int i = 0; i < 10000; ++i)
+    hub.on_message("$aws/things/made-up-" + std::to_string(i) + "/shadow/update", "{}");
+  EXPECT_LE(hub.tracked_things(), 201u);  // swept whenever it passes its threshold
+  ASSERT_TRUE(hub.presence("kit"));       // connected: kept
+  EXPECT_TRUE(hub.presence("kit")->connected);
+  ASSERT_TRUE(hub.presence("made-up-9999"));  // the one just seen is kept
+  EXPECT_FALSE(hub.presence("made-up-0"));    // forgotten
+}
+
 TEST(ConsoleStream, ThingOfTopic) {
   EXPECT_EQ(thing_of_topic("$aws/things/t1/shadow/update"), "t1");
   EXPECT_EQ(thing_of_topic("$aws/events/presence/connected/t2"), "t2");

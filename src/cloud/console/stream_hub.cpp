@@ -1,5 +1,6 @@
 #include "cloud/console/stream_hub.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/json.hpp"
@@ -90,6 +91,14 @@ void StreamHub::on_message(const std::string& topic, const std::string& payload)
       presence.connected = false;
       presence_event = true;
     }
+    if (presence_.size() > prune_at_) {
+      // Amortised: the next sweep waits until the table has doubled again (connected things stay,
+      // and there are at most as many as connections).
+      std::erase_if(presence_, [&](const auto& entry) {
+        return !entry.second.connected && entry.first != *thing;
+      });
+      prune_at_ = std::max(max_tracked_, 2 * presence_.size());
+    }
   }
   if (!thing_watched && !fleet_watched) return;
   if (thing_watched) {
@@ -134,6 +143,11 @@ std::optional<StreamHub::Presence> StreamHub::presence(const std::string& thing)
   auto found = presence_.find(thing);
   if (found == presence_.end()) return std::nullopt;
   return found->second;
+}
+
+size_t StreamHub::tracked_things() const {
+  std::lock_guard lock(mutex_);
+  return presence_.size();
 }
 
 std::set<std::string> StreamHub::watched_things() {

@@ -25,7 +25,11 @@ namespace zt::cloud::console {
 
 class StreamHub {
  public:
-  explicit StreamHub(size_t per_stream_capacity = 256) : capacity_(per_stream_capacity) {}
+  // `max_tracked`: things whose presence is kept before disconnected ones are forgotten (topics
+  // name things, and a client may name any: the table must not grow with what clients invent).
+  explicit StreamHub(size_t per_stream_capacity = 256, size_t max_tracked = kMaxTracked)
+      : capacity_(per_stream_capacity), max_tracked_(max_tracked), prune_at_(max_tracked) {}
+  static constexpr size_t kMaxTracked = 65536;
 
   // `thing` empty = the fleet-wide stream.
   std::shared_ptr<api::EventStream> subscribe(const std::string& thing);
@@ -36,7 +40,10 @@ class StreamHub {
     bool connected = false;
     int64_t last_seen_ms = 0;  // last connect/disconnect/message
   };
+  // nullopt for a thing never seen, or a disconnected one forgotten when more than max_tracked
+  // things were seen (connected ones are kept: their number is bounded by the connections).
   std::optional<Presence> presence(const std::string& thing) const;
+  size_t tracked_things() const;
   // Things that have a live per-thing stream (the kit poller watches only those).
   std::set<std::string> watched_things();
   void close_all();
@@ -49,9 +56,11 @@ class StreamHub {
     std::weak_ptr<api::EventStream> stream;
   };
   const size_t capacity_;
+  const size_t max_tracked_;
   mutable std::mutex mutex_;
   std::vector<Subscriber> subscribers_;
   std::map<std::string, Presence> presence_;
+  size_t prune_at_;  // presence_'s size at which disconnected things are forgotten
 };
 
 // The thing a topic concerns: $aws/things/<T>/…, $aws/events/presence/<type>/<T>,
