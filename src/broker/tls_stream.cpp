@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -30,12 +31,21 @@ int chain_index() {
 // cipher state); after the handshake a TLS_server_method SSL has the negotiated version's method,
 // so release_peer_certificates swaps the session while the SSL sits in a context of that method.
 // One per method (TLS 1.2, TLS 1.3) for the process.
+// Freed at exit (function-local statics, made after OpenSSL's own initialisation, are destroyed
+// before its atexit clean-up); connections still holding a session keep their own reference.
+struct FreeContext {
+  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+struct FreeSession {
+  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+
 SSL_CTX* context_with_method(const SSL_METHOD* method) {
   static std::mutex mutex;
-  static std::vector<std::pair<const SSL_METHOD*, SSL_CTX*>> contexts;
+  static std::vector<std::pair<const SSL_METHOD*, std::unique_ptr<SSL_CTX, FreeContext>>> contexts;
   std::lock_guard lock(mutex);
   for (auto& [m, context] : contexts)
-    if (m == method) return context;
+    if (m == method) return context.get();
   SSL_CTX* context = SSL_CTX_new(method);
   if (context) contexts.emplace_back(method, context);
   return context;
@@ -50,10 +60,12 @@ SSL_CTX* context_with_method(const SSL_METHOD* method) {
 SSL_SESSION* slim_session(int version, const SSL_CIPHER* cipher) {
   if (cipher == nullptr) return nullptr;
   static std::mutex mutex;
-  static std::vector<std::pair<std::pair<int, const SSL_CIPHER*>, SSL_SESSION*>> sessions;
+  static std::vector<
+      std::pair<std::pair<int, const SSL_CIPHER*>, std::unique_ptr<SSL_SESSION, FreeSession>>>
+      sessions;
   std::lock_guard lock(mutex);
   for (auto& [key, session] : sessions)
-    if (key.first == version && key.second == cipher) return session;
+    if (key.first == version && key.second == cipher) return session.get();
   SSL_SESSION* session = SSL_SESSION_new();
   if (session == nullptr) return nullptr;
   if (SSL_SESSION_set_protocol_version(session, version) != 1 ||
@@ -61,7 +73,7 @@ SSL_SESSION* slim_session(int version, const SSL_CIPHER* cipher) {
     SSL_SESSION_free(session);
     return nullptr;
   }
-  sessions.push_back({{version, cipher}, session});
+  sessions.emplace_back(std::make_pair(version, cipher), session);
   return session;
 }
 
