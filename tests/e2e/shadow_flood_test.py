@@ -121,8 +121,12 @@ def run(cloud, tmp, state):
     assert seen["accepted"] > 0, "no flooded update was accepted: %s" % seen
     with open(cloud.log_path) as log:
         assert "is not handled" in log.read(), "the queue bound never refused a message"
-    # Bounded: 32 queued messages of 5 KB, not the flood (12 × 100 × 5 KB a second).
-    assert rss_peak - rss_before < 64 * 1024, "RSS grew from %d to %d KiB" % (rss_before, rss_peak)
+    # Bounded: 32 queued messages of 5 KB, not the flood (12 × 100 × 5 KB a second). Under ASan the
+    # freed messages sit in its quarantine (up to 256 MiB), so RSS says nothing about the queue there.
+    if os.environ.get("ZT_SANITIZED") == "1":
+        print("RSS bound not checked: ASan's quarantine holds freed memory (ZT_SANITIZED=1)")
+    else:
+        assert rss_peak - rss_before < 64 * 1024, "RSS grew from %d to %d KiB" % (rss_before, rss_peak)
 
     # Once the flood is over, an update is accepted and stored.
     with lock:
