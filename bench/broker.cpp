@@ -123,13 +123,14 @@ Server start_mosquitto(const fs::path& dir, const fs::path& pki) {
 // decoder instead when an ENGINE is registered for EC keys (crypto/x509/x_pubkey.c,
 // x509_pubkey_decode); this one hands back OpenSSL's own built-in EC method, so the signatures of
 // the server's certificate and CertificateVerify are checked by the same ECDSA code, only the key
-// is no longer decoded through a decoder context. The ENGINE takes every EC EVP_PKEY_CTX the process
-// creates, provider keys' too (crypto/evp/pmeth_lib.c, int_ctx_new looks it up by key type): their
-// operations then run through the legacy method on an exported copy of the key, and provider-only
-// calls fail (X509_sign's AlgorithmIdentifier query, EVP_PKEY_fromdata: "command not supported").
-// A process that only makes TLS handshakes, like this load generator once its PKI is made, is
-// unaffected; ztp, which signs certificates and builds keys, does not do this (docs/benchmarks.md).
-// Only the load generator does this; both brokers run Debian's OpenSSL unchanged.
+// is no longer decoded through a decoder context. The ENGINE takes every EC EVP_PKEY_CTX the
+// process creates, provider keys' too (crypto/evp/pmeth_lib.c, int_ctx_new looks it up by key
+// type): their operations then run through the legacy method on an exported copy of the key, and
+// provider-only calls fail (X509_sign's AlgorithmIdentifier query, EVP_PKEY_fromdata: "command not
+// supported"). A process that only makes TLS handshakes, like this load generator once its PKI is
+// made, is unaffected; ztp, which signs certificates and builds keys, does not do this
+// (docs/benchmarks.md). Only the load generator does this; both brokers run Debian's OpenSSL
+// unchanged.
 void use_legacy_ec_key_decoding() {
   static ENGINE* engine = [] {
     static const int kNids[] = {EVP_PKEY_EC};

@@ -293,8 +293,9 @@ Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path& pa
   // stay in memory instead of a temp file in /var/tmp: one file created, written and unlinked per
   // such statement (seen with strace under JITR, about one per 6 registrations), and pages of a
   // database holding secrets never go to a shared temp directory.
-  ZT_TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                 "PRAGMA temp_store=MEMORY;"));
+  ZT_TRY(
+      db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+              "PRAGMA temp_store=MEMORY;"));
   std::unique_ptr<Registry> registry(new Registry(std::move(db)));
   int64_t target = std::min(up_to_version.value_or(schema_version()), schema_version());
   ZT_TRY(with_context(registry->migrate(target), "migrating " + path.string()));
