@@ -5,6 +5,8 @@
 #   device.crt/.key     device certificate signed by the intermediate; device-chain.crt = device + intermediate
 #   server.crt/.key     broker certificate for 127.0.0.1 / localhost, signed by the root
 #   rogue-device.crt/.key  a device of an unrelated, untrusted CA
+#   rogue-device-chain.crt = rogue-device + rogue-ca
+#   rsa-device.crt/.key a device with an RSA 2048 key signed by the intermediate; rsa-device-chain.crt
 # Usage: make-test-pki.sh DIR [EXTRA_DEVICES]   (EXTRA_DEVICES: also device-1 … device-N, for load)
 set -euo pipefail
 dir=$1
@@ -12,7 +14,14 @@ extra=${2:-0}
 mkdir -p "$dir"
 cd "$dir"
 
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 600 "$1"; }
+key() {
+  if [ "${ZT_KEY_ALGORITHM:-EC}" = RSA ]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null
+  else
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
+  fi
+  chmod 600 "$1"
+}
 
 cat > ext.cnf <<'CNF'
 [zt_ca]
@@ -56,5 +65,8 @@ issue device "device-0001" inter zt_leaf
 issue server "localhost" root zt_server
 issue rogue-ca "Rogue CA" - zt_ca
 issue rogue-device "device-rogue" rogue-ca zt_leaf
+ZT_KEY_ALGORITHM=RSA issue rsa-device "device-rsa" inter zt_leaf
 cat device.crt inter.crt > device-chain.crt
+cat rsa-device.crt inter.crt > rsa-device-chain.crt
+cat rogue-device.crt rogue-ca.crt > rogue-device-chain.crt
 for ((i = 1; i <= extra; i++)); do issue "device-$i" "device-$i" inter zt_leaf; done

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <utility>
 
+#include "crypto/tls_library_context.hpp"
+
 namespace zt::cloud::broker {
 
 namespace {
@@ -46,7 +48,8 @@ SSL_CTX* context_with_method(const SSL_METHOD* method) {
   std::lock_guard lock(mutex);
   for (auto& [m, context] : contexts)
     if (m == method) return context.get();
-  SSL_CTX* context = SSL_CTX_new(method);
+  // The library context of the broker's own contexts (broker.cpp).
+  SSL_CTX* context = SSL_CTX_new_ex(crypto::tls_library_context(), nullptr, method);
   if (context) contexts.emplace_back(method, context);
   return context;
 }

@@ -96,6 +96,37 @@ TEST_F(BrokerOverTls, AConnectionWithoutItsPeerCertificatesStillTalksBothWays) {
   }
 }
 
+// The broker's contexts decode certificates in crypto::tls_library_context(), which keeps only what
+// a handshake needs: a device with an RSA certificate (AWS IoT accepts RSA and ECC) connects over
+// TLS 1.3 and over TLS 1.2 with a CBC suite, whose record MAC is an HMAC key of that context; a
+// device whose certificate another CA signed is still refused.
+TEST_F(BrokerOverTls, AnRsaDeviceConnectsOverTls13AndOverTls12WithACbcSuite) {
+  struct Case {
+    int version;
+    std::string ciphers;
+  };
+  for (const auto& [version, ciphers] :
+       {Case{TLS1_3_VERSION, ""}, Case{TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA256"}}) {
+    SCOPED_TRACE(version);
+    TlsClient device(broker_->port(), pki_, version, "rsa-device", ciphers);
+    ASSERT_TRUE(device.ok());
+    EXPECT_EQ(device.version(), version);
+    if (!ciphers.empty()) {
+      EXPECT_EQ(device.cipher(), ciphers);
+    }
+    auto connack = device.connect(connect_packet("rsa-device"));
+    ASSERT_TRUE(connack);
+    EXPECT_EQ(connack->return_code, mqtt::ConnectReturnCode::accepted);
+    ASSERT_TRUE(device.send(
+        mqtt::Publish{.topic = "rsa/t", .payload = Bytes(100, 'r'), .qos = 1, .packet_id = 7}));
+    auto puback = device.next();
+    ASSERT_TRUE(puback && std::holds_alternative<mqtt::Puback>(*puback));
+  }
+  TlsClient rogue(broker_->port(), pki_, 0, "rogue-device");
+  auto refused = rogue.ok() ? rogue.connect(connect_packet("rogue")) : std::nullopt;
+  EXPECT_FALSE(refused);
+}
+
 TEST_F(BrokerOverTls, AClientThatDoesNotReadIsNotReadEither) {
   auto c = client();
   ASSERT_TRUE(c->connect(connect_packet("pinger")));

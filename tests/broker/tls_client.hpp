@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "broker/broker.hpp"
 #include "broker/trust.hpp"
@@ -25,14 +26,18 @@ namespace fs = std::filesystem;
 // One client connection; every call blocks (5 s receive timeout, `send_timeout` for writes).
 class TlsClient {
  public:
-  // `max_version`: e.g. TLS1_2_VERSION to speak TLS 1.2 (0: the highest both support).
-  TlsClient(uint16_t port, const fs::path& pki, int max_version = 0) {
+  // `max_version`: e.g. TLS1_2_VERSION to speak TLS 1.2 (0: the highest both support);
+  // `device`: the PKI's device files (<device>-chain.crt, <device>.key); `ciphers`: the TLS 1.2
+  // cipher list ("": OpenSSL's default).
+  TlsClient(uint16_t port, const fs::path& pki, int max_version = 0,
+            const std::string& device = "device", const std::string& ciphers = "") {
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (max_version != 0) SSL_CTX_set_max_proto_version(ctx_, max_version);
+    if (!ciphers.empty()) SSL_CTX_set_cipher_list(ctx_, ciphers.c_str());
     SSL_CTX_load_verify_locations(ctx_, (pki / "root.crt").c_str(), nullptr);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    SSL_CTX_use_certificate_chain_file(ctx_, (pki / "device-chain.crt").c_str());
-    SSL_CTX_use_PrivateKey_file(ctx_, (pki / "device.key").c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_use_certificate_chain_file(ctx_, (pki / (device + "-chain.crt")).c_str());
+    SSL_CTX_use_PrivateKey_file(ctx_, (pki / (device + ".key")).c_str(), SSL_FILETYPE_PEM);
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval timeout{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -55,6 +60,7 @@ class TlsClient {
 
   bool ok() const { return ok_; }
   int version() const { return SSL_version(ssl_); }
+  std::string cipher() const { return SSL_get_cipher_name(ssl_); }
   // TLS 1.3: new traffic keys, the server asked to update its own too (RFC 8446 §4.6.3); the
   // KeyUpdate goes out with the next write.
   bool key_update() { return SSL_key_update(ssl_, SSL_KEY_UPDATE_REQUESTED) == 1; }
