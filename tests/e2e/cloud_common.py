@@ -1,10 +1,17 @@
 """Helpers for the cloud e2e tests: start/stop `ztp cloud run` on an ephemeral port."""
+import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
+
+# An IoT policy allowing every action on every resource (tests whose subject is not the policy).
+ALLOW_ALL = json.dumps({"Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
 
 
 # Polls `predicate` every 0.1 s for up to `seconds`; its last answer.
@@ -105,6 +112,19 @@ class MqttCloud(Cloud):
         self.port = self.http_port
         return self
 
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, extra_args=()):
+        """`ztp cloud run` in a fresh temporary directory (its state in <dir>/state, its logs beside),
+        stopped and the directory removed when the block ends, however it ends:
+        `with MqttCloud.running() as cloud: ...` (cloud.work is the directory)."""
+        with tempfile.TemporaryDirectory() as work:
+            cloud = cls(work, os.path.join(work, "state"))
+            try:
+                yield cloud.start(extra_args=extra_args)
+            finally:
+                cloud.stop()
+
     @property
     def state(self):
         return self.state_dir
@@ -126,6 +146,18 @@ class MqttCloud(Cloud):
         iot.create_policy(policyName=policy_name, policyDocument=policy_document)
         iot.attach_policy(policyName=policy_name, target=created["certificateArn"])
         return cert, key
+
+    def connect_device(self, cert, key, client_id, on_message=None):
+        """A paho MQTT 3.1.1 client connected over mutual TLS with `cert`/`key`, its network loop
+        started (the caller stops it: loop_stop() and disconnect())."""
+        import paho.mqtt.client as mqtt
+        client = mqtt.Client(client_id=client_id, clean_session=True, protocol=mqtt.MQTTv311)
+        client.tls_set(ca_certs=os.path.join(self.state_dir, "server-ca.crt"), certfile=cert, keyfile=key)
+        if on_message is not None:
+            client.on_message = on_message
+        client.connect("127.0.0.1", self.mqtt_port)
+        client.loop_start()
+        return client
 
     def rss_kib(self):
         with open("/proc/%d/status" % self.proc.pid) as status:

@@ -11,34 +11,25 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 
-import paho.mqtt.client as mqtt
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cloud_common import MqttCloud  # noqa: E402
+from cloud_common import ALLOW_ALL, MqttCloud  # noqa: E402
 
 DEVICES = 8
 THINGS_PER_DEVICE = 10
 KILL_AFTER = 300
-ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        state = os.path.join(tmp, "state")
-        cloud = MqttCloud(tmp, state).start()
-        try:
-            run(cloud, tmp, state)
-        finally:
-            cloud.stop()
+    with MqttCloud.running() as cloud:
+        run(cloud)
 
 
-def run(cloud, tmp, state):
+def run(cloud):
     iot = cloud.iot()
-    cert, key = cloud.device_with_policy(tmp, ALL)
+    cert, key = cloud.device_with_policy(cloud.work, ALLOW_ALL)
     things = [["crash-%d-%d" % (d, t) for t in range(THINGS_PER_DEVICE)] for d in range(DEVICES)]
     for names in things:
         for name in names:
@@ -49,24 +40,20 @@ def run(cloud, tmp, state):
     killed = threading.Event()
     clients = []
     total_acks = [0]
+
+    def on_message(client, userdata, message):
+        thing = message.topic.split("/")[2]
+        seq = json.loads(message.payload)["state"]["reported"]["seq"]
+        with lock:
+            acked[thing] = max(acked.get(thing, -1), seq)
+            total_acks[0] += 1
+            if total_acks[0] >= KILL_AFTER and not killed.is_set():
+                killed.set()
+                cloud.kill9()
+
     for d in range(DEVICES):
-        c = mqtt.Client(client_id="crash-device-%d" % d, clean_session=True, protocol=mqtt.MQTTv311)
-        c.tls_set(ca_certs=os.path.join(state, "server-ca.crt"), certfile=cert, keyfile=key)
-
-        def on_message(client, userdata, message):
-            thing = message.topic.split("/")[2]
-            seq = json.loads(message.payload)["state"]["reported"]["seq"]
-            with lock:
-                acked[thing] = max(acked.get(thing, -1), seq)
-                total_acks[0] += 1
-                if total_acks[0] >= KILL_AFTER and not killed.is_set():
-                    killed.set()
-                    cloud.kill9()
-
-        c.on_message = on_message
-        c.connect("127.0.0.1", cloud.mqtt_port)
+        c = cloud.connect_device(cert, key, "crash-device-%d" % d, on_message)
         c.subscribe("$aws/things/+/shadow/update/accepted", qos=1)
-        c.loop_start()
         clients.append(c)
     time.sleep(0.5)
 
@@ -98,7 +85,7 @@ def run(cloud, tmp, state):
         snapshot = dict(acked)
     print("acknowledged before kill -9: %d updates of %d things" % (total_acks[0], len(snapshot)))
 
-    db = sqlite3.connect(os.path.join(state, "registry.db"))
+    db = sqlite3.connect(os.path.join(cloud.state, "registry.db"))
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
     cloud.start()

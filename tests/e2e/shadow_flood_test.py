@@ -11,43 +11,25 @@ the cloud is stopped at the end."""
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 
-import paho.mqtt.client as mqtt
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cloud_common import MqttCloud, wait_until  # noqa: E402
+from cloud_common import ALLOW_ALL, MqttCloud, wait_until  # noqa: E402
 
 FLOODERS = 12
 THINGS_PER_FLOODER = 100  # one update per thing per burst: AWS's 20/s per thing is not what refuses
 QUEUE = 32
 FLOOD_SECONDS = 6
-ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        state = os.path.join(tmp, "state")
-        cloud = MqttCloud(tmp, state).start(extra_args=("--mqtt-max-queued-messages", str(QUEUE)))
-        try:
-            run(cloud, tmp, state)
-        finally:
-            cloud.stop()
+    with MqttCloud.running(extra_args=("--mqtt-max-queued-messages", str(QUEUE))) as cloud:
+        run(cloud)
 
 
-def connect(cloud, state, cert, key, client_id, on_message):
-    c = mqtt.Client(client_id=client_id, clean_session=True, protocol=mqtt.MQTTv311)
-    c.tls_set(ca_certs=os.path.join(state, "server-ca.crt"), certfile=cert, keyfile=key)
-    c.on_message = on_message
-    c.connect("127.0.0.1", cloud.mqtt_port)
-    c.loop_start()
-    return c
-
-
-def run(cloud, tmp, state):
-    cert, key = cloud.device_with_policy(tmp, ALL)
+def run(cloud):
+    cert, key = cloud.device_with_policy(cloud.work, ALLOW_ALL)
 
     lock = threading.Lock()
     counts = {"accepted": 0, "throttled": 0, "other": 0}
@@ -67,11 +49,11 @@ def run(cloud, tmp, state):
         with lock:
             probe_answers.append((message.topic, json.loads(message.payload)))
 
-    probe = connect(cloud, state, cert, key, "flood-probe", on_probe_answer)
+    probe = cloud.connect_device(cert, key, "flood-probe", on_probe_answer)
     probe.subscribe("$aws/things/flood-probe/shadow/+/+", qos=1)
     flooders = []
     for f in range(FLOODERS):
-        c = connect(cloud, state, cert, key, "flooder-%d" % f, on_flood_answer)
+        c = cloud.connect_device(cert, key, "flooder-%d" % f, on_flood_answer)
         c.subscribe("$aws/things/+/shadow/update/accepted", qos=0)
         c.subscribe("$aws/things/+/shadow/update/rejected", qos=0)
         flooders.append(c)

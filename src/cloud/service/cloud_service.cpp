@@ -14,6 +14,7 @@
 #include "broker/mqtt5.hpp"
 #include "cloud/service/auth.hpp"
 #include "cloud/service/fleet_provisioning.hpp"
+#include "cloud/service/inbound_queue.hpp"
 #include "cloud/service/jobs.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
@@ -272,73 +273,39 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
                        const std::vector<std::string>& filters) override {
     subscriptions(client, filters, /*subscribed=*/false);
   }
-  // Devices' messages, on their way to the worker (network threads push, the worker takes them in
+  // Devices' messages, on their way to the worker (network threads offer, the worker takes them in
   // batches): bounded (CloudServiceOptions::max_queued_messages/bytes). The worker takes a batch
   // at a time so the shadow requests queued together share one registry transaction, and one
   // commit, one fsync and one durability callback (issue 19).
-  struct Inbound {
-    std::string session;
-    rules::MessageContext context;
-    std::optional<shadow::ShadowTopic> shadow;  // a shadow request within its thing's quota
-    size_t bytes() const { return context.topic.size() + context.payload.size(); }
-  };
   static constexpr size_t kBatch = 256;  // messages the worker takes at once
-  std::mutex inbox_mutex;
-  std::deque<Inbound> inbox;
-  size_t inbox_bytes = 0;
-  bool inbox_posted = false;  // a drain_inbox task is queued or running
-  broker::RateWindow overflow_log;
-  uint64_t overflowed = 0;  // under inbox_mutex
+  InboundQueue inbox{options.max_queued_messages, options.max_queued_bytes, shadows};
 
   void on_publish(const broker::Message& message, const broker::ClientContext& client) override {
     recorder.seen(client.principal, events::now_us());
-    Inbound item{client.session_identifier,
-                 rules_context(message, client.client_id, client.principal, account.account_id),
-                 std::nullopt};
-    // A shadow request counts against its thing's quota as it arrives (AWS counts what the device
-    // sends; the time it waits in the queue is the cloud's): over it, 429 at once.
-    bool over_quota = false;
-    if (auto request = shadow::parse_request_topic(message.topic)) {
-      if (shadows.admit_request(request->thing)) {
-        item.shadow = std::move(request);
-      } else {
-        over_quota = true;
-        answer_429(message, *request);
-      }
-    }
-    bool post_drain = false;
-    bool full = false;
-    bool log = false;
-    uint64_t dropped = 0;
-    {
-      std::lock_guard lock(inbox_mutex);
-      full = inbox.size() >= options.max_queued_messages ||
-             inbox_bytes + item.bytes() > options.max_queued_bytes;
-      if (full) {
-        dropped = ++overflowed;
-        log = overflow_log.admit(std::chrono::steady_clock::now(), 1);  // a line a second
-      } else {
-        inbox_bytes += item.bytes();
-        inbox.push_back(std::move(item));
-        post_drain = !inbox_posted;
-        inbox_posted = true;
-      }
-    }
-    if (post_drain) post([self = shared_from_this()] { self->drain_inbox(); });
-    if (full) overflow(message, dropped, log, over_quota);
+    // A shadow request counts against its thing's quota as the queue takes it (InboundQueue):
+    // over it, 429 at once; refused for a full queue, 429 too, and no quota spent.
+    auto request = shadow::parse_request_topic(message.topic);
+    auto offered =
+        inbox.offer({client.session_identifier,
+                     rules_context(message, client.client_id, client.principal, account.account_id),
+                     std::nullopt},
+                    request);
+    if (offered.start_drain) post([self = shared_from_this()] { self->drain_inbox(); });
+    if (offered.over_quota) answer_429(message, *request);
+    if (!offered.queued) overflow(message, request, offered.refused, offered.log_refusal);
   }
 
   // The queue is full: a shadow request gets 429 on its /rejected topic from here (the network
   // thread, as the broker's own publish of the message does), anything else is dropped.
-  void overflow(const broker::Message& message, uint64_t dropped, bool log, bool answered) {
+  void overflow(const broker::Message& message, const std::optional<shadow::ShadowTopic>& request,
+                uint64_t dropped, bool log) {
     if (log) {
       spdlog::warn(
           "service worker: {} messages queued (or {} bytes): {} is not handled ({} so far); "
           "shadow requests are answered 429",
           options.max_queued_messages, options.max_queued_bytes, message.topic, dropped);
     }
-    if (answered) return;
-    if (auto request = shadow::parse_request_topic(message.topic)) answer_429(message, *request);
+    if (request) answer_429(message, *request);
   }
 
   // 429 "Too Many Requests" on the request's /rejected topic, from the network thread.
@@ -362,20 +329,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   // depend only on each other, so taking them before the batch's other messages reorders nothing
   // a device can see.
   void drain_inbox() {
-    std::vector<Inbound> batch;
     bool more = false;
-    {
-      std::lock_guard lock(inbox_mutex);
-      size_t n = std::min(inbox.size(), kBatch);
-      batch.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        inbox_bytes -= inbox.front().bytes();
-        batch.push_back(std::move(inbox.front()));
-        inbox.pop_front();
-      }
-      more = !inbox.empty();
-      inbox_posted = more;
-    }
+    std::vector<InboundMessage> batch = inbox.take(kBatch, more);
     // Behind whatever else was queued meanwhile (events, durability reports).
     if (more) post([self = shared_from_this()] { self->drain_inbox(); });
     flush_answers();
@@ -415,7 +370,7 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   }
 
   // Worker: one device message's non-shadow work (its shadow request, if any, is done).
-  void handle_message(Inbound& item, bool shadow_request) {
+  void handle_message(InboundMessage& item, bool shadow_request) {
     rules::MessageContext& context = item.context;
     const std::string& topic = context.topic;
     // Fleet provisioning: answered on the asking connection only; neither the request (it may
@@ -650,8 +605,7 @@ void CloudService::drain() {
     impl_->post([&done] { done.set_value(); });
     done.get_future().wait();
     impl_->rules.drain();
-    std::lock_guard lock(impl_->inbox_mutex);
-    if (impl_->inbox_posted) --round;  // device messages still queued: one more round
+    if (impl_->inbox.drain_owed()) --round;  // device messages still queued: one more round
   }
   (void)impl_->recorder.flush();
 }

@@ -40,8 +40,9 @@ struct CloudServiceOptions {
   ConnectionCaps mqtt_connection_caps{};  // 0: no cap (`ztp cloud run` sets them)
   // Devices' messages waiting for the service worker (shadows, jobs, rules): beyond either bound a
   // message is not queued; a shadow request is answered 429 "Too Many Requests" on its /rejected
-  // topic at once, as AWS IoT throttles (Device Shadow error messages), anything else is dropped
-  // (logged). At 20,000 shadow updates/s, 16,384 is under a second of work.
+  // topic at once, as AWS IoT throttles (Device Shadow error messages), and spends none of its
+  // thing's quota (InboundQueue); anything else is dropped (logged). At 20,000 shadow updates/s,
+  // 16,384 is under a second of work.
   size_t max_queued_messages = 16384;
   size_t max_queued_bytes = 64u << 20;  // payloads and topics
   functions::RetryPolicy retry{};
