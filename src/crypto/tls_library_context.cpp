@@ -90,7 +90,7 @@ int get_params(void* /*provctx*/, OSSL_PARAM params[]) {
 // OpenSSL's dispatch tables hold functions as void (*)(void) (provider-base(7)).
 template <class F>
 auto as_dispatch(F* function) {
-  return reinterpret_cast<void (*)(void)>(function);  // NOLINT(*-reinterpret-cast)
+  return reinterpret_cast<void (*)()>(function);  // NOLINT(*-reinterpret-cast)
 }
 
 const std::array<OSSL_DISPATCH, 6> kDispatch = {{
