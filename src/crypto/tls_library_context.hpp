@@ -17,8 +17,9 @@
 //  - decoders: only SubjectPublicKeyInfo DER for the certificates' key types (and the generic
 //    SubjectPublicKeyInfo step), the only decoding a handshake does (the peer's and our own
 //    certificates). The certificates' key types are those AWS IoT accepts: RSA (and RSA-PSS),
-//    DSA and EC (its supported signature algorithms, reference/aws-iot.md §2). A certificate with
-//    another key (Ed25519) fails verification here, as it does at AWS IoT.
+//    DSA and EC (its supported signature algorithms, reference/aws-iot.md §2). A device
+//    certificate with another key type (Ed25519, which that list does not name) now fails the
+//    handshake; it used to connect.
 // That makes a certificate's decoding about 2.5 times cheaper; the algorithms themselves are the
 // default provider's own implementations, so nothing is weaker or different. It is not an ENGINE:
 // nothing outside an SSL_CTX made with this context changes (an ENGINE registered for EC would

@@ -119,8 +119,8 @@ TEST(TlsLibraryContext, DecodesAndVerifiesCertificatesOfTheKeyTypesAwsIotAccepts
   }
 }
 
-// The filter is real: an Ed25519 certificate (which AWS IoT does not accept) has its key decoded
-// in OpenSSL's default context and not in this one, so it fails verification here.
+// The filter is real: an Ed25519 certificate (a key type AWS IoT's list does not name) has its key
+// decoded in OpenSSL's default context and not in this one, so it fails verification here.
 TEST(TlsLibraryContext, LeavesOutTheDecodersAHandshakeDoesNotNeed) {
   OSSL_LIB_CTX* context = tls_library_context();
   ASSERT_NE(context, nullptr);
