@@ -116,6 +116,7 @@ struct Summary {
   double p50 = 0, p99 = 0, mean_attempts = 0, per_second = 0;
   size_t failed = 0, done = 0;
   double server_cpu_ms = 0;  // the server's CPU per accepted device (with_cpu)
+  double client_cpu_ms = 0;  // this process's (the load generator's) CPU per accepted device
 };
 
 inline Summary summarize(const std::vector<Sample>& samples, double seconds) {
@@ -176,14 +177,18 @@ inline double cpu_seconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// `measure()` and the CPU milliseconds `pid` spent per accepted device meanwhile.
+// `measure()` and the CPU milliseconds `pid` spent per accepted device meanwhile, and this
+// process's (the load generator shares the machine's cores with the server).
 template <class Measure>
 Summary with_cpu(pid_t pid, Measure measure) {
   double before = cpu_seconds(pid);
+  double self_before = cpu_seconds(getpid());
   Summary summary = measure();
   double used = cpu_seconds(pid) - before;
+  double self_used = cpu_seconds(getpid()) - self_before;
   size_t done = summary.per_second > 0 ? summary.done : 0;
   summary.server_cpu_ms = done ? 1000 * used / static_cast<double>(done) : 0;
+  summary.client_cpu_ms = done ? 1000 * self_used / static_cast<double>(done) : 0;
   return summary;
 }
 
