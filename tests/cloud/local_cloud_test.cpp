@@ -1,6 +1,6 @@
 // LocalCloud in-process on ephemeral ports: a SigV4-signed call through the aws client, an MQTT
-// CONNECT over mutual TLS with a certificate the cloud issued, and a stop that leaves neither a
-// listening port nor a thread behind.
+// CONNECT over mutual TLS with a certificate the cloud issued, and a stop (with a device still
+// connected) that leaves neither a listening port nor a thread behind.
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <filesystem>
+#include <functional>
 
 #include "aws/iot_client.hpp"
 #include "cloud/local_cloud.hpp"
@@ -43,11 +44,13 @@ bool port_is_free(uint16_t port) {
 }
 
 // CONNECT over mutual TLS (the server verified against the state's server CA); the CONNACK, or
-// nullopt when the broker hung up instead.
+// nullopt when the broker hung up instead. `while_connected` runs after the CONNACK, before the
+// client hangs up.
 std::optional<mqtt::Connack> mqtt_connect(uint16_t port, const fs::path& server_ca,
                                           const std::string& certificate_pem,
                                           const std::string& private_key_pem,
-                                          const std::string& client_id) {
+                                          const std::string& client_id,
+                                          const std::function<void()>& while_connected = {}) {
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.load_verify_file(server_ca.string());
@@ -71,6 +74,7 @@ std::optional<mqtt::Connack> mqtt_connect(uint16_t port, const fs::path& server_
     if (!packet) return std::nullopt;
     if (*packet) {
       if (!std::holds_alternative<mqtt::Connack>(**packet)) return std::nullopt;
+      if (while_connected) while_connected();
       return std::get<mqtt::Connack>(**packet);
     }
     uint8_t buffer[4096];
@@ -126,7 +130,14 @@ TEST(LocalCloud, AnswersASignedCallAndAnMqttConnectThenStopsCleanly) {
     ASSERT_TRUE(connack);
     EXPECT_EQ(connack->return_code, mqtt::ConnectReturnCode::accepted);
 
-    cloud.stop();
+    // The cloud stops while a device is still connected (as `ztp cloud run` does on SIGTERM with
+    // a fleet online): it still gives back its ports and threads.
+    auto second = mqtt_connect(mqtt_port, state.dir / "server-ca.crt",
+                               (*keys)["certificatePem"].get<std::string>(),
+                               (*keys)["keyPair"]["PrivateKey"].get<std::string>(),
+                               "local-cloud-test-2", [&] { cloud.stop(); });
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->return_code, mqtt::ConnectReturnCode::accepted);
     EXPECT_TRUE(port_is_free(http_port));
     EXPECT_TRUE(port_is_free(mqtt_port));
   }

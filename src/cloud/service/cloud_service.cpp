@@ -7,6 +7,7 @@
 #include <deque>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "broker/broker.hpp"
@@ -130,6 +131,8 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   std::shared_ptr<PolicyAuthorizer> authorizer;
   std::unique_ptr<broker::Broker> broker;
   boost::asio::thread_pool worker{1};
+  std::mutex post_mutex;        // post() against close_worker()
+  bool accepting_tasks = true;  // false once stop() closes the worker (post_mutex)
   std::atomic<bool> stopped{false};
   std::vector<MessageTap> taps;  // fixed before start()
 
@@ -145,14 +148,25 @@ struct CloudService::Impl : broker::Observer, std::enable_shared_from_this<Impl>
   // below, so a failing tap or rule does not keep the message from the others.
   // Each task first looks whether another process wrote to the registry (a topic rule from `ztp
   // cloud setup-jitr`): one PRAGMA data_version per task, not per message (RulesRuntime).
+  // Once stop() has closed the worker, a task from another thread is dropped: after the worker's
+  // join nothing would run it, and the shared_ptr to this Impl it holds would keep the Impl (which
+  // owns the worker and so the task) alive for ever — the broker's last disconnect events, posted
+  // from its network threads while it stops, leaked that way (LeakSanitizer, LocalCloud test).
+  // Tasks the worker posts while stop() joins it still run.
   template <class Fn>
   void post(Fn&& fn) {
+    std::lock_guard lock(post_mutex);
+    if (!accepting_tasks && !worker.get_executor().running_in_this_thread()) return;
     boost::asio::post(worker, [this, fn = std::forward<Fn>(fn)]() mutable {
       guarded("a queued task", "", [&] {
         rules.check_other_writers();
         fn();
       });
     });
+  }
+  void close_worker() {
+    std::lock_guard lock(post_mutex);
+    accepting_tasks = false;
   }
 
   void tap(const std::string& topic, const std::string& payload) {
@@ -620,6 +634,8 @@ void CloudService::stop() {
     if (self->sweep_timer) self->sweep_timer->cancel();
   });
   // The worker first: it publishes into the broker, whose io_contexts die with Broker::stop().
+  // What the broker's network threads post from now on is dropped (Impl::post).
+  impl.close_worker();
   impl.worker.join();
   impl.rules.stop();
   if (impl.broker) impl.broker->stop();
