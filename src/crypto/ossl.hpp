@@ -4,8 +4,10 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -30,6 +32,10 @@ ZT_OSSL_DELETER(EVP_PKEY, EVP_PKEY_free);
 ZT_OSSL_DELETER(EVP_PKEY_CTX, EVP_PKEY_CTX_free);
 ZT_OSSL_DELETER(EVP_MD_CTX, EVP_MD_CTX_free);
 ZT_OSSL_DELETER(EVP_MD, EVP_MD_free);
+ZT_OSSL_DELETER(EVP_CIPHER, EVP_CIPHER_free);
+ZT_OSSL_DELETER(EVP_KDF, EVP_KDF_free);
+ZT_OSSL_DELETER(EVP_KEYMGMT, EVP_KEYMGMT_free);
+ZT_OSSL_DELETER(OSSL_DECODER, OSSL_DECODER_free);
 ZT_OSSL_DELETER(EVP_MAC, EVP_MAC_free);
 ZT_OSSL_DELETER(EVP_MAC_CTX, EVP_MAC_CTX_free);
 ZT_OSSL_DELETER(X509, X509_free);

@@ -14,25 +14,6 @@
 #include "crypto/ossl.hpp"
 
 namespace zt::crypto {
-
-// The fetched objects these tests hold (crypto/ossl.hpp has the handles the code uses).
-template <>
-struct Deleter<EVP_KEYMGMT> {
-  void operator()(EVP_KEYMGMT* p) const noexcept { EVP_KEYMGMT_free(p); }
-};
-template <>
-struct Deleter<EVP_CIPHER> {
-  void operator()(EVP_CIPHER* p) const noexcept { EVP_CIPHER_free(p); }
-};
-template <>
-struct Deleter<EVP_KDF> {
-  void operator()(EVP_KDF* p) const noexcept { EVP_KDF_free(p); }
-};
-template <>
-struct Deleter<OSSL_DECODER> {
-  void operator()(OSSL_DECODER* p) const noexcept { OSSL_DECODER_free(p); }
-};
-
 namespace {
 
 // A fresh key of `type` ("EC" on `group`, "RSA", "DSA", "ED25519") made in OpenSSL's default
