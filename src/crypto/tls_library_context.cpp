@@ -6,6 +6,7 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <string_view>
@@ -36,12 +37,6 @@ Filter filter;
 std::string_view first_name(const char* names) {
   std::string_view all(names != nullptr ? names : "");
   return all.substr(0, all.find(':'));
-}
-
-bool listed(std::string_view name, const auto& list) {
-  for (std::string_view kept : list)
-    if (kept == name) return true;
-  return false;
 }
 
 std::vector<OSSL_ALGORITHM> kept(int operation, bool (*keep)(const OSSL_ALGORITHM&)) {
@@ -109,10 +104,11 @@ int init(const OSSL_CORE_HANDLE* /*handle*/, const OSSL_DISPATCH* /*in*/, const 
     filter.deflt = filter.inner ? OSSL_PROVIDER_load(filter.inner, "default") : nullptr;
     if (filter.deflt == nullptr) return 0;
     filter.key_managers = kept(OSSL_OP_KEYMGMT, [](const OSSL_ALGORITHM& a) {
-      return listed(first_name(a.algorithm_names), kKeyManagers);
+      return std::ranges::find(kKeyManagers, first_name(a.algorithm_names)) != kKeyManagers.end();
     });
     filter.decoders = kept(OSSL_OP_DECODER, [](const OSSL_ALGORITHM& a) {
-      return listed(first_name(a.algorithm_names), kDecoders) && a.property_definition &&
+      return std::ranges::find(kDecoders, first_name(a.algorithm_names)) != kDecoders.end() &&
+             a.property_definition &&
              std::strstr(a.property_definition, "structure=SubjectPublicKeyInfo") != nullptr;
     });
   }
