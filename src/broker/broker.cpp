@@ -35,6 +35,8 @@ SSL_CTX* new_server_context() {
   return SSL_CTX_new_ex(crypto::tls_library_context(), nullptr, TLS_server_method());
 }
 
+constexpr size_t kBlockingThreads = 4;
+
 }  // namespace
 
 struct Broker::Impl {
@@ -48,10 +50,17 @@ struct Broker::Impl {
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
+  // Where Authenticators' deferred decisions run (JITR's registry write and its fsync): a few
+  // threads, since registrations waiting at once share one group commit.
+  std::unique_ptr<asio::thread_pool> blocking;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> expiry_timer;
   std::shared_ptr<ConnectionLimiter> limiter;
   std::atomic<size_t> next_context{0};
+  // Per io_context: its connections in their handshake or CONNECT (the CPU-heavy part of a
+  // connection's life). A new connection goes to the least busy one.
+  std::unique_ptr<std::atomic<uint32_t>[]> busy;
+  size_t least_busy_context();
   uint16_t port = 0;
   bool running = false;
 
@@ -199,8 +208,9 @@ std::shared_ptr<SSL_CTX> Broker::Impl::context_for(const std::string& name,
 asio::awaitable<void> Broker::Impl::accept_loop() {
   return accept_connections(
       "broker", *acceptor, limiter, /*allow_eviction=*/false,
-      // Connections are spread round-robin over the io_contexts; each then lives on one thread.
-      [this] { return tcp::socket(*contexts[next_context++ % contexts.size()]); },
+      // A connection lives on one io_context (one thread) for its whole life: the one with the
+      // fewest handshakes in progress (busy, counted from serve() to the connection's CONNECT).
+      [this] { return tcp::socket(*contexts[least_busy_context()]); },
       // Over a cap the connection is closed at once, before any TLS work (MQTT has no way to say
       // "busy" before CONNECT, and a TLS alert would cost a handshake's worth of work).
       [](tcp::socket& socket) {
@@ -210,9 +220,26 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
       [this](tcp::socket socket, ConnectionLimiter::Slot slot, const std::string&) {
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<Connection>(core, std::move(socket), tls.native_handle())
+        auto* context = &static_cast<asio::io_context&>(socket.get_executor().context());
+        size_t index = 0;
+        while (index + 1 < contexts.size() && contexts[index].get() != context) ++index;
+        busy[index].fetch_add(1, std::memory_order_relaxed);
+        std::make_shared<Connection>(core, std::move(socket), tls.native_handle(),
+                                     blocking->get_executor(), &busy[index])
             ->start(std::move(slot));
       });
+}
+
+size_t Broker::Impl::least_busy_context() {
+  // Ties go round-robin, so an idle broker still spreads its long-lived connections.
+  size_t start = next_context++ % contexts.size();
+  size_t best = start;
+  for (size_t step = 1; step < contexts.size(); ++step) {
+    size_t index = (start + step) % contexts.size();
+    if (busy[index].load(std::memory_order_relaxed) < busy[best].load(std::memory_order_relaxed))
+      best = index;
+  }
+  return best;
 }
 
 void Broker::Impl::schedule_expiry() {
@@ -259,6 +286,7 @@ Status Broker::start() {
   const auto& config = impl.core.config();
   size_t threads =
       config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  impl.busy = std::make_unique<std::atomic<uint32_t>[]>(threads);
   for (size_t i = 0; i < threads; ++i) {
     impl.contexts.push_back(std::make_unique<asio::io_context>(1));
     impl.guards.push_back(asio::make_work_guard(*impl.contexts.back()));
@@ -279,6 +307,7 @@ Status Broker::start() {
         Errc::io, fmt::format("listening on {}:{}: {}", config.host, config.port, ec.message()));
   }
   impl.port = impl.acceptor->local_endpoint().port();
+  impl.blocking = std::make_unique<asio::thread_pool>(kBlockingThreads);
   impl.limiter = ConnectionLimiter::create(config.connection_caps);
   asio::co_spawn(*impl.contexts[0], impl.accept_loop(), log_exceptions("broker: accept loop"));
   impl.expiry_timer = std::make_unique<asio::steady_timer>(*impl.contexts[0]);
@@ -307,6 +336,11 @@ void Broker::publish_to_connection(std::string_view session_identifier, Message 
 }
 
 size_t Broker::connection_count() const { return impl_->core.connections.load(); }
+size_t Broker::connections_in_handshake() const {
+  size_t total = 0;
+  for (size_t i = 0; i < impl_->contexts.size(); ++i) total += impl_->busy[i].load();
+  return total;
+}
 size_t Broker::disconnect_principal(std::string_view principal, DisconnectReason reason) {
   return impl_->core.disconnect_principal(principal, reason);
 }
@@ -333,6 +367,9 @@ void Broker::stop() {
   for (auto& context : impl.contexts) context->stop();
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();
+  // A deferred decision still running finishes; it resumes its connection on a stopped context,
+  // which destroys it below with the others.
+  impl.blocking->join();
   impl.core.release_outlets();  // before the contexts (and the connections' sockets) go
   impl.acceptor.reset();
   impl.expiry_timer.reset();

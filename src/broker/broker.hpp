@@ -30,6 +30,9 @@ class Broker {
   // The same, to the subscriptions of one connection (ClientContext::session_identifier) only.
   void publish_to_connection(std::string_view session_identifier, Message message);
   size_t connection_count() const;
+  // Connections in their TLS handshake or not yet past CONNECT, over all network threads (what
+  // places a new connection on the least busy thread).
+  size_t connections_in_handshake() const;
   // Closes the live connections of a certificate (UpdateCertificate to INACTIVE/REVOKED,
   // reference/aws-iot.md §2).
   size_t disconnect_principal(std::string_view principal,

@@ -37,8 +37,11 @@ constexpr int kWritesPerTurn = 16;
 
 }  // namespace
 
-Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls)
+Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls,
+                       std::optional<asio::any_io_executor> blocking, std::atomic<uint32_t>* busy)
     : core_(core),
+      blocking_(std::move(blocking)),
+      busy_(busy),
       stream_(std::move(socket), tls),
       timer_(stream_.get_executor()),
       resume_reading_(stream_.get_executor()),
@@ -46,7 +49,10 @@ Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls)
   ++core_.connections;
 }
 
-Connection::~Connection() { --core_.connections; }
+Connection::~Connection() {
+  settle();
+  --core_.connections;
+}
 
 void Connection::start(ConnectionLimiter::Slot slot) {
   slot_ = std::move(slot);
@@ -86,7 +92,7 @@ asio::awaitable<void> Connection::run(
     finish();
     co_return;
   }
-  if (!authenticate()) {
+  if (!co_await authenticate()) {
     finish();
     co_return;
   }
@@ -181,7 +187,7 @@ asio::awaitable<void> Connection::watchdog(std::shared_ptr<Connection> /*self*/)
   }
 }
 
-bool Connection::authenticate() {
+asio::awaitable<bool> Connection::authenticate() {
   SSL* ssl = stream_.native_handle();
   // What the Authenticator needs, for this call only: the identity it returns (principal, policy
   // variables in auth_context) is what the connection keeps, not the certificates, so an idle
@@ -190,7 +196,7 @@ bool Connection::authenticate() {
   peer.certificate.reset(SSL_get1_peer_certificate(ssl));
   if (!peer.certificate) {  // SSL_VERIFY_FAIL_IF_NO_PEER_CERT makes this unreachable; stay safe
     close_now(DisconnectReason::auth_error, false);
-    return false;
+    co_return false;
   }
   peer.verified_chain = stream_.take_verified_chain();
   if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
@@ -200,6 +206,18 @@ bool Connection::authenticate() {
   if (!ec) peer.remote_address = endpoint.address().to_string();
 
   AuthDecision decision = core_.authenticator().authenticate(peer);
+  if (decision.outcome == AuthOutcome::deferred) {
+    // It may block (a registry write and its fsync): on the blocking threads, while this network
+    // thread goes on with other connections; then back here.
+    std::function<AuthDecision()> work = std::move(decision.deferred);
+    if (blocking_) {
+      decision = co_await run_blocking(std::move(work));
+    } else {
+      decision = work();
+    }
+    // The watchdog (connect timeout) or a shutdown may have closed the connection meanwhile.
+    if (closed_) co_return false;
+  }
   context_.principal = std::move(decision.principal);
   context_.server_name = std::move(peer.server_name);
   context_.remote_address = std::move(peer.remote_address);
@@ -211,19 +229,46 @@ bool Connection::authenticate() {
   stream_.release_peer_certificates();
   switch (decision.outcome) {
     case AuthOutcome::accept:
-      return true;
+      co_return true;
     case AuthOutcome::close_without_connack:
       spdlog::info("broker: {} will be closed at CONNECT: {}", context_.remote_address,
                    decision.reason);
       close_on_connect_ = true;
-      return true;
+      co_return true;
     case AuthOutcome::reject:
+    case AuthOutcome::deferred:  // a deferred decision that deferred again: refused
       break;
   }
   spdlog::info("broker: client certificate from {} refused: {}", context_.remote_address,
                decision.reason);
   close_now(DisconnectReason::auth_error, false);
-  return false;
+  co_return false;
+}
+
+asio::awaitable<AuthDecision> Connection::run_blocking(std::function<AuthDecision()> work) {
+  // Not a coroutine itself: written as one (GCC 12, Boost 1.74), the frame's by-value `work` was
+  // destroyed again after the lambda below had moved it away (ASan: a double free), so the
+  // awaitable is async_initiate's. A plain post there and back rather than co_spawn onto the pool,
+  // which Boost 1.74 reports racing when started from a thread that does not run the target
+  // executor (chriskohlhoff/asio#552).
+  return asio::async_initiate<decltype(asio::use_awaitable), void(AuthDecision)>(
+      [blocking = *blocking_, home = stream_.get_executor(),
+       work = std::move(work)](auto handler) mutable {
+        asio::post(
+            blocking, [home, work = std::move(work), handler = std::move(handler)]() mutable {
+              AuthDecision decision;  // reject, unless the work decides
+              try {
+                decision = work();
+              } catch (const std::exception& e) {  // a thrown decision refuses this one connection
+                decision.reason = std::string("authentication failed: ") + e.what();
+              }
+              asio::post(home,
+                         [handler = std::move(handler), decision = std::move(decision)]() mutable {
+                           std::move(handler)(std::move(decision));
+                         });
+            });
+      },
+      asio::use_awaitable);
 }
 
 bool Connection::fail(DisconnectReason reason, std::string_view why, uint8_t reason_code) {
@@ -306,6 +351,7 @@ void Connection::resume_reading_if_drained() {
 void Connection::finish() {
   if (finished_) return;
   finished_ = true;
+  settle();
   if (saying_goodbye_) --core_.goodbyes_pending;
   if (!closed_) close_now(reason_, true);
   if (!session_) return;

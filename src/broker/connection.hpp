@@ -8,6 +8,7 @@
 
 #include <boost/asio.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -25,7 +26,12 @@ namespace zt::cloud::broker {
 
 class Connection final : public Outlet, public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Core& core, tcp::socket socket, SSL_CTX* tls);
+  // `blocking`: where an Authenticator's deferred decision runs (none: on the network thread).
+  // `busy`: its thread's count of connections in their handshake or CONNECT, which the broker
+  // raised for this one; decremented once that is over (or the connection ends).
+  Connection(Core& core, tcp::socket socket, SSL_CTX* tls,
+             std::optional<asio::any_io_executor> blocking = std::nullopt,
+             std::atomic<uint32_t>* busy = nullptr);
   ~Connection() override;
 
   // `slot` counts the connection against the listener's caps until it is destroyed.
@@ -43,7 +49,10 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   // returns, when the caller's reference may be gone).
   asio::awaitable<void> run(std::shared_ptr<Connection> self);
   asio::awaitable<void> watchdog(std::shared_ptr<Connection> self);
-  bool authenticate();
+  // The Authenticator's decision applied: false when the connection ends here.
+  asio::awaitable<bool> authenticate();
+  // `work` on the blocking executor, resumed on this connection's thread.
+  asio::awaitable<AuthDecision> run_blocking(std::function<AuthDecision()> work);
   // What a coroutine of the connection that ends by an exception leaves: a log line and a closed
   // connection.
   LogExceptions ended_by_exception(std::shared_ptr<Connection> self, std::string_view what);
@@ -78,6 +87,9 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   void close_now(DisconnectReason reason, bool after_pending_writes);
   void shutdown_socket();
   void finish();
+  void settle() {
+    if (busy_) std::exchange(busy_, nullptr)->fetch_sub(1, std::memory_order_relaxed);
+  }
 
   // Backpressure (BrokerLimits::max_unsent_bytes_before_pause): executor thread.
   size_t unsent_bytes();
@@ -91,6 +103,8 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   void flush();
 
   Core& core_;
+  std::optional<asio::any_io_executor> blocking_;
+  std::atomic<uint32_t>* busy_;
   TlsStream stream_;
   asio::steady_timer timer_;
   asio::steady_timer resume_reading_;  // waited on (never expiring) while reading is paused

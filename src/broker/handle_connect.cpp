@@ -12,7 +12,11 @@
 namespace zt::cloud::broker {
 
 bool Connection::handle(mqtt::Packet& packet) {
-  if (auto* connect = std::get_if<mqtt::Connect>(&packet)) return handle_connect(*connect);
+  if (auto* connect = std::get_if<mqtt::Connect>(&packet)) {
+    bool open = handle_connect(*connect);
+    settle();  // past its handshake and CONNECT: no longer counted as busy on this thread
+    return open;
+  }
   // §3.1.0-1: the first packet from the client MUST be CONNECT.
   if (!connected_) return fail(DisconnectReason::client_error, "first packet is not CONNECT");
   switch (mqtt::packet_type(packet)) {

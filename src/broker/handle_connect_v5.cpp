@@ -1,6 +1,7 @@
 // The MQTT 5 parts of a connection's start and end (mqtt-v5.0 §3.1, §3.2, §3.14): what AWS IoT
 // refuses at CONNECT, the CONNACK that announces the limits, DISCONNECT with a reason code and a
-// session expiry interval. Sources for each limit: docs/mqtt5.md ("Limits and where they come from").
+// session expiry interval. Sources for each limit: docs/mqtt5.md ("Limits and where they come
+// from").
 #include <fmt/format.h>
 
 #include "broker/connection.hpp"

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ enum class AuthOutcome {
   accept,
   reject,                 // hang up right after the handshake
   close_without_connack,  // read the CONNECT, then hang up (JITR, reference/aws-iot.md §3 step 4)
+  deferred,               // AuthDecision::deferred decides, off the network thread
 };
 
 struct AuthDecision {
@@ -37,6 +39,11 @@ struct AuthDecision {
   std::string principal{};  // AWS certificateId: lowercase hex SHA-256 of the leaf DER
   std::string reason{};     // logged when not accepted
   std::shared_ptr<const void> context{};  // opaque, handed back to the Authorizer
+  // With outcome deferred: the decision is this function's, which may block (a registry write and
+  // its fsync: JITR's PENDING_ACTIVATION record, a JITP provisioning). The broker runs it on its
+  // blocking threads and the connection waits for it; the network thread goes on with the others'
+  // handshakes meanwhile. It owns what it needs (it outlives the authenticate() call).
+  std::function<AuthDecision()> deferred{};
 };
 
 class Authenticator {
@@ -45,7 +52,8 @@ class Authenticator {
   // The anchors client chains are verified against, asked on every handshake so changes apply to
   // the next connection. Anchors may be intermediates (X509_V_FLAG_PARTIAL_CHAIN is set).
   virtual crypto::UniquePtr<X509_STORE> trust_store() = 0;
-  // Called once per connection after a successful handshake, on a network thread: keep it short.
+  // Called once per connection after a successful handshake, on a network thread: keep it short;
+  // work that may block goes in AuthDecision::deferred.
   virtual AuthDecision authenticate(const PeerCertificate& peer) = 0;
   // Asked during the handshake, on a network thread, when the client sent a server name (SNI).
   // false ends the handshake with the fatal alert unrecognized_name (RFC 6066 §3), which the
@@ -66,6 +74,14 @@ class Authenticator {
     return std::nullopt;
   }
 };
+
+// The final decision: a deferred one run at once, on the caller's thread (a caller that may block:
+// tests, tools).
+inline AuthDecision decide(Authenticator& authenticator, const PeerCertificate& peer) {
+  AuthDecision decision = authenticator.authenticate(peer);
+  if (decision.outcome == AuthOutcome::deferred) return decision.deferred();
+  return decision;
+}
 
 // Who is on the other end of a session, for authorization and events.
 struct ClientContext {

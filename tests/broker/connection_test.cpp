@@ -1,8 +1,14 @@
 // The broker over real TLS on 127.0.0.1 (ephemeral port), driven by a blocking OpenSSL client that
 // speaks through the mqtt codec: what a client sees for wills to reserved topics, a SUBSCRIBE
 // refused for a QoS 2 filter on a persistent session, and backpressure against a client that sends
-// PINGREQs without reading (issue 12). The PKI comes from tools/make-test-pki.sh.
+// PINGREQs without reading (issue 12); an Authenticator's deferred decision, which blocks off the
+// network thread, and the count of connections in their handshake that places new ones (issue 19).
+// The PKI comes from tools/make-test-pki.sh.
 #include <signal.h>
+
+#include <condition_variable>
+#include <future>
+#include <thread>
 
 #include "tls_client.hpp"
 
@@ -184,6 +190,105 @@ TEST_F(BrokerOverTls, AClientThatHangsUpMidWriteDoesNotKillTheProcess) {
   ASSERT_TRUE(other->send(mqtt::Pingreq{}));
   auto answer = other->next();
   EXPECT_TRUE(answer && std::holds_alternative<mqtt::Pingresp>(*answer));
+}
+
+// The PKI's decisions, except that the RSA device's is deferred and waits behind a gate the test
+// opens: a registration that blocks on its fsync, as the cloud's JITR does.
+class GatedAuthenticator : public Authenticator {
+ public:
+  explicit GatedAuthenticator(std::shared_ptr<Authenticator> inner) : inner_(std::move(inner)) {}
+  crypto::UniquePtr<X509_STORE> trust_store() override { return inner_->trust_store(); }
+  AuthDecision authenticate(const PeerCertificate& peer) override {
+    AuthDecision decision = inner_->authenticate(peer);
+    if (EVP_PKEY_get_base_id(X509_get0_pubkey(peer.certificate.get())) != EVP_PKEY_RSA)
+      return decision;
+    network_thread_ = std::this_thread::get_id();
+    return AuthDecision{.outcome = AuthOutcome::deferred, .deferred = [this, decision] {
+                          std::unique_lock lock(mutex_);
+                          deferred_thread_ = std::this_thread::get_id();
+                          entered_ = true;
+                          changed_.notify_all();
+                          changed_.wait_for(lock, std::chrono::seconds(10), [&] { return open_; });
+                          return decision;
+                        }};
+  }
+  bool wait_entered() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(5), [&] { return entered_; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  bool ran_elsewhere() {
+    std::lock_guard lock(mutex_);
+    return deferred_thread_ != std::thread::id{} && deferred_thread_ != network_thread_;
+  }
+
+ private:
+  std::shared_ptr<Authenticator> inner_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool entered_ = false;
+  bool open_ = false;
+  std::thread::id network_thread_, deferred_thread_;
+};
+
+class BrokerWithDeferredDecisions : public BrokerOverTls {
+ protected:
+  std::shared_ptr<Authenticator> wrap(std::shared_ptr<Authenticator> pki) override {
+    gate_ = std::make_shared<GatedAuthenticator>(std::move(pki));
+    return gate_;
+  }
+  std::shared_ptr<GatedAuthenticator> gate_;
+};
+
+TEST_F(BrokerWithDeferredDecisions, ADeferredDecisionDoesNotHoldUpOtherHandshakes) {
+  // One network thread (the fixture's): had the blocked decision run on it, no other device could
+  // finish a handshake until the gate opened.
+  auto waiting = client(0, "rsa-device");
+  std::future<std::optional<mqtt::Connack>> first = std::async(std::launch::async, [&] {
+    return waiting->connect(connect_packet("waits-for-its-decision"));
+  });
+  ASSERT_TRUE(gate_->wait_entered());
+  auto other = client();
+  auto connack = other->connect(connect_packet("decided-at-once"));
+  ASSERT_TRUE(connack);
+  EXPECT_EQ(connack->return_code, mqtt::ConnectReturnCode::accepted);
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+
+  gate_->open();
+  auto decided = first.get();
+  ASSERT_TRUE(decided);
+  EXPECT_EQ(decided->return_code, mqtt::ConnectReturnCode::accepted);
+  EXPECT_TRUE(gate_->ran_elsewhere());
+}
+
+TEST_F(BrokerOverTls, CountsConnectionsInTheirHandshakeUntilConnectOnly) {
+  auto settles = [&](size_t expected) {
+    for (int i = 0; i < 500 && broker_->connections_in_handshake() != expected; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return broker_->connections_in_handshake() == expected;
+  };
+  // A TCP connection that never starts its handshake counts until it goes.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(broker_->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_TRUE(settles(1));
+  {
+    auto connected = client();
+    ASSERT_TRUE(connected->connect(connect_packet("past-its-connect")));
+    EXPECT_TRUE(settles(1));  // a connected client no longer counts
+    // An untrusted chain: the server fails the handshake (TLS 1.3: after the client's Finished).
+    TlsClient rogue(broker_->port(), pki_, 0, "rogue-device");
+    EXPECT_FALSE(rogue.connect(connect_packet("rogue")));
+  }
+  ::close(silent);
+  EXPECT_TRUE(settles(0));
 }
 
 }  // namespace

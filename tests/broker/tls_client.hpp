@@ -130,17 +130,19 @@ class BrokerOverTls : public ::testing::Test {
     config.threads = 1;
     config.limits.min_connect_interval = std::chrono::milliseconds(0);  // reconnects at once
     tune(config);
-    broker_ = std::make_unique<Broker>(config, *authenticator, authorizer());
+    broker_ = std::make_unique<Broker>(config, wrap(*authenticator), authorizer());
     ASSERT_TRUE(broker_->start());
   }
   void TearDown() override { broker_->stop(); }
   virtual void tune(BrokerConfig& /*config*/) {}
+  // The authenticator the broker uses, around the PKI's (a test's own decisions).
+  virtual std::shared_ptr<Authenticator> wrap(std::shared_ptr<Authenticator> pki) { return pki; }
   virtual std::shared_ptr<Authorizer> authorizer() {
     return std::make_shared<AllowAllAuthorizer>();
   }
 
-  std::unique_ptr<TlsClient> client(int max_version = 0) {
-    auto c = std::make_unique<TlsClient>(broker_->port(), pki_, max_version);
+  std::unique_ptr<TlsClient> client(int max_version = 0, const std::string& device = "device") {
+    auto c = std::make_unique<TlsClient>(broker_->port(), pki_, max_version, device);
     EXPECT_TRUE(c->ok());
     return c;
   }

@@ -123,7 +123,7 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
   peer.remote_address = "127.0.0.1";
 
   // First connect: registered PENDING_ACTIVATION, event published, refused.
-  ASSERT_EQ(auth.authenticate(peer).outcome, broker::AuthOutcome::close_without_connack);
+  ASSERT_EQ(broker::decide(auth, peer).outcome, broker::AuthOutcome::close_without_connack);
   ASSERT_EQ(published.size(), 1u);
   // The service worker feeds the event to the rules: JITR rule → built-in function → ACTIVE.
   rules.on_message({.topic = published[0].first,
@@ -136,7 +136,7 @@ TEST_F(FleetTest, JitrDeviceTimelineIsInOrderByCertificateAndByThing) {
   rules.drain();
   ASSERT_EQ((*registry_->find_certificate(id))->status, registry::kActive);
   // Second connect accepted; the broker's observer reports connected and subscribed.
-  auto accepted = auth.authenticate(peer);
+  auto accepted = broker::decide(auth, peer);
   ASSERT_EQ(accepted.outcome, broker::AuthOutcome::accept);
   std::string thing = to_hex(*crypto::subject_key_identifier(device.get()));
   recorder.record(id, kConnected, "client " + thing, thing);

@@ -68,7 +68,7 @@ class ServiceTest : public ::testing::Test {
     register_signer(registry::kActive, "ENABLE");
     auto auth = authenticator();
     PendingDevice pending{new_device(), "", {}};
-    bool ok = auth.authenticate(peer_of(pending.certificate.get())).outcome ==
+    bool ok = broker::decide(auth, peer_of(pending.certificate.get())).outcome ==
                   broker::AuthOutcome::close_without_connack &&
               events_.size() == 1 && grant_rules_invoke(*registry_, kBuiltinJitrFunction) &&
               registry_->insert_topic_rule(
@@ -111,6 +111,32 @@ class ServiceTest : public ::testing::Test {
   std::vector<std::pair<std::string, std::string>> events_;
 };
 
+TEST_F(ServiceTest, JitrLeavesItsRegistryWriteToTheDeferredDecision) {
+  // authenticate() runs on a broker network thread: for an unknown certificate of an
+  // auto-registering CA it only reads, and hands the write (and its fsync) back as deferred work,
+  // which the broker runs on its blocking threads.
+  register_signer(registry::kActive, "ENABLE");
+  auto auth = authenticator();
+  auto device = new_device();
+  std::string id = *broker::certificate_id(device.get());
+  auto decision = auth.authenticate(peer_of(device.get()));
+  ASSERT_EQ(decision.outcome, broker::AuthOutcome::deferred);
+  ASSERT_TRUE(decision.deferred);
+  EXPECT_FALSE(*registry_->find_certificate(id));  // nothing written yet
+  EXPECT_TRUE(events_.empty());
+
+  auto decided = decision.deferred();
+  EXPECT_EQ(decided.outcome, broker::AuthOutcome::close_without_connack);
+  auto stored = *registry_->find_certificate(id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, registry::kPendingActivation);
+  EXPECT_EQ(events_.size(), 1u);
+
+  // Known now: the next connect is decided at once (PENDING_ACTIVATION, throttled event).
+  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+            broker::AuthOutcome::close_without_connack);
+}
+
 TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   register_signer(registry::kActive, "ENABLE");
   auto auth = authenticator();
@@ -119,7 +145,7 @@ TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   auto device = new_device();
   std::string id = *broker::certificate_id(device.get());
 
-  auto first = auth.authenticate(peer_of(device.get(), "localhost"));
+  auto first = broker::decide(auth, peer_of(device.get(), "localhost"));
   EXPECT_EQ(first.outcome, broker::AuthOutcome::close_without_connack);
   auto stored = *registry_->find_certificate(id);
   ASSERT_TRUE(stored);
@@ -139,27 +165,27 @@ TEST_F(ServiceTest, JitrRegistersPendingPublishesAndClosesUntilActivated) {
   // handshake flood in between is closed at CONNECT without an event.
   for (int i = 0; i < 100; ++i) {
     now += std::chrono::milliseconds(9);
-    EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+    EXPECT_EQ(broker::decide(auth, peer_of(device.get())).outcome,
               broker::AuthOutcome::close_without_connack);
   }
   EXPECT_EQ(events_.size(), 1u);
   now += std::chrono::milliseconds(100);  // 1 s after the first event
-  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get())).outcome,
             broker::AuthOutcome::close_without_connack);
   EXPECT_EQ(events_.size(), 2u);
   now += std::chrono::milliseconds(999);
-  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome,
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get())).outcome,
             broker::AuthOutcome::close_without_connack);
   EXPECT_EQ(events_.size(), 2u);
 
   ASSERT_TRUE(registry_->update_certificate_status(id, registry::kActive));
-  auto accepted = auth.authenticate(peer_of(device.get()));
+  auto accepted = broker::decide(auth, peer_of(device.get()));
   EXPECT_EQ(accepted.outcome, broker::AuthOutcome::accept);
   EXPECT_EQ(accepted.principal, id);
   EXPECT_EQ(events_.size(), 2u);
 
   ASSERT_TRUE(registry_->update_certificate_status(id, registry::kRevoked));
-  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome, broker::AuthOutcome::reject);
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get())).outcome, broker::AuthOutcome::reject);
   EXPECT_EQ(events_.size(), 2u);
 }
 
@@ -167,14 +193,14 @@ TEST_F(ServiceTest, RefusesWithoutAutoRegistrationInactiveCaAndForeignSni) {
   register_signer(registry::kActive, "DISABLE");
   auto auth = authenticator();
   auto device = new_device();
-  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome, broker::AuthOutcome::reject);
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get())).outcome, broker::AuthOutcome::reject);
   EXPECT_FALSE(*registry_->find_certificate(*broker::certificate_id(device.get())));
 
   auto ca = **registry_->find_ca(signer_id_);
   ca.auto_registration = "ENABLE";
   ca.status = registry::kInactive;
   ASSERT_TRUE(registry_->update_ca(ca));
-  EXPECT_EQ(auth.authenticate(peer_of(device.get())).outcome, broker::AuthOutcome::reject);
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get())).outcome, broker::AuthOutcome::reject);
 
   ca.status = registry::kActive;
   ASSERT_TRUE(registry_->update_ca(ca));
@@ -184,7 +210,7 @@ TEST_F(ServiceTest, RefusesWithoutAutoRegistrationInactiveCaAndForeignSni) {
   EXPECT_TRUE(auth.accept_server_name("abc.iot.us-east-1.localhost", "127.0.0.1", "127.0.0.1"));
   EXPECT_TRUE(auth.accept_server_name("127.0.0.1", "127.0.0.1", "127.0.0.1"));
   EXPECT_TRUE(events_.empty());
-  EXPECT_EQ(auth.authenticate(peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
             broker::AuthOutcome::close_without_connack);
 }
 
@@ -199,10 +225,10 @@ TEST_F(ServiceTest, SniOnlyCertificatesNeedSni) {
                                .status = registry::kActive,
                                .certificate_mode = "SNI_ONLY"};
   ASSERT_TRUE(registry_->insert_certificate(record));
-  auto without = auth.authenticate(peer_of(device.get()));
+  auto without = broker::decide(auth, peer_of(device.get()));
   EXPECT_EQ(without.outcome, broker::AuthOutcome::reject);
   EXPECT_NE(without.reason.find("SNI_ONLY"), std::string::npos) << without.reason;
-  EXPECT_EQ(auth.authenticate(peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
+  EXPECT_EQ(broker::decide(auth, peer_of(device.get(), "abc-ats.iot.us-east-1.localhost")).outcome,
             broker::AuthOutcome::accept);
 }
 
@@ -211,9 +237,9 @@ TEST_F(ServiceTest, PolicyAuthorizerUsesThingAndCertificateVariables) {
   auto auth = authenticator();
   auto device = new_device();
   std::string id = *broker::certificate_id(device.get());
-  auth.authenticate(peer_of(device.get()));
+  broker::decide(auth, peer_of(device.get()));
   ASSERT_TRUE(registry_->update_certificate_status(id, registry::kActive));
-  auto decision = auth.authenticate(peer_of(device.get()));
+  auto decision = broker::decide(auth, peer_of(device.get()));
   ASSERT_EQ(decision.outcome, broker::AuthOutcome::accept);
 
   std::string cert_arn = account_.arn("cert/" + id);

@@ -24,8 +24,11 @@ using broker::AuthDecision;
 using broker::AuthOutcome;
 
 AuthDecision refuse(std::string reason) {
-  return AuthDecision{
-      .outcome = AuthOutcome::reject, .principal = {}, .reason = std::move(reason), .context = {}};
+  return AuthDecision{.outcome = AuthOutcome::reject,
+                      .principal = {},
+                      .reason = std::move(reason),
+                      .context = {},
+                      .deferred = {}};
 }
 
 // §5 certificate variables: attribute name in the policy → OpenSSL short name.
@@ -56,6 +59,22 @@ std::map<std::string, std::string> certificate_variables(const X509* certificate
   }
   variables["SerialNumber"] = to_hex(crypto::certificate_serial(certificate));
   return variables;
+}
+
+// What the authorizer needs of an accepted certificate (a refused connect does not build it).
+std::shared_ptr<const void> identity_of(const std::string& id, const X509* certificate) {
+  auto made = std::make_shared<CertificateIdentity>();
+  made->certificate_id = id;
+  made->variables = certificate_variables(certificate);
+  return made;
+}
+
+AuthDecision deferred(std::function<AuthDecision()> work) {
+  return AuthDecision{.outcome = AuthOutcome::deferred,
+                      .principal = {},
+                      .reason = {},
+                      .context = {},
+                      .deferred = std::move(work)};
 }
 
 }  // namespace
@@ -367,19 +386,13 @@ std::optional<broker::Authenticator::ServerIdentity> RegistryAuthenticator::serv
 }
 
 AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& peer) {
-  // The server name was judged in the handshake (accept_server_name).
+  // The server name was judged in the handshake (accept_server_name). Reads only, on the network
+  // thread; what writes (a JITR registration, a JITP provisioning) is deferred to the broker's
+  // blocking threads, so the fsync it waits for does not hold up other devices' handshakes.
   auto id = broker::certificate_id(peer.certificate.get());
   if (!id) return refuse(id.error().message);
   auto known = registry_.find_certificate(*id);
   if (!known) return refuse(known.error().message);
-
-  // What the authorizer needs of an accepted certificate (a refused connect does not build it).
-  auto identity = [&] {
-    auto made = std::make_shared<CertificateIdentity>();
-    made->certificate_id = *id;
-    made->variables = certificate_variables(peer.certificate.get());
-    return made;
-  };
 
   if (*known) {
     const registry::Certificate& certificate = **known;
@@ -393,13 +406,19 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
         return refused(*id, "the certificate's CA is not ACTIVE");
     }
     if (certificate.status == registry::kActive) {
-      return AuthDecision{
-          .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity()};
+      return AuthDecision{.outcome = AuthOutcome::accept,
+                          .principal = *id,
+                          .reason = {},
+                          .context = identity_of(*id, peer.certificate.get())};
     }
     if (certificate.status == registry::kPendingActivation) {
       if (std::string body = certificate.ca_id ? jitp_template(*certificate.ca_id) : "";
-          !body.empty())
-        return provision_just_in_time(certificate, body, peer.remote_address);
+          !body.empty()) {
+        return deferred(
+            [this, certificate, body = std::move(body), source_ip = peer.remote_address] {
+              return provision_just_in_time(certificate, body, source_ip);
+            });
+      }
       return pending(certificate, peer.remote_address);
     }
     return refused(*id, "certificate " + *id + " is " + certificate.status);
@@ -419,17 +438,27 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
   if (ca->status != registry::kActive) return refuse("CA " + ca->id + " is not ACTIVE");
   if (ca->auto_registration != "ENABLE")
     return refuse("CA " + ca->id + " does not allow auto-registration");
+  X509_up_ref(peer.certificate.get());
+  return deferred([this, id = *id,
+                   certificate = std::shared_ptr<X509>(peer.certificate.get(), X509_free),
+                   ca = std::move(*ca), source_ip = peer.remote_address] {
+    return register_unknown(id, certificate.get(), ca, source_ip);
+  });
+}
 
-  auto pem = crypto::certificate_to_pem(peer.certificate.get());
-  auto not_before = crypto::certificate_not_before(peer.certificate.get());
-  auto not_after = crypto::certificate_not_after(peer.certificate.get());
+AuthDecision RegistryAuthenticator::register_unknown(const std::string& id, X509* leaf,
+                                                     const registry::CaCertificate& ca,
+                                                     const std::string& source_ip) {
+  auto pem = crypto::certificate_to_pem(leaf);
+  auto not_before = crypto::certificate_not_before(leaf);
+  auto not_after = crypto::certificate_not_after(leaf);
   if (!pem || !not_before || !not_after) return refuse("cannot read the client certificate");
   double now = api::now_seconds();
-  registry::Certificate record{.id = *id,
+  registry::Certificate record{.id = id,
                                .pem = *pem,
-                               .ca_id = ca->id,
+                               .ca_id = ca.id,
                                .status = registry::kPendingActivation,
-                               .certificate_mode = ca->certificate_mode,
+                               .certificate_mode = ca.certificate_mode,
                                .creation_date = now,
                                .last_modified = now,
                                .customer_version = 1,
@@ -443,21 +472,22 @@ AuthDecision RegistryAuthenticator::authenticate(const broker::PeerCertificate& 
     ZT_TRY_ASSIGN(registered, registry_.register_pending_certificate(record));
     return ok();
   });
-  if (!stored) return refuse("registering " + *id + ": " + stored.error().message);
-  spdlog::info("jitr: registered certificate {} of CA {} as {}", *id, ca->id, registered->status);
+  if (!stored) return refuse("registering " + id + ": " + stored.error().message);
+  spdlog::info("jitr: registered certificate {} of CA {} as {}", id, ca.id, registered->status);
   if (registered->status == registry::kActive) {  // a concurrent activation won the race
-    return AuthDecision{
-        .outcome = AuthOutcome::accept, .principal = *id, .reason = {}, .context = identity()};
+    return AuthDecision{.outcome = AuthOutcome::accept,
+                        .principal = id,
+                        .reason = {},
+                        .context = identity_of(id, leaf)};
   }
   if (registered->status != registry::kPendingActivation)
-    return refused(*id, "certificate " + *id + " is " + registered->status);
+    return refused(id, "certificate " + id + " is " + registered->status);
   if (key_ids_) {
-    if (auto ski = crypto::subject_key_identifier(peer.certificate.get()); ski)
-      key_ids_->note(*id, to_hex(*ski));
+    if (auto ski = crypto::subject_key_identifier(leaf); ski) key_ids_->note(id, to_hex(*ski));
   }
-  if (std::string body = jitp_template(ca->id); !body.empty())
-    return provision_just_in_time(*registered, body, peer.remote_address);
-  return pending(*registered, peer.remote_address);
+  if (std::string body = jitp_template(ca.id); !body.empty())
+    return provision_just_in_time(*registered, body, source_ip);
+  return pending(*registered, source_ip);
 }
 
 PolicyAuthorizer::PolicyAuthorizer(registry::Registry& registry, AccountInfo account,

@@ -120,6 +120,12 @@ class RegistryAuthenticator final : public broker::Authenticator {
   broker::AuthDecision provision_just_in_time(const registry::Certificate& certificate,
                                               const std::string& template_body,
                                               const std::string& source_ip);
+  // JITR's first step for an unknown certificate `id` (leaf) of the ACTIVE, auto-registering `ca`:
+  // the PENDING_ACTIVATION record, durable, then the registration event (or JITP). Blocks for the
+  // group commit: run as a deferred decision, off the network threads.
+  broker::AuthDecision register_unknown(const std::string& id, X509* leaf,
+                                        const registry::CaCertificate& ca,
+                                        const std::string& source_ip);
   // The template a CA's registration config names (templateBody, or templateName's stored
   // template); "" when the CA has none (JITR).
   std::string jitp_template(const std::string& ca_id);
