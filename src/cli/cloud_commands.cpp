@@ -104,8 +104,10 @@ Status cloud_run(const CloudRunOptions& options) {
   const cloud::CloudState& state = local_cloud->state();
   if (state.created) {
     fmt::print("created account {} in {}\n", state.account_id, state.region);
-    fmt::print("access key id: {}\nsecret access key: {}\n", state.access_key_id,
-               state.secret_access_key);
+    // The secret stays in the 0600 credentials file: this output is often a log (a service's
+    // journal, a test's server.out), and secrets never go to one.
+    fmt::print("access key id: {}\nsecret access key: in {}/credentials (mode 0600), not printed\n",
+               state.access_key_id, state.dir.string());
     fmt::print(
         "aws configure files: AWS_SHARED_CREDENTIALS_FILE={}/credentials "
         "AWS_CONFIG_FILE={}/config\n",

@@ -22,6 +22,10 @@ mqtt_port=$(sed -n 's/^listening mqtts=127\.0\.0\.1:\([0-9]*\)$/\1/p' server.out
 account=$(sed -n 's/^account=\([0-9]*\) .*/\1/p' server.out)
 [[ -n "$http_port" && -n "$mqtt_port" ]] || fail "listening lines: $(cat server.out)"
 endpoint_url="http://127.0.0.1:$http_port"
+# The new account's secret is in the 0600 credentials file, never in the output (often a log).
+secret=$(sed -n 's/^aws_secret_access_key = //p' state/credentials)
+[[ -n "$secret" && "$(stat -c %a state/credentials)" == 600 ]] || fail "state/credentials: no secret or not 0600"
+grep -qF "$secret" server.out server.err && fail "the secret access key was printed by cloud run"
 
 aws_env "$work/state"
 # mqtt_tls CERT KEY: the server is verified (CA + SAN localhost); SNI "localhost".
