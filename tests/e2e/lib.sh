@@ -20,10 +20,22 @@ e2e_init() {
   trap e2e_cleanup EXIT
 }
 e2e_cleanup() {
-  local pid
+  local status=$? pid code crashed=0
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    code=0
+    wait "$pid" 2>/dev/null || code=$?
+    # 128+N: ended by signal N. Our SIGTERM is expected; SIGILL, SIGABRT, SIGBUS, SIGFPE or SIGSEGV
+    # is a crash (at stop, say) that the checks before it could not see.
+    case $code in
+      132 | 134 | 135 | 136 | 139)
+        echo "FAIL: process $pid ended by signal $((code - 128)) (a crash)" >&2
+        crashed=1
+        ;;
+    esac
+  done
   if [ "${E2E_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+  if ((crashed && status == 0)); then exit 1; fi
 }
 
 # fail MESSAGE: stop the test now. pass: count a check that passed (with fail-fast scripts).
