@@ -225,7 +225,7 @@ asio::awaitable<void> Broker::Impl::accept_loop() {
         while (index + 1 < contexts.size() && contexts[index].get() != context) ++index;
         busy[index].fetch_add(1, std::memory_order_relaxed);
         std::make_shared<Connection>(core, std::move(socket), tls.native_handle(),
-                                     blocking->get_executor(), &busy[index])
+                                     blocking->get_executor(), busy[index])
             ->start(std::move(slot));
       });
 }

@@ -37,11 +37,11 @@ constexpr int kWritesPerTurn = 16;
 
 }  // namespace
 
-Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls,
-                       std::optional<asio::any_io_executor> blocking, std::atomic<uint32_t>* busy)
+Connection::Connection(Core& core, tcp::socket socket, SSL_CTX* tls, asio::any_io_executor blocking,
+                       std::atomic<uint32_t>& busy)
     : core_(core),
       blocking_(std::move(blocking)),
-      busy_(busy),
+      busy_(&busy),
       stream_(std::move(socket), tls),
       timer_(stream_.get_executor()),
       resume_reading_(stream_.get_executor()),
@@ -209,12 +209,7 @@ asio::awaitable<bool> Connection::authenticate() {
   if (decision.outcome == AuthOutcome::deferred) {
     // It may block (a registry write and its fsync): on the blocking threads, while this network
     // thread goes on with other connections; then back here.
-    std::function<AuthDecision()> work = std::move(decision.deferred);
-    if (blocking_) {
-      decision = co_await run_blocking(std::move(work));
-    } else {
-      decision = work();
-    }
+    decision = co_await run_blocking(std::move(decision.deferred));
     // The watchdog (connect timeout) or a shutdown may have closed the connection meanwhile.
     if (closed_) co_return false;
   }
@@ -252,7 +247,7 @@ asio::awaitable<AuthDecision> Connection::run_blocking(std::function<AuthDecisio
   // which Boost 1.74 reports racing when started from a thread that does not run the target
   // executor (chriskohlhoff/asio#552).
   return asio::async_initiate<decltype(asio::use_awaitable), void(AuthDecision)>(
-      [blocking = *blocking_, home = stream_.get_executor(),
+      [blocking = blocking_, home = stream_.get_executor(),
        work = std::move(work)](auto handler) mutable {
         asio::post(
             blocking, [home, work = std::move(work), handler = std::move(handler)]() mutable {

@@ -26,12 +26,11 @@ namespace zt::cloud::broker {
 
 class Connection final : public Outlet, public std::enable_shared_from_this<Connection> {
  public:
-  // `blocking`: where an Authenticator's deferred decision runs (none: on the network thread).
-  // `busy`: its thread's count of connections in their handshake or CONNECT, which the broker
-  // raised for this one; decremented once that is over (or the connection ends).
-  Connection(Core& core, tcp::socket socket, SSL_CTX* tls,
-             std::optional<asio::any_io_executor> blocking = std::nullopt,
-             std::atomic<uint32_t>* busy = nullptr);
+  // `blocking`: where an Authenticator's deferred decision runs. `busy`: its thread's count of
+  // connections in their handshake or CONNECT, which the broker raised for this one; decremented
+  // once that is over (or the connection ends).
+  Connection(Core& core, tcp::socket socket, SSL_CTX* tls, asio::any_io_executor blocking,
+             std::atomic<uint32_t>& busy);
   ~Connection() override;
 
   // `slot` counts the connection against the listener's caps until it is destroyed.
@@ -103,8 +102,8 @@ class Connection final : public Outlet, public std::enable_shared_from_this<Conn
   void flush();
 
   Core& core_;
-  std::optional<asio::any_io_executor> blocking_;
-  std::atomic<uint32_t>* busy_;
+  asio::any_io_executor blocking_;
+  std::atomic<uint32_t>* busy_;  // null once settled
   TlsStream stream_;
   asio::steady_timer timer_;
   asio::steady_timer resume_reading_;  // waited on (never expiring) while reading is paused

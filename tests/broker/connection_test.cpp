@@ -272,12 +272,8 @@ TEST_F(BrokerOverTls, CountsConnectionsInTheirHandshakeUntilConnectOnly) {
     return broker_->connections_in_handshake() == expected;
   };
   // A TCP connection that never starts its handshake counts until it goes.
-  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(broker_->port());
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  int silent = connect_loopback(broker_->port());
+  ASSERT_GE(silent, 0);
   EXPECT_TRUE(settles(1));
   {
     auto connected = client();

@@ -23,6 +23,19 @@ namespace zt::cloud::broker::testing_support {
 
 namespace fs = std::filesystem;
 
+// A TCP connection to 127.0.0.1:`port` (its descriptor), or -1.
+inline int connect_loopback(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0)
+    return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
 // One client connection; every call blocks (5 s receive timeout, `send_timeout` for writes).
 class TlsClient {
  public:
@@ -38,14 +51,10 @@ class TlsClient {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     SSL_CTX_use_certificate_chain_file(ctx_, (pki / (device + "-chain.crt")).c_str());
     SSL_CTX_use_PrivateKey_file(ctx_, (pki / (device + ".key")).c_str(), SSL_FILETYPE_PEM);
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    fd_ = connect_loopback(port);
+    ok_ = fd_ >= 0;
     timeval timeout{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
     ok_ = ok_ && SSL_connect(ssl_) == 1;

@@ -24,11 +24,8 @@ using broker::AuthDecision;
 using broker::AuthOutcome;
 
 AuthDecision refuse(std::string reason) {
-  return AuthDecision{.outcome = AuthOutcome::reject,
-                      .principal = {},
-                      .reason = std::move(reason),
-                      .context = {},
-                      .deferred = {}};
+  return AuthDecision{
+      .outcome = AuthOutcome::reject, .principal = {}, .reason = std::move(reason), .context = {}};
 }
 
 // §5 certificate variables: attribute name in the policy → OpenSSL short name.
